@@ -1,0 +1,100 @@
+"""Nexus Réussite: the application factory, a readable list of setup steps."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from nexus import config as config_module
+from nexus.extensions import csrf, db, limiter, login_manager, mail, migrate
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config_module.from_environment())
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    setup_logging(app)
+    setup_database_url(app)
+    setup_proxy(app)
+    setup_extensions(app)
+    setup_auth(app)
+    register_blueprints(app)
+    from nexus import web
+
+    web.init_app(app)
+    from nexus import cli
+
+    cli.init_app(app)
+    return app
+
+
+def setup_logging(app: Flask) -> None:
+    if not app.debug and not app.testing and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def setup_database_url(app: Flask) -> None:
+    """Without DATABASE_URL, use the embedded PostgreSQL under instance/ (not in production)."""
+    if app.config.get("SQLALCHEMY_DATABASE_URI"):
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        if url.startswith(("postgres://", "postgresql://")):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+        return
+    from nexus import embedded_pg
+
+    pgdata = embedded_pgdata(app)
+    embedded_pg.start(pgdata)
+    app.config["SQLALCHEMY_DATABASE_URI"] = embedded_pg.create_database(pgdata, "nexus")
+
+
+def embedded_pgdata(app: Flask) -> Path:
+    path = Path(app.instance_path) / "pgdata"
+    if len(str(path)) > 80:  # unix socket paths are limited to ~107 bytes
+        import hashlib
+
+        digest = hashlib.sha256(str(path).encode()).hexdigest()[:10]
+        path = Path("/tmp") / f"nexus-pg-{digest}"
+    return path
+
+
+def setup_proxy(app: Flask) -> None:
+    count = app.config.get("PROXY_COUNT", 0)
+    if count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_prefix=count
+        )
+
+
+def setup_extensions(app: Flask) -> None:
+    import nexus.models  # noqa: F401 - every table registered before migrate/db use
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+
+
+def setup_auth(app: Flask) -> None:
+    from nexus.services import identity
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.signin"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(identity.load_session_user)
+
+
+def register_blueprints(app: Flask) -> None:
+    from nexus.blueprints import auth, dashboard, health, notifications, public
+
+    for module in (public, auth, dashboard, notifications, health):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,213 @@
+"""Sign in and out, forgotten password, reset and activation links, the account page."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from nexus import policy
+from nexus.extensions import client_ip, db, limiter
+from nexus.models.identity import TokenPurpose
+from nexus.services import ServiceError, identity
+from nexus.services.identity import TokenState
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+BAD_CREDENTIALS = "E-mail ou mot de passe incorrect."
+REQUIRED = "Ce champ est obligatoire."
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField("Mot de passe", validators=[DataRequired(REQUIRED), Length(max=128)])
+    remember = BooleanField("Rester connecté sur cet appareil (14 jours)")
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(
+        "E-mail",
+        validators=[
+            DataRequired(REQUIRED),
+            Email("Adresse e-mail invalide.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        "Nouveau mot de passe", validators=[DataRequired(REQUIRED), Length(max=128)]
+    )
+    confirm = PasswordField(
+        "Confirmer le mot de passe",
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("password", "Les deux mots de passe ne correspondent pas."),
+        ],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField("Mot de passe actuel", validators=[DataRequired(REQUIRED)])
+
+
+def _account_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _login_failed(response: Any) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def dashboard_url() -> str:
+    return url_for("dashboard.home")
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@policy.access(policy.PUBLIC)
+@limiter.limit("10/15 minutes", methods=["POST"], key_func=client_ip, deduct_when=_login_failed)
+@limiter.limit("10/15 minutes", methods=["POST"], key_func=_account_key, deduct_when=_login_failed)
+def signin() -> Any:
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or dashboard_url())
+    form = SignInForm()
+    if request.method == "POST":
+        user = identity.authenticate(form.email.data or "", form.password.data or "") if form.validate() else None
+        if user is None:
+            g.login_failed = True
+            db.session.commit()  # nothing to keep, but never leave a transaction open
+            if not form.errors:
+                form.form_errors.append(BAD_CREDENTIALS)
+            return render_template("auth/signin.html", form=form), 422
+        db.session.commit()
+        login_user(user, remember=bool(form.remember.data))
+        return redirect(safe_next(request.args.get("next")) or dashboard_url(), code=303)
+    return render_template("auth/signin.html", form=form)
+
+
+@bp.post("/signout")
+@policy.access(policy.PUBLIC)
+def signout() -> Any:
+    logout_user()
+    flash("Vous êtes déconnecté. À bientôt !", "info")
+    return redirect(url_for("auth.signin"), code=303)
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@policy.access(policy.PUBLIC)
+@limiter.limit("5/15 minutes", methods=["POST"], key_func=client_ip)
+@limiter.limit("3/hour", methods=["POST"], key_func=_account_key)
+def forgot() -> Any:
+    form = ForgotForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render_template("auth/forgot.html", form=form), 422
+        identity.request_password_reset(form.email.data or "")
+        db.session.commit()
+        # The same answer whether the account exists or not.
+        return render_template("auth/forgot_sent.html", email=form.email.data)
+    form.email.data = request.args.get("email", "")[:254] or None
+    return render_template("auth/forgot.html", form=form)
+
+
+def _link_problem(state: TokenState, purpose: TokenPurpose) -> Any:
+    return render_template("auth/link_invalid.html", state=state.value, purpose=purpose.value), 410
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@policy.access(policy.PUBLIC)
+@limiter.limit("20/15 minutes", methods=["POST"], key_func=client_ip)
+def reset_password() -> Any:
+    token = request.args.get("token", "")
+    state, _ = identity.inspect_token(token, TokenPurpose.PASSWORD_RESET)
+    if state is not TokenState.VALID:
+        return _link_problem(state, TokenPurpose.PASSWORD_RESET)
+    form = NewPasswordForm()
+    if request.method == "POST":
+        if form.validate():
+            try:
+                identity.reset_password(token, form.password.data or "")
+            except ServiceError as err:
+                db.session.rollback()
+                form.password.errors = [err.message]
+            else:
+                db.session.commit()
+                logout_user()
+                flash("Votre mot de passe a été changé. Connectez-vous avec le nouveau.", "success")
+                return redirect(url_for("auth.signin"), code=303)
+        return render_template("auth/reset.html", form=form, token=token), 422
+    return render_template("auth/reset.html", form=form, token=token)
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+@policy.access(policy.PUBLIC)
+@limiter.limit("20/15 minutes", methods=["POST"], key_func=client_ip)
+def activate() -> Any:
+    token = request.args.get("token", "")
+    state, row = identity.inspect_token(token, TokenPurpose.ACTIVATION)
+    if state is not TokenState.VALID or row is None:
+        return _link_problem(state, TokenPurpose.ACTIVATION)
+    form = NewPasswordForm()
+    user = row.user
+    if request.method == "POST":
+        if form.validate():
+            try:
+                identity.activate(token, form.password.data or "")
+            except ServiceError as err:
+                db.session.rollback()
+                form.password.errors = [err.message]
+            else:
+                db.session.commit()
+                logout_user()
+                flash("Votre compte est activé. Connectez-vous pour commencer.", "success")
+                return redirect(url_for("auth.signin"), code=303)
+        return render_template("auth/activate.html", form=form, token=token, user=user), 422
+    return render_template("auth/activate.html", form=form, token=token, user=user)
+
+
+@bp.post("/activate/nouveau-lien")
+@policy.access(policy.PUBLIC)
+@limiter.limit("3/hour", key_func=client_ip)
+def renew_activation() -> Any:
+    """An expired activation link can ask for a fresh one, sent to the same address."""
+    token = request.form.get("token", "")
+    state, row = identity.inspect_token(token, TokenPurpose.ACTIVATION)
+    if row is not None and state is TokenState.EXPIRED:
+        identity.resend_activation(row.user)
+        db.session.commit()
+    return render_template("auth/activation_renewed.html")
+
+
+@bp.route("/compte", methods=["GET", "POST"])
+@policy.access(policy.SIGNED_IN)
+@limiter.limit("10/15 minutes", methods=["POST"])
+def account() -> Any:
+    form = ChangePasswordForm()
+    if request.method == "POST":
+        if form.validate():
+            try:
+                identity.change_password(current_user, form.current.data or "", form.password.data or "")
+            except ServiceError as err:
+                db.session.rollback()
+                getattr(form, err.field or "password").errors = [err.message]
+            else:
+                db.session.commit()
+                login_user(current_user)  # keep this session; the others have ended
+                flash("Mot de passe modifié. Vos autres sessions ont été fermées.", "success")
+                return redirect(url_for("auth.account"), code=303)
+        return render_template("auth/account.html", form=form), 422
+    return render_template("auth/account.html", form=form)

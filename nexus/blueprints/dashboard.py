@@ -1,0 +1,106 @@
+"""/dashboard and each role's home page; sidebar pages not built yet say "bientôt"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms.validators import Email, Length, Optional
+
+from nexus import navigation, policy
+from nexus.extensions import db
+from nexus.services import ServiceError, dashboards, family, identity
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+class ActivationForm(FlaskForm):
+    email = EmailField(
+        "E-mail de l'élève",
+        validators=[
+            Optional(),
+            Email("Adresse e-mail invalide.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+
+
+@bp.get("")
+@policy.access(policy.SIGNED_IN)
+def home() -> Any:
+    return redirect(url_for(f"dashboard.{current_user.role.slug}"))
+
+
+@bp.get("/admin")
+@policy.access(policy.ADMIN)
+def admin() -> Any:
+    return render_template("dashboard/admin.html", data=dashboards.admin_summary())
+
+
+@bp.get("/assistante")
+@policy.access(policy.STAFF)
+def assistante() -> Any:
+    return render_template("dashboard/assistante.html", data=dashboards.staff_summary())
+
+
+@bp.get("/coach")
+@policy.access(policy.COACH)
+def coach() -> Any:
+    return render_template("dashboard/coach.html", data=dashboards.coach_summary(current_user))
+
+
+@bp.get("/parent")
+@policy.access(policy.PARENT)
+def parent() -> Any:
+    return render_template(
+        "dashboard/parent.html",
+        children=dashboards.children_summary(current_user),
+        form=ActivationForm(),
+    )
+
+
+@bp.get("/eleve")
+@policy.access(policy.ELEVE)
+def eleve() -> Any:
+    return render_template("dashboard/eleve.html", data=dashboards.student_summary(current_user))
+
+
+@bp.post("/parent/enfants/<int:student_id>/activation")
+@policy.access(policy.PARENT)
+def send_activation(student_id: int) -> Any:
+    """The parent sends (or re-sends) the child's activation link."""
+    student = family.child_of(current_user, student_id)
+    if student is None:
+        abort(404)
+    form = ActivationForm()
+    if form.validate():
+        try:
+            identity.send_activation(student, form.email.data, current_user)
+        except ServiceError as err:
+            db.session.rollback()
+            form.email.errors = [err.message]
+        else:
+            db.session.commit()
+            flash(
+                f"Lien d'activation envoyé à {student.user.email}. Il est valable 72 heures.",
+                "success",
+            )
+            return redirect(url_for("dashboard.parent"), code=303)
+    children = dashboards.children_summary(current_user)
+    return (
+        render_template("dashboard/parent.html", children=children, form=form, failed_id=student_id),
+        422,
+    )
+
+
+@bp.get("/<role>/<path:page>")
+@policy.access(policy.SIGNED_IN)
+def upcoming(role: str, page: str) -> Any:
+    """A sidebar page that a later release fills in; only the user's own sidebar pages."""
+    item = navigation.find(current_user.role, request.path.rstrip("/"))
+    if item is None:
+        abort(404)
+    return render_template("dashboard/upcoming.html", item=item)

@@ -1,0 +1,149 @@
+"""Public pages in French: home, offers, team, ARIA, contact, legal notice, old addresses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import EmailField, SelectField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from nexus import policy
+from nexus.extensions import client_ip, db, limiter
+from nexus.models.catalog import OfferKind
+from nexus.models.identity import CoachProfile, User
+from nexus.services import catalog, contact
+
+bp = Blueprint("public", __name__)
+
+REQUIRED = "Ce champ est obligatoire."
+PHONE = Regexp(r"^\+?[0-9 .\-]{8,20}$", message="Numéro de téléphone invalide (8 chiffres au moins).")
+
+
+class ContactForm(FlaskForm):
+    name = StringField("Nom et prénom", validators=[DataRequired(REQUIRED), Length(2, 120)])
+    email = EmailField(
+        "E-mail",
+        validators=[
+            DataRequired(REQUIRED),
+            Email("Adresse e-mail invalide.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    phone = TelField("Téléphone (facultatif)", validators=[Optional(), PHONE])
+    topic = SelectField("Sujet", choices=list(contact.TOPICS.items()), validators=[DataRequired(REQUIRED)])
+    message = TextAreaField(
+        "Votre message",
+        validators=[
+            DataRequired(REQUIRED),
+            Length(10, 4000, "Votre message doit faire entre 10 et 4 000 caractères."),
+        ],
+    )
+    # Left empty by people; bots fill it in.
+    website = StringField("Ne pas remplir", validators=[Optional()])
+
+
+@bp.get("/")
+@policy.access(policy.PUBLIC)
+def home() -> Any:
+    return render_template("public/home.html", plans=catalog.offers_of(OfferKind.PLAN))
+
+
+@bp.get("/offres")
+@policy.access(policy.PUBLIC)
+def offers() -> Any:
+    return render_template(
+        "public/offres.html",
+        plans=catalog.offers_of(OfferKind.PLAN),
+        addons=catalog.offers_of(OfferKind.ARIA_ADDON),
+        packs=catalog.offers_of(OfferKind.PACK),
+        credit_packs=catalog.offers_of(OfferKind.CREDIT_PACK),
+        costs=catalog.CREDIT_COSTS,
+        hourly_individual=catalog.HOURLY_INDIVIDUAL_MILLIMES,
+        hourly_group=catalog.HOURLY_GROUP_MILLIMES,
+    )
+
+
+@bp.get("/equipe")
+@policy.access(policy.PUBLIC)
+def team() -> Any:
+    coaches = db.session.scalars(
+        select(CoachProfile)
+        .join(User, CoachProfile.user_id == User.id)
+        .where(User.is_active)
+        .order_by(CoachProfile.pseudonym)
+    ).all()
+    return render_template("public/equipe.html", coaches=coaches)
+
+
+@bp.get("/plateforme-aria")
+@policy.access(policy.PUBLIC)
+def aria() -> Any:
+    return render_template("public/aria.html", addons=catalog.offers_of(OfferKind.ARIA_ADDON))
+
+
+@bp.get("/mentions-legales")
+@policy.access(policy.PUBLIC)
+def legal() -> Any:
+    return render_template("public/mentions_legales.html")
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+@policy.access(policy.PUBLIC)
+@limiter.limit("5/hour", methods=["POST"], key_func=client_ip)
+def contact_page() -> Any:
+    form = ContactForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render_template("public/contact.html", form=form), 422
+        if not form.website.data:  # a filled honeypot gets the same thanks, and nothing is kept
+            contact.submit(
+                form.name.data or "",
+                form.email.data or "",
+                form.phone.data,
+                form.topic.data or "autre",
+                form.message.data or "",
+            )
+            db.session.commit()
+        flash("Merci ! Votre message a bien été envoyé. Nous vous répondons sous 24 h ouvrées.", "success")
+        return redirect(url_for("public.contact_page"), code=303)
+    return render_template("public/contact.html", form=form)
+
+
+@bp.get("/robots.txt")
+@policy.access(policy.PUBLIC)
+def robots() -> Response:
+    body = "User-agent: *\nDisallow: /dashboard\nDisallow: /auth\nDisallow: /notifications\n"
+    return Response(body, mimetype="text/plain")
+
+
+# The original's addresses keep working.
+REDIRECTS = {
+    "/tarifs": ("/offres", 301),
+    "/inscription": ("/bilan-gratuit", 301),
+    "/questionnaire": ("/bilan-gratuit", 301),
+    "/conditions": ("/mentions-legales", 301),
+    "/plateforme": ("/plateforme-aria", 301),
+    "/education": ("/offres", 301),
+    "/accompagnement-scolaire": ("/offres", 301),
+    "/academies-hiver": ("/offres", 301),
+    "/stages": ("/offres", 302),
+    "/famille": ("/offres", 301),
+    "/notre-centre": ("/equipe", 301),
+}
+
+
+def _redirect_view(target: str, code: int) -> Any:
+    @policy.access(policy.PUBLIC)
+    def view() -> Any:
+        return redirect(target, code=code)
+
+    return view
+
+
+for _path, (_target, _code) in REDIRECTS.items():
+    bp.add_url_rule(
+        _path, endpoint="redirect" + _path.replace("/", "_").replace("-", "_"), view_func=_redirect_view(_target, _code)
+    )

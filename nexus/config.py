@@ -1,0 +1,106 @@
+"""Settings read from the environment; production refuses unsafe defaults."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production below
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def from_environment() -> dict[str, Any]:
+    """Build the Flask config mapping from environment variables (see env.example)."""
+    env = _env("NEXUS_ENV", "development")
+    production = env == "production"
+    cfg: dict[str, Any] = {
+        "ENV_NAME": env,
+        "SECRET_KEY": _env("SECRET_KEY", DEV_SECRET),
+        "SERVER_NAME": _env("SERVER_NAME"),
+        "PUBLIC_URL": _env("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # Database: unset -> embedded PostgreSQL (nexus.embedded_pg), resolved in create_app.
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": _env("REDIS_URL"),
+        # Mail: unset SMTP_HOST -> .eml files under instance/mail/.
+        "MAIL_SERVER": _env("SMTP_HOST"),
+        "MAIL_PORT": _int("SMTP_PORT", 587),
+        "MAIL_USERNAME": _env("SMTP_USERNAME"),
+        "MAIL_PASSWORD": _env("SMTP_PASSWORD"),
+        "MAIL_USE_TLS": _bool("SMTP_STARTTLS", True),
+        "MAIL_USE_SSL": _bool("SMTP_SSL", False),
+        "MAIL_DEFAULT_SENDER": _env("MAIL_FROM", "Nexus Réussite <no-reply@nexus-reussite.tn>"),
+        "STAFF_EMAIL": _env("STAFF_EMAIL", "contact@nexus-reussite.tn"),
+        # LLM and embeddings (OpenAI-compatible endpoints; unset -> offline mode / local model).
+        "OPENAI_BASE_URL": _env("OPENAI_BASE_URL"),
+        "OPENAI_API_KEY": _env("OPENAI_API_KEY", "ollama"),
+        "LLM_MODEL": _env("LLM_MODEL", "llama3.2"),
+        "LLM_TIMEOUT": float(_env("LLM_TIMEOUT", "30") or 30),
+        "EMBEDDING_BASE_URL": _env("EMBEDDING_BASE_URL"),
+        "EMBEDDING_MODEL": _env("EMBEDDING_MODEL", "nomic-embed-text"),
+        "VECTOR_STORE": _env("VECTOR_STORE", "pgvector"),
+        "CHROMA_URL": _env("CHROMA_URL"),
+        "JITSI_SERVER_URL": _env("JITSI_SERVER_URL", "https://meet.jit.si"),
+        "CLICTOPAY_URL": _env("CLICTOPAY_URL"),
+        "CLICTOPAY_USERNAME": _env("CLICTOPAY_USERNAME"),
+        "CLICTOPAY_PASSWORD": _env("CLICTOPAY_PASSWORD"),
+        # Sessions and cookies: no 365-day remember cookie, Secure in production.
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "nexus_session",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # CSRF: tokens valid for the session, so a tab left open does not fail a POST.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 20) * 1024 * 1024,
+        # Rate limits: Redis when available, memory otherwise (and as a fallback).
+        "RATELIMIT_STORAGE_URI": _env("REDIS_URL", "memory://"),
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "PROXY_COUNT": _int("PROXY_COUNT", 0),
+        "TIMEZONE": "Africa/Tunis",
+        "TESTING": False,
+    }
+    if production:
+        check_production(cfg)
+    return cfg
+
+
+def check_production(cfg: dict[str, Any]) -> None:
+    """Refuse to start in production with a default secret or without real services."""
+    problems = []
+    if cfg["SECRET_KEY"] in (None, DEV_SECRET) or len(cfg["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY must be set to a random value of 32+ characters")
+    if not cfg["SQLALCHEMY_DATABASE_URI"]:
+        problems.append("DATABASE_URL must be set")
+    if not cfg["REDIS_URL"]:
+        problems.append("REDIS_URL must be set")
+    if not cfg["MAIL_SERVER"]:
+        problems.append("SMTP_HOST must be set")
+    if not cfg["PUBLIC_URL"].startswith("https://"):
+        problems.append("PUBLIC_URL must be an https:// address")
+    if problems:
+        raise RuntimeError("Unsafe production configuration: " + "; ".join(problems))

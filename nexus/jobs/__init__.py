@@ -1,0 +1,1 @@
+"""Background jobs (RQ functions that take ids, reload rows and are idempotent)."""

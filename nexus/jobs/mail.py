@@ -1,0 +1,84 @@
+"""Delivery of the e-mail outbox: SMTP when configured, .eml files under instance/mail/ otherwise."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import current_app, render_template
+from flask_mail import Message
+from sqlalchemy import select
+
+from nexus.extensions import db, mail
+from nexus.jobs.queue import job
+from nexus.models.notifications import OutboxEmail, OutboxStatus
+from nexus.services import utcnow
+from nexus.services.notifications import MAX_ATTEMPTS, backoff
+
+log = logging.getLogger(__name__)
+
+
+def build_message(row: OutboxEmail) -> Message:
+    ctx = dict(row.context or {})
+    ctx.setdefault("public_url", current_app.config["PUBLIC_URL"])
+    return Message(
+        subject=row.subject,
+        recipients=[row.to_email],
+        body=render_template(f"emails/{row.template}.txt", **ctx),
+        html=render_template(f"emails/{row.template}.html", **ctx),
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+    )
+
+
+def send(message: Message, outbox_id: int) -> None:
+    if current_app.config.get("MAIL_SERVER"):
+        mail.send(message)
+        return
+    folder = Path(current_app.instance_path) / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{outbox_id:06d}.eml").write_bytes(message.as_bytes())
+
+
+@job
+def deliver_email(outbox_id: int) -> str:
+    """Send one outbox e-mail once. The row lock keeps two workers from sending it twice."""
+    stmt = (
+        select(OutboxEmail)
+        .where(OutboxEmail.id == outbox_id, OutboxEmail.status == OutboxStatus.PENDING)
+        .with_for_update(skip_locked=True)
+    )
+    row = db.session.scalar(stmt)
+    if row is None:
+        db.session.rollback()
+        return "skipped"
+    row.attempts += 1
+    try:
+        send(build_message(row), row.id)
+    except Exception as exc:  # SMTP down, template error …: retried with backoff
+        row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = OutboxStatus.FAILED
+        else:
+            row.next_attempt_at = utcnow() + backoff(row.attempts)
+        db.session.commit()
+        log.warning("e-mail %s not delivered (attempt %s): %s", outbox_id, row.attempts, exc)
+        return "failed"
+    row.status = OutboxStatus.SENT
+    row.sent_at = utcnow()
+    row.last_error = None
+    db.session.commit()
+    return "sent"
+
+
+@job
+def flush_outbox(limit: int = 200) -> int:
+    """Deliver what is due: e-mails whose first delivery was missed, and retries."""
+    stmt = (
+        select(OutboxEmail.id)
+        .where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= utcnow())
+        .order_by(OutboxEmail.next_attempt_at)
+        .limit(limit)
+    )
+    ids = list(db.session.scalars(stmt))
+    db.session.rollback()
+    return sum(deliver_email(i) == "sent" for i in ids)

@@ -1,0 +1,17 @@
+"""All models, imported once so that SQLAlchemy and Alembic see every table."""
+
+from nexus.models import (  # noqa: F401
+    aria,
+    audit,
+    billing,
+    catalog,
+    credits,
+    diagnostics,
+    family,
+    identity,
+    knowledge,
+    notifications,
+    scheduling,
+    vault,
+)
+from nexus.models.common import Grade, Role, Subject  # noqa: F401

@@ -1,0 +1,82 @@
+"""ARIA conversations, messages and feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from nexus.extensions import db
+from nexus.models.common import LabelledEnum, Subject, created_at, enum_type, intpk, updated_at
+
+
+class AriaConversation(db.Model):
+    __tablename__ = "aria_conversations"
+    __table_args__ = (Index("ix_aria_conversations_student_updated", "student_id", "updated_at"),)
+
+    id: Mapped[intpk]
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    subject: Mapped[Subject] = mapped_column(enum_type(Subject))
+    title: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+    messages: Mapped[list[AriaMessage]] = relationship(
+        order_by="AriaMessage.id", back_populates="conversation"
+    )
+
+
+class MessageRole(LabelledEnum):
+    USER = "USER", "Élève"
+    ASSISTANT = "ASSISTANT", "ARIA"
+
+
+class AnswerMode(LabelledEnum):
+    LLM = "LLM", "Réponse générée"
+    OFFLINE = "OFFLINE", "Passages du cours (hors ligne)"
+    DEGRADED = "DEGRADED", "ARIA indisponible : passages du cours"
+
+
+class AriaMessage(db.Model):
+    __tablename__ = "aria_messages"
+    __table_args__ = (
+        Index("ix_aria_messages_conversation", "conversation_id", "id"),
+        CheckConstraint("char_length(content) > 0", name="content_not_empty"),
+    )
+
+    id: Mapped[intpk]
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("aria_conversations.id", ondelete="CASCADE")
+    )
+    role: Mapped[MessageRole] = mapped_column(enum_type(MessageRole))
+    content: Mapped[str] = mapped_column(Text)
+    # [{"n": 1, "chunk_id": 12, "document_id": 3, "title": "…", "section": "…", "page": 4}]
+    citations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    mode: Mapped[AnswerMode | None] = mapped_column(enum_type(AnswerMode))
+    model: Mapped[str | None] = mapped_column(String(80))
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[created_at]
+
+    conversation: Mapped[AriaConversation] = relationship(back_populates="messages")
+    feedback: Mapped[AriaFeedback | None] = relationship(back_populates="message")
+
+
+class AriaFeedback(db.Model):
+    """👍 (+1) or 👎 (-1) on an answer, with an optional comment; one per message."""
+
+    __tablename__ = "aria_feedback"
+    __table_args__ = (CheckConstraint("rating IN (-1, 1)", name="rating_values"),)
+
+    id: Mapped[intpk]
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("aria_messages.id", ondelete="CASCADE"), unique=True
+    )
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+    message: Mapped[AriaMessage] = relationship(back_populates="feedback")

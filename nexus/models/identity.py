@@ -1,0 +1,136 @@
+"""Users, one-time tokens and coach profiles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from nexus.extensions import db
+from nexus.models.common import (
+    LabelledEnum,
+    Role,
+    Subject,
+    created_at,
+    email_type,
+    enum_type,
+    intpk,
+    subjects_check,
+    updated_at,
+)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # A student may be created before anyone knows their address; others sign in by e-mail.
+        CheckConstraint("email IS NOT NULL OR role = 'ELEVE'", name="email_required"),
+        Index("ix_users_role", "role"),
+    )
+
+    id: Mapped[intpk]
+    email: Mapped[str | None] = mapped_column(email_type(), unique=True)
+    # Null until the account is activated (students) or for accounts that cannot sign in.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_type(Role))
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped on password change or deactivation: every open session of the user ends.
+    session_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+    coach_profile: Mapped[CoachProfile | None] = relationship(back_populates="user")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def can_sign_in(self) -> bool:
+        return bool(self.is_active and self.activated_at and self.password_hash and self.email)
+
+    # Flask-Login protocol. The id carries the session version so that bumping it logs out.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class TokenPurpose(LabelledEnum):
+    ACTIVATION = "ACTIVATION", "Activation du compte"
+    PASSWORD_RESET = "PASSWORD_RESET", "Réinitialisation du mot de passe"
+
+
+class UserToken(db.Model):
+    """A one-time link: only its SHA-256 is stored; used_at makes it single-use."""
+
+    __tablename__ = "user_tokens"
+    __table_args__ = (Index("ix_user_tokens_user_purpose", "user_id", "purpose"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_type(TokenPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[created_at]
+
+    user: Mapped[User] = relationship()
+
+
+class CoachProfile(db.Model):
+    __tablename__ = "coach_profiles"
+    __table_args__ = (CheckConstraint(subjects_check("subjects"), name="known_subjects"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    pseudonym: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str | None] = mapped_column(String(80))
+    tag: Mapped[str | None] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text)
+    philosophy: Mapped[str | None] = mapped_column(Text)
+    expertise: Mapped[str | None] = mapped_column(Text)
+    subjects: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), server_default=text("'{}'::varchar[]")
+    )
+    available_online: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    available_in_person: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[created_at]
+
+    user: Mapped[User] = relationship(back_populates="coach_profile")
+
+    @property
+    def subject_labels(self) -> list[str]:
+        return [Subject(s).label for s in self.subjects]
+
+
+__all__ = ["CoachProfile", "TokenPurpose", "User", "UserToken"]

@@ -1,0 +1,191 @@
+"""Demo data of CONTRACT.md. Idempotent: running it again creates only what is missing."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+
+from nexus.extensions import db
+from nexus.models.billing import (
+    Entitlement,
+    EntitlementStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from nexus.models.catalog import Feature, OfferCode
+from nexus.models.common import Grade, Role, Subject
+from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
+from nexus.models.family import ParentProfile, Student
+from nexus.models.identity import CoachProfile, User
+from nexus.models.scheduling import CoachAvailability
+from nexus.services import catalog, identity, utcnow
+
+DEMO_PASSWORD = "nexus-demo-2026"  # noqa: S105 - published demo password (CONTRACT.md)
+
+
+def _user(email: str | None, role: Role, first: str, last: str, *, active: bool = True) -> User:
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
+    if user is None and email is None:
+        user = db.session.scalar(
+            select(User).where(User.email.is_(None), User.first_name == first, User.last_name == last)
+        )
+    if user is None:
+        user = User(email=email, role=role, first_name=first, last_name=last)
+        if active:
+            user.password_hash = identity.hash_password(DEMO_PASSWORD)
+            user.activated_at = utcnow()
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def _parent(email: str, first: str, last: str, city: str) -> ParentProfile:
+    user = _user(email, Role.PARENT, first, last)
+    profile = db.session.scalar(select(ParentProfile).where(ParentProfile.user_id == user.id))
+    if profile is None:
+        profile = ParentProfile(user_id=user.id, city=city, country="Tunisie")
+        db.session.add(profile)
+        db.session.flush()
+    return profile
+
+
+def _student(
+    parent: ParentProfile, email: str | None, first: str, last: str, grade: Grade, *, active: bool
+) -> Student:
+    user = _user(email, Role.ELEVE, first, last, active=active)
+    student = db.session.scalar(select(Student).where(Student.user_id == user.id))
+    if student is None:
+        student = Student(user_id=user.id, parent_id=parent.id, grade=grade, school="Lycée Pilote de Tunis")
+        db.session.add(student)
+        db.session.flush()
+    return student
+
+
+def _coach(email: str, first: str, last: str, pseudonym: str, subjects: list[Subject], **extra: str) -> CoachProfile:
+    user = _user(email, Role.COACH, first, last)
+    profile = db.session.scalar(select(CoachProfile).where(CoachProfile.user_id == user.id))
+    if profile is None:
+        profile = CoachProfile(
+            user_id=user.id, pseudonym=pseudonym, subjects=[s.value for s in subjects], **extra
+        )
+        db.session.add(profile)
+        db.session.flush()
+    return profile
+
+
+def _weekly(coach: CoachProfile, days: range | list[int], start: time, end: time) -> None:
+    exists = db.session.scalar(select(CoachAvailability.id).where(CoachAvailability.coach_id == coach.id))
+    if exists:
+        return
+    for weekday in days:
+        db.session.add(
+            CoachAvailability(
+                coach_id=coach.id, weekday=weekday, start_time=start, end_time=end, valid_from=date.today()
+            )
+        )
+
+
+def _paid_plan(student: Student, payer: User, subject: Subject) -> None:
+    """Sami's paid HYBRIDE plan, written as the payment approval will write it."""
+    if db.session.scalar(select(Subscription.id).where(Subscription.student_id == student.id)):
+        return
+    offer = catalog.offer(OfferCode.HYBRIDE)
+    now = utcnow()
+    payment = Payment(
+        payer_id=payer.id,
+        student_id=student.id,
+        offer_code=offer.code,
+        aria_subject=subject.value,
+        amount_millimes=offer.price_millimes,
+        method=PaymentMethod.BANK_TRANSFER,
+        status=PaymentStatus.COMPLETED,
+        reference="NX-DEMO-0001",
+        declared_at=now - timedelta(days=2),
+        processed_at=now - timedelta(days=1),
+    )
+    subscription = Subscription(
+        student_id=student.id,
+        plan=offer.code,
+        status=SubscriptionStatus.ACTIVE,
+        monthly_price_millimes=offer.price_millimes,
+        credits_per_month=offer.credits,
+        aria_subjects=[subject.value],
+        current_period_start=now,
+        current_period_end=now + relativedelta(months=catalog.SUBSCRIPTION_PERIOD_MONTHS),
+        started_at=now,
+    )
+    db.session.add_all([payment, subscription])
+    db.session.flush()
+    for feature in sorted(offer.features, key=lambda f: f.value):
+        db.session.add(
+            Entitlement(
+                student_id=student.id,
+                feature=feature,
+                subject=subject.value if feature is Feature.ARIA else None,
+                offer_code=offer.code,
+                status=EntitlementStatus.ACTIVE,
+                starts_at=now,
+                ends_at=subscription.current_period_end,
+                subscription_id=subscription.id,
+                payment_id=payment.id,
+            )
+        )
+    lot = CreditLot(
+        student_id=student.id,
+        source=LotSource.SUBSCRIPTION,
+        amount=Decimal(offer.credits),
+        granted_at=now,
+        expires_at=now + relativedelta(months=catalog.SUBSCRIPTION_CREDIT_VALIDITY_MONTHS),
+        subscription_id=subscription.id,
+        period=now.strftime("%Y-%m"),
+        payment_id=payment.id,
+    )
+    db.session.add(lot)
+    db.session.flush()
+    db.session.add(
+        CreditEntry(student_id=student.id, lot_id=lot.id, kind=EntryKind.GRANT, amount=lot.amount)
+    )
+
+
+def seed_demo() -> None:
+    _user("admin@nexus-reussite.tn", Role.ADMIN, "Amira", "Ben Salah")
+    _user("assistante@nexus-reussite.tn", Role.ASSISTANTE, "Leïla", "Trabelsi")
+    helios = _coach(
+        "helios@nexus-reussite.tn",
+        "Karim",
+        "Haddad",
+        "Hélios",
+        [Subject.MATHEMATIQUES, Subject.NSI],
+        title="Professeur agrégé de mathématiques",
+        tag="Maths & NSI",
+        description="Quinze ans de préparation au bac, de l'analyse aux algorithmes.",
+        philosophy="Comprendre avant d'appliquer : chaque méthode a une raison d'être.",
+    )
+    zenon = _coach(
+        "zenon@nexus-reussite.tn",
+        "Sonia",
+        "Mansour",
+        "Zénon",
+        [Subject.FRANCAIS, Subject.PHILOSOPHIE],
+        title="Professeure certifiée de lettres",
+        tag="Français & Philo",
+        description="L'écrit et l'oral du bac de français, la dissertation de philosophie.",
+        philosophy="Bien penser, c'est d'abord bien lire.",
+    )
+    _weekly(helios, range(0, 5), time(14, 0), time(19, 0))
+    _weekly(zenon, [2, 5], time(9, 0), time(13, 0))
+
+    family = _parent("parent@nexus-reussite.tn", "Nadia", "Ben Ali", "Tunis")
+    _student(family, "yasmine@nexus-reussite.tn", "Yasmine", "Ben Ali", Grade.TERMINALE, active=True)
+    _student(family, None, "Adam", "Ben Ali", Grade.SECONDE, active=False)
+
+    family2 = _parent("parent2@nexus-reussite.tn", "Hichem", "Gharbi", "Sfax")
+    sami = _student(family2, "sami@nexus-reussite.tn", "Sami", "Gharbi", Grade.PREMIERE, active=True)
+    _paid_plan(sami, family2.user, Subject.MATHEMATIQUES)
+    db.session.commit()

@@ -1,0 +1,33 @@
+"""Audit lines (rule 8): written in the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, has_app_context
+
+from nexus.extensions import db
+from nexus.models.audit import AuditLog
+
+
+def record(
+    action: str,
+    actor_id: int | None,
+    obj: Any = None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Add one audit line: who (actor), what (action on obj), before/after, when (now)."""
+    ip = g.get("client_ip") if has_app_context() else None
+    db.session.add(
+        AuditLog(
+            actor_id=actor_id,
+            action=action,
+            object_type=type(obj).__tablename__ if obj is not None else None,
+            object_id=getattr(obj, "id", None),
+            before=before,
+            after=after,
+            ip=ip,
+        )
+    )

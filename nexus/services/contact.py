@@ -1,0 +1,52 @@
+"""Messages from the public contact form: stored, then e-mailed and shown to staff."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from nexus.extensions import db
+from nexus.models.common import Role
+from nexus.models.notifications import ContactMessage
+from nexus.services import notifications
+
+TOPICS = {
+    "inscription": "Inscription et offres",
+    "paiement": "Paiement et facturation",
+    "seances": "Séances et coachs",
+    "aria": "ARIA, le tuteur IA",
+    "autre": "Autre question",
+}
+
+
+def submit(name: str, email: str, phone: str | None, topic: str, message: str) -> ContactMessage:
+    row = ContactMessage(
+        name=name.strip(),
+        email=email.strip().lower(),
+        phone=(phone or "").strip() or None,
+        topic=topic,
+        message=message.strip(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    context = {
+        "name": row.name,
+        "email": row.email,
+        "phone": row.phone,
+        "topic": TOPICS.get(topic, topic),
+        "message": row.message,
+        "id": row.id,
+    }
+    notifications.queue_email(
+        current_app.config["STAFF_EMAIL"],
+        "contact_staff",
+        f"Nouveau message de contact — {TOPICS.get(topic, topic)}",
+        context,
+    )
+    notifications.notify_role_members(
+        [Role.ADMIN, Role.ASSISTANTE],
+        "CONTACT_MESSAGE",
+        f"Message de {row.name}",
+        row.message[:200],
+        "/dashboard/assistante/contacts",
+    )
+    return row

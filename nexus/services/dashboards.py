@@ -1,0 +1,107 @@
+"""Read-only figures for each role's home page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from nexus.extensions import db
+from nexus.models.billing import Payment, PaymentStatus, Subscription
+from nexus.models.credits import CreditRequest, RequestStatus
+from nexus.models.diagnostics import BilanRequest, BilanStatus
+from nexus.models.family import Student
+from nexus.models.identity import CoachProfile, User
+from nexus.models.notifications import ContactMessage
+from nexus.models.scheduling import SessionBooking, SessionStatus
+from nexus.services import billing, credits, family, utcnow
+from nexus.services.credits import LotView
+
+
+def _count(stmt: Any) -> int:
+    return db.session.scalar(stmt) or 0
+
+
+def staff_summary() -> dict[str, Any]:
+    contacts = select(ContactMessage).order_by(ContactMessage.id.desc()).limit(5)
+    return {
+        "pending_payments": _count(
+            select(func.count()).where(Payment.status == PaymentStatus.PENDING)
+        ),
+        "pending_credit_requests": _count(
+            select(func.count()).where(CreditRequest.status == RequestStatus.PENDING)
+        ),
+        "new_bilans": _count(
+            select(func.count()).where(BilanRequest.status == BilanStatus.RECEIVED)
+        ),
+        "open_contacts": _count(
+            select(func.count()).where(ContactMessage.handled_at.is_(None))
+        ),
+        "upcoming_sessions": _count(
+            select(func.count()).where(
+                SessionBooking.status == SessionStatus.SCHEDULED,
+                SessionBooking.starts_at >= utcnow(),
+            )
+        ),
+        "latest_contacts": list(db.session.scalars(contacts)),
+    }
+
+
+def admin_summary() -> dict[str, Any]:
+    by_role = dict(
+        db.session.execute(select(User.role, func.count()).group_by(User.role)).tuples().all()
+    )
+    return {
+        **staff_summary(),
+        "users_by_role": by_role,
+        "active_subscriptions": _count(
+            select(func.count()).where(Subscription.status == "ACTIVE")
+        ),
+    }
+
+
+def coach_summary(user: User) -> dict[str, Any]:
+    profile = db.session.scalar(select(CoachProfile).where(CoachProfile.user_id == user.id))
+    upcoming: list[SessionBooking] = []
+    if profile is not None:
+        upcoming = list(
+            db.session.scalars(
+                select(SessionBooking)
+                .where(
+                    SessionBooking.coach_id == profile.id,
+                    SessionBooking.starts_at >= utcnow(),
+                    SessionBooking.status == SessionStatus.SCHEDULED,
+                )
+                .order_by(SessionBooking.starts_at)
+                .limit(10)
+            )
+        )
+    return {"profile": profile, "upcoming": upcoming}
+
+
+@dataclass
+class StudentCard:
+    student: Student
+    subscription: Subscription | None
+    balance: Decimal
+    lots: list[LotView]
+
+
+def student_card(student: Student) -> StudentCard:
+    return StudentCard(
+        student=student,
+        subscription=billing.active_subscription(student.id),
+        balance=credits.balance(student.id),
+        lots=credits.open_lots(student.id),
+    )
+
+
+def children_summary(user: User) -> list[StudentCard]:
+    return [student_card(child) for child in family.children(user)]
+
+
+def student_summary(user: User) -> StudentCard | None:
+    student = family.student_of(user)
+    return student_card(student) if student else None

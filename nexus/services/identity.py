@@ -1,0 +1,266 @@
+"""Accounts: passwords (argon2id), sign-in, activation and password-reset links."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from enum import Enum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from nexus.extensions import db
+from nexus.models.common import Role
+from nexus.models.family import Student
+from nexus.models.identity import TokenPurpose, User, UserToken
+from nexus.services import ServiceError, audit, notifications, utcnow
+
+hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+# Verified when the e-mail is unknown, so that both cases take the same time.
+_DUMMY_HASH = hasher.hash("nexus-timing-equaliser")
+
+ACTIVATION_TTL = timedelta(hours=72)
+RESET_TTL = timedelta(minutes=60)
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+COMMON_PASSWORDS = frozenset(
+    """password password1 password123 motdepasse 12345678 123456789 1234567890 azerty123
+    azertyuiop qwerty123 qwertyuiop 11111111 00000000 iloveyou admin123 nexus123 nexus2026
+    bonjour123 soleil123 tunisie123 tunis123 abc12345 abcd1234 letmein1""".split()
+)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def password_problem(password: str, email: str | None = None) -> str | None:
+    """A French reason why the password is refused, or None. No composition rules (ASVS 6.2.5)."""
+    if len(password) < PASSWORD_MIN:
+        return f"Le mot de passe doit contenir au moins {PASSWORD_MIN} caractères."
+    if len(password) > PASSWORD_MAX:
+        return f"Le mot de passe ne peut pas dépasser {PASSWORD_MAX} caractères."
+    if password.lower() in COMMON_PASSWORDS:
+        return "Ce mot de passe est trop courant : choisissez-en un autre."
+    if email and password.lower() == normalize_email(email):
+        return "Le mot de passe ne doit pas être votre adresse e-mail."
+    return None
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user if the e-mail and password match an account that may sign in, else None.
+
+    Every failure looks the same to the caller (no account enumeration).
+    """
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    try:
+        hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.can_sign_in:
+        return None
+    if hasher.check_needs_rehash(stored):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record("auth.signin", user.id, user)
+    return user
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login loader: '<id>:<session_version>'; a stale version ends the session."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.can_sign_in or user.session_version != int(version):
+        return None
+    return user
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta) -> str:
+    """Create a one-time link token (only its hash is stored) and revoke older ones."""
+    db.session.execute(
+        update(UserToken)
+        .where(
+            UserToken.user_id == user.id,
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+    raw = secrets.token_urlsafe(32)
+    db.session.add(
+        UserToken(
+            user_id=user.id, purpose=purpose, token_hash=_hash_token(raw), expires_at=utcnow() + ttl
+        )
+    )
+    return raw
+
+
+class TokenState(Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    USED = "used"
+    UNKNOWN = "unknown"
+
+
+def inspect_token(raw: str, purpose: TokenPurpose) -> tuple[TokenState, UserToken | None]:
+    """Look at a link token without consuming it (to show the right page)."""
+    if not raw or len(raw) > 200:
+        return TokenState.UNKNOWN, None
+    token = db.session.scalar(
+        select(UserToken).where(UserToken.token_hash == _hash_token(raw), UserToken.purpose == purpose)
+    )
+    if token is None:
+        return TokenState.UNKNOWN, None
+    if token.used_at is not None:
+        return TokenState.USED, token
+    if token.expires_at <= utcnow():
+        return TokenState.EXPIRED, token
+    return TokenState.VALID, token
+
+
+def consume_token(raw: str, purpose: TokenPurpose) -> User:
+    """Use a token exactly once (conditional UPDATE … RETURNING), or refuse in French."""
+    user_id = db.session.scalar(
+        update(UserToken)
+        .where(
+            UserToken.token_hash == _hash_token(raw),
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+            UserToken.expires_at > func.now(),
+        )
+        .values(used_at=func.now())
+        .returning(UserToken.user_id)
+    )
+    if user_id is None:
+        raise ServiceError("Ce lien n'est plus valable. Demandez-en un nouveau.")
+    return db.session.get_one(User, user_id)
+
+
+def link(path: str, token: str) -> str:
+    return f"{current_app.config['PUBLIC_URL']}{path}?token={token}"
+
+
+# -- password reset -------------------------------------------------------------------------
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link if the account exists and may sign in; silent otherwise."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.can_sign_in:
+        return
+    raw = issue_token(user, TokenPurpose.PASSWORD_RESET, RESET_TTL)
+    notifications.queue_email(
+        user.email or "",
+        "password_reset",
+        "Réinitialisation de votre mot de passe — Nexus Réussite",
+        {"first_name": user.first_name, "url": link("/auth/reset-password", raw), "minutes": 60},
+        user_id=user.id,
+    )
+    audit.record("auth.reset_requested", user.id, user)
+
+
+def reset_password(raw: str, password: str) -> User:
+    user = consume_token(raw, TokenPurpose.PASSWORD_RESET)
+    problem = password_problem(password, user.email)
+    if problem:
+        raise ServiceError(problem, field="password")
+    set_password(user, password)
+    audit.record("auth.password_reset", user.id, user)
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new hash and end every open session of the user."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    try:
+        hasher.verify(user.password_hash or _DUMMY_HASH, current)
+    except (VerificationError, InvalidHashError):
+        raise ServiceError("Le mot de passe actuel est incorrect.", field="current") from None
+    problem = password_problem(new, user.email)
+    if problem:
+        raise ServiceError(problem, field="password")
+    set_password(user, new)
+    audit.record("auth.password_changed", user.id, user)
+
+
+# -- student activation ---------------------------------------------------------------------
+
+
+def send_activation(student: Student, email: str | None, actor: User) -> None:
+    """Give the student an address (if new) and e-mail a 72-hour activation link."""
+    user = student.user
+    if user.activated_at is not None:
+        raise ServiceError("Ce compte élève est déjà activé.")
+    if email:
+        address = normalize_email(email)
+        taken = db.session.scalar(select(User.id).where(User.email == address, User.id != user.id))
+        if taken:
+            raise ServiceError("Cette adresse e-mail est déjà utilisée par un autre compte.", "email")
+        user.email = address
+    if not user.email:
+        raise ServiceError("Indiquez l'adresse e-mail de l'élève.", field="email")
+    _mail_activation(user, student)
+    audit.record("account.activation_sent", actor.id, user, after={"email": user.email})
+
+
+def resend_activation(user: User) -> None:
+    """A fresh link for a student whose link expired, to the address already on file."""
+    student = db.session.scalar(select(Student).where(Student.user_id == user.id))
+    if student is None or user.activated_at is not None or not user.email:
+        return
+    _mail_activation(user, student)
+    audit.record("account.activation_renewed", None, user)
+
+
+def _mail_activation(user: User, student: Student) -> None:
+    raw = issue_token(user, TokenPurpose.ACTIVATION, ACTIVATION_TTL)
+    notifications.queue_email(
+        user.email or "",
+        "activation",
+        "Activez votre compte élève — Nexus Réussite",
+        {
+            "first_name": user.first_name,
+            "parent_name": student.parent.user.full_name,
+            "url": link("/auth/activate", raw),
+            "hours": 72,
+        },
+        user_id=user.id,
+    )
+
+
+def activate(raw: str, password: str) -> User:
+    user = consume_token(raw, TokenPurpose.ACTIVATION)
+    problem = password_problem(password, user.email)
+    if problem:
+        raise ServiceError(problem, field="password")
+    set_password(user, password)
+    user.activated_at = utcnow()
+    audit.record("account.activated", user.id, user)
+    if user.role is Role.ELEVE:
+        student = db.session.scalar(select(Student).where(Student.user_id == user.id))
+        if student is not None:
+            notifications.notify(
+                student.parent.user_id,
+                "STUDENT_ACTIVATED",
+                f"{user.first_name} a activé son compte",
+                "Votre enfant peut maintenant se connecter à son espace.",
+                "/dashboard/parent",
+            )
+    return user

@@ -1,0 +1,108 @@
+"""In-app notifications and the e-mail outbox (rule 6: written in the caller's transaction)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from nexus.extensions import db
+from nexus.jobs.queue import enqueue_after_commit
+from nexus.models.identity import User
+from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
+from nexus.services import utcnow
+
+MAX_ATTEMPTS = 8
+PAGE_SIZE = 20
+
+
+def notify(user_id: int, kind: str, title: str, body: str | None = None, link: str | None = None) -> None:
+    db.session.add(Notification(user_id=user_id, kind=kind, title=title, body=body, link=link))
+
+
+def notify_role_members(roles: list[Any], kind: str, title: str, body: str, link: str) -> None:
+    """Notify every active user holding one of the roles (e.g. all staff)."""
+    ids = db.session.scalars(select(User.id).where(User.role.in_(roles), User.is_active)).all()
+    for user_id in ids:
+        notify(user_id, kind, title, body, link)
+
+
+def queue_email(
+    to: str,
+    template: str,
+    subject: str,
+    context: dict[str, Any],
+    *,
+    user_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> int | None:
+    """Write an e-mail to the outbox; it is delivered after the transaction commits.
+
+    With a dedupe_key, a second call with the same key queues nothing and returns None.
+    """
+    stmt = (
+        insert(OutboxEmail)
+        .values(
+            to_email=to,
+            to_user_id=user_id,
+            template=template,
+            subject=subject,
+            context=context,
+            dedupe_key=dedupe_key,
+            status=OutboxStatus.PENDING,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxEmail.id)
+    )
+    outbox_id = db.session.execute(stmt).scalar_one_or_none()
+    if outbox_id is not None:
+        from nexus.jobs.mail import deliver_email
+
+        enqueue_after_commit("emails", deliver_email, outbox_id)
+    return outbox_id
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes between tries, capped at 4 hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 240))
+
+
+def unread_count(user_id: int) -> int:
+    stmt = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    return db.session.scalar(stmt) or 0
+
+
+def recent(user_id: int, limit: int = PAGE_SIZE) -> list[Notification]:
+    stmt = (
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def get_own(user_id: int, notification_id: int) -> Notification | None:
+    """The notification if it belongs to the user, else None (the caller answers 404)."""
+    stmt = select(Notification).where(
+        Notification.id == notification_id, Notification.user_id == user_id
+    )
+    return db.session.scalar(stmt)
+
+
+def mark_read(user_id: int, notification_id: int) -> Notification | None:
+    note = get_own(user_id, notification_id)
+    if note is not None and note.read_at is None:
+        note.read_at = utcnow()
+    return note
+
+
+def mark_all_read(user_id: int) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount or 0

@@ -1,0 +1,212 @@
+"""Request hooks, security headers, French error pages and template helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, g, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from nexus import navigation, policy
+from nexus.extensions import db
+
+log = logging.getLogger(__name__)
+TUNIS = ZoneInfo("Africa/Tunis")
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+ERROR_TITLES = {
+    400: "Requête invalide",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Action non permise",
+    413: "Fichier trop volumineux",
+    429: "Trop de tentatives",
+    500: "Erreur inattendue",
+    503: "Service momentanément indisponible",
+}
+ERROR_TEXTS = {
+    400: "La demande n'a pas pu être traitée. Vérifiez les informations saisies et réessayez.",
+    403: "Vous n'avez pas accès à cette page avec votre compte.",
+    404: "Cette page n'existe pas ou n'est plus disponible.",
+    405: "Cette action n'est pas possible à cette adresse.",
+    413: "Le fichier envoyé dépasse la taille autorisée.",
+    429: "Vous avez fait trop de tentatives en peu de temps. Patientez quelques minutes "
+    "puis réessayez.",
+    500: "Une erreur est survenue de notre côté. L'incident a été enregistré ; "
+    "réessayez dans un instant.",
+    503: "Le service est momentanément indisponible. Réessayez dans un instant.",
+}
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(remember_client_ip)
+    app.before_request(policy.enforce)
+    app.after_request(security_headers)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)
+    app.context_processor(template_context)
+    app.add_template_filter(tnd)
+    app.add_template_filter(local_dt, "dt")
+    app.add_template_filter(local_date, "d")
+    app.add_template_filter(credits_fmt, "credits")
+    app.add_template_filter(subject_label)
+    app.add_template_global(static_url)
+
+
+def remember_client_ip() -> None:
+    g.client_ip = request.remote_addr
+
+
+def is_fragment_request() -> bool:
+    """htmx asked for a fragment (a boosted navigation wants the full page)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    response.vary.add("HX-Request")
+    if request.endpoint == "static":
+        if request.args.get("v"):
+            headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    elif current_user.is_authenticated:
+        # Personal data: never cached, not even by the browser's back-forward history.
+        headers["Cache-Control"] = "no-store"
+    if request.path.startswith(("/dashboard", "/auth", "/compte", "/notifications")):
+        headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def render_error(code: int, message: str | None = None, incident: str | None = None) -> Any:
+    body = render_template(
+        "errors/error.html",
+        code=code,
+        title=ERROR_TITLES.get(code, "Erreur"),
+        message=message or ERROR_TEXTS.get(code, ERROR_TEXTS[500]),
+        incident=incident,
+    )
+    return body, code
+
+
+def csrf_error(error: CSRFError) -> Any:
+    log.info("csrf refused on %s: %s", request.path, error.description)
+    return render_error(
+        400,
+        "Votre formulaire a expiré ou ne provient pas de Nexus Réussite. "
+        "Rechargez la page puis recommencez.",
+    )
+
+
+def http_error(error: HTTPException) -> Any:
+    code = error.code or 500
+    if code < 400:
+        return error
+    response = render_error(code)
+    if code == 429:
+        retry = getattr(error, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry else {}
+        return (*response, headers)
+    return response
+
+
+def unexpected_error(error: Exception) -> Any:
+    incident = uuid.uuid4().hex[:8]
+    log.exception("incident %s on %s %s", incident, request.method, request.path)
+    db.session.rollback()
+    return render_error(500, incident=incident)
+
+
+def template_context() -> dict[str, Any]:
+    context: dict[str, Any] = {"nav": [], "unread_count": 0}
+    if current_user.is_authenticated:
+        from nexus.services import notifications
+
+        context["nav"] = navigation.items_for(current_user.role)
+        context["unread_count"] = notifications.unread_count(current_user.id)
+    return context
+
+
+@cache
+def _static_version(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+
+
+def static_url(filename: str) -> str:
+    """URL of a static file with a content hash, so it can be cached for a year."""
+    from flask import current_app, url_for
+
+    version = _static_version(str(Path(current_app.static_folder or "") / filename))
+    return url_for("static", filename=filename, v=version)
+
+
+def tnd(millimes: int | None) -> str:
+    """1080500 -> '1 080,500 TND'; whole amounts without decimals: '450 TND'."""
+    if millimes is None:
+        return "—"
+    dinars, rest = divmod(abs(int(millimes)), 1000)
+    text = f"{dinars:,}".replace(",", "\u202f")
+    if rest:
+        text += f",{rest:03d}"
+    return ("-" if millimes < 0 else "") + text + "\u00a0TND"
+
+
+def local_dt(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(TUNIS).strftime("%d/%m/%Y à %H:%M")
+
+
+def local_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(TUNIS).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def credits_fmt(value: Decimal | int | None) -> str:
+    if value is None:
+        return "0"
+    text = f"{Decimal(value):.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def subject_label(value: str) -> str:
+    from nexus.models.common import Subject
+
+    try:
+        return Subject(value).label
+    except ValueError:
+        return value
