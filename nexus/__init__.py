@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,11 @@ from nexus.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    config = dict(config or {})
+    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("NEXUS_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_mapping(config_module.from_environment())
-    if config:
-        app.config.update(config)
+    app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     setup_logging(app)
     setup_database_url(app)
@@ -60,7 +63,7 @@ def embedded_pgdata(app: Flask) -> Path:
         import hashlib
 
         digest = hashlib.sha256(str(path).encode()).hexdigest()[:10]
-        path = Path("/tmp") / f"nexus-pg-{digest}"
+        path = Path(tempfile.gettempdir()) / f"nexus-pg-{digest}"
     return path
 
 

@@ -31,7 +31,9 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-db = SQLAlchemy(model_class=Base)
+# create_savepoint: a session bound to a connection already in a transaction (the tests'
+# rollback fixture) commits to a savepoint; with the usual engine binding it changes nothing.
+db = SQLAlchemy(model_class=Base, session_options={"join_transaction_mode": "create_savepoint"})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

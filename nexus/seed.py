@@ -67,7 +67,9 @@ def _student(
     return student
 
 
-def _coach(email: str, first: str, last: str, pseudonym: str, subjects: list[Subject], **extra: str) -> CoachProfile:
+def _coach(
+    email: str, first: str, last: str, pseudonym: str, subjects: list[Subject], **extra: str
+) -> CoachProfile:
     user = _user(email, Role.COACH, first, last)
     profile = db.session.scalar(select(CoachProfile).where(CoachProfile.user_id == user.id))
     if profile is None:
@@ -148,9 +150,7 @@ def _paid_plan(student: Student, payer: User, subject: Subject) -> None:
     )
     db.session.add(lot)
     db.session.flush()
-    db.session.add(
-        CreditEntry(student_id=student.id, lot_id=lot.id, kind=EntryKind.GRANT, amount=lot.amount)
-    )
+    db.session.add(CreditEntry(student_id=student.id, lot_id=lot.id, kind=EntryKind.GRANT, amount=lot.amount))
 
 
 def seed_demo() -> None:

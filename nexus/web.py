@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, g, has_request_context, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -54,10 +54,8 @@ ERROR_TEXTS = {
     404: "Cette page n'existe pas ou n'est plus disponible.",
     405: "Cette action n'est pas possible à cette adresse.",
     413: "Le fichier envoyé dépasse la taille autorisée.",
-    429: "Vous avez fait trop de tentatives en peu de temps. Patientez quelques minutes "
-    "puis réessayez.",
-    500: "Une erreur est survenue de notre côté. L'incident a été enregistré ; "
-    "réessayez dans un instant.",
+    429: "Vous avez fait trop de tentatives en peu de temps. Patientez quelques minutes puis réessayez.",
+    500: "Une erreur est survenue de notre côté. L'incident a été enregistré ; réessayez dans un instant.",
     503: "Le service est momentanément indisponible. Réessayez dans un instant.",
 }
 
@@ -124,8 +122,7 @@ def csrf_error(error: CSRFError) -> Any:
     log.info("csrf refused on %s: %s", request.path, error.description)
     return render_error(
         400,
-        "Votre formulaire a expiré ou ne provient pas de Nexus Réussite. "
-        "Rechargez la page puis recommencez.",
+        "Votre formulaire a expiré ou ne provient pas de Nexus Réussite. Rechargez la page puis recommencez.",
     )
 
 
@@ -150,7 +147,7 @@ def unexpected_error(error: Exception) -> Any:
 
 def template_context() -> dict[str, Any]:
     context: dict[str, Any] = {"nav": [], "unread_count": 0}
-    if current_user.is_authenticated:
+    if has_request_context() and current_user.is_authenticated:
         from nexus.services import notifications
 
         context["nav"] = navigation.items_for(current_user.role)

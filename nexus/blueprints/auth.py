@@ -41,9 +41,7 @@ class ForgotForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(
-        "Nouveau mot de passe", validators=[DataRequired(REQUIRED), Length(max=128)]
-    )
+    password = PasswordField("Nouveau mot de passe", validators=[DataRequired(REQUIRED), Length(max=128)])
     confirm = PasswordField(
         "Confirmer le mot de passe",
         validators=[
@@ -86,7 +84,11 @@ def signin() -> Any:
         return redirect(safe_next(request.args.get("next")) or dashboard_url())
     form = SignInForm()
     if request.method == "POST":
-        user = identity.authenticate(form.email.data or "", form.password.data or "") if form.validate() else None
+        user = (
+            identity.authenticate(form.email.data or "", form.password.data or "")
+            if form.validate()
+            else None
+        )
         if user is None:
             g.login_failed = True
             db.session.commit()  # nothing to keep, but never leave a transaction open

@@ -145,5 +145,7 @@ def _redirect_view(target: str, code: int) -> Any:
 
 for _path, (_target, _code) in REDIRECTS.items():
     bp.add_url_rule(
-        _path, endpoint="redirect" + _path.replace("/", "_").replace("-", "_"), view_func=_redirect_view(_target, _code)
+        _path,
+        endpoint="redirect" + _path.replace("/", "_").replace("-", "_"),
+        view_func=_redirect_view(_target, _code),
     )

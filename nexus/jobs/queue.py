@@ -62,9 +62,12 @@ def _app_for_jobs() -> Flask:
     return _job_app
 
 
-def redis_connection(url: str) -> Any:
+def redis_connection(url: str, *, blocking: bool = False) -> Any:
+    """A Redis client that fails fast, unless it serves a worker's long blocking pops."""
     from redis import Redis
 
+    if blocking:
+        return Redis.from_url(url, socket_connect_timeout=5)
     return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 

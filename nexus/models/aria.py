@@ -47,9 +47,7 @@ class AriaMessage(db.Model):
     )
 
     id: Mapped[intpk]
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("aria_conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("aria_conversations.id", ondelete="CASCADE"))
     role: Mapped[MessageRole] = mapped_column(enum_type(MessageRole))
     content: Mapped[str] = mapped_column(Text)
     # [{"n": 1, "chunk_id": 12, "document_id": 3, "title": "…", "section": "…", "page": 4}]
@@ -71,9 +69,7 @@ class AriaFeedback(db.Model):
     __table_args__ = (CheckConstraint("rating IN (-1, 1)", name="rating_values"),)
 
     id: Mapped[intpk]
-    message_id: Mapped[int] = mapped_column(
-        ForeignKey("aria_messages.id", ondelete="CASCADE"), unique=True
-    )
+    message_id: Mapped[int] = mapped_column(ForeignKey("aria_messages.id", ondelete="CASCADE"), unique=True)
     rating: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[created_at]

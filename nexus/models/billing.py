@@ -91,9 +91,7 @@ class Entitlement(db.Model):
     __tablename__ = "entitlements"
     __table_args__ = (
         Index("ix_entitlements_student_status", "student_id", "status"),
-        CheckConstraint(
-            "(feature = 'ARIA') = (subject IS NOT NULL)", name="aria_has_subject"
-        ),
+        CheckConstraint("(feature = 'ARIA') = (subject IS NOT NULL)", name="aria_has_subject"),
     )
 
     id: Mapped[intpk]
@@ -104,9 +102,7 @@ class Entitlement(db.Model):
     status: Mapped[EntitlementStatus] = mapped_column(enum_type(EntitlementStatus))
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    subscription_id: Mapped[int | None] = mapped_column(
-        ForeignKey("subscriptions.id", ondelete="SET NULL")
-    )
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id", ondelete="SET NULL"))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -166,9 +162,7 @@ class Payment(db.Model):
     gateway_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     declared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    processed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    processed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[created_at]
 

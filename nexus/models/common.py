@@ -16,9 +16,7 @@ created_at = Annotated[
 ]
 updated_at = Annotated[
     datetime,
-    mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
-    ),
+    mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False),
 ]
 tstz = Annotated[datetime, mapped_column(DateTime(timezone=True))]
 

@@ -43,9 +43,7 @@ class CreditLot(db.Model):
     amount: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    subscription_id: Mapped[int | None] = mapped_column(
-        ForeignKey("subscriptions.id", ondelete="SET NULL")
-    )
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id", ondelete="SET NULL"))
     period: Mapped[str | None] = mapped_column(String(7))  # "YYYY-MM" for monthly allocations
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
     reason: Mapped[str | None] = mapped_column(String(255))
@@ -104,9 +102,7 @@ class CreditEntry(db.Model):
     lot_id: Mapped[int] = mapped_column(ForeignKey("credit_lots.id", ondelete="CASCADE"), index=True)
     kind: Mapped[EntryKind] = mapped_column(enum_type(EntryKind))
     amount: Mapped[Decimal] = mapped_column(Numeric(8, 2))
-    booking_id: Mapped[int | None] = mapped_column(
-        ForeignKey("session_bookings.id", ondelete="SET NULL")
-    )
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("session_bookings.id", ondelete="SET NULL"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[created_at]
@@ -131,15 +127,11 @@ class CreditRequest(db.Model):
 
     id: Mapped[intpk]
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
-    requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     amount: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     reason: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[RequestStatus] = mapped_column(enum_type(RequestStatus))
-    processed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    processed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lots.id", ondelete="SET NULL"))

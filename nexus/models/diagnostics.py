@@ -96,9 +96,7 @@ class Assessment(db.Model):
     id: Mapped[intpk]
     share_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id", ondelete="SET NULL"))
-    bilan_request_id: Mapped[int | None] = mapped_column(
-        ForeignKey("bilan_requests.id", ondelete="SET NULL")
-    )
+    bilan_request_id: Mapped[int | None] = mapped_column(ForeignKey("bilan_requests.id", ondelete="SET NULL"))
     subject: Mapped[Subject] = mapped_column(enum_type(Subject))
     grade: Mapped[Grade] = mapped_column(enum_type(Grade))
     definition_key: Mapped[str] = mapped_column(String(60))

@@ -16,18 +16,14 @@ class ParentProfile(db.Model):
     __tablename__ = "parent_profiles"
 
     id: Mapped[intpk]
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     address: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str | None] = mapped_column(String(80))
     country: Mapped[str] = mapped_column(String(80), server_default="Tunisie")
     created_at: Mapped[created_at]
 
     user: Mapped[User] = relationship()
-    children: Mapped[list[Student]] = relationship(
-        back_populates="parent", order_by="Student.id"
-    )
+    children: Mapped[list[Student]] = relationship(back_populates="parent", order_by="Student.id")
 
 
 class Student(db.Model):
@@ -36,12 +32,8 @@ class Student(db.Model):
     __tablename__ = "students"
 
     id: Mapped[intpk]
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
-    parent_id: Mapped[int] = mapped_column(
-        ForeignKey("parent_profiles.id", ondelete="RESTRICT"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("parent_profiles.id", ondelete="RESTRICT"), index=True)
     grade: Mapped[Grade] = mapped_column(enum_type(Grade))
     school: Mapped[str | None] = mapped_column(String(120))
     birth_date: Mapped[date | None] = mapped_column(Date)

@@ -110,18 +110,14 @@ class CoachProfile(db.Model):
     __table_args__ = (CheckConstraint(subjects_check("subjects"), name="known_subjects"),)
 
     id: Mapped[intpk]
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     pseudonym: Mapped[str] = mapped_column(String(60), unique=True)
     title: Mapped[str | None] = mapped_column(String(80))
     tag: Mapped[str | None] = mapped_column(String(80))
     description: Mapped[str | None] = mapped_column(Text)
     philosophy: Mapped[str | None] = mapped_column(Text)
     expertise: Mapped[str | None] = mapped_column(Text)
-    subjects: Mapped[list[str]] = mapped_column(
-        ARRAY(String(32)), server_default=text("'{}'::varchar[]")
-    )
+    subjects: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default=text("'{}'::varchar[]"))
     available_online: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     available_in_person: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[created_at]

@@ -134,9 +134,7 @@ class SessionBooking(db.Model):
     room_name: Mapped[str] = mapped_column(String(80), unique=True)
     location: Mapped[str | None] = mapped_column(String(200))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    cancelled_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     rescheduled_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("session_bookings.id", ondelete="SET NULL")
@@ -193,9 +191,7 @@ class SessionReminder(db.Model):
     )
 
     id: Mapped[intpk]
-    booking_id: Mapped[int] = mapped_column(
-        ForeignKey("session_bookings.id", ondelete="CASCADE")
-    )
+    booking_id: Mapped[int] = mapped_column(ForeignKey("session_bookings.id", ondelete="CASCADE"))
     kind: Mapped[ReminderKind] = mapped_column(enum_type(ReminderKind))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

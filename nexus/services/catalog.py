@@ -63,8 +63,7 @@ OFFERS: tuple[Offer, ...] = (
         "La plateforme et un coach référent, avec 4 crédits de séances par mois.",
         credits=Decimal(4),
         aria_subjects=1,
-        features=_BASE
-        | {Feature.CREDITS_USE, Feature.REFERENT_COACH, Feature.PRIORITY_SUPPORT},
+        features=_BASE | {Feature.CREDITS_USE, Feature.REFERENT_COACH, Feature.PRIORITY_SUPPORT},
         highlights=(
             "Tout l'Accès Plateforme",
             "4 crédits de séances par mois",

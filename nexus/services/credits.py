@@ -16,9 +16,7 @@ from nexus.services import utcnow
 def balance(student_id: int) -> Decimal:
     """Credits a student can use now: the sum of the ledger (expiry writes its own entry)."""
     total = db.session.scalar(
-        select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
-            CreditEntry.student_id == student_id
-        )
+        select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(CreditEntry.student_id == student_id)
     )
     return Decimal(total)
 

@@ -27,18 +27,12 @@ def _count(stmt: Any) -> int:
 def staff_summary() -> dict[str, Any]:
     contacts = select(ContactMessage).order_by(ContactMessage.id.desc()).limit(5)
     return {
-        "pending_payments": _count(
-            select(func.count()).where(Payment.status == PaymentStatus.PENDING)
-        ),
+        "pending_payments": _count(select(func.count()).where(Payment.status == PaymentStatus.PENDING)),
         "pending_credit_requests": _count(
             select(func.count()).where(CreditRequest.status == RequestStatus.PENDING)
         ),
-        "new_bilans": _count(
-            select(func.count()).where(BilanRequest.status == BilanStatus.RECEIVED)
-        ),
-        "open_contacts": _count(
-            select(func.count()).where(ContactMessage.handled_at.is_(None))
-        ),
+        "new_bilans": _count(select(func.count()).where(BilanRequest.status == BilanStatus.RECEIVED)),
+        "open_contacts": _count(select(func.count()).where(ContactMessage.handled_at.is_(None))),
         "upcoming_sessions": _count(
             select(func.count()).where(
                 SessionBooking.status == SessionStatus.SCHEDULED,
@@ -50,15 +44,11 @@ def staff_summary() -> dict[str, Any]:
 
 
 def admin_summary() -> dict[str, Any]:
-    by_role = dict(
-        db.session.execute(select(User.role, func.count()).group_by(User.role)).tuples().all()
-    )
+    by_role = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).tuples().all())
     return {
         **staff_summary(),
         "users_by_role": by_role,
-        "active_subscriptions": _count(
-            select(func.count()).where(Subscription.status == "ACTIVE")
-        ),
+        "active_subscriptions": _count(select(func.count()).where(Subscription.status == "ACTIVE")),
     }
 
 

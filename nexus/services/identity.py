@@ -26,9 +26,32 @@ ACTIVATION_TTL = timedelta(hours=72)
 RESET_TTL = timedelta(minutes=60)
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 COMMON_PASSWORDS = frozenset(
-    """password password1 password123 motdepasse 12345678 123456789 1234567890 azerty123
-    azertyuiop qwerty123 qwertyuiop 11111111 00000000 iloveyou admin123 nexus123 nexus2026
-    bonjour123 soleil123 tunisie123 tunis123 abc12345 abcd1234 letmein1""".split()
+    [
+        "password",
+        "password1",
+        "password123",
+        "motdepasse",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "azerty123",
+        "azertyuiop",
+        "qwerty123",
+        "qwertyuiop",
+        "11111111",
+        "00000000",
+        "iloveyou",
+        "admin123",
+        "nexus123",
+        "nexus2026",
+        "bonjour123",
+        "soleil123",
+        "tunisie123",
+        "tunis123",
+        "abc12345",
+        "abcd1234",
+        "letmein1",
+    ]
 )
 
 
@@ -101,9 +124,7 @@ def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta) -> str:
     )
     raw = secrets.token_urlsafe(32)
     db.session.add(
-        UserToken(
-            user_id=user.id, purpose=purpose, token_hash=_hash_token(raw), expires_at=utcnow() + ttl
-        )
+        UserToken(user_id=user.id, purpose=purpose, token_hash=_hash_token(raw), expires_at=utcnow() + ttl)
     )
     return raw
 

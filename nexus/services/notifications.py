@@ -86,9 +86,7 @@ def recent(user_id: int, limit: int = PAGE_SIZE) -> list[Notification]:
 
 def get_own(user_id: int, notification_id: int) -> Notification | None:
     """The notification if it belongs to the user, else None (the caller answers 404)."""
-    stmt = select(Notification).where(
-        Notification.id == notification_id, Notification.user_id == user_id
-    )
+    stmt = select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
     return db.session.scalar(stmt)
 
 

@@ -1,0 +1,24 @@
+"""gunicorn settings: gthread workers, so that a streamed ARIA answer does not hold the process."""
+
+import os
+
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Without Redis, jobs and the scheduler live in the web process: keep one of it.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2" if os.environ.get("REDIS_URL") else "1"))
+timeout = 60
+graceful_timeout = 20
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Without Redis, run the periodic jobs from this worker."""
+    if os.environ.get("REDIS_URL"):
+        return
+    from nexus.jobs.queue import start_inprocess_scheduler
+    from nexus.jobs.schedule import PERIODIC
+
+    start_inprocess_scheduler(worker.app.wsgi(), PERIODIC)

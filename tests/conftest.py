@@ -1,0 +1,175 @@
+"""Fixtures on real services: PostgreSQL + pgvector, Redis (RQ), SMTP.
+
+- `app`: one application for the session, migrated with Alembic from an empty database.
+- every test runs inside a transaction rolled back at the end, unless marked
+  `@pytest.mark.committed` (concurrency tests: real commits, tables truncated afterwards).
+- `client`, `login(client, email)`, `smtp`, `redis`, `run_jobs()`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from tests.services import EmbeddedPostgres, RedisServer, SmtpSink
+
+DEMO_PASSWORD = "nexus-demo-2026"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "committed: real commits on the test database, truncated after")
+    config.addinivalue_line("markers", "ratelimited: rate limits are enforced in this test")
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[EmbeddedPostgres | None]:
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield None
+        return
+    server = EmbeddedPostgres()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    server = RedisServer()
+    server.start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+def make_test_config(database_url: str, redis_url: str, smtp: SmtpSink, instance: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_ENABLED": True,  # switched off per test unless marked `ratelimited`
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp.port,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_SUPPRESS_SEND": False,  # real delivery to the SMTP sink
+        "PUBLIC_URL": "http://localhost",
+    }
+
+
+@pytest.fixture(scope="session")
+def app(pg: EmbeddedPostgres | None, redis_url: str, smtp: SmtpSink) -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    from nexus import create_app
+
+    database_url = os.environ.get("TEST_DATABASE_URL") or pg.database("nexus_test")  # type: ignore[union-attr]
+    instance = Path(tempfile.mkdtemp(prefix="nx-instance-"))
+    application = create_app(make_test_config(database_url, redis_url, smtp, instance))
+    with application.app_context():
+        upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+        from nexus.seed import seed_demo
+
+        seed_demo()  # committed once: every test starts from the demo data
+    yield application
+
+
+@pytest.fixture(autouse=True)
+def _isolation(request: pytest.FixtureRequest, app: Flask) -> Iterator[None]:
+    """Roll back everything a test did; or, for committed tests, truncate what it added."""
+    from nexus.extensions import db, limiter
+
+    limiter.reset()
+    limiter.enabled = request.node.get_closest_marker("ratelimited") is not None
+    with app.app_context():
+        if request.node.get_closest_marker("committed"):
+            yield
+            db.session.remove()
+            _restore_demo_data()
+            return
+        engines = db.engines
+        engine = engines[None]
+        connection = engine.connect()
+        transaction = connection.begin()
+        engines[None] = connection  # every session of this test shares the connection
+        try:
+            yield
+        finally:
+            db.session.remove()
+            engines[None] = engine
+            transaction.rollback()
+            connection.close()
+
+
+def _restore_demo_data() -> None:
+    """After a committed test: empty every table and seed the demo data again."""
+    from nexus.extensions import db
+    from nexus.seed import seed_demo
+
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+    seed_demo()
+    db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _clean_side_channels(redis_url: str, smtp: SmtpSink) -> None:
+    from redis import Redis
+
+    Redis.from_url(redis_url).flushdb()
+    smtp.clear()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login() -> Callable[..., FlaskClient]:
+    def do_login(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> FlaskClient:
+        response = client.post("/auth/signin", data={"email": email, "password": password})
+        assert response.status_code == 303, f"sign-in of {email} failed: {response.status_code}"
+        return client
+
+    return do_login
+
+
+@pytest.fixture
+def run_jobs(app: Flask, redis_url: str) -> Callable[[], int]:
+    """Drain the RQ queues with a real worker in this process; returns how many jobs ran."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from nexus.jobs.queue import QUEUES
+
+    def drain() -> int:
+        connection = Redis.from_url(redis_url)
+        queues = [Queue(name, connection=connection) for name in QUEUES]
+        before = sum(q.count for q in queues)
+        SimpleWorker(queues, connection=connection).work(burst=True)
+        return before
+
+    return drain
