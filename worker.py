@@ -13,7 +13,7 @@ import sys
 from rq import Queue, Worker
 from rq.cron import CronScheduler
 
-from nexus.jobs.queue import QUEUES, redis_connection
+from nexus.jobs.queue import QUEUES, preload_app, redis_connection
 
 
 def run_cron(url: str) -> None:
@@ -37,6 +37,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cron = multiprocessing.Process(target=run_cron, args=(url,), name="nexus-cron", daemon=True)
     cron.start()
+    preload_app()
     connection = redis_connection(url, blocking=True)
     queues = [Queue(name, connection=connection) for name in QUEUES]
     try:

@@ -97,7 +97,7 @@ def setup_auth(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from nexus.blueprints import auth, dashboard, health, notifications, public
+    from nexus.blueprints import admin, auth, dashboard, health, notifications, public
 
-    for module in (public, auth, dashboard, notifications, health):
+    for module in (public, auth, dashboard, admin, notifications, health):
         app.register_blueprint(module.bp)

@@ -48,6 +48,11 @@ def job(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def preload_app() -> None:
+    """Create the app in the worker before it forks, so each job starts at once."""
+    _app_for_jobs()
+
+
 def _app_for_jobs() -> Flask:
     global _job_app, _job_app_pid
     if _job_app is None:

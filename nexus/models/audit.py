@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.dialects.postgresql import INET, JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nexus.extensions import db
 from nexus.models.common import LabelledEnum, created_at, enum_type, intpk
+from nexus.models.identity import User
 
 
 class AuditLog(db.Model):
@@ -29,6 +30,8 @@ class AuditLog(db.Model):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     ip: Mapped[str | None] = mapped_column(INET)
     created_at: Mapped[created_at]
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
 
 
 class JobRunStatus(LabelledEnum):

@@ -31,3 +31,17 @@ def record(
             ip=ip,
         )
     )
+
+
+PAGE = 50
+
+
+def recent(action_prefix: str = "", page: int = 1) -> tuple[list[AuditLog], bool]:
+    """Audit lines, newest first, optionally filtered by action prefix ("payment.")."""
+    from sqlalchemy import select
+
+    stmt = select(AuditLog).order_by(AuditLog.id.desc())
+    if action_prefix:
+        stmt = stmt.where(AuditLog.action.startswith(action_prefix))
+    rows = list(db.session.scalars(stmt.offset((page - 1) * PAGE).limit(PAGE + 1)))
+    return rows[:PAGE], len(rows) > PAGE

@@ -285,3 +285,44 @@ def activate(raw: str, password: str) -> User:
                 "/dashboard/parent",
             )
     return user
+
+
+# -- staff administration -------------------------------------------------------------------
+
+USERS_PAGE = 50
+
+
+def search_users(query: str = "", role: Role | None = None, page: int = 1) -> tuple[list[User], bool]:
+    """Users matching a name or e-mail fragment, newest first; returns (rows, has_more)."""
+    stmt = select(User).order_by(User.id.desc())
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(
+            func.lower(User.email).like(like) | func.lower(User.first_name + " " + User.last_name).like(like)
+        )
+    rows = list(db.session.scalars(stmt.offset((page - 1) * USERS_PAGE).limit(USERS_PAGE + 1)))
+    return rows[:USERS_PAGE], len(rows) > USERS_PAGE
+
+
+def set_active(user_id: int, active: bool, actor: User) -> User:
+    """Deactivate (ending every session at once) or reactivate an account; audited."""
+    if user_id == actor.id:
+        raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
+    user = db.session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None:
+        raise LookupError(user_id)
+    if user.is_active == active:
+        return user  # a second click changes nothing
+    user.is_active = active
+    if not active:
+        user.session_version += 1
+    audit.record(
+        "account.reactivated" if active else "account.deactivated",
+        actor.id,
+        user,
+        before={"is_active": not active},
+        after={"is_active": active},
+    )
+    return user

@@ -1,0 +1,84 @@
+"""Admin tables: accounts (deactivate ends sessions at once) and the audit log."""
+
+from sqlalchemy import select
+
+from nexus.extensions import db
+from nexus.models.audit import AuditLog
+from nexus.models.identity import User
+
+ADMIN = "admin@nexus-reussite.tn"
+HX = {"HX-Request": "true"}
+
+
+def user_id(email: str) -> int:
+    return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def test_only_admin_sees_the_users_table(client, login):
+    login(client, "assistante@nexus-reussite.tn")
+    assert client.get("/dashboard/admin/utilisateurs").status_code == 403
+    client.post("/auth/signout")
+    login(client, ADMIN)
+    page = client.get("/dashboard/admin/utilisateurs?q=gharbi")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "sami@nexus-reussite.tn" in html
+    assert "yasmine@nexus-reussite.tn" not in html
+
+
+def test_search_fragment_for_htmx(client, login):
+    login(client, ADMIN)
+    fragment = client.get("/dashboard/admin/utilisateurs?role=COACH", headers=HX).get_data(as_text=True)
+    assert "<html" not in fragment
+    assert "helios@nexus-reussite.tn" in fragment
+    assert "parent@nexus-reussite.tn" not in fragment
+
+
+def test_deactivation_ends_open_sessions_and_is_audited(app, client, login):
+    parent = app.test_client()
+    login(parent, "parent@nexus-reussite.tn")
+    assert parent.get("/dashboard/parent").status_code == 200
+
+    login(client, ADMIN)
+    target = user_id("parent@nexus-reussite.tn")
+    row = client.post(f"/dashboard/admin/utilisateurs/{target}/desactiver", headers=HX)
+    assert row.status_code == 200
+    assert row.get_data(as_text=True).startswith('<tr id="user-')
+    assert "Désactivé" in row.get_data(as_text=True)
+
+    # The parent's open session is over, and signing in again is refused.
+    assert parent.get("/dashboard/parent").status_code == 302
+    again = parent.post(
+        "/auth/signin", data={"email": "parent@nexus-reussite.tn", "password": "nexus-demo-2026"}
+    )
+    assert again.status_code == 422
+
+    line = db.session.scalar(select(AuditLog).where(AuditLog.action == "account.deactivated"))
+    assert line is not None
+    assert line.object_id == target
+    assert line.before == {"is_active": True}
+    assert line.after == {"is_active": False}
+
+    # A second click changes nothing and writes no second line.
+    client.post(f"/dashboard/admin/utilisateurs/{target}/desactiver", headers=HX)
+    lines = db.session.scalars(select(AuditLog).where(AuditLog.action == "account.deactivated")).all()
+    assert len(lines) == 1
+
+    client.post(f"/dashboard/admin/utilisateurs/{target}/activer", headers=HX)
+    assert login(parent, "parent@nexus-reussite.tn").get("/dashboard/parent").status_code == 200
+
+
+def test_admin_cannot_deactivate_self_and_unknown_id_is_404(client, login):
+    login(client, ADMIN)
+    own = client.post(f"/dashboard/admin/utilisateurs/{user_id(ADMIN)}/desactiver", headers=HX)
+    assert own.status_code == 422
+    assert "propre compte" in own.get_data(as_text=True)
+    assert db.session.get(User, user_id(ADMIN)).is_active
+    assert client.post("/dashboard/admin/utilisateurs/999999/desactiver", headers=HX).status_code == 404
+
+
+def test_audit_log_lists_sign_ins(client, login):
+    login(client, ADMIN)
+    page = client.get("/dashboard/admin/audit?action=auth.").get_data(as_text=True)
+    assert "auth.signin" in page
+    assert "Amira Ben Salah" in page
