@@ -1,4 +1,13 @@
-"""The credit ledger. balance() is the one and only balance function (rule 3)."""
+"""The credit ledger (rule 3). balance() is the one and only balance function.
+
+Credits come in lots that expire together; every movement is a signed entry on one lot.
+- grant: a lot and its GRANT entry;
+- consume: from the lot that expires first, for one booking;
+- refund: back to the lots the booking consumed, once;
+- expire: an EXPIRE entry of what is left of a lot, once.
+Every change locks the student's row first, so concurrent changes for one student queue up
+instead of both spending the same credit.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +15,43 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
 
 from nexus.extensions import db
-from nexus.models.credits import CreditEntry, CreditLot
-from nexus.services import utcnow
+from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
+from nexus.models.family import Student
+from nexus.services import ServiceError, utcnow
+
+MAX_GRANT = Decimal(500)
+CENT = Decimal("0.01")
 
 
-def balance(student_id: int) -> Decimal:
-    """Credits a student can use now: the sum of the ledger (expiry writes its own entry)."""
+class InsufficientCredits(ServiceError):
+    def __init__(self, needed: Decimal, available: Decimal) -> None:
+        super().__init__(
+            f"Crédits insuffisants : il faut {_fmt(needed)} crédit(s), il en reste {_fmt(available)}."
+        )
+        self.needed = needed
+        self.available = available
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def _remaining() -> object:
+    return func.coalesce(func.sum(CreditEntry.amount), 0)
+
+
+def balance(student_id: int, at: datetime | None = None) -> Decimal:
+    """Credits usable now: the sum of the entries of the lots that have not expired."""
+    at = at or utcnow()
     total = db.session.scalar(
-        select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(CreditEntry.student_id == student_id)
+        select(_remaining())
+        .select_from(CreditEntry)
+        .join(CreditLot, CreditEntry.lot_id == CreditLot.id)
+        .where(CreditEntry.student_id == student_id, CreditLot.expires_at > at)
     )
     return Decimal(total)
 
@@ -24,19 +59,188 @@ def balance(student_id: int) -> Decimal:
 @dataclass(frozen=True)
 class LotView:
     lot_id: int
+    source: LotSource
     remaining: Decimal
     expires_at: datetime
 
 
-def open_lots(student_id: int) -> list[LotView]:
-    """Lots with credits left, first to expire first (the order consumption follows)."""
+def open_lots(student_id: int, at: datetime | None = None) -> list[LotView]:
+    """Unexpired lots with credits left, first to expire first (the order consumption follows)."""
+    at = at or utcnow()
     remaining = func.sum(CreditEntry.amount)
     stmt = (
-        select(CreditLot.id, remaining, CreditLot.expires_at)
+        select(CreditLot.id, CreditLot.source, remaining, CreditLot.expires_at)
         .join(CreditEntry, CreditEntry.lot_id == CreditLot.id)
-        .where(CreditLot.student_id == student_id, CreditLot.expires_at > utcnow())
+        .where(CreditLot.student_id == student_id, CreditLot.expires_at > at)
         .group_by(CreditLot.id)
         .having(remaining > 0)
         .order_by(CreditLot.expires_at, CreditLot.id)
     )
-    return [LotView(i, Decimal(r), e) for i, r, e in db.session.execute(stmt)]
+    return [LotView(i, s, Decimal(r), e) for i, s, r, e in db.session.execute(stmt)]
+
+
+def lock_student(student_id: int) -> Student:
+    """Serialise ledger changes of one student (SELECT … FOR UPDATE on the student row)."""
+    student = db.session.scalar(select(Student).where(Student.id == student_id).with_for_update())
+    if student is None:
+        raise LookupError(student_id)
+    return student
+
+
+def _check_amount(amount: Decimal) -> Decimal:
+    amount = Decimal(amount).quantize(CENT)
+    if amount <= 0 or amount > MAX_GRANT:
+        raise ServiceError(f"Le nombre de crédits doit être compris entre 0,01 et {MAX_GRANT}.", "amount")
+    return amount
+
+
+def grant(
+    student_id: int,
+    amount: Decimal,
+    source: LotSource,
+    expires_at: datetime,
+    *,
+    subscription_id: int | None = None,
+    period: str | None = None,
+    payment_id: int | None = None,
+    reason: str | None = None,
+    actor_id: int | None = None,
+) -> CreditLot | None:
+    """Grant a lot. A subscription's allocation for a period is granted once: None the second time."""
+    amount = _check_amount(amount)
+    lock_student(student_id)
+    lot_id = db.session.scalar(
+        insert(CreditLot)
+        .values(
+            student_id=student_id,
+            source=source,
+            amount=amount,
+            granted_at=utcnow(),
+            expires_at=expires_at,
+            subscription_id=subscription_id,
+            period=period,
+            payment_id=payment_id,
+            reason=reason,
+            granted_by_id=actor_id,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["subscription_id", "period"],
+            index_where=CreditLot.subscription_id.isnot(None),
+        )
+        .returning(CreditLot.id)
+    )
+    if lot_id is None:
+        return None
+    db.session.add(
+        CreditEntry(
+            student_id=student_id, lot_id=lot_id, kind=EntryKind.GRANT, amount=amount, actor_id=actor_id
+        )
+    )
+    db.session.flush()
+    return db.session.get(CreditLot, lot_id)
+
+
+def consume(student_id: int, amount: Decimal, booking_id: int, actor_id: int | None = None) -> Decimal:
+    """Spend credits for a booking, first-expiring lot first; refuse if there are not enough."""
+    amount = _check_amount(amount)
+    lock_student(student_id)
+    already = db.session.scalar(
+        select(func.count()).where(
+            CreditEntry.booking_id == booking_id, CreditEntry.kind == EntryKind.CONSUME
+        )
+    )
+    if already:
+        return amount  # a retry of the same booking spends nothing more
+    lots = open_lots(student_id)
+    available = sum((lot.remaining for lot in lots), Decimal(0))
+    if available < amount:
+        raise InsufficientCredits(amount, available)
+    left = amount
+    for lot in lots:
+        take = min(lot.remaining, left)
+        db.session.add(
+            CreditEntry(
+                student_id=student_id,
+                lot_id=lot.lot_id,
+                kind=EntryKind.CONSUME,
+                amount=-take,
+                booking_id=booking_id,
+                actor_id=actor_id,
+            )
+        )
+        left -= take
+        if left == 0:
+            break
+    db.session.flush()
+    return amount
+
+
+def refund(student_id: int, booking_id: int, actor_id: int | None = None, note: str | None = None) -> Decimal:
+    """Give back what a booking consumed, to the same lots; a second refund gives nothing."""
+    lock_student(student_id)
+    consumed = db.session.execute(
+        select(CreditEntry.lot_id, CreditEntry.amount).where(
+            CreditEntry.booking_id == booking_id,
+            CreditEntry.kind == EntryKind.CONSUME,
+            CreditEntry.student_id == student_id,
+        )
+    ).all()
+    total = Decimal(0)
+    for lot_id, amount in consumed:
+        inserted = db.session.scalar(
+            insert(CreditEntry)
+            .values(
+                student_id=student_id,
+                lot_id=lot_id,
+                kind=EntryKind.REFUND,
+                amount=-amount,
+                booking_id=booking_id,
+                actor_id=actor_id,
+                note=note,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["booking_id", "lot_id", "kind"],
+                index_where=CreditEntry.booking_id.isnot(None),
+            )
+            .returning(CreditEntry.id)
+        )
+        if inserted is not None:
+            total += -amount
+    return total
+
+
+def expire_due(at: datetime | None = None) -> int:
+    """Write an EXPIRE entry for what is left of each expired lot (once per lot)."""
+    at = at or utcnow()
+    remaining = func.sum(CreditEntry.amount)
+    due = db.session.execute(
+        select(CreditLot.id, CreditLot.student_id)
+        .join(CreditEntry, CreditEntry.lot_id == CreditLot.id)
+        .where(CreditLot.expires_at <= at)
+        .group_by(CreditLot.id)
+        .having(remaining > 0)
+    ).all()
+    count = 0
+    for lot_id, student_id in due:
+        lock_student(student_id)
+        left = db.session.scalar(select(_remaining()).where(CreditEntry.lot_id == lot_id))
+        if Decimal(left) <= 0:
+            continue
+        inserted = db.session.scalar(
+            insert(CreditEntry)
+            .values(student_id=student_id, lot_id=lot_id, kind=EntryKind.EXPIRE, amount=-Decimal(left))
+            .on_conflict_do_nothing(index_elements=["lot_id"], index_where=text("kind = 'EXPIRE'"))
+            .returning(CreditEntry.id)
+        )
+        count += inserted is not None
+    return count
+
+
+def history(student_id: int, limit: int = 100) -> list[CreditEntry]:
+    stmt = (
+        select(CreditEntry)
+        .where(CreditEntry.student_id == student_id)
+        .order_by(CreditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
