@@ -1,0 +1,441 @@
+"""Invoices: gap-free numbers (YYYYMM-####), one-page French PDFs, links by e-mail, states.
+
+Numbers come from a per-month counter bumped with INSERT … ON CONFLICT DO UPDATE … RETURNING:
+the row lock serialises concurrent invoices and a rolled-back transaction gives its number back,
+so there is no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fpdf import FPDF
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from nexus.extensions import db
+from nexus.models.billing import (
+    Invoice,
+    InvoiceAccessToken,
+    InvoiceEvent,
+    InvoiceItem,
+    InvoiceSequence,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    TaxRegime,
+)
+from nexus.models.identity import User
+from nexus.models.vault import DocumentKind
+from nexus.services import ServiceError, audit, catalog, notifications, utcnow, vault
+
+TUNIS = ZoneInfo("Africa/Tunis")
+ISSUER = {
+    "issuer_name": "M&M Academy — Nexus Réussite",
+    "issuer_address": "Résidence Narjess 2, Bloc D, Appt 12, Raoued 2056, Ariana, Tunisie",
+    "issuer_tax_id": None,  # matricule fiscal: set it here once the centre has it
+}
+TOKEN_TTL = timedelta(hours=72)
+MAX_SENDS_PER_DAY = 3
+MAX_ITEMS = 12
+
+
+def next_number(at: datetime) -> str:
+    year_month = int(at.astimezone(TUNIS).strftime("%Y%m"))
+    current = db.session.scalar(
+        insert(InvoiceSequence)
+        .values(year_month=year_month, current=1)
+        .on_conflict_do_update(index_elements=["year_month"], set_={"current": InvoiceSequence.current + 1})
+        .returning(InvoiceSequence.current)
+    )
+    return f"{year_month}-{current:04d}"
+
+
+def event(invoice: Invoice, kind: str, actor_id: int | None, **details: Any) -> None:
+    db.session.add(InvoiceEvent(invoice_id=invoice.id, kind=kind, actor_id=actor_id, details=details))
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    qty: int
+    unit_price_millimes: int
+    description: str | None = None
+    offer_code: str | None = None
+
+
+def create(
+    customer_name: str,
+    lines: list[Line],
+    *,
+    status: InvoiceStatus,
+    actor_id: int | None,
+    customer_email: str | None = None,
+    customer_address: str | None = None,
+    beneficiary_id: int | None = None,
+    student_id: int | None = None,
+    payment: Payment | None = None,
+    discount_millimes: int = 0,
+    notes: str | None = None,
+) -> Invoice:
+    if not lines or len(lines) > MAX_ITEMS:
+        raise ServiceError(f"Une facture compte de 1 à {MAX_ITEMS} lignes.")
+    if any(line.qty <= 0 or line.unit_price_millimes < 0 for line in lines):
+        raise ServiceError("Quantités et prix doivent être positifs.")
+    subtotal = sum(line.qty * line.unit_price_millimes for line in lines)
+    if not 0 <= discount_millimes <= subtotal:
+        raise ServiceError("La remise ne peut pas dépasser le sous-total.", field="discount")
+    now = utcnow()
+    invoice = Invoice(
+        number=next_number(now),
+        status=status,
+        issued_at=now,
+        due_at=None if payment else now + timedelta(days=15),
+        customer_name=customer_name,
+        customer_email=customer_email,
+        customer_address=customer_address,
+        beneficiary_id=beneficiary_id,
+        student_id=student_id,
+        payment_id=payment.id if payment else None,
+        subtotal_millimes=subtotal,
+        discount_millimes=discount_millimes,
+        tax_millimes=0,
+        total_millimes=subtotal - discount_millimes,
+        tax_regime=TaxRegime.TVA_NON_APPLICABLE,
+        notes=notes,
+        created_by_id=actor_id,
+        **ISSUER,
+    )
+    invoice.items = [
+        InvoiceItem(
+            label=line.label,
+            description=line.description,
+            offer_code=line.offer_code,
+            qty=line.qty,
+            unit_price_millimes=line.unit_price_millimes,
+            total_millimes=line.qty * line.unit_price_millimes,
+            sort_order=i,
+        )
+        for i, line in enumerate(lines)
+    ]
+    db.session.add(invoice)
+    db.session.flush()
+    event(invoice, "INVOICE_CREATED", actor_id, number=invoice.number)
+    return invoice
+
+
+def for_payment(payment: Payment, actor: User | None) -> Invoice:
+    """The PAID invoice of an approved payment, rendered and put in the payer's vault."""
+    from nexus.services.billing import order_label
+
+    payer = payment.payer
+    offer = catalog.offer(payment.offer_code)
+    invoice = create(
+        payer.full_name,
+        [Line(order_label(payment), 1, payment.amount_millimes, offer_code=offer.code.value)],
+        status=InvoiceStatus.PAID,
+        actor_id=actor.id if actor else None,
+        customer_email=payer.email,
+        beneficiary_id=payer.id,
+        student_id=payment.student_id,
+        payment=payment,
+    )
+    invoice.payment_method = payment.method
+    invoice.paid_at = utcnow()
+    invoice.paid_amount_millimes = payment.amount_millimes
+    invoice.payment_reference = payment.reference
+    event(invoice, "INVOICE_PAID", invoice.created_by_id, method=payment.method.value)
+    store_pdf(invoice, payer.id)
+    return invoice
+
+
+def store_pdf(invoice: Invoice, owner_id: int | None) -> None:
+    data = render_pdf(invoice)
+    if invoice.pdf_path is None and owner_id is not None:
+        document = vault.add(
+            owner_id,
+            DocumentKind.INVOICE,
+            f"Facture {invoice.number}",
+            f"facture_{invoice.number}.pdf",
+            data,
+            invoice_id=invoice.id,
+        )
+        invoice.pdf_path = document.storage_path
+    else:
+        invoice.pdf_path = vault.store(data, ".pdf")
+    event(invoice, "PDF_RENDERED", invoice.created_by_id)
+
+
+# -- PDF -----------------------------------------------------------------------------------
+
+
+def _latin1(text: str) -> str:
+    """The PDF core fonts speak Latin-1: keep accents, replace what it lacks."""
+    replacements = {"’": "'", "—": "-", "–": "-", "œ": "oe", "Œ": "OE", "\u202f": " ", "\u00a0": " "}
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def money(millimes: int) -> str:
+    dinars, rest = divmod(millimes, 1000)
+    return f"{dinars:,}".replace(",", " ") + f",{rest:03d} TND"
+
+
+def render_pdf(invoice: Invoice, *, receipt: bool = False) -> bytes:
+    """A one-page A4 invoice (or receipt) in French."""
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_margins(18, 18, 18)
+    write = _writer(pdf)
+    pdf.set_font("Helvetica", "B", 16)
+    write(0, 9, "Nexus Réussite", ln=True)
+    pdf.set_font("Helvetica", "", 9)
+    write(0, 5, invoice.issuer_name, ln=True)
+    write(0, 5, invoice.issuer_address, ln=True)
+    if invoice.issuer_tax_id:
+        write(0, 5, f"Matricule fiscal : {invoice.issuer_tax_id}", ln=True)
+    pdf.ln(6)
+    pdf.set_font("Helvetica", "B", 13)
+    title = "Reçu de paiement" if receipt else "Facture"
+    write(0, 8, f"{title} n° {invoice.number}", ln=True)
+    pdf.set_font("Helvetica", "", 10)
+    issued = invoice.issued_at.astimezone(TUNIS).strftime("%d/%m/%Y")
+    write(0, 6, f"Date : {issued}      Statut : {invoice.status.label}", ln=True)
+    pdf.ln(3)
+    write(0, 6, f"Client : {invoice.customer_name}", ln=True)
+    if invoice.customer_email:
+        write(0, 6, invoice.customer_email, ln=True)
+    if invoice.customer_address:
+        write(0, 6, invoice.customer_address[:120], ln=True)
+    pdf.ln(6)
+    _items_table(pdf, invoice, write)
+    pdf.ln(4)
+    _totals(pdf, invoice, write)
+    pdf.ln(8)
+    pdf.set_font("Helvetica", "", 9)
+    if invoice.paid_at:
+        paid = invoice.paid_at.astimezone(TUNIS).strftime("%d/%m/%Y")
+        method = invoice.payment_method.label if invoice.payment_method else ""
+        write(0, 5, f"Payée le {paid} — {method} — référence {invoice.payment_reference or '-'}", ln=True)
+    write(0, 5, f"{invoice.tax_regime.label}.", ln=True)
+    pdf.set_y(-25)
+    pdf.set_font("Helvetica", "I", 8)
+    write(0, 4, "Nexus Réussite — soutien scolaire lycée et bac, Tunis. Merci de votre confiance.", ln=True)
+    return bytes(pdf.output())
+
+
+def _writer(pdf: FPDF) -> Any:
+    def write(w: float, h: float, text: str, ln: bool = False, align: str = "L", border: int = 0) -> None:
+        pdf.cell(
+            w,
+            h,
+            _latin1(text),
+            border=border,
+            align=align,
+            new_x="LMARGIN" if ln else "RIGHT",
+            new_y="NEXT" if ln else "TOP",
+        )
+
+    return write
+
+
+def _items_table(pdf: FPDF, invoice: Invoice, write: Any) -> None:
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.set_fill_color(232, 237, 250)
+    widths = (96, 16, 30, 32)
+    for width, header in zip(widths, ("Désignation", "Qté", "Prix unitaire", "Total"), strict=True):
+        write(width, 8, header, border=1, align="L" if header == "Désignation" else "R")
+    pdf.ln(8)
+    pdf.set_font("Helvetica", "", 10)
+    for item in invoice.items:
+        write(widths[0], 8, item.label[:60], border=1)
+        write(widths[1], 8, str(item.qty), border=1, align="R")
+        write(widths[2], 8, money(item.unit_price_millimes), border=1, align="R")
+        write(widths[3], 8, money(item.total_millimes), border=1, align="R")
+        pdf.ln(8)
+
+
+def _totals(pdf: FPDF, invoice: Invoice, write: Any) -> None:
+    rows = [("Sous-total", invoice.subtotal_millimes)]
+    if invoice.discount_millimes:
+        rows.append(("Remise", -invoice.discount_millimes))
+    rows.append(("Total", invoice.total_millimes))
+    for label, amount in rows:
+        pdf.set_font("Helvetica", "B" if label == "Total" else "", 10)
+        write(142, 7, label, align="R")
+        write(32, 7, money(amount), align="R", ln=True)
+
+
+# -- access --------------------------------------------------------------------------------
+
+
+def visible_to(user: User, invoice_id: int) -> Invoice | None:
+    """Staff see every invoice; anyone else only those they are the beneficiary of."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None:
+        return None
+    if user.role.value in ("ADMIN", "ASSISTANTE") or invoice.beneficiary_id == user.id:
+        return invoice
+    return None
+
+
+def of_user(user: User) -> list[Invoice]:
+    stmt = select(Invoice).where(Invoice.beneficiary_id == user.id).order_by(Invoice.id.desc())
+    return list(db.session.scalars(stmt))
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def by_token(invoice_id: int, raw: str) -> Invoice | None:
+    if not raw or len(raw) > 200:
+        return None
+    token = db.session.scalar(
+        select(InvoiceAccessToken).where(
+            InvoiceAccessToken.invoice_id == invoice_id,
+            InvoiceAccessToken.token_hash == _hash(raw),
+            InvoiceAccessToken.revoked_at.is_(None),
+            InvoiceAccessToken.expires_at > utcnow(),
+        )
+    )
+    return db.session.get(Invoice, invoice_id) if token else None
+
+
+def pdf_bytes(invoice: Invoice) -> bytes:
+    """The stored PDF, rendered again if the file is missing."""
+    if invoice.pdf_path:
+        try:
+            return vault.resolve(invoice.pdf_path).read_bytes()
+        except (LookupError, OSError):
+            pass
+    return render_pdf(invoice)
+
+
+def receipt_pdf(invoice: Invoice) -> bytes:
+    if invoice.status is not InvoiceStatus.PAID or invoice.paid_at is None:
+        raise ServiceError("Un reçu n'existe que pour une facture payée.")
+    return render_pdf(invoice, receipt=True)
+
+
+# -- staff actions on invoices ---------------------------------------------------------------
+
+TRANSITIONS = {
+    InvoiceStatus.DRAFT: {InvoiceStatus.SENT, InvoiceStatus.CANCELLED},
+    InvoiceStatus.SENT: {InvoiceStatus.PAID, InvoiceStatus.CANCELLED},
+}
+
+
+def change_status(
+    invoice_id: int,
+    target: InvoiceStatus,
+    actor: User,
+    *,
+    reason: str | None = None,
+    method: PaymentMethod | None = None,
+    paid_amount_millimes: int | None = None,
+    reference: str | None = None,
+) -> Invoice:
+    """DRAFT → SENT → PAID, DRAFT/SENT → CANCELLED; the same target again changes nothing."""
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
+    if invoice is None:
+        raise LookupError(invoice_id)
+    if invoice.status is target:
+        return invoice
+    if target not in TRANSITIONS.get(invoice.status, set()):
+        raise ServiceError(f"Une facture « {invoice.status.label} » ne peut pas passer à « {target.label} ».")
+    before = invoice.status
+    if target is InvoiceStatus.PAID:
+        if method is None or paid_amount_millimes != invoice.total_millimes:
+            raise ServiceError("Le montant payé doit être égal au total de la facture.", field="paid_amount")
+        invoice.payment_method = method
+        invoice.paid_at = utcnow()
+        invoice.paid_amount_millimes = paid_amount_millimes
+        invoice.payment_reference = reference
+    if target is InvoiceStatus.CANCELLED:
+        if not reason or len(reason.strip()) < 5:
+            raise ServiceError("Indiquez le motif de l'annulation.", field="reason")
+        invoice.cancel_reason = reason.strip()[:500]
+        invoice.cancelled_at = utcnow()
+        _suspend_grants(invoice)
+    if target in (InvoiceStatus.PAID, InvoiceStatus.CANCELLED):
+        revoke_tokens(invoice, actor.id)
+    invoice.status = target
+    event(invoice, f"INVOICE_{target.value}", actor.id, before=before.value)
+    audit.record(
+        "invoice.status", actor.id, invoice, before={"status": before.value}, after={"status": target.value}
+    )
+    return invoice
+
+
+def _suspend_grants(invoice: Invoice) -> None:
+    """Cancelling an invoice suspends what its payment granted."""
+    from nexus.models.billing import Entitlement, EntitlementStatus
+
+    if invoice.payment_id is None:
+        return
+    db.session.execute(
+        update(Entitlement)
+        .where(Entitlement.payment_id == invoice.payment_id, Entitlement.status == EntitlementStatus.ACTIVE)
+        .values(status=EntitlementStatus.SUSPENDED, suspended_at=utcnow(), suspend_reason="Facture annulée")
+    )
+
+
+def revoke_tokens(invoice: Invoice, actor_id: int | None) -> None:
+    db.session.execute(
+        update(InvoiceAccessToken)
+        .where(InvoiceAccessToken.invoice_id == invoice.id, InvoiceAccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    event(invoice, "TOKENS_REVOKED", actor_id)
+
+
+def send_link(invoice_id: int, actor: User, public_url: str) -> Invoice:
+    """E-mail a 72-hour link to the PDF; at most 3 sends per invoice in 24 hours."""
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
+    if invoice is None:
+        raise LookupError(invoice_id)
+    if invoice.status not in (InvoiceStatus.SENT, InvoiceStatus.PAID):
+        raise ServiceError("Seule une facture envoyée ou payée peut être transmise par e-mail.")
+    if not invoice.customer_email:
+        raise ServiceError("Cette facture n'a pas d'adresse e-mail client.")
+    sends = db.session.scalar(
+        select(func.count()).where(
+            InvoiceEvent.invoice_id == invoice.id,
+            InvoiceEvent.kind == "INVOICE_SENT_EMAIL",
+            InvoiceEvent.created_at > utcnow() - timedelta(hours=24),
+        )
+    )
+    if sends >= MAX_SENDS_PER_DAY:
+        raise ServiceError("Cette facture a déjà été envoyée 3 fois en 24 heures. Réessayez demain.")
+    raw = secrets.token_urlsafe(32)
+    db.session.add(
+        InvoiceAccessToken(
+            invoice_id=invoice.id,
+            token_hash=_hash(raw),
+            expires_at=utcnow() + TOKEN_TTL,
+            created_by_id=actor.id,
+        )
+    )
+    notifications.queue_email(
+        invoice.customer_email,
+        "invoice_link",
+        f"Votre facture Nexus Réussite — {invoice.number}",
+        {
+            "name": invoice.customer_name,
+            "number": invoice.number,
+            "total": invoice.total_millimes,
+            "url": f"{public_url}/factures/{invoice.id}/pdf?token={raw}",
+            "hours": 72,
+        },
+        user_id=invoice.beneficiary_id,
+    )
+    event(invoice, "INVOICE_SENT_EMAIL", actor.id, to=invoice.customer_email)
+    return invoice
