@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from nexus.jobs.billing import (
+    allocate_monthly_credits,
+    end_lapsed_subscriptions,
+    expire_credit_lots,
+    remind_expiring_credits,
+)
 from nexus.jobs.mail import flush_outbox
 
-# (job, interval in seconds)
+# (job, interval in seconds). Each is idempotent, so running one more often costs little.
 PERIODIC: list[tuple[Callable[[], Any], int]] = [
     (flush_outbox, 60),
+    (end_lapsed_subscriptions, 600),
+    (allocate_monthly_credits, 3600),
+    (expire_credit_lots, 600),
+    (remind_expiring_credits, 3600),
 ]
 
 JOBS: dict[str, Callable[[], Any]] = {func.__name__: func for func, _ in PERIODIC}
