@@ -8,12 +8,14 @@ same transaction: subscription, entitlements, credits, invoice, e-mails, audit.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from flask import current_app
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
@@ -134,10 +136,27 @@ def build_order(parent: User, student_id: int, offer_code: str, aria_subject: st
     return Order(offer, student, subject)
 
 
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to copy by hand
+
+
 def new_reference() -> str:
-    """The reference the family writes on the transfer: short, unambiguous, unique."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "NX-" + "".join(secrets.choice(alphabet) for _ in range(8))
+    return "NX-" + "".join(secrets.choice(ALPHABET) for _ in range(8))
+
+
+def transfer_reference(order: Order) -> str:
+    """The reference shown before the transfer and recorded when it is declared.
+
+    Derived from the order and the number of earlier payments for it, so it stays the same
+    while the family makes the transfer, and changes for the next attempt.
+    """
+    earlier = db.session.scalar(
+        select(func.count()).where(
+            Payment.student_id == order.student.id, Payment.offer_code == order.offer.code
+        )
+    )
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"{order.student.id}:{order.offer.code}:{earlier}".encode(), "sha256").digest()
+    return "NX-" + "".join(ALPHABET[b % len(ALPHABET)] for b in digest[:8])
 
 
 def pending_for(order: Order) -> Payment | None:
@@ -150,8 +169,8 @@ def pending_for(order: Order) -> Payment | None:
     )
 
 
-def declare_transfer(parent: User, order: Order) -> Payment:
-    """Record "J'ai effectué le virement": one pending declaration per order, at most."""
+def create_pending(parent: User, order: Order, method: PaymentMethod, reference: str) -> Payment | None:
+    """A PENDING payment for the order, or None when one is already pending (unique index)."""
     payment_id = db.session.scalar(
         insert(Payment)
         .values(
@@ -160,22 +179,27 @@ def declare_transfer(parent: User, order: Order) -> Payment:
             offer_code=order.offer.code,
             aria_subject=order.aria_subject,
             amount_millimes=order.amount_millimes,
-            method=PaymentMethod.BANK_TRANSFER,
+            method=method,
             status=PaymentStatus.PENDING,
-            reference=new_reference(),
-            declared_at=utcnow(),
+            reference=reference,
+            declared_at=utcnow() if method is PaymentMethod.BANK_TRANSFER else None,
         )
         .on_conflict_do_nothing(
             index_elements=["student_id", "offer_code"], index_where=text("status = 'PENDING'")
         )
         .returning(Payment.id)
     )
-    if payment_id is None:
+    return db.session.get_one(Payment, payment_id) if payment_id is not None else None
+
+
+def declare_transfer(parent: User, order: Order) -> Payment:
+    """Record "J'ai effectué le virement": one pending declaration per order, at most."""
+    payment = create_pending(parent, order, PaymentMethod.BANK_TRANSFER, transfer_reference(order))
+    if payment is None:
         raise ServiceError(
             "Un virement pour cette commande est déjà en attente de validation. "
             "Nous vous prévenons dès qu'il est validé."
         )
-    payment = db.session.get_one(Payment, payment_id)
     notifications.notify_role_members(
         [Role.ADMIN, Role.ASSISTANTE],
         "BANK_TRANSFER_DECLARED",
