@@ -14,6 +14,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from tests.services import free_port
 
 USERNAME, PASSWORD = "nexus-merchant", "merchant-secret"
+PAY_PAGE = """<!doctype html><html lang="fr"><title>ClicToPay (test)</title><h1>Paiement par carte</h1>
+<p>Montant : {amount} millimes</p>
+<form method="post" action="/payment/merchants/pay">
+<input type="hidden" name="mdOrder" value="{order_id}">
+<button name="decision" value="pay">Payer</button>
+<button name="decision" value="decline">Refuser</button></form>"""
 
 
 @dataclass
@@ -81,12 +87,7 @@ class FakeClicToPay:
                 if order is None:
                     self.send_error(404)
                     return
-                body = (
-                    "<!doctype html><html lang='fr'><title>ClicToPay (test)</title><h1>Paiement par carte</h1>"
-                    f"<p>Montant : {order.amount} millimes</p>"
-                    f"<form method='post' action='/payment/merchants/pay'><input type='hidden' name='mdOrder' value='{order.order_id}'>"
-                    "<button name='decision' value='pay'>Payer</button> <button name='decision' value='decline'>Refuser</button></form>"
-                ).encode()
+                body = PAY_PAGE.format(amount=order.amount, order_id=order.order_id).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.end_headers()
