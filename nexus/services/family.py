@@ -6,8 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
+from nexus.models.common import Grade, Role
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import User
+from nexus.services import ServiceError
 
 
 def parent_profile(user: User) -> ParentProfile | None:
@@ -38,3 +40,34 @@ def child_of(user: User, student_id: int) -> Student | None:
 def student_of(user: User) -> Student | None:
     """The student record of a signed-in student."""
     return db.session.scalar(select(Student).where(Student.user_id == user.id))
+
+
+def add_child(
+    parent: User,
+    first_name: str,
+    last_name: str,
+    grade: Grade,
+    school: str | None,
+    email: str | None,
+) -> Student:
+    """A student account for the parent's child; the activation link goes out if an e-mail is given."""
+    from nexus.services import audit, identity
+
+    profile = parent_profile(parent)
+    if profile is None:
+        raise LookupError("parent profile")
+    address = identity.normalize_email(email) if email else None
+    if address and db.session.scalar(select(User.id).where(User.email == address)):
+        raise ServiceError("Cette adresse e-mail est déjà utilisée par un autre compte.", field="email")
+    user = User(email=address, role=Role.ELEVE, first_name=first_name.strip(), last_name=last_name.strip())
+    db.session.add(user)
+    db.session.flush()
+    student = Student(
+        user_id=user.id, parent_id=profile.id, grade=grade, school=(school or "").strip() or None
+    )
+    db.session.add(student)
+    db.session.flush()
+    audit.record("family.child_added", parent.id, student, after={"grade": grade.value})
+    if address:
+        identity.send_activation(student, None, parent)
+    return student

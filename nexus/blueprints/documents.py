@@ -1,0 +1,71 @@
+"""Files: vault documents, invoice PDFs (also by e-mailed link) and receipts.
+
+Every refusal is the same 404, so nobody learns whether someone else's document exists.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, Response, abort, request, send_file
+from flask_login import current_user
+
+from nexus import policy
+from nexus.services import ServiceError, invoices, vault
+
+bp = Blueprint("documents", __name__)
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=filename)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/documents/<int:document_id>")
+@policy.access(policy.SIGNED_IN)
+def download(document_id: int) -> Any:
+    document = vault.own_document(current_user, document_id)
+    if document is None:
+        abort(404)
+    try:
+        path = vault.resolve(document.storage_path)
+    except LookupError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    response = send_file(
+        path, mimetype=document.mime_type, as_attachment=True, download_name=document.original_name
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/factures/<int:invoice_id>/pdf")
+@policy.access(policy.PUBLIC)  # an e-mailed link carries its own token; otherwise the owner or staff
+def invoice_pdf(invoice_id: int) -> Any:
+    token = request.args.get("token")
+    if token:
+        invoice = invoices.by_token(invoice_id, token)
+    elif current_user.is_authenticated:
+        invoice = invoices.visible_to(current_user, invoice_id)
+    else:
+        invoice = None
+    if invoice is None:
+        abort(404)
+    return _pdf(invoices.pdf_bytes(invoice), f"facture_{invoice.number}.pdf")
+
+
+@bp.get("/factures/<int:invoice_id>/recu")
+@policy.access(policy.SIGNED_IN)
+def receipt(invoice_id: int) -> Any:
+    invoice = invoices.visible_to(current_user, invoice_id)
+    if invoice is None:
+        abort(404)
+    try:
+        data = invoices.receipt_pdf(invoice)
+    except ServiceError:
+        abort(404)
+    return _pdf(data, f"recu_{invoice.number}.pdf")

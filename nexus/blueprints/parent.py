@@ -1,0 +1,211 @@
+"""The parent's pages: children, offers, paying (transfer or card), payments, documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from nexus import policy
+from nexus.extensions import client_ip, db, limiter
+from nexus.models.catalog import OfferKind
+from nexus.models.common import Grade, Subject
+from nexus.services import ServiceError, billing, catalog, clictopay, dashboards, family, invoices, vault
+from nexus.services.billing import Order
+
+bp = Blueprint("parent", __name__, url_prefix="/dashboard/parent")
+REQUIRED = "Ce champ est obligatoire."
+
+
+class ChildForm(FlaskForm):
+    first_name = StringField("Prénom", validators=[DataRequired(REQUIRED), Length(2, 80)])
+    last_name = StringField("Nom", validators=[DataRequired(REQUIRED), Length(2, 80)])
+    grade = SelectField("Classe", choices=Grade.choices(), validators=[DataRequired(REQUIRED)])
+    school = StringField("Établissement (facultatif)", validators=[Optional(), Length(max=120)])
+    email = EmailField(
+        "E-mail de l'élève (facultatif)",
+        validators=[
+            Optional(),
+            Email("Adresse e-mail invalide.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+
+
+@bp.route("/enfants", methods=["GET", "POST"])
+@policy.access(policy.PARENT)
+def children() -> Any:
+    form = ChildForm()
+    if request.method == "POST":
+        if form.validate():
+            try:
+                student = family.add_child(
+                    current_user,
+                    form.first_name.data or "",
+                    form.last_name.data or "",
+                    Grade(form.grade.data),
+                    form.school.data,
+                    form.email.data,
+                )
+            except ServiceError as err:
+                db.session.rollback()
+                getattr(form, err.field or "email").errors = [err.message]
+            else:
+                db.session.commit()
+                sent = " Le lien d'activation lui a été envoyé." if student.user.email else ""
+                flash(f"{student.user.first_name} est ajouté(e) à votre famille.{sent}", "success")
+                return redirect(url_for("parent.children"), code=303)
+        status = 422
+    else:
+        status = 200
+    cards = dashboards.children_summary(current_user)
+    return render_template("parent/children.html", cards=cards, form=form), status
+
+
+@bp.get("/abonnements")
+@policy.access(policy.PARENT)
+def offers() -> Any:
+    return render_template(
+        "parent/offers.html",
+        cards=dashboards.children_summary(current_user),
+        kinds=[(kind, catalog.offers_of(kind)) for kind in OfferKind],
+    )
+
+
+def _order_from(values: Any) -> Order:
+    """The order described by offre/eleve/aria_subject; someone else's child → 404."""
+    student_id = values.get("eleve", "")
+    if not student_id.isdigit():
+        abort(404)
+    try:
+        return billing.build_order(
+            current_user, int(student_id), values.get("offre", ""), values.get("aria_subject")
+        )
+    except LookupError:
+        abort(404)
+
+
+def _render_payment(order: Order | None, error: str | None = None, status: int = 200, **extra: Any) -> Any:
+    return (
+        render_template(
+            "parent/payment.html",
+            order=order,
+            error=error,
+            subjects=Subject.choices(),
+            bank=billing.BANK,
+            reference=billing.transfer_reference(order) if order else None,
+            card_enabled=clictopay.enabled(),
+            **extra,
+        ),
+        status,
+    )
+
+
+@bp.get("/paiement")
+@policy.access(policy.PARENT)
+def payment() -> Any:
+    """The order summary: amount computed here from the catalog, then the payment choice."""
+    offer = catalog.find(request.args.get("offre"))
+    if offer is None:
+        abort(404)
+    if not request.args.get("eleve"):  # ask which child first
+        children = family.children(current_user)
+        return render_template("parent/choose_child.html", offer=offer, children=children)
+    student_id = request.args.get("eleve", "")
+    child = family.child_of(current_user, int(student_id)) if student_id.isdigit() else None
+    if child is None:
+        abort(404)
+    try:
+        order = billing.build_order(
+            current_user, child.id, offer.code.value, request.args.get("aria_subject")
+        )
+    except ServiceError as err:
+        if err.field != "aria_subject":
+            return _render_payment(None, err.message, 422, offer=offer, child=child)
+        order = Order(offer, child, None)  # the form asks for the subject
+    pending = billing.pending_for(order)
+    return _render_payment(order, offer=offer, child=child, pending=pending)
+
+
+@bp.post("/paiement/virement")
+@policy.access(policy.PARENT)
+@limiter.limit("20/hour", key_func=client_ip)
+def declare_transfer() -> Any:
+    order = None
+    try:
+        order = _order_from(request.form)
+        payment = billing.declare_transfer(current_user, order)
+    except ServiceError as err:
+        db.session.rollback()
+        offer = catalog.find(request.form.get("offre"))
+        child = order.student if order else None
+        return _render_payment(order, err.message, 422, offer=offer, child=child, pending=None)
+    db.session.commit()
+    flash(
+        f"Merci ! Votre virement (référence {payment.reference}) est enregistré. "
+        "Nous le validons sous 24 à 48 h ouvrées et vous prévenons par e-mail.",
+        "success",
+    )
+    return redirect(url_for("parent.payments"), code=303)
+
+
+@bp.post("/paiement/carte")
+@policy.access(policy.PARENT)
+@limiter.limit("20/hour", key_func=client_ip)
+def pay_by_card() -> Any:
+    if not clictopay.enabled():
+        abort(404)
+    order = None
+    try:
+        order = _order_from(request.form)
+        url = clictopay.start(current_user, order)
+    except ServiceError as err:
+        db.session.rollback()
+        child = order.student if order else None
+        return _render_payment(order, err.message, 422, offer=order.offer if order else None, child=child)
+    db.session.commit()
+    return redirect(url, code=303)
+
+
+@bp.get("/paiement/carte/retour")
+@policy.access(policy.PARENT)
+def card_return() -> Any:
+    """Back from the gateway: its answer is asked for server-side, never read from the URL."""
+    order_id = request.args.get("orderId", "")
+    try:
+        payment = clictopay.confirm(order_id)
+    except LookupError:
+        abort(404)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("parent.payments"), code=303)
+    if payment.payer_id != current_user.id:
+        abort(404)
+    db.session.commit()
+    if payment.status.value == "COMPLETED":
+        flash("Paiement accepté : c'est actif dès maintenant. La facture est dans vos documents.", "success")
+    else:
+        flash(f"Le paiement par carte n'a pas abouti : {payment.rejection_reason}.", "error")
+    return redirect(url_for("parent.payments"), code=303)
+
+
+@bp.get("/paiements")
+@policy.access(policy.PARENT)
+def payments() -> Any:
+    return render_template(
+        "parent/payments.html",
+        payments=billing.payments_of_parent(current_user),
+        invoices=invoices.of_user(current_user),
+        label=billing.order_label,
+    )
+
+
+@bp.get("/ressources")
+@policy.access(policy.PARENT)
+def documents() -> Any:
+    return render_template("parent/documents.html", documents=vault.documents_of(current_user))
