@@ -1,0 +1,79 @@
+"""Staff: pending bank transfers, approved or rejected in the row (ASSISTANTE and ADMIN)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from nexus import policy
+from nexus.extensions import db
+from nexus.models.billing import Payment
+from nexus.services import ServiceError, billing
+from nexus.web import is_fragment_request
+
+bp = Blueprint("payments", __name__, url_prefix="/dashboard/assistante/paiements")
+
+
+def _row(payment: Payment, message: str | None = None, error: str | None = None, status: int = 200) -> Any:
+    return (
+        render_template(
+            "payments/_row.html", p=payment, label=billing.order_label, message=message, error=error
+        ),
+        status,
+    )
+
+
+def _answer(payment: Payment, message: str, category: str, status: int = 200) -> Any:
+    """The new row for htmx; a redirect to the table with a flash message otherwise."""
+    if is_fragment_request():
+        error = message if category == "error" else None
+        return _row(payment, None if error else message, error, status)
+    flash(message, category)
+    return redirect(url_for("payments.index"), code=303)
+
+
+@bp.get("")
+@policy.access(policy.STAFF)
+def index() -> Any:
+    search = request.args.get("q", "").strip()[:100]
+    rows = billing.pending_transfers(search)
+    template = "payments/_table.html" if is_fragment_request() else "payments/index.html"
+    return render_template(template, rows=rows, q=search, label=billing.order_label)
+
+
+@bp.post("/<int:payment_id>/valider")
+@policy.access(policy.STAFF)
+def approve(payment_id: int) -> Any:
+    payment = db.get_or_404(Payment, payment_id)
+    if request.form.get("confirm") != "1":  # without JavaScript: a confirmation page first
+        return render_template("payments/confirm.html", p=payment, label=billing.order_label)
+    try:
+        billing.approve(payment_id, current_user)
+    except billing.AlreadyProcessed:
+        db.session.rollback()
+        return _answer(db.get_or_404(Payment, payment_id), "Déjà traité", "info")
+    except ServiceError as err:
+        db.session.rollback()
+        return _answer(db.get_or_404(Payment, payment_id), err.message, "error", 422)
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    return _answer(payment, f"Validé : {billing.order_label(payment)} est actif.", "success")
+
+
+@bp.post("/<int:payment_id>/refuser")
+@policy.access(policy.STAFF)
+def reject(payment_id: int) -> Any:
+    payment = db.get_or_404(Payment, payment_id)
+    try:
+        billing.reject(payment_id, current_user, request.form.get("reason", ""))
+    except billing.AlreadyProcessed:
+        db.session.rollback()
+        return _answer(db.get_or_404(Payment, payment_id), "Déjà traité", "info")
+    except ServiceError as err:
+        db.session.rollback()
+        return _answer(db.get_or_404(Payment, payment_id), err.message, "error", 422)
+    db.session.commit()
+    return _answer(payment, "Refusé : la famille est prévenue par e-mail.", "success")

@@ -1,0 +1,98 @@
+"""Staff validate transfers in the table: the row swaps to its new state."""
+
+import pytest
+from sqlalchemy import func, select
+
+from nexus.extensions import db
+from nexus.models.audit import AuditLog
+from nexus.models.billing import Invoice, PaymentStatus
+from nexus.models.identity import User
+from nexus.services import billing, credits
+from tests import factories
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def pending():
+    parent = db.session.scalar(select(User).where(User.email == "parent@nexus-reussite.tn"))
+    yasmine = factories.student("yasmine@nexus-reussite.tn")
+    payment = billing.declare_transfer(parent, billing.build_order(parent, yasmine.id, "HYBRIDE", "NSI"))
+    db.session.commit()
+    return payment
+
+
+@pytest.fixture
+def staff_client(client, login):
+    return login(client, "assistante@nexus-reussite.tn")
+
+
+def test_pending_transfers_are_listed_and_searchable(staff_client, pending):
+    html = staff_client.get("/dashboard/assistante/paiements").get_data(as_text=True)
+    assert pending.reference in html and "Nadia Ben Ali" in html and "Hybride" in html
+    found = staff_client.get(f"/dashboard/assistante/paiements?q={pending.reference}", headers=HX)
+    assert pending.reference in found.get_data(as_text=True) and "<html" not in found.get_data(as_text=True)
+    none = staff_client.get("/dashboard/assistante/paiements?q=zzz", headers=HX).get_data(as_text=True)
+    assert pending.reference not in none
+
+
+def test_approve_in_the_row_returns_the_new_row(staff_client, pending):
+    response = staff_client.post(
+        f"/dashboard/assistante/paiements/{pending.id}/valider", data={"confirm": "1"}, headers=HX
+    )
+    assert response.status_code == 200
+    row = response.get_data(as_text=True)
+    assert row.startswith(f'<tr id="payment-{pending.id}"') and "Validé" in row
+    db.session.refresh(pending)
+    assert pending.status is PaymentStatus.COMPLETED
+    assert credits.balance(pending.student_id) == 4
+    again = staff_client.post(
+        f"/dashboard/assistante/paiements/{pending.id}/valider", data={"confirm": "1"}, headers=HX
+    )
+    assert "Déjà traité" in again.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).where(Invoice.payment_id == pending.id)) == 1
+    assert db.session.scalar(select(func.count()).where(AuditLog.action == "payment.approve")) == 1
+
+
+def test_without_javascript_approval_asks_for_confirmation_first(staff_client, pending):
+    page = staff_client.post(f"/dashboard/assistante/paiements/{pending.id}/valider")
+    assert page.status_code == 200 and "Oui, valider" in page.get_data(as_text=True)
+    db.session.refresh(pending)
+    assert pending.status is PaymentStatus.PENDING
+    done = staff_client.post(f"/dashboard/assistante/paiements/{pending.id}/valider", data={"confirm": "1"})
+    assert done.status_code == 303
+
+
+def test_rejection_requires_a_reason_and_sends_it(staff_client, pending, run_jobs, smtp):
+    empty = staff_client.post(
+        f"/dashboard/assistante/paiements/{pending.id}/refuser", data={"reason": ""}, headers=HX
+    )
+    assert empty.status_code == 422 and "motif" in empty.get_data(as_text=True)
+    db.session.refresh(pending)
+    assert pending.status is PaymentStatus.PENDING
+    ok = staff_client.post(
+        f"/dashboard/assistante/paiements/{pending.id}/refuser",
+        data={"reason": "Aucun virement reçu"},
+        headers=HX,
+    )
+    assert ok.status_code == 200 and "Refusé" in ok.get_data(as_text=True)
+    run_jobs()
+    mail = smtp.wait_for("parent@nexus-reussite.tn")
+    assert "Aucun virement reçu" in mail.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_only_staff_may_decide_and_unknown_ids_are_404(client, login, pending):
+    login(client, "parent@nexus-reussite.tn")
+    assert (
+        client.post(
+            f"/dashboard/assistante/paiements/{pending.id}/valider", data={"confirm": "1"}
+        ).status_code
+        == 403
+    )
+    client.post("/auth/signout")
+    login(client, "admin@nexus-reussite.tn")
+    assert (
+        client.post("/dashboard/assistante/paiements/999999/valider", data={"confirm": "1"}).status_code
+        == 404
+    )
+    assert client.get("/dashboard/assistante/paiements").status_code == 200
