@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nexus.extensions import db
 from nexus.models.common import LabelledEnum, created_at, enum_type, intpk
+from nexus.models.family import Student
+from nexus.models.identity import User
 
 
 class LotSource(LabelledEnum):
@@ -136,3 +138,6 @@ class CreditRequest(db.Model):
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lots.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]
+
+    student: Mapped[Student] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])

@@ -12,16 +12,17 @@ instead of both spending the same credit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus.extensions import db
-from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
+from nexus.models.common import Role
+from nexus.models.credits import CreditEntry, CreditLot, CreditRequest, EntryKind, LotSource, RequestStatus
 from nexus.models.family import Student
-from nexus.services import ServiceError, utcnow
+from nexus.services import ServiceError, audit, notifications, utcnow
 
 MAX_GRANT = Decimal(500)
 CENT = Decimal("0.01")
@@ -242,5 +243,137 @@ def history(student_id: int, limit: int = 100) -> list[CreditEntry]:
         .where(CreditEntry.student_id == student_id)
         .order_by(CreditEntry.id.desc())
         .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+# -- staff and parents ---------------------------------------------------------------------
+
+REQUEST_VALIDITY = timedelta(days=365)
+
+
+def manual_grant(student_id: int, amount: Decimal, reason: str, actor_id: int, days: int = 365) -> CreditLot:
+    """Staff add credits by hand, with a reason (audited)."""
+    reason = _reason(reason)
+    if not 1 <= days <= 730:
+        raise ServiceError("La validité doit être comprise entre 1 et 730 jours.", "days")
+    lot = grant(
+        student_id,
+        amount,
+        LotSource.MANUAL,
+        utcnow() + timedelta(days=days),
+        reason=reason,
+        actor_id=actor_id,
+    )
+    assert lot is not None
+    audit.record("credits.manual_grant", actor_id, lot, after={"amount": str(lot.amount), "reason": reason})
+    return lot
+
+
+def manual_deduct(student_id: int, amount: Decimal, reason: str, actor_id: int) -> Decimal:
+    """Staff remove credits by hand (a correction), first-expiring lot first, with a reason."""
+    reason = _reason(reason)
+    amount = _check_amount(amount)
+    lock_student(student_id)
+    lots = open_lots(student_id)
+    available = sum((lot.remaining for lot in lots), Decimal(0))
+    if available < amount:
+        raise InsufficientCredits(amount, available)
+    left = amount
+    for lot in lots:
+        take = min(lot.remaining, left)
+        db.session.add(
+            CreditEntry(
+                student_id=student_id,
+                lot_id=lot.lot_id,
+                kind=EntryKind.ADJUST,
+                amount=-take,
+                actor_id=actor_id,
+                note=reason,
+            )
+        )
+        left -= take
+        if left == 0:
+            break
+    audit.record(
+        "credits.manual_deduct", actor_id, None, after={"student_id": student_id, "amount": str(amount)}
+    )
+    return amount
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ServiceError("Indiquez un motif (5 caractères au moins).", "reason")
+    return reason[:255]
+
+
+def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: str | None) -> CreditRequest:
+    """A parent asks for credits; nothing counts until staff approve."""
+    amount = Decimal(amount).quantize(CENT)
+    if not Decimal(1) <= amount <= Decimal(20):
+        raise ServiceError("Demandez entre 1 et 20 crédits.", "amount")
+    row = CreditRequest(
+        student_id=student_id,
+        requested_by_id=parent_id,
+        amount=amount,
+        reason=(reason or "").strip()[:500] or None,
+        status=RequestStatus.PENDING,
+    )
+    db.session.add(row)
+    db.session.flush()
+    notifications.notify_role_members(
+        [Role.ADMIN, Role.ASSISTANTE],
+        "CREDIT_REQUEST",
+        "Nouvelle demande de crédits",
+        f"{_fmt(amount)} crédit(s) demandés.",
+        "/dashboard/assistante/credits",
+    )
+    return row
+
+
+def decide_request(request_id: int, approve: bool, actor_id: int, reason: str | None = None) -> CreditRequest:
+    """Approve (a lot is granted) or reject a PENDING request; a second decision is refused."""
+    if not approve:
+        reason = _reason(reason or "")
+    target = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+    claimed = db.session.scalar(
+        update(CreditRequest)
+        .where(CreditRequest.id == request_id, CreditRequest.status == RequestStatus.PENDING)
+        .values(status=target, processed_by_id=actor_id, processed_at=func.now(), rejection_reason=reason)
+        .returning(CreditRequest.id)
+    )
+    row = db.session.get(CreditRequest, request_id)
+    if row is None:
+        raise LookupError(request_id)
+    if claimed is None:
+        raise ServiceError("Cette demande a déjà été traitée.")
+    db.session.refresh(row)
+    if approve:
+        lot = grant(
+            row.student_id,
+            row.amount,
+            LotSource.REQUEST,
+            utcnow() + REQUEST_VALIDITY,
+            actor_id=actor_id,
+            reason="Demande de crédits approuvée",
+        )
+        row.lot_id = lot.id if lot else None
+    if row.requested_by_id:
+        verdict = "approuvée" if approve else f"refusée : {reason}"
+        notifications.notify(
+            row.requested_by_id,
+            "CREDIT_REQUEST_DECIDED",
+            f"Demande de crédits {verdict}",
+            None,
+            "/dashboard/parent",
+        )
+    audit.record(f"credits.request_{target.value.lower()}", actor_id, row, after={"amount": str(row.amount)})
+    return row
+
+
+def pending_requests() -> list[CreditRequest]:
+    stmt = (
+        select(CreditRequest).where(CreditRequest.status == RequestStatus.PENDING).order_by(CreditRequest.id)
     )
     return list(db.session.scalars(stmt))

@@ -1,0 +1,131 @@
+"""Credits: the staff desk (requests, manual grants), the parent's request, the student's ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from nexus import policy
+from nexus.extensions import db
+from nexus.models.credits import CreditRequest
+from nexus.models.family import Student
+from nexus.models.identity import User
+from nexus.services import ServiceError, credits, family
+from nexus.web import is_fragment_request
+
+bp = Blueprint("credits", __name__)
+
+
+def _decimal(raw: str | None) -> Decimal | None:
+    try:
+        return Decimal((raw or "").replace(",", ".").strip())
+    except InvalidOperation:
+        return None
+
+
+def _students() -> list[Student]:
+    stmt = select(Student).join(User, Student.user_id == User.id).options(joinedload(Student.user))
+    return list(db.session.scalars(stmt.order_by(User.last_name, User.first_name)))
+
+
+@bp.get("/dashboard/assistante/credits")
+@policy.access(policy.STAFF)
+def desk() -> Any:
+    students = _students()
+    balances = {s.id: credits.balance(s.id) for s in students}
+    return render_template(
+        "credits/desk.html", requests=credits.pending_requests(), students=students, balances=balances
+    )
+
+
+@bp.post("/dashboard/assistante/credits/ajustement")
+@policy.access(policy.STAFF)
+def adjust() -> Any:
+    amount = _decimal(request.form.get("amount"))
+    student_id = request.form.get("eleve", "")
+    student = db.session.get(Student, int(student_id)) if student_id.isdigit() else None
+    if student is None:
+        abort(404)
+    try:
+        if amount is None:
+            raise ServiceError("Indiquez un nombre de crédits, par exemple 2 ou 1,5.", "amount")
+        if request.form.get("direction") == "retirer":
+            credits.manual_deduct(student.id, amount, request.form.get("reason", ""), current_user.id)
+        else:
+            days = request.form.get("days", "365")
+            credits.manual_grant(
+                student.id,
+                amount,
+                request.form.get("reason", ""),
+                current_user.id,
+                int(days) if days.isdigit() else 0,
+            )
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("credits.desk"), code=303)
+    db.session.commit()
+    flash(f"Crédits de {student.user.full_name} mis à jour : solde {credits.balance(student.id)}.", "success")
+    return redirect(url_for("credits.desk"), code=303)
+
+
+@bp.post("/dashboard/assistante/credits/demandes/<int:request_id>/<any(approuver, refuser):decision>")
+@policy.access(policy.STAFF)
+def decide(request_id: int, decision: str) -> Any:
+    error = None
+    try:
+        row = credits.decide_request(
+            request_id, decision == "approuver", current_user.id, request.form.get("reason")
+        )
+    except LookupError:
+        abort(404)
+    except ServiceError as err:
+        db.session.rollback()
+        error = err.message
+        row = db.get_or_404(CreditRequest, request_id)
+    else:
+        db.session.commit()
+    if is_fragment_request():
+        return render_template("credits/_request_row.html", r=row, error=error), 422 if error else 200
+    flash(error or "Demande traitée.", "error" if error else "success")
+    return redirect(url_for("credits.desk"), code=303)
+
+
+@bp.post("/dashboard/parent/credits/demande")
+@policy.access(policy.PARENT)
+def request_credits() -> Any:
+    student_id = request.form.get("eleve", "")
+    child = family.child_of(current_user, int(student_id)) if student_id.isdigit() else None
+    if child is None:
+        abort(404)
+    amount = _decimal(request.form.get("amount"))
+    try:
+        if amount is None:
+            raise ServiceError("Indiquez un nombre de crédits entre 1 et 20.", "amount")
+        credits.request_credits(current_user.id, child.id, amount, request.form.get("reason"))
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash("Demande envoyée : notre équipe vous répond rapidement.", "success")
+    return redirect(url_for("parent.children"), code=303)
+
+
+@bp.get("/dashboard/eleve/credits")
+@policy.access(policy.ELEVE)
+def mine() -> Any:
+    student = family.student_of(current_user)
+    if student is None:
+        abort(404)
+    return render_template(
+        "credits/mine.html",
+        balance=credits.balance(student.id),
+        lots=credits.open_lots(student.id),
+        history=credits.history(student.id),
+    )

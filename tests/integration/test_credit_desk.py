@@ -1,0 +1,140 @@
+"""Credits by hand and by request: nothing counts until staff approve, everything is audited."""
+
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from nexus.extensions import db
+from nexus.models.audit import AuditLog
+from nexus.models.credits import CreditRequest, RequestStatus
+from nexus.models.identity import User
+from nexus.services import credits
+from tests import factories
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def yasmine():
+    return factories.student("yasmine@nexus-reussite.tn")
+
+
+def test_a_parent_request_counts_nothing_until_approved(client, login, yasmine):
+    login(client, "parent@nexus-reussite.tn")
+    response = client.post(
+        "/dashboard/parent/credits/demande", data={"eleve": yasmine.id, "amount": "3", "reason": "Bac blanc"}
+    )
+    assert response.status_code == 303
+    request_row = db.session.scalar(select(CreditRequest).where(CreditRequest.student_id == yasmine.id))
+    assert request_row.status is RequestStatus.PENDING
+    assert credits.balance(yasmine.id) == 0
+
+    client.post("/auth/signout")
+    login(client, "assistante@nexus-reussite.tn")
+    assert "Bac blanc" in client.get("/dashboard/assistante/credits").get_data(as_text=True)
+    row = client.post(f"/dashboard/assistante/credits/demandes/{request_row.id}/approuver", headers=HX)
+    assert row.status_code == 200 and "Approuvée" in row.get_data(as_text=True)
+    assert credits.balance(yasmine.id) == 3
+    again = client.post(f"/dashboard/assistante/credits/demandes/{request_row.id}/approuver", headers=HX)
+    assert again.status_code == 422 and "déjà été traitée" in again.get_data(as_text=True)
+    assert credits.balance(yasmine.id) == 3
+
+
+def test_a_rejected_request_grants_nothing_and_needs_a_reason(client, login, yasmine):
+    parent = db.session.scalar(select(User).where(User.email == "parent@nexus-reussite.tn"))
+    row = credits.request_credits(parent.id, yasmine.id, Decimal(2), None)
+    db.session.commit()
+    login(client, "assistante@nexus-reussite.tn")
+    assert (
+        client.post(
+            f"/dashboard/assistante/credits/demandes/{row.id}/refuser", data={"reason": ""}, headers=HX
+        ).status_code
+        == 422
+    )
+    ok = client.post(
+        f"/dashboard/assistante/credits/demandes/{row.id}/refuser",
+        data={"reason": "Formule requise"},
+        headers=HX,
+    )
+    assert "Refusée" in ok.get_data(as_text=True)
+    assert credits.balance(yasmine.id) == 0
+
+
+def test_a_parent_cannot_ask_for_someone_elses_child(client, login):
+    sami = factories.student("sami@nexus-reussite.tn")
+    login(client, "parent@nexus-reussite.tn")
+    assert (
+        client.post("/dashboard/parent/credits/demande", data={"eleve": sami.id, "amount": "3"}).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize("amount", ["0", "-2", "abc", "9999"])
+def test_absurd_requests_are_refused_in_french(client, login, yasmine, amount):
+    login(client, "parent@nexus-reussite.tn")
+    response = client.post(
+        "/dashboard/parent/credits/demande",
+        data={"eleve": yasmine.id, "amount": amount},
+        follow_redirects=True,
+    )
+    assert "entre 1 et 20" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).where(CreditRequest.student_id == yasmine.id)) == 0
+
+
+def test_manual_grant_and_deduction_are_audited(client, login, yasmine):
+    login(client, "assistante@nexus-reussite.tn")
+    client.post(
+        "/dashboard/assistante/credits/ajustement",
+        data={"eleve": yasmine.id, "amount": "2,5", "reason": "Geste commercial", "days": "30"},
+    )
+    assert credits.balance(yasmine.id) == Decimal("2.5")
+    client.post(
+        "/dashboard/assistante/credits/ajustement",
+        data={"eleve": yasmine.id, "amount": "1", "direction": "retirer", "reason": "Erreur de saisie"},
+    )
+    assert credits.balance(yasmine.id) == Decimal("1.5")
+    refused = client.post(
+        "/dashboard/assistante/credits/ajustement",
+        data={"eleve": yasmine.id, "amount": "5", "direction": "retirer", "reason": "Trop"},
+        follow_redirects=True,
+    )
+    assert "motif" in refused.get_data(as_text=True)  # "Trop" is too short a reason
+    actions = set(db.session.scalars(select(AuditLog.action).where(AuditLog.action.like("credits.%"))))
+    assert actions == {"credits.manual_grant", "credits.manual_deduct"}
+
+
+def test_the_student_sees_balance_lots_and_history(client, login):
+    login(client, "sami@nexus-reussite.tn")
+    html = client.get("/dashboard/eleve/credits").get_data(as_text=True)
+    assert "Allocation mensuelle" in html and "crédit(s) disponible(s)" in html
+
+
+@pytest.mark.committed
+def test_fifty_concurrent_approvals_of_one_request_grant_once(app):
+    with app.app_context():
+        parent = db.session.scalar(select(User).where(User.email == "parent@nexus-reussite.tn"))
+        staff_id = db.session.scalar(select(User.id).where(User.email == "assistante@nexus-reussite.tn"))
+        yasmine = factories.student("yasmine@nexus-reussite.tn")
+        request_id = credits.request_credits(parent.id, yasmine.id, Decimal(2), None).id
+        student_id = yasmine.id
+        db.session.commit()
+
+    def attempt(_: int) -> bool:
+        with app.app_context():
+            try:
+                credits.decide_request(request_id, True, staff_id)
+                db.session.commit()
+                return True
+            except credits.ServiceError:
+                db.session.rollback()
+                return False
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(attempt, range(50)))
+    assert results.count(True) == 1
+    with app.app_context():
+        assert credits.balance(student_id) == 2
