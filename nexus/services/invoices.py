@@ -154,20 +154,17 @@ def for_payment(payment: Payment, actor: User | None) -> Invoice:
     return invoice
 
 
-def store_pdf(invoice: Invoice, owner_id: int | None) -> None:
-    data = render_pdf(invoice)
-    if invoice.pdf_path is None and owner_id is not None:
-        document = vault.add(
-            owner_id,
-            DocumentKind.INVOICE,
-            f"Facture {invoice.number}",
-            f"facture_{invoice.number}.pdf",
-            data,
-            invoice_id=invoice.id,
-        )
-        invoice.pdf_path = document.storage_path
-    else:
-        invoice.pdf_path = vault.store(data, ".pdf")
+def store_pdf(invoice: Invoice, owner_id: int) -> None:
+    """Put the PDF in the owner's vault (the copy kept up to date by refresh_vault_copy)."""
+    document = vault.add(
+        owner_id,
+        DocumentKind.INVOICE,
+        f"Facture {invoice.number}",
+        f"facture_{invoice.number}.pdf",
+        render_pdf(invoice),
+        invoice_id=invoice.id,
+    )
+    invoice.pdf_path = document.storage_path
     event(invoice, "PDF_RENDERED", invoice.created_by_id)
 
 
@@ -310,13 +307,19 @@ def by_token(invoice_id: int, raw: str) -> Invoice | None:
 
 
 def pdf_bytes(invoice: Invoice) -> bytes:
-    """The stored PDF, rendered again if the file is missing."""
-    if invoice.pdf_path:
-        try:
-            return vault.resolve(invoice.pdf_path).read_bytes()
-        except (LookupError, OSError):
-            pass
+    """The invoice as it stands now (rendering takes milliseconds; the state is always right)."""
     return render_pdf(invoice)
+
+
+def refresh_vault_copy(invoice: Invoice) -> None:
+    """After a change of state, the copy in the family's vault shows the new state too."""
+    from nexus.models.vault import UserDocument
+
+    document = db.session.scalar(select(UserDocument).where(UserDocument.invoice_id == invoice.id))
+    if document is not None:
+        data = render_pdf(invoice)
+        vault.resolve(document.storage_path).write_bytes(data)
+        document.size_bytes = len(data)
 
 
 def receipt_pdf(invoice: Invoice) -> bytes:
@@ -368,6 +371,7 @@ def change_status(
     if target in (InvoiceStatus.PAID, InvoiceStatus.CANCELLED):
         revoke_tokens(invoice, actor.id)
     invoice.status = target
+    refresh_vault_copy(invoice)
     event(invoice, f"INVOICE_{target.value}", actor.id, before=before.value)
     audit.record(
         "invoice.status", actor.id, invoice, before={"status": before.value}, after={"status": target.value}
