@@ -12,6 +12,9 @@ max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27's control socket is one path per machine user: two servers (make run and the
+# browser tests, say) would fight over it, and nothing here uses it.
+control_socket_disable = True
 
 
 def post_worker_init(worker):

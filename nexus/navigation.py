@@ -16,6 +16,7 @@ class NavItem:
 
 _ASSISTANTE_DESK = [
     NavItem("Paiements", "/dashboard/assistante/paiements", "💳"),
+    NavItem("Factures", "/dashboard/admin/factures", "🧾"),
     NavItem("Élèves", "/dashboard/assistante/eleves", "🎓"),
     NavItem("Coachs", "/dashboard/assistante/coachs", "🧑‍🏫"),
     NavItem("Crédits", "/dashboard/assistante/credits", "🎟"),
@@ -28,7 +29,6 @@ NAV: dict[Role, list[NavItem]] = {
     Role.ADMIN: [
         NavItem("Tableau de bord", "/dashboard/admin", "🏠"),
         NavItem("Utilisateurs", "/dashboard/admin/utilisateurs", "👥"),
-        NavItem("Factures", "/dashboard/admin/factures", "🧾"),
         NavItem("Abonnements", "/dashboard/admin/abonnements", "🔁"),
         NavItem("Statistiques ARIA", "/dashboard/admin/aria", "📊"),
         NavItem("Journal d'audit", "/dashboard/admin/audit", "🗂"),

@@ -9,9 +9,10 @@ from flask_login import current_user
 
 from nexus import policy
 from nexus.extensions import db
+from nexus.models.billing import SubscriptionStatus
 from nexus.models.common import Role
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, identity
+from nexus.services import ServiceError, audit, billing, identity
 from nexus.web import is_fragment_request
 
 bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
@@ -66,3 +67,13 @@ def audit_log() -> Any:
     page = _page()
     rows, has_more = audit.recent(prefix, page)
     return render_template("admin/audit.html", rows=rows, prefix=prefix, page=page, has_more=has_more)
+
+
+@bp.get("/abonnements")
+@policy.access(policy.ADMIN)
+def subscriptions() -> Any:
+    status = SubscriptionStatus.__members__.get(request.args.get("statut", "ACTIVE"))
+    rows = billing.subscriptions(status)
+    return render_template(
+        "admin/subscriptions.html", rows=rows, status=status, statuses=list(SubscriptionStatus)
+    )

@@ -63,6 +63,13 @@ def active_subscription(student_id: int, *, lock: bool = False) -> Subscription 
     return db.session.scalar(stmt)
 
 
+def active_subscriptions_of(student_ids: list[int]) -> dict[int, Subscription]:
+    stmt = select(Subscription).where(
+        Subscription.student_id.in_(student_ids), Subscription.status == SubscriptionStatus.ACTIVE
+    )
+    return {sub.student_id: sub for sub in db.session.scalars(stmt)}
+
+
 def active_entitlements(student_id: int, at: datetime | None = None) -> list[Entitlement]:
     at = at or utcnow()
     stmt = select(Entitlement).where(
@@ -465,3 +472,10 @@ def pending_transfers(search: str = "") -> list[Payment]:
             | func.lower(User.last_name + " " + User.first_name).like(like)
         )
     return list(db.session.scalars(stmt.limit(200)))
+
+
+def subscriptions(status: SubscriptionStatus | None, limit: int = 500) -> list[Subscription]:
+    stmt = select(Subscription).order_by(Subscription.current_period_end)
+    if status is not None:
+        stmt = stmt.where(Subscription.status == status)
+    return list(db.session.scalars(stmt.limit(limit)))

@@ -45,16 +45,21 @@ def _remaining() -> object:
     return func.coalesce(func.sum(CreditEntry.amount), 0)
 
 
-def balance(student_id: int, at: datetime | None = None) -> Decimal:
-    """Credits usable now: the sum of the entries of the lots that have not expired."""
+def balances(student_ids: list[int], at: datetime | None = None) -> dict[int, Decimal]:
+    """Credits usable now, per student: the sum of the entries of the lots that have not expired."""
     at = at or utcnow()
-    total = db.session.scalar(
-        select(_remaining())
-        .select_from(CreditEntry)
+    rows = db.session.execute(
+        select(CreditEntry.student_id, _remaining())
         .join(CreditLot, CreditEntry.lot_id == CreditLot.id)
-        .where(CreditEntry.student_id == student_id, CreditLot.expires_at > at)
-    )
-    return Decimal(total)
+        .where(CreditEntry.student_id.in_(student_ids), CreditLot.expires_at > at)
+        .group_by(CreditEntry.student_id)
+    ).all()
+    found = {student_id: Decimal(total) for student_id, total in rows}
+    return {student_id: found.get(student_id, Decimal(0)) for student_id in student_ids}
+
+
+def balance(student_id: int, at: datetime | None = None) -> Decimal:
+    return balances([student_id], at)[student_id]
 
 
 @dataclass(frozen=True)
@@ -65,19 +70,26 @@ class LotView:
     expires_at: datetime
 
 
-def open_lots(student_id: int, at: datetime | None = None) -> list[LotView]:
+def open_lots_of(student_ids: list[int], at: datetime | None = None) -> dict[int, list[LotView]]:
     """Unexpired lots with credits left, first to expire first (the order consumption follows)."""
     at = at or utcnow()
     remaining = func.sum(CreditEntry.amount)
     stmt = (
-        select(CreditLot.id, CreditLot.source, remaining, CreditLot.expires_at)
+        select(CreditLot.student_id, CreditLot.id, CreditLot.source, remaining, CreditLot.expires_at)
         .join(CreditEntry, CreditEntry.lot_id == CreditLot.id)
-        .where(CreditLot.student_id == student_id, CreditLot.expires_at > at)
+        .where(CreditLot.student_id.in_(student_ids), CreditLot.expires_at > at)
         .group_by(CreditLot.id)
         .having(remaining > 0)
         .order_by(CreditLot.expires_at, CreditLot.id)
     )
-    return [LotView(i, s, Decimal(r), e) for i, s, r, e in db.session.execute(stmt)]
+    lots: dict[int, list[LotView]] = {student_id: [] for student_id in student_ids}
+    for student_id, lot_id, source, left, expires_at in db.session.execute(stmt):
+        lots[student_id].append(LotView(lot_id, source, Decimal(left), expires_at))
+    return lots
+
+
+def open_lots(student_id: int, at: datetime | None = None) -> list[LotView]:
+    return open_lots_of([student_id], at)[student_id]
 
 
 def lock_student(student_id: int) -> Student:

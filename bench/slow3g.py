@@ -1,0 +1,107 @@
+"""Slow 3G: a cold load in Debian's Chromium over 400 kbit/s with 400 ms round trips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import benchmark
+from bench.context import Context
+from bench.report import Table, kb, ms, verdict
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SLOW_3G = {
+    "offline": False,
+    "latency": 400,  # ms added to every round trip
+    "downloadThroughput": 50_000,  # bytes/s = 400 kbit/s
+    "uploadThroughput": 50_000,
+}
+TARGET_S = 1.5
+TIMINGS_JS = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const res = performance.getEntriesByType('resource');
+  return {dcl: nav.domContentLoadedEventEnd / 1000, load: nav.loadEventEnd / 1000,
+          bytes: nav.transferSize + res.reduce((sum, r) => sum + r.transferSize, 0),
+          requests: 1 + res.length};
+}"""
+
+
+@dataclass
+class Load:
+    dcl: float
+    load: float
+    bytes: int
+    requests: int
+
+
+def cold_load(browser: Any, url: str, cookies: list[dict[str, str]]) -> Load:
+    """One load in a fresh browser context (empty cache), throttled through CDP."""
+    context = browser.new_context()
+    try:
+        if cookies:
+            context.add_cookies(cookies)
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+        page.goto(url, wait_until="load", timeout=60_000)
+        page.wait_for_function("performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
+        return Load(**page.evaluate(TIMINGS_JS))
+    finally:
+        context.close()
+
+
+def median_load(browser: Any, url: str, cookies: list[dict[str, str]], runs: int) -> Load:
+    loads = [cold_load(browser, url, cookies) for _ in range(runs)]
+    return sorted(loads, key=lambda x: x.load)[len(loads) // 2]
+
+
+@benchmark("slow3g", order=20, help="cold loads in Chromium over emulated slow 3G")
+def slow_3g(ctx: Context) -> list[Table]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        note = f"skipped: {CHROMIUM} is not installed (apt-get install chromium; never `playwright install`)."
+        return [Table("Slow 3G cold load", ["page"], notes=[note])]
+    base = ctx.gzip_url()
+    parent = ctx.signed_in("parent")
+    targets = [
+        ("/auth/signin", "/auth/signin", []),
+        ("/dashboard/parent (parent)", "/dashboard/parent", parent.browser_cookies(base)),
+    ]
+    table = Table(
+        f"Slow 3G cold load (400 ms RTT, 400 kbit/s; Chromium; median of {ctx.options.runs})",
+        ["page", "DOMContentLoaded", "load", "transferred", "requests", "load < 1.5 s"],
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for label, path, cookies in targets:
+                load = median_load(browser, base + path, cookies, ctx.options.runs)
+                table.add(
+                    label,
+                    ms(load.dcl),
+                    ms(load.load),
+                    kb(load.bytes),
+                    load.requests,
+                    verdict(load.load < TARGET_S),
+                )
+        finally:
+            browser.close()
+    table.notes += [
+        "through a local gzip proxy (level 6) standing in for nginx; cache disabled, new context per run.",
+        f"transferred = the browser's transferSize (headers included). Target: load < {TARGET_S} s.",
+    ]
+    return [table]
