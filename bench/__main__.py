@@ -70,7 +70,7 @@ def main() -> int:
 
     options = Options(duration=args.duration, connections=args.connections, runs=args.runs)
     with BenchServer() as server:
-        ctx = Context(server.url, options)
+        ctx = Context(server.url, options, database_url=server.env["DATABASE_URL"])
         with ctx.cleanup:
             tables, failed = run_all(chosen, ctx)
     if args.json:

@@ -30,6 +30,7 @@ class Options:
 class Context:
     base_url: str
     options: Options = field(default_factory=Options)
+    database_url: str = ""  # the server's database, for benchmarks that prepare data directly
     cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _sessions: dict[str, Session] = field(default_factory=dict)
     _shared: dict[str, Any] = field(default_factory=dict)

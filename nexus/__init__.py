@@ -19,6 +19,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("NEXUS_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    from nexus.web import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.from_mapping(config_module.from_environment())
     app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -97,7 +100,35 @@ def setup_auth(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from nexus.blueprints import admin, auth, dashboard, health, notifications, public
+    from nexus.blueprints import (
+        admin,
+        auth,
+        bilan,
+        credits,
+        dashboard,
+        documents,
+        health,
+        invoices,
+        notifications,
+        parent,
+        payments,
+        public,
+        staff,
+    )
 
-    for module in (public, auth, dashboard, admin, notifications, health):
+    for module in (
+        public,
+        bilan,
+        auth,
+        dashboard,
+        parent,
+        documents,
+        payments,
+        credits,
+        invoices,
+        admin,
+        staff,
+        notifications,
+        health,
+    ):
         app.register_blueprint(module.bp)

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, g, has_request_context, render_template, request
+from flask import Flask, Response, abort, g, has_request_context, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from nexus import navigation, policy
 from nexus.extensions import db
@@ -60,8 +61,29 @@ ERROR_TEXTS = {
 }
 
 
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+
+
+class BoundedIntConverter(IntegerConverter):
+    """<int:…> that answers 404 (not a database error) for ids beyond bigint."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """An id typed in a form or a query string, or None when it cannot be one."""
+    raw = (raw or "").strip()
+    if not raw.isdecimal() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
+
+
 def init_app(app: Flask) -> None:
     app.before_request(remember_client_ip)
+    app.before_request(reject_nul_characters)
     app.before_request(policy.enforce)
     app.after_request(security_headers)
     app.register_error_handler(CSRFError, csrf_error)
@@ -78,6 +100,13 @@ def init_app(app: Flask) -> None:
 
 def remember_client_ip() -> None:
     g.client_ip = request.remote_addr
+
+
+def reject_nul_characters() -> None:
+    """PostgreSQL cannot store U+0000: refuse such input with a 400 page, not a 500 later."""
+    for values in (request.args, request.form):
+        if any("\x00" in value for _, value in values.items(multi=True)):
+            abort(400)
 
 
 def is_fragment_request() -> bool:

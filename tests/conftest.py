@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -65,6 +65,8 @@ def make_test_config(database_url: str, redis_url: str, smtp: SmtpSink, instance
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # Room for 50 truly concurrent transactions in the concurrency tests.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 60},
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ENABLED": True,  # switched off per test unless marked `ratelimited`
@@ -78,8 +80,46 @@ def make_test_config(database_url: str, redis_url: str, smtp: SmtpSink, instance
     }
 
 
+class RequestScopedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Without it, requests reuse the test's app context: `g` (Flask-Login's cached user, the
+    limiter's flags) would leak from one request, and one client, to the next. The test's own
+    session is committed first (to its savepoint, still rolled back at the end of the test), so
+    that the request works on top of what the test prepared and the test then reads fresh rows.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        from nexus.extensions import db
+
+        if has_app_context():
+            db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
-def app(pg: EmbeddedPostgres | None, redis_url: str, smtp: SmtpSink) -> Iterator[Flask]:
+def production_hasher() -> Iterator[Any]:
+    """Cheap argon2id for the test session; yields the production hasher to check its settings.
+
+    The code path is the same (argon2id, verify, rehash), but a hash takes about a millisecond
+    instead of ~100 ms: sign-in, fuzzing and rate-limit tests hash hundreds of times.
+    """
+    from argon2 import PasswordHasher
+
+    from nexus.services import identity
+
+    original, original_dummy = identity.hasher, identity._DUMMY_HASH
+    identity.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    identity._DUMMY_HASH = identity.hasher.hash("nexus-timing-equaliser")
+    yield original
+    identity.hasher, identity._DUMMY_HASH = original, original_dummy
+
+
+@pytest.fixture(scope="session")
+def app(
+    pg: EmbeddedPostgres | None, redis_url: str, smtp: SmtpSink, production_hasher: Any
+) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     from nexus import create_app
@@ -87,6 +127,7 @@ def app(pg: EmbeddedPostgres | None, redis_url: str, smtp: SmtpSink) -> Iterator
     database_url = os.environ.get("TEST_DATABASE_URL") or pg.database("nexus_test")  # type: ignore[union-attr]
     instance = Path(tempfile.mkdtemp(prefix="nx-instance-"))
     application = create_app(make_test_config(database_url, redis_url, smtp, instance))
+    application.test_client_class = RequestScopedClient
     with application.app_context():
         upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
         from nexus.seed import seed_demo

@@ -19,8 +19,8 @@ bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() else 1
+    raw = request.args.get("page", "1")[:6]
+    return max(int(raw), 1) if raw.isdecimal() else 1
 
 
 @bp.get("/utilisateurs")

@@ -21,11 +21,14 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 BAD_CREDENTIALS = "E-mail ou mot de passe incorrect."
 REQUIRED = "Ce champ est obligatoire."
+TOO_LONG = "Ce champ ne peut pas dépasser %(max)d caractères."
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(REQUIRED), Length(max=254)])
-    password = PasswordField("Mot de passe", validators=[DataRequired(REQUIRED), Length(max=128)])
+    email = EmailField("E-mail", validators=[DataRequired(REQUIRED), Length(max=254, message=TOO_LONG)])
+    password = PasswordField(
+        "Mot de passe", validators=[DataRequired(REQUIRED), Length(max=128, message=TOO_LONG)]
+    )
     remember = BooleanField("Rester connecté sur cet appareil (14 jours)")
 
 
@@ -35,13 +38,15 @@ class ForgotForm(FlaskForm):
         validators=[
             DataRequired(REQUIRED),
             Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254),
+            Length(max=254, message=TOO_LONG),
         ],
     )
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("Nouveau mot de passe", validators=[DataRequired(REQUIRED), Length(max=128)])
+    password = PasswordField(
+        "Nouveau mot de passe", validators=[DataRequired(REQUIRED), Length(max=128, message=TOO_LONG)]
+    )
     confirm = PasswordField(
         "Confirmer le mot de passe",
         validators=[
@@ -199,16 +204,17 @@ def renew_activation() -> Any:
 @limiter.limit("10/15 minutes", methods=["POST"])
 def account() -> Any:
     form = ChangePasswordForm()
+    user = current_user._get_current_object()  # the User row, not the proxy
     if request.method == "POST":
         if form.validate():
             try:
-                identity.change_password(current_user, form.current.data or "", form.password.data or "")
+                identity.change_password(user, form.current.data or "", form.password.data or "")
             except ServiceError as err:
                 db.session.rollback()
                 getattr(form, err.field or "password").errors = [err.message]
             else:
                 db.session.commit()
-                login_user(current_user)  # keep this session; the others have ended
+                login_user(user)  # keep this session; the others have ended
                 flash("Mot de passe modifié. Vos autres sessions ont été fermées.", "success")
                 return redirect(url_for("auth.account"), code=303)
         return render_template("auth/account.html", form=form), 422

@@ -16,7 +16,7 @@ from nexus.models.credits import CreditRequest
 from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.services import ServiceError, credits, family
-from nexus.web import is_fragment_request
+from nexus.web import is_fragment_request, parse_id
 
 bp = Blueprint("credits", __name__)
 
@@ -47,8 +47,8 @@ def desk() -> Any:
 @policy.access(policy.STAFF)
 def adjust() -> Any:
     amount = _decimal(request.form.get("amount"))
-    student_id = request.form.get("eleve", "")
-    student = db.session.get(Student, int(student_id)) if student_id.isdigit() else None
+    student_id = parse_id(request.form.get("eleve"))
+    student = db.session.get(Student, student_id) if student_id else None
     if student is None:
         abort(404)
     try:
@@ -63,7 +63,7 @@ def adjust() -> Any:
                 amount,
                 request.form.get("reason", ""),
                 current_user.id,
-                int(days) if days.isdigit() else 0,
+                int(days) if days.isdecimal() and len(days) < 5 else 0,
             )
     except ServiceError as err:
         db.session.rollback()
@@ -99,8 +99,8 @@ def decide(request_id: int, decision: str) -> Any:
 @bp.post("/dashboard/parent/credits/demande")
 @policy.access(policy.PARENT)
 def request_credits() -> Any:
-    student_id = request.form.get("eleve", "")
-    child = family.child_of(current_user, int(student_id)) if student_id.isdigit() else None
+    student_id = parse_id(request.form.get("eleve"))
+    child = family.child_of(current_user, student_id) if student_id else None
     if child is None:
         abort(404)
     amount = _decimal(request.form.get("amount"))

@@ -23,7 +23,7 @@ class ActivationForm(FlaskForm):
         validators=[
             Optional(),
             Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254),
+            Length(max=254, message="Ce champ ne peut pas dépasser %(max)d caractères."),
         ],
     )
 
@@ -81,7 +81,10 @@ def send_activation(student_id: int) -> Any:
             identity.send_activation(student, form.email.data, current_user)
         except ServiceError as err:
             db.session.rollback()
-            form.email.errors = [err.message]
+            if err.field:
+                form.email.errors = [err.message]
+            else:  # about the account, not the address typed: shown above the cards
+                flash(err.message, "error")
         else:
             db.session.commit()
             flash(

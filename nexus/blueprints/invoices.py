@@ -33,8 +33,8 @@ def parse_tnd(raw: str | None) -> int | None:
 def index() -> Any:
     query = request.args.get("q", "").strip()[:100]
     status = InvoiceStatus.__members__.get(request.args.get("statut", ""))
-    raw_page = request.args.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    raw_page = request.args.get("page", "1")[:6]
+    page = max(int(raw_page), 1) if raw_page.isdecimal() else 1
     stmt = select(Invoice).order_by(Invoice.id.desc())
     if status:
         stmt = stmt.where(Invoice.status == status)
@@ -67,7 +67,7 @@ def _lines_from_form() -> list[invoices.Line]:
             continue
         qty = request.form.get(f"qty_{i}", "1")
         price = parse_tnd(request.form.get(f"price_{i}"))
-        if not qty.isdigit() or not 1 <= int(qty) <= 100 or price is None:
+        if not (qty.isdecimal() and len(qty) < 4) or not 1 <= int(qty) <= 100 or price is None:
             raise ServiceError(
                 f"Ligne {i + 1} : quantité (1 à 100) et prix en TND (ex. 450 ou 60,500) requis."
             )

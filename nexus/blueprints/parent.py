@@ -16,6 +16,7 @@ from nexus.models.catalog import OfferKind
 from nexus.models.common import Grade, Subject
 from nexus.services import ServiceError, billing, catalog, clictopay, dashboards, family, invoices, vault
 from nexus.services.billing import Order
+from nexus.web import parse_id
 
 bp = Blueprint("parent", __name__, url_prefix="/dashboard/parent")
 REQUIRED = "Ce champ est obligatoire."
@@ -78,12 +79,12 @@ def offers() -> Any:
 
 def _order_from(values: Any) -> Order:
     """The order described by offre/eleve/aria_subject; someone else's child → 404."""
-    student_id = values.get("eleve", "")
-    if not student_id.isdigit():
+    student_id = parse_id(values.get("eleve"))
+    if student_id is None:
         abort(404)
     try:
         return billing.build_order(
-            current_user, int(student_id), values.get("offre", ""), values.get("aria_subject")
+            current_user, student_id, values.get("offre", ""), values.get("aria_subject")
         )
     except LookupError:
         abort(404)
@@ -115,8 +116,8 @@ def payment() -> Any:
     if not request.args.get("eleve"):  # ask which child first
         children = family.children(current_user)
         return render_template("parent/choose_child.html", offer=offer, children=children)
-    student_id = request.args.get("eleve", "")
-    child = family.child_of(current_user, int(student_id)) if student_id.isdigit() else None
+    student_id = parse_id(request.args.get("eleve"))
+    child = family.child_of(current_user, student_id) if student_id else None
     if child is None:
         abort(404)
     try:

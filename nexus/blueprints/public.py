@@ -19,21 +19,30 @@ from nexus.services import catalog, contact
 bp = Blueprint("public", __name__)
 
 REQUIRED = "Ce champ est obligatoire."
+TOO_LONG = "Ce champ ne peut pas dépasser %(max)d caractères."
 PHONE = Regexp(r"^\+?[0-9 .\-]{8,20}$", message="Numéro de téléphone invalide (8 chiffres au moins).")
 
 
 class ContactForm(FlaskForm):
-    name = StringField("Nom et prénom", validators=[DataRequired(REQUIRED), Length(2, 120)])
+    name = StringField(
+        "Nom et prénom",
+        validators=[DataRequired(REQUIRED), Length(2, 120, "Indiquez entre 2 et 120 caractères.")],
+    )
     email = EmailField(
         "E-mail",
         validators=[
             DataRequired(REQUIRED),
             Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254),
+            Length(max=254, message=TOO_LONG),
         ],
     )
     phone = TelField("Téléphone (facultatif)", validators=[Optional(), PHONE])
-    topic = SelectField("Sujet", choices=list(contact.TOPICS.items()), validators=[DataRequired(REQUIRED)])
+    topic = SelectField(
+        "Sujet",
+        choices=list(contact.TOPICS.items()),
+        validators=[DataRequired(REQUIRED)],
+        invalid_choice_message="Choisissez un sujet dans la liste.",
+    )
     message = TextAreaField(
         "Votre message",
         validators=[

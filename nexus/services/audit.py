@@ -24,7 +24,7 @@ def record(
         AuditLog(
             actor_id=actor_id,
             action=action,
-            object_type=type(obj).__tablename__ if obj is not None else None,
+            object_type=getattr(obj, "__tablename__", None),  # works through current_user's proxy too
             object_id=getattr(obj, "id", None),
             before=before,
             after=after,

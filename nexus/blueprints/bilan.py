@@ -1,0 +1,306 @@
+"""/bilan-gratuit: the free-assessment request, one question group at a time.
+
+Works without JavaScript: every step is a plain POST, and the answers of the other steps travel
+as hidden fields, so nothing is kept on the server until the last step and nothing is lost on
+a validation error or on "Retour". With htmx only the form fragment is swapped.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from limits import parse
+from markupsafe import Markup
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, StopValidation
+
+from nexus import policy
+from nexus.blueprints.public import PHONE, REQUIRED
+from nexus.extensions import client_ip, db, limiter
+from nexus.models.common import Grade, Subject
+from nexus.models.diagnostics import Modality
+from nexus.services import diagnostics
+from nexus.web import is_fragment_request
+
+log = logging.getLogger(__name__)
+bp = Blueprint("bilan", __name__, url_prefix="/bilan-gratuit")
+
+LAST_STEP = 4
+SEND_LIMIT = parse("5/hour")
+TOO_MANY = (
+    "Plusieurs demandes ont déjà été envoyées depuis cette connexion. Réessayez dans une heure : "
+    "vos réponses restent ci-dessous."
+)
+STEP_TITLES = {
+    1: "Vos coordonnées",
+    2: "L'élève",
+    3: "Ses besoins",
+    4: "Récapitulatif et envoi",
+}
+STEP_FIELDS: dict[int, tuple[str, ...]] = {
+    1: ("parent_first_name", "parent_last_name", "parent_email", "parent_phone"),
+    2: ("student_first_name", "student_last_name", "grade", "school"),
+    3: ("subjects", "current_level", "objectives", "difficulties", "modality", "availability"),
+    4: ("accept_terms", "accept_newsletter"),
+}
+NAME = Length(2, 80, "Entre 2 et 80 caractères.")
+CHOOSE = "Choisissez une réponse dans la liste."
+
+
+class SubjectsField(SelectMultipleField):
+    """Checkboxes, one per subject."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _at_least_one(form: FlaskForm, field: SubjectsField) -> None:
+    if not field.data:
+        raise StopValidation("Choisissez au moins une matière.")
+    if any(value not in Subject.__members__ for value in field.data):
+        raise StopValidation(CHOOSE)
+
+
+class BilanForm(FlaskForm):
+    parent_first_name = StringField("Votre prénom", validators=[DataRequired(REQUIRED), NAME])
+    parent_last_name = StringField("Votre nom", validators=[DataRequired(REQUIRED), NAME])
+    parent_email = EmailField(
+        "Votre e-mail",
+        validators=[
+            DataRequired(REQUIRED),
+            Email("Adresse e-mail invalide.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    parent_phone = TelField("Votre téléphone", validators=[DataRequired(REQUIRED), PHONE])
+    student_first_name = StringField("Prénom de l'élève", validators=[DataRequired(REQUIRED), NAME])
+    student_last_name = StringField("Nom de l'élève", validators=[DataRequired(REQUIRED), NAME])
+    grade = RadioField(
+        "Classe",
+        choices=Grade.choices(),
+        validate_choice=False,
+        validators=[DataRequired("Choisissez la classe."), AnyOf([g.value for g in Grade], CHOOSE)],
+    )
+    school = StringField("Établissement (facultatif)", validators=[Optional(), Length(max=120)])
+    subjects = SubjectsField(
+        "Matières à travailler", choices=Subject.choices(), validate_choice=False, validators=[_at_least_one]
+    )
+    current_level = SelectField(
+        "Niveau actuel dans ces matières",
+        choices=[("", "— Choisir —"), *((level, level) for level in diagnostics.LEVELS)],
+        validate_choice=False,
+        validators=[DataRequired("Choisissez un niveau."), AnyOf(diagnostics.LEVELS, CHOOSE)],
+    )
+    objectives = TextAreaField(
+        "Objectifs",
+        validators=[
+            DataRequired(REQUIRED),
+            Length(10, 2000, "Décrivez vos objectifs en 10 à 2 000 caractères."),
+        ],
+    )
+    difficulties = TextAreaField(
+        "Difficultés rencontrées (facultatif)",
+        validators=[Optional(), Length(max=2000, message="2 000 caractères au plus.")],
+    )
+    modality = RadioField(
+        "Modalité souhaitée",
+        choices=Modality.choices(),
+        validate_choice=False,
+        validators=[DataRequired("Choisissez une modalité."), AnyOf([m.value for m in Modality], CHOOSE)],
+    )
+    availability = StringField(
+        "Disponibilités (facultatif)",
+        validators=[Optional(), Length(max=300, message="300 caractères au plus.")],
+    )
+    accept_terms = BooleanField(
+        Markup(
+            "J'accepte que Nexus Réussite conserve ces informations pour me recontacter au sujet "
+            'de ce bilan (voir les <a href="/mentions-legales">mentions légales</a>).'
+        ),
+        validators=[DataRequired("Cochez cette case pour envoyer la demande.")],
+    )
+    accept_newsletter = BooleanField("Je souhaite recevoir les actualités de Nexus Réussite (facultatif)")
+    # Left empty by people; bots fill it in.
+    website = StringField("Ne pas remplir", validators=[Optional()])
+
+    def validate_step(self, step: int) -> bool:
+        """Validate the fields of one step only (every field, so every error shows)."""
+        results = [self[name].validate(self) for name in STEP_FIELDS[step]]
+        return all(results)
+
+    def first_invalid_step(self, up_to: int) -> int | None:
+        """The first step (1..up_to) with an error; earlier steps come back as hidden fields."""
+        return next((step for step in range(1, up_to + 1) if not self.validate_step(step)), None)
+
+    def carried(self, shown: int) -> list[tuple[str, str]]:
+        """(name, value) of every answer outside the shown step, as sent, for hidden inputs."""
+        return [
+            (name, value)
+            for step, names in STEP_FIELDS.items()
+            if step != shown
+            for name in names
+            for value in (self[name].raw_data or [])
+        ]
+
+    def focus(self, step: int) -> str:
+        """The field to focus after a swap: the first with an error, else the step's first."""
+        names = STEP_FIELDS[step]
+        return next((name for name in names if self[name].errors), names[0])
+
+    def answers(self) -> diagnostics.BilanAnswers:
+        return diagnostics.BilanAnswers(
+            parent_first_name=self.parent_first_name.data or "",
+            parent_last_name=self.parent_last_name.data or "",
+            parent_email=self.parent_email.data or "",
+            parent_phone=self.parent_phone.data or "",
+            student_first_name=self.student_first_name.data or "",
+            student_last_name=self.student_last_name.data or "",
+            grade=Grade(self.grade.data),
+            school=self.school.data,
+            subjects=[Subject(s) for s in self.subjects.data or []],
+            current_level=self.current_level.data,
+            objectives=self.objectives.data,
+            difficulties=self.difficulties.data,
+            modality=Modality(self.modality.data),
+            availability=self.availability.data,
+            accept_newsletter=bool(self.accept_newsletter.data),
+        )
+
+    def summary(self) -> list[tuple[int, list[tuple[str, str]]]]:
+        """The answers of steps 1-3 in French, for the last step's recap."""
+
+        def label(enum: Any, value: str | None) -> str:
+            try:
+                return enum(value).label
+            except ValueError:
+                return "—"
+
+        return [
+            (
+                1,
+                [
+                    ("Nom", f"{self.parent_first_name.data} {self.parent_last_name.data}"),
+                    ("E-mail", self.parent_email.data or ""),
+                    ("Téléphone", self.parent_phone.data or ""),
+                ],
+            ),
+            (
+                2,
+                [
+                    ("Nom", f"{self.student_first_name.data} {self.student_last_name.data}"),
+                    ("Classe", label(Grade, self.grade.data)),
+                    ("Établissement", self.school.data or "—"),
+                ],
+            ),
+            (
+                3,
+                [
+                    ("Matières", ", ".join(label(Subject, s) for s in self.subjects.data or [])),
+                    ("Niveau", self.current_level.data or "—"),
+                    ("Objectifs", self.objectives.data or "—"),
+                    ("Difficultés", self.difficulties.data or "—"),
+                    ("Modalité", label(Modality, self.modality.data)),
+                    ("Disponibilités", self.availability.data or "—"),
+                ],
+            ),
+        ]
+
+
+def _posted_step() -> int:
+    raw = request.form.get("step", "1")[:2]
+    return min(max(int(raw), 1), LAST_STEP) if raw.isdecimal() else 1
+
+
+def _send_allowed() -> bool:
+    """At most SEND_LIMIT requests sent per address; moving between steps is free.
+
+    Checked here rather than by a route decorator so that a refusal keeps the answers on screen.
+    """
+    if not limiter.enabled:
+        return True
+    try:
+        return limiter.limiter.hit(SEND_LIMIT, "bilan-gratuit", client_ip())
+    except Exception:  # the limit store (Redis) is down: accept rather than lose the request
+        log.warning("rate-limit store unavailable for /bilan-gratuit", exc_info=True)
+        return True
+
+
+def _navigation() -> int | None:
+    """The step asked for by "Retour" or "Modifier" (never forward), or None to go on."""
+    shown = _posted_step()
+    if request.form.get("action") == "retour":
+        return max(shown - 1, 1)
+    target = request.form.get("modifier", "")[:2]
+    if target.isdecimal() and 1 <= int(target) < shown:
+        return int(target)
+    return None
+
+
+def _render(form: BilanForm, step: int, status: int = 200, notice: str | None = None) -> Any:
+    focus = form.focus(step) if request.method == "POST" else None
+    if focus and form[focus].type not in ("RadioField", "SubjectsField"):
+        form[focus].render_kw = {**(form[focus].render_kw or {}), "autofocus": True}
+    context = {
+        "form": form,
+        "step": step,
+        "last_step": LAST_STEP,
+        "title": STEP_TITLES[step],
+        "step_titles": STEP_TITLES,
+        "carried": form.carried(step),
+        "summary": form.summary() if step == LAST_STEP else [],
+        "focus": focus,
+        "notice": notice,
+    }
+    template = "public/_bilan_form.html" if is_fragment_request() else "public/bilan.html"
+    return render_template(template, **context), status
+
+
+def _confirmed() -> Any:
+    target = url_for("bilan.confirmation")
+    if is_fragment_request():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, code=303)
+
+
+@bp.route("", methods=["GET", "POST"])
+@policy.access(policy.PUBLIC)
+def request_form() -> Any:
+    form = BilanForm()
+    if request.method == "GET":
+        return _render(form, 1)
+    if form.website.data:  # a filled honeypot gets the same thanks, and nothing is kept
+        return _confirmed()
+    back = _navigation()
+    if back is not None:
+        return _render(form, back)
+    step = _posted_step()
+    failed = form.first_invalid_step(step)
+    if failed is not None:
+        return _render(form, failed, 422)
+    if step < LAST_STEP:
+        return _render(form, step + 1)
+    if not _send_allowed():
+        return _render(form, LAST_STEP, 429, notice=TOO_MANY)
+    row = diagnostics.submit_bilan_request(form.answers())
+    db.session.commit()
+    session["bilan_email"] = row.parent_email
+    return _confirmed()
+
+
+@bp.get("/confirmation")
+@policy.access(policy.PUBLIC)
+def confirmation() -> Any:
+    return render_template("public/bilan_confirmation.html", email=session.pop("bilan_email", None))

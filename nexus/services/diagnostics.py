@@ -1,0 +1,247 @@
+"""Free bilan requests: the public form's answers, kept whole, and their follow-up by staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+
+from nexus.extensions import db
+from nexus.models.common import Grade, Role, Subject
+from nexus.models.diagnostics import BilanRequest, BilanStatus, Modality
+from nexus.models.identity import User
+from nexus.services import ServiceError, audit, notifications, utcnow
+from nexus.services.identity import normalize_email
+from nexus.services.paging import Page, like_pattern, paginate
+
+# A second click or a resent form within this window returns the first request.
+DUPLICATE_WINDOW = timedelta(minutes=30)
+STAFF_LINK = "/dashboard/assistante/bilans"
+
+# How the family rates the student's current level (stored as the label).
+LEVELS = (
+    "Très à l'aise",
+    "À l'aise",
+    "Des hauts et des bas",
+    "En difficulté",
+    "En grande difficulté",
+)
+
+# Staff follow-up: received → family contacted → enrolled or closed.
+NEXT_STATUSES: dict[BilanStatus, tuple[BilanStatus, ...]] = {
+    BilanStatus.RECEIVED: (BilanStatus.CONTACTED, BilanStatus.CLOSED),
+    BilanStatus.CONTACTED: (BilanStatus.CONVERTED, BilanStatus.CLOSED),
+    BilanStatus.CONVERTED: (),
+    BilanStatus.CLOSED: (),
+}
+OPEN_STATUSES = (BilanStatus.RECEIVED, BilanStatus.CONTACTED)
+
+
+@dataclass(frozen=True)
+class BilanAnswers:
+    """What the family entered in the four steps of /bilan-gratuit."""
+
+    parent_first_name: str
+    parent_last_name: str
+    parent_email: str
+    parent_phone: str
+    student_first_name: str
+    student_last_name: str
+    grade: Grade
+    subjects: list[Subject]
+    modality: Modality
+    school: str | None = None
+    current_level: str | None = None
+    objectives: str | None = None
+    difficulties: str | None = None
+    availability: str | None = None
+    accept_newsletter: bool = False
+
+
+def _clean(text: str | None) -> str | None:
+    return (text or "").strip() or None
+
+
+def submit_bilan_request(answers: BilanAnswers) -> BilanRequest:
+    """Store a request, acknowledge it to the parent and tell staff, in the caller's transaction.
+
+    No account is created: staff turn a request into a family after talking to it.
+    """
+    if not answers.subjects:
+        raise ServiceError("Choisissez au moins une matière.", field="subjects")
+    email = normalize_email(answers.parent_email)
+    # Serialise submissions for one address, so a double click cannot store two requests.
+    db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext("bilan:" + email))))
+    existing = _recent_duplicate(email, answers)
+    if existing is not None:
+        return existing
+    row = _new_request(email, answers)
+    db.session.add(row)
+    db.session.flush()
+    _queue_emails(row)
+    notifications.notify_role_members(
+        [Role.ADMIN, Role.ASSISTANTE],
+        "BILAN_REQUEST",
+        f"Demande de bilan : {row.student_first_name} ({row.grade.label})",
+        f"{row.parent_first_name} {row.parent_last_name} — {', '.join(subject_labels(row))}",
+        STAFF_LINK,
+    )
+    return row
+
+
+def _new_request(email: str, answers: BilanAnswers) -> BilanRequest:
+    return BilanRequest(
+        parent_first_name=answers.parent_first_name.strip(),
+        parent_last_name=answers.parent_last_name.strip(),
+        parent_email=email,
+        parent_phone=answers.parent_phone.strip(),
+        student_first_name=answers.student_first_name.strip(),
+        student_last_name=answers.student_last_name.strip(),
+        grade=answers.grade,
+        school=_clean(answers.school),
+        subjects=[s.value for s in dict.fromkeys(answers.subjects)],
+        current_level=_clean(answers.current_level),
+        objectives=_clean(answers.objectives),
+        difficulties=_clean(answers.difficulties),
+        modality=answers.modality,
+        availability=_clean(answers.availability),
+        accept_newsletter=answers.accept_newsletter,
+        status=BilanStatus.RECEIVED,
+    )
+
+
+def _recent_duplicate(email: str, answers: BilanAnswers) -> BilanRequest | None:
+    stmt = select(BilanRequest).where(
+        BilanRequest.parent_email == email,
+        func.lower(BilanRequest.student_first_name) == answers.student_first_name.strip().lower(),
+        func.lower(BilanRequest.student_last_name) == answers.student_last_name.strip().lower(),
+        BilanRequest.created_at > utcnow() - DUPLICATE_WINDOW,
+    )
+    return db.session.scalar(stmt.order_by(BilanRequest.id.desc()).limit(1))
+
+
+def subject_labels(row: BilanRequest) -> list[str]:
+    return [Subject(s).label for s in row.subjects]
+
+
+def _mail_context(row: BilanRequest) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "parent_first_name": row.parent_first_name,
+        "parent_name": f"{row.parent_first_name} {row.parent_last_name}",
+        "parent_email": row.parent_email,
+        "parent_phone": row.parent_phone,
+        "student_first_name": row.student_first_name,
+        "student_name": f"{row.student_first_name} {row.student_last_name}",
+        "grade": row.grade.label,
+        "school": row.school,
+        "subjects": subject_labels(row),
+        "current_level": row.current_level,
+        "objectives": row.objectives,
+        "difficulties": row.difficulties,
+        "modality": row.modality.label if row.modality else None,
+        "availability": row.availability,
+        "newsletter": row.accept_newsletter,
+        "staff_path": STAFF_LINK,
+    }
+
+
+def _queue_emails(row: BilanRequest) -> None:
+    context = _mail_context(row)
+    notifications.queue_email(
+        row.parent_email,
+        "bilan_ack",
+        "Votre demande de bilan gratuit est bien reçue — Nexus Réussite",
+        context,
+        dedupe_key=f"bilan:{row.id}:ack",
+    )
+    notifications.queue_email(
+        current_app.config["STAFF_EMAIL"],
+        "bilan_staff",
+        f"Nouvelle demande de bilan gratuit — {row.student_first_name} ({row.grade.label})",
+        context,
+        dedupe_key=f"bilan:{row.id}:staff",
+    )
+
+
+# -- staff follow-up --------------------------------------------------------------------------
+
+BILAN_FILTERS: dict[str, str] = {
+    "a-traiter": "À traiter",
+    **{status.value: status.label for status in BilanStatus},
+    "toutes": "Toutes",
+}
+
+
+def list_bilan_requests(filter_key: str, query: str, number: int) -> Page[BilanRequest]:
+    """Requests newest first, filtered by status ("a-traiter": not yet enrolled or closed)."""
+    stmt = select(BilanRequest).order_by(BilanRequest.id.desc())
+    if filter_key == "a-traiter":
+        stmt = stmt.where(BilanRequest.status.in_(OPEN_STATUSES))
+    elif filter_key in BilanStatus.__members__:
+        stmt = stmt.where(BilanRequest.status == BilanStatus(filter_key))
+    if query.strip():
+        pattern = like_pattern(query)
+        stmt = stmt.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        BilanRequest.parent_email,
+                        BilanRequest.parent_phone,
+                        BilanRequest.parent_first_name + " " + BilanRequest.parent_last_name,
+                        BilanRequest.student_first_name + " " + BilanRequest.student_last_name,
+                    )
+                )
+            )
+        )
+    return paginate(stmt, number)
+
+
+def new_requests_count() -> int:
+    stmt = select(func.count()).where(BilanRequest.status == BilanStatus.RECEIVED)
+    return db.session.scalar(stmt) or 0
+
+
+def get_bilan(bilan_id: int) -> BilanRequest | None:
+    return db.session.get(BilanRequest, bilan_id)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    bilan: BilanRequest
+    changed: bool  # False: someone else moved it first ("déjà traité")
+
+
+def change_bilan_status(
+    bilan_id: int, expected: BilanStatus, target: BilanStatus, actor: User
+) -> StatusChange | None:
+    """Move a request from expected to target exactly once; None if it does not exist.
+
+    A conditional UPDATE … WHERE status = expected: of many concurrent clicks, one wins.
+    """
+    if target not in NEXT_STATUSES[expected]:
+        raise ServiceError(f"Une demande « {expected.label} » ne peut pas passer à « {target.label} ».")
+    changed_id = db.session.scalar(
+        update(BilanRequest)
+        .where(BilanRequest.id == bilan_id, BilanRequest.status == expected)
+        .values(status=target)
+        .returning(BilanRequest.id)
+        .execution_options(synchronize_session=False)
+    )
+    bilan = db.session.get(BilanRequest, bilan_id, populate_existing=True)
+    if bilan is None:
+        return None
+    if changed_id is None:
+        return StatusChange(bilan, changed=False)
+    audit.record(
+        "bilan.status_changed",
+        actor.id,
+        bilan,
+        before={"status": expected.value},
+        after={"status": target.value},
+    )
+    return StatusChange(bilan, changed=True)

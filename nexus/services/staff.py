@@ -1,0 +1,157 @@
+"""The assistante's desk: contact messages to handle and the students table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy.orm import aliased, contains_eager
+
+from nexus.extensions import db
+from nexus.models.family import ParentProfile, Student
+from nexus.models.identity import TokenPurpose, User, UserToken
+from nexus.models.notifications import ContactMessage
+from nexus.services import audit, utcnow
+from nexus.services.contact import TOPICS
+from nexus.services.paging import Page, like_pattern, paginate
+
+CONTACT_FILTERS = {"a-traiter": "À traiter", "traites": "Traités", "tous": "Tous"}
+STUDENT_FILTERS = {"tous": "Tous", "a-activer": "À activer", "actives": "Activés"}
+
+
+def _matches(pattern: str, *columns: ColumnElement[str]) -> ColumnElement[bool]:
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+
+
+# -- contact messages -------------------------------------------------------------------------
+
+
+def topic_label(topic: str) -> str:
+    return TOPICS.get(topic, topic)
+
+
+def list_contacts(filter_key: str, query: str, number: int) -> Page[ContactMessage]:
+    """Contact messages newest first, by state ("a-traiter", "traites", "tous") and name/e-mail."""
+    stmt = select(ContactMessage).order_by(ContactMessage.id.desc())
+    if filter_key == "a-traiter":
+        stmt = stmt.where(ContactMessage.handled_at.is_(None))
+    elif filter_key == "traites":
+        stmt = stmt.where(ContactMessage.handled_at.is_not(None))
+    if query.strip():
+        stmt = stmt.where(_matches(like_pattern(query), ContactMessage.name, ContactMessage.email))
+    return paginate(stmt, number)
+
+
+def open_contacts_count() -> int:
+    return db.session.scalar(select(func.count()).where(ContactMessage.handled_at.is_(None))) or 0
+
+
+@dataclass(frozen=True)
+class Handled:
+    message: ContactMessage
+    changed: bool  # False: it was already handled (by someone else, or a second click)
+
+
+def mark_contact_handled(message_id: int, actor: User) -> Handled | None:
+    """Mark a message handled once (conditional UPDATE); None if it does not exist."""
+    handled_at = db.session.scalar(
+        update(ContactMessage)
+        .where(ContactMessage.id == message_id, ContactMessage.handled_at.is_(None))
+        .values(handled_at=utcnow())
+        .returning(ContactMessage.handled_at)
+        .execution_options(synchronize_session=False)
+    )
+    message = db.session.get(ContactMessage, message_id, populate_existing=True)
+    if message is None:
+        return None
+    if handled_at is None:
+        return Handled(message, changed=False)
+    audit.record(
+        "contact.handled",
+        actor.id,
+        message,
+        before={"handled_at": None},
+        after={"handled_at": handled_at.isoformat()},
+    )
+    return Handled(message, changed=True)
+
+
+# -- students ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    student: Student
+    link_expires_at: datetime | None  # an activation link is waiting to be used until then
+
+    @property
+    def user(self) -> User:
+        return self.student.user
+
+
+# The student's account and the parent's account, both rows of users.
+_StudentUser = aliased(User, name="student_user")
+_ParentUser = aliased(User, name="parent_user")
+
+
+def _students_stmt() -> Select[tuple[Student]]:
+    return (
+        select(Student)
+        .join(_StudentUser, Student.user_id == _StudentUser.id)
+        .join(ParentProfile, Student.parent_id == ParentProfile.id)
+        .join(_ParentUser, ParentProfile.user_id == _ParentUser.id)
+        .options(
+            contains_eager(Student.user.of_type(_StudentUser)),
+            contains_eager(Student.parent).contains_eager(ParentProfile.user.of_type(_ParentUser)),
+        )
+        .order_by(_StudentUser.last_name, _StudentUser.first_name, Student.id)
+    )
+
+
+def list_students(filter_key: str, query: str, number: int) -> Page[StudentRow]:
+    """Students with their parent and account state, by name or e-mail (student's or parent's)."""
+    stmt = _students_stmt()
+    if filter_key == "a-activer":
+        stmt = stmt.where(_StudentUser.activated_at.is_(None))
+    elif filter_key == "actives":
+        stmt = stmt.where(_StudentUser.activated_at.is_not(None))
+    if query.strip():
+        stmt = stmt.where(
+            _matches(
+                like_pattern(query),
+                _StudentUser.first_name + " " + _StudentUser.last_name,
+                _StudentUser.email,
+                _ParentUser.first_name + " " + _ParentUser.last_name,
+                _ParentUser.email,
+            )
+        )
+    page = paginate(stmt, number)
+    links = _pending_links([s.user_id for s in page.items])
+    rows = [StudentRow(s, links.get(s.user_id)) for s in page.items]
+    return Page(rows, page.number, page.per_page, page.total)
+
+
+def get_student(student_id: int) -> Student | None:
+    return db.session.get(Student, student_id)
+
+
+def student_row(student: Student) -> StudentRow:
+    return StudentRow(student, _pending_links([student.user_id]).get(student.user_id))
+
+
+def _pending_links(user_ids: list[int]) -> dict[int, datetime]:
+    """For each user, when their newest unused activation link expires (if still valid)."""
+    if not user_ids:
+        return {}
+    stmt = (
+        select(UserToken.user_id, func.max(UserToken.expires_at))
+        .where(
+            UserToken.user_id.in_(user_ids),
+            UserToken.purpose == TokenPurpose.ACTIVATION,
+            UserToken.used_at.is_(None),
+            UserToken.expires_at > func.now(),
+        )
+        .group_by(UserToken.user_id)
+    )
+    return dict(db.session.execute(stmt).tuples().all())

@@ -1,0 +1,90 @@
+"""Small helpers shared by the integration tests: demo rows, links in e-mails, CSRF tokens."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import func, select
+
+from nexus.extensions import db
+from nexus.models.family import Student
+from nexus.models.identity import User
+from nexus.models.notifications import Notification, OutboxEmail
+from tests.services import body_text
+
+DEMO_PASSWORD = "nexus-demo-2026"
+NEW_PASSWORD = "trois lanternes au port de Sidi Bou Said"
+HX = {"HX-Request": "true"}
+
+ADMIN = "admin@nexus-reussite.tn"
+ASSISTANTE = "assistante@nexus-reussite.tn"
+COACH = "helios@nexus-reussite.tn"
+PARENT = "parent@nexus-reussite.tn"
+PARENT2 = "parent2@nexus-reussite.tn"
+YASMINE = "yasmine@nexus-reussite.tn"
+SAMI = "sami@nexus-reussite.tn"
+ADAM_EMAIL = "adam.benali@example.tn"
+
+# One signed-in demo account per role, and the dashboard it lands on.
+ROLE_ACCOUNTS = {
+    "admin": ADMIN,
+    "assistante": ASSISTANTE,
+    "coach": COACH,
+    "parent": PARENT,
+    "eleve": YASMINE,
+}
+
+
+def user(email: str) -> User:
+    found = db.session.scalar(select(User).where(User.email == email))
+    assert found is not None, f"no user {email}"
+    return found
+
+
+def adam() -> Student:
+    """The demo student whose account is not activated yet (no e-mail, no password)."""
+    stmt = select(Student).join(User, Student.user_id == User.id).where(User.first_name == "Adam")
+    found = db.session.scalar(stmt)
+    assert found is not None
+    return found
+
+
+def html(response) -> str:  # type: ignore[no-untyped-def]
+    """The body as text, HTML entities decoded (Jinja writes ' as &#39;)."""
+    return unescape(response.get_data(as_text=True))
+
+
+def link_in(message: EmailMessage, path: str) -> str:
+    """The path and query of the first link to `path` in the plain-text body of an e-mail."""
+    match = re.search(rf"https?://[^/\s]+({re.escape(path)}\?token=[\w-]+)", body_text(message))
+    assert match, f"no link to {path} in: {body_text(message)!r}"
+    return match.group(1)
+
+
+def token_of(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+def csrf_token(page_html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_html)
+    assert match, "no csrf_token field in the page"
+    return match.group(1)
+
+
+def outbox_to(address: str) -> list[OutboxEmail]:
+    stmt = select(OutboxEmail).where(OutboxEmail.to_email == address).order_by(OutboxEmail.id)
+    return list(db.session.scalars(stmt))
+
+
+def notifications_of(email: str, kind: str | None = None) -> list[Notification]:
+    stmt = select(Notification).where(Notification.user_id == user(email).id)
+    if kind:
+        stmt = stmt.where(Notification.kind == kind)
+    return list(db.session.scalars(stmt.order_by(Notification.id)))
+
+
+def count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0

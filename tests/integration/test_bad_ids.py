@@ -1,0 +1,48 @@
+"""Ids beyond what the database holds, or not numbers at all, are "not found", never a 500."""
+
+import pytest
+
+HUGE = "9" * 25
+ENORMOUS = "9" * 5000
+
+
+@pytest.mark.parametrize("account", ["parent@nexus-reussite.tn", "admin@nexus-reussite.tn"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/factures/{HUGE}/pdf",
+        f"/documents/{HUGE}",
+        f"/dashboard/parent/paiement?offre=HYBRIDE&eleve={HUGE}",
+        f"/dashboard/parent/paiement?offre=HYBRIDE&eleve={ENORMOUS}",
+        f"/dashboard/admin/factures/{HUGE}",
+        f"/dashboard/admin/utilisateurs?page={ENORMOUS}",
+        f"/dashboard/admin/factures?page={ENORMOUS}",
+        f"/dashboard/assistante/contacts?page={ENORMOUS}",
+    ],
+)
+def test_gets_never_fail(client, login, account, path):
+    login(client, account)
+    assert client.get(path).status_code in (200, 403, 404)
+
+
+@pytest.mark.parametrize(
+    ("account", "path", "data"),
+    [
+        ("parent@nexus-reussite.tn", "/dashboard/parent/credits/demande", {"eleve": HUGE, "amount": "2"}),
+        (
+            "parent@nexus-reussite.tn",
+            "/dashboard/parent/paiement/virement",
+            {"eleve": ENORMOUS, "offre": "HYBRIDE"},
+        ),
+        (
+            "assistante@nexus-reussite.tn",
+            "/dashboard/assistante/credits/ajustement",
+            {"eleve": HUGE, "amount": "1"},
+        ),
+        ("assistante@nexus-reussite.tn", f"/dashboard/assistante/paiements/{HUGE}/valider", {"confirm": "1"}),
+        ("admin@nexus-reussite.tn", f"/dashboard/admin/utilisateurs/{HUGE}/desactiver", {}),
+    ],
+)
+def test_posts_never_fail(client, login, account, path, data):
+    login(client, account)
+    assert client.post(path, data=data).status_code in (303, 404, 422)

@@ -1,0 +1,67 @@
+"""Login throttling: the 11th wrong try within 15 minutes, per account or per IP, gets a 429."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import DEMO_PASSWORD, PARENT, html
+
+pytestmark = pytest.mark.ratelimited
+
+
+WRONG = "mauvais mot de passe"
+
+
+def attempt(client, email: str, password: str = WRONG, ip: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/auth/signin",
+        data={"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def test_eleventh_wrong_try_on_one_account_is_refused(client):
+    for _ in range(10):
+        assert attempt(client, PARENT).status_code == 422
+    refused = attempt(client, PARENT)
+    assert refused.status_code == 429
+    assert "Trop de tentatives" in html(refused)
+    assert "Patientez quelques minutes" in html(refused)
+    assert int(refused.headers["Retry-After"]) > 0
+    # Even the right password waits: the account is throttled, not just wrong guesses.
+    assert attempt(client, PARENT, DEMO_PASSWORD).status_code == 429
+
+
+def test_account_limit_holds_across_addresses(client):
+    for i in range(10):
+        assert attempt(client, PARENT, ip=f"10.0.1.{i}").status_code == 422
+    assert attempt(client, PARENT, ip="10.0.1.99").status_code == 429
+    # Another account is not affected.
+    assert attempt(client, "assistante@nexus-reussite.tn", ip="10.0.1.99").status_code == 422
+
+
+def test_eleventh_wrong_try_from_one_address_is_refused(client):
+    for i in range(10):
+        assert attempt(client, f"inconnu{i}@example.tn", ip="10.0.2.1").status_code == 422
+    assert attempt(client, "encore@example.tn", ip="10.0.2.1").status_code == 429
+    # Another address may still try.
+    assert attempt(client, "encore@example.tn", ip="10.0.2.2").status_code == 422
+
+
+def test_successful_sign_ins_do_not_count(client):
+    for _ in range(9):
+        assert attempt(client, PARENT).status_code == 422
+    for _ in range(3):
+        assert attempt(client, PARENT, DEMO_PASSWORD).status_code == 303
+        client.post("/auth/signout", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert attempt(client, PARENT).status_code == 422  # the 10th wrong try
+    assert attempt(client, PARENT).status_code == 429  # the 11th
+
+
+def test_reset_requests_are_limited_per_account(client):
+    for _ in range(3):
+        response = client.post("/auth/mot-de-passe-oublie", data={"email": PARENT})
+        assert response.status_code == 200
+    refused = client.post("/auth/mot-de-passe-oublie", data={"email": PARENT})
+    assert refused.status_code == 429
+    assert "Trop de tentatives" in html(refused)
