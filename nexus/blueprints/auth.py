@@ -7,12 +7,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from nexus import policy
 from nexus.extensions import client_ip, db, limiter
+from nexus.forms import Form
 from nexus.models.identity import TokenPurpose
 from nexus.services import ServiceError, identity
 from nexus.services.identity import TokenState
@@ -24,7 +24,7 @@ REQUIRED = "Ce champ est obligatoire."
 TOO_LONG = "Ce champ ne peut pas dépasser %(max)d caractères."
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField("E-mail", validators=[DataRequired(REQUIRED), Length(max=254, message=TOO_LONG)])
     password = PasswordField(
         "Mot de passe", validators=[DataRequired(REQUIRED), Length(max=128, message=TOO_LONG)]
@@ -32,7 +32,7 @@ class SignInForm(FlaskForm):
     remember = BooleanField("Rester connecté sur cet appareil (14 jours)")
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(Form):
     email = EmailField(
         "E-mail",
         validators=[
@@ -43,7 +43,7 @@ class ForgotForm(FlaskForm):
     )
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(
         "Nouveau mot de passe", validators=[DataRequired(REQUIRED), Length(max=128, message=TOO_LONG)]
     )

@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_wtf import FlaskForm
 from limits import parse
 from markupsafe import Markup
 from wtforms import (
@@ -30,6 +29,7 @@ from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, Sto
 from nexus import policy
 from nexus.blueprints.public import PHONE, REQUIRED
 from nexus.extensions import client_ip, db, limiter
+from nexus.forms import Form
 from nexus.models.common import Grade, Subject
 from nexus.models.diagnostics import Modality
 from nexus.services import diagnostics
@@ -67,14 +67,14 @@ class SubjectsField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def _at_least_one(form: FlaskForm, field: SubjectsField) -> None:
+def _at_least_one(form: Form, field: SubjectsField) -> None:
     if not field.data:
         raise StopValidation("Choisissez au moins une matière.")
     if any(value not in Subject.__members__ for value in field.data):
         raise StopValidation(CHOOSE)
 
 
-class BilanForm(FlaskForm):
+class BilanForm(Form):
     parent_first_name = StringField("Votre prénom", validators=[DataRequired(REQUIRED), NAME])
     parent_last_name = StringField("Votre nom", validators=[DataRequired(REQUIRED), NAME])
     parent_email = EmailField(

@@ -6,18 +6,18 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import Email, Length, Optional
 
 from nexus import navigation, policy
 from nexus.extensions import db
+from nexus.forms import Form
 from nexus.services import ServiceError, dashboards, family, identity
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
-class ActivationForm(FlaskForm):
+class ActivationForm(Form):
     email = EmailField(
         "E-mail de l'élève",
         validators=[

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from nexus import policy
 from nexus.extensions import client_ip, db, limiter
+from nexus.forms import Form
 from nexus.models.catalog import OfferKind
 from nexus.models.common import Grade, Subject
 from nexus.services import ServiceError, billing, catalog, clictopay, dashboards, family, invoices, vault
@@ -22,7 +22,7 @@ bp = Blueprint("parent", __name__, url_prefix="/dashboard/parent")
 REQUIRED = "Ce champ est obligatoire."
 
 
-class ChildForm(FlaskForm):
+class ChildForm(Form):
     first_name = StringField("Prénom", validators=[DataRequired(REQUIRED), Length(2, 80)])
     last_name = StringField("Nom", validators=[DataRequired(REQUIRED), Length(2, 80)])
     grade = SelectField("Classe", choices=Grade.choices(), validators=[DataRequired(REQUIRED)])
@@ -90,13 +90,33 @@ def _order_from(values: Any) -> Order:
         abort(404)
 
 
-def _render_payment(order: Order | None, error: str | None = None, status: int = 200, **extra: Any) -> Any:
+def _order_for_form(order: Order | None, err: ServiceError, values: Any) -> Order | None:
+    """For showing the form again: an order refused only for its ARIA subject is shown without
+    one, so that the page asks for it next to the field (nothing is declared with it)."""
+    if order is not None or err.field != "aria_subject":
+        return order
+    offer = catalog.find(values.get("offre"))
+    student_id = values.get("eleve", "")
+    child = family.child_of(current_user, int(student_id)) if student_id.isdigit() else None
+    return Order(offer, child, None) if offer is not None and child is not None else None
+
+
+def _render_payment(
+    order: Order | None,
+    error: str | None = None,
+    status: int = 200,
+    error_field: str | None = None,
+    **extra: Any,
+) -> Any:
+    student = order.student if order else extra.get("child")
     return (
         render_template(
             "parent/payment.html",
             order=order,
             error=error,
+            error_field=error_field,
             subjects=Subject.choices(),
+            subscription=billing.active_subscription(student.id) if student else None,
             bank=billing.BANK,
             reference=billing.transfer_reference(order) if order else None,
             card_enabled=clictopay.enabled(),
@@ -127,6 +147,10 @@ def payment() -> Any:
     except ServiceError as err:
         if err.field != "aria_subject":
             return _render_payment(None, err.message, 422, offer=offer, child=child)
+        if offer.kind is OfferKind.ARIA_ADDON and billing.active_subscription(child.id) is None:
+            # Said before the family makes a transfer, not after (declaring would be refused).
+            message = "Une option ARIA s'ajoute à une formule active : choisissez d'abord une formule."
+            return _render_payment(None, message, 422, offer=offer, child=child)
         order = Order(offer, child, None)  # the form asks for the subject
     pending = billing.pending_for(order)
     return _render_payment(order, offer=offer, child=child, pending=pending)
@@ -142,9 +166,10 @@ def declare_transfer() -> Any:
         payment = billing.declare_transfer(current_user, order)
     except ServiceError as err:
         db.session.rollback()
+        order = _order_for_form(order, err, request.form)
         offer = catalog.find(request.form.get("offre"))
         child = order.student if order else None
-        return _render_payment(order, err.message, 422, offer=offer, child=child, pending=None)
+        return _render_payment(order, err.message, 422, err.field, offer=offer, child=child, pending=None)
     db.session.commit()
     flash(
         f"Merci ! Votre virement (référence {payment.reference}) est enregistré. "
@@ -166,8 +191,10 @@ def pay_by_card() -> Any:
         url = clictopay.start(current_user, order)
     except ServiceError as err:
         db.session.rollback()
+        order = _order_for_form(order, err, request.form)
         child = order.student if order else None
-        return _render_payment(order, err.message, 422, offer=order.offer if order else None, child=child)
+        offer = order.offer if order else None
+        return _render_payment(order, err.message, 422, err.field, offer=offer, child=child)
     db.session.commit()
     return redirect(url, code=303)
 

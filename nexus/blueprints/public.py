@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from nexus import policy
 from nexus.extensions import client_ip, db, limiter
+from nexus.forms import Form
 from nexus.models.catalog import OfferKind
 from nexus.models.identity import CoachProfile, User
 from nexus.services import catalog, contact
@@ -23,7 +23,7 @@ TOO_LONG = "Ce champ ne peut pas dépasser %(max)d caractères."
 PHONE = Regexp(r"^\+?[0-9 .\-]{8,20}$", message="Numéro de téléphone invalide (8 chiffres au moins).")
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     name = StringField(
         "Nom et prénom",
         validators=[DataRequired(REQUIRED), Length(2, 120, "Indiquez entre 2 et 120 caractères.")],

@@ -10,12 +10,12 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import Email, Length, Optional
 
 from nexus import policy
 from nexus.extensions import db
+from nexus.forms import Form
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import Student
 from nexus.models.notifications import ContactMessage
@@ -33,7 +33,7 @@ STATUS_ACTIONS = {
 }
 
 
-class ActivationForm(FlaskForm):
+class ActivationForm(Form):
     email = EmailField(
         "E-mail de l'élève",
         validators=[

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from nexus.models.catalog import Feature, OfferCode, OfferKind, ServiceType
 from nexus.models.common import Subject
@@ -207,5 +207,7 @@ def offers_of(kind: OfferKind) -> list[Offer]:
 
 
 def session_cost(service: ServiceType, minutes: int) -> Decimal:
-    """Credits for a session: the hourly cost times its length, exact to the hundredth."""
-    return (CREDIT_COSTS[service] * Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))
+    """Credits for a session: the hourly cost times its length, to the hundredth, half up
+    (90 min in person: 1.875 -> 1.88), whatever the thread's decimal context says."""
+    exact = CREDIT_COSTS[service] * Decimal(minutes) / Decimal(60)
+    return exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -28,6 +28,7 @@ def test_transfer_declared_approved_and_invoiced(
     sign_out(page)
 
     sign_in(page, "assistante@nexus-reussite.tn")
+    expect(page).to_have_url(re.compile(r"/dashboard/assistante$"))
     page.goto("/dashboard/assistante/paiements")
     row = page.locator("tr", has_text=reference)
     expect(row).to_contain_text("Nadia Ben Ali")
@@ -37,6 +38,7 @@ def test_transfer_declared_approved_and_invoiced(
     sign_out(page)
 
     sign_in(page, "parent@nexus-reussite.tn")
+    expect(page).to_have_url(re.compile(r"/dashboard/parent$"))
     card = page.locator("section.card", has=page.get_by_role("heading", name=re.compile("^Yasmine")))
     expect(card).to_contain_text("Hybride")
     expect(card).to_contain_text("4")

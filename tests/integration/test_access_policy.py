@@ -32,10 +32,6 @@ def test_a_route_without_rule_is_refused(client, monkeypatch, app):
     assert "ouvert à tous" not in html(response)
 
 
-def test_public_rule_does_not_need_a_user(client):
-    assert policy.PUBLIC.check(type("Anon", (), {"is_authenticated": False})()) is policy.Outcome.ALLOW
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_only_its_dashboards(client, login, role):
     login(client, ROLE_ACCOUNTS[role])

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from nexus.extensions import db
+from nexus.models.family import Student
 from nexus.models.identity import TokenPurpose, UserToken
 from nexus.services import utcnow
 from tests.helpers import (
@@ -132,7 +133,7 @@ def test_students_and_staff_cannot_send_links(client, login):
 
 def test_activated_student_gets_no_new_link(client, login):
     login(client, PARENT)
-    yasmine_student = db.session.scalar(select(type(adam())).where(type(adam()).user_id == user(YASMINE).id))
+    yasmine_student = db.session.scalar(select(Student).where(Student.user_id == user(YASMINE).id))
     response = client.post(send_url(yasmine_student.id), data={"email": ""})
     assert response.status_code == 422
     assert "Ce compte élève est déjà activé." in html(response)

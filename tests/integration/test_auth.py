@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from argon2 import PasswordHasher
+from freezegun import freeze_time
 
 from nexus.extensions import db
 from nexus.services import identity, utcnow
@@ -255,3 +256,11 @@ def test_outdated_hash_is_upgraded_on_sign_in(client):
     stored = user(ADMIN).password_hash
     assert stored.startswith("$argon2id$")
     assert not identity.hasher.check_needs_rehash(stored)
+
+
+def test_session_ends_after_12_hours(client, login):
+    login(client, PARENT)
+    with freeze_time(utcnow() + timedelta(hours=12, minutes=1)):
+        response = client.get("/dashboard/parent")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/signin")

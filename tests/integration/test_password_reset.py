@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
 from nexus.extensions import db
+from nexus.models.audit import AuditLog
 from nexus.models.identity import TokenPurpose, UserToken
 from nexus.services import utcnow
 from tests.helpers import (
@@ -179,3 +182,18 @@ def test_reset_link_is_not_an_activation_link(client, run_jobs, smtp):
     response = client.get(link.replace("/auth/reset-password", "/auth/activate"))
     assert response.status_code == 410
     assert user(PARENT).activated_at is not None
+
+
+@pytest.mark.committed
+def test_concurrent_uses_of_one_link_change_the_password_once(app, client, run_jobs, smtp):
+    link = request_link(client, run_jobs, smtp)
+
+    def use(i: int) -> int:
+        return choose(app.test_client(), link, f"{NEW_PASSWORD} {i}").status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(use, range(8)))
+    assert statuses.count(303) == 1
+    assert set(statuses) <= {303, 410, 422}
+    audit = db.session.scalars(select(AuditLog.action).where(AuditLog.action == "auth.password_reset")).all()
+    assert len(audit) == 1
