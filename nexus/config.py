@@ -62,16 +62,14 @@ def from_environment() -> dict[str, Any]:
         "CLICTOPAY_URL": _env("CLICTOPAY_URL"),
         "CLICTOPAY_USERNAME": _env("CLICTOPAY_USERNAME"),
         "CLICTOPAY_PASSWORD": _env("CLICTOPAY_PASSWORD"),
-        # Sessions and cookies: no 365-day remember cookie, Secure in production.
+        # Sessions: one cookie, Secure in production; each signed-in browser is also recorded on
+        # the server (12 h, or 14 days when asked), so signing out really ends it. No
+        # Flask-Login remember cookie (its default lives 365 days).
         "SESSION_COOKIE_NAME": "__Host-session" if production else "nexus_session",
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
-        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
-        "REMEMBER_COOKIE_SECURE": production,
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
         # CSRF: tokens valid for the session, so a tab left open does not fail a POST.
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 20) * 1024 * 1024,

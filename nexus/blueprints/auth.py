@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from nexus import policy
 from nexus.extensions import client_ip, db, limiter
 from nexus.forms import Form
-from nexus.models.identity import TokenPurpose
+from nexus.models.identity import TokenPurpose, User
 from nexus.services import ServiceError, identity
 from nexus.services.identity import TokenState
 
@@ -80,6 +80,23 @@ def dashboard_url() -> str:
     return url_for("dashboard.home")
 
 
+def start_session(user: User, remember: bool) -> None:
+    """A fresh session (new identifier) recorded on the server: 12 h, or 14 days if asked."""
+    session.clear()
+    login_user(user)
+    session["sid"] = identity.open_session(user, remember, request.user_agent.string)
+    session.permanent = True  # the cookie may live 14 days; the server record decides
+    db.session.commit()
+
+
+def end_session() -> None:
+    """Sign out here: the server forgets this session, so a copied cookie is useless."""
+    identity.close_session(session.get("sid"))
+    db.session.commit()
+    logout_user()
+    session.pop("sid", None)
+
+
 @bp.route("/signin", methods=["GET", "POST"])
 @policy.access(policy.PUBLIC)
 @limiter.limit("10/15 minutes", methods=["POST"], key_func=client_ip, deduct_when=_login_failed)
@@ -101,7 +118,7 @@ def signin() -> Any:
                 form.form_errors.append(BAD_CREDENTIALS)
             return render_template("auth/signin.html", form=form), 422
         db.session.commit()
-        login_user(user, remember=bool(form.remember.data))
+        start_session(user, remember=bool(form.remember.data))
         return redirect(safe_next(request.args.get("next")) or dashboard_url(), code=303)
     return render_template("auth/signin.html", form=form)
 
@@ -109,7 +126,7 @@ def signin() -> Any:
 @bp.post("/signout")
 @policy.access(policy.PUBLIC)
 def signout() -> Any:
-    logout_user()
+    end_session()
     flash("Vous êtes déconnecté. À bientôt !", "info")
     return redirect(url_for("auth.signin"), code=303)
 
@@ -153,7 +170,7 @@ def reset_password() -> Any:
                 form.password.errors = [err.message]
             else:
                 db.session.commit()
-                logout_user()
+                end_session()
                 flash("Votre mot de passe a été changé. Connectez-vous avec le nouveau.", "success")
                 return redirect(url_for("auth.signin"), code=303)
         return render_template("auth/reset.html", form=form, token=token), 422
@@ -179,7 +196,7 @@ def activate() -> Any:
                 form.password.errors = [err.message]
             else:
                 db.session.commit()
-                logout_user()
+                end_session()
                 flash("Votre compte est activé. Connectez-vous pour commencer.", "success")
                 return redirect(url_for("auth.signin"), code=303)
         return render_template("auth/activate.html", form=form, token=token, user=user), 422

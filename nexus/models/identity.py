@@ -105,6 +105,22 @@ class UserToken(db.Model):
     user: Mapped[User] = relationship()
 
 
+class UserSession(db.Model):
+    """One signed-in browser. Signing out revokes it on the server, so a copied cookie dies too."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user", "user_id"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[created_at]
+
+
 class CoachProfile(db.Model):
     __tablename__ = "coach_profiles"
     __table_args__ = (CheckConstraint(subjects_check("subjects"), name="known_subjects"),)
@@ -129,4 +145,4 @@ class CoachProfile(db.Model):
         return [Subject(s).label for s in self.subjects]
 
 
-__all__ = ["CoachProfile", "TokenPurpose", "User", "UserToken"]
+__all__ = ["CoachProfile", "TokenPurpose", "User", "UserSession", "UserToken"]

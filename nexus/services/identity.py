@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import Student
-from nexus.models.identity import TokenPurpose, User, UserToken
+from nexus.models.identity import TokenPurpose, User, UserSession, UserToken
 from nexus.services import ServiceError, audit, notifications, utcnow
 
 hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
@@ -96,14 +96,59 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login loader: '<id>:<session_version>'; a stale version ends the session."""
+SESSION_TTL = timedelta(hours=12)
+REMEMBERED_TTL = timedelta(days=14)
+SEEN_EVERY = timedelta(minutes=5)
+
+
+def open_session(user: User, remember: bool, user_agent: str | None) -> str:
+    """Record a new signed-in browser; return the token its cookie carries."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=_hash_token(raw),
+            expires_at=now + (REMEMBERED_TTL if remember else SESSION_TTL),
+            last_seen_at=now,
+            user_agent=(user_agent or "")[:200] or None,
+        )
+    )
+    return raw
+
+
+def close_session(raw: str | None) -> None:
+    if raw:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == _hash_token(raw), UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+def load_session_user(session_id: str, raw_token: str | None) -> User | None:
+    """Flask-Login loader: '<id>:<session_version>' plus the browser's session token.
+
+    A stale version (password changed, account deactivated) or a revoked or expired session
+    (signed out, timed out) ends it.
+    """
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    if not user_id.isdecimal() or not version.isdecimal() or len(user_id) > 19 or not raw_token:
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or not user.can_sign_in or user.session_version != int(version):
+    if user is None or not user.can_sign_in or str(user.session_version) != version:
         return None
+    browser = db.session.scalar(
+        select(UserSession).where(
+            UserSession.token_hash == _hash_token(raw_token), UserSession.user_id == user.id
+        )
+    )
+    now = utcnow()
+    if browser is None or browser.revoked_at is not None or browser.expires_at <= now:
+        return None
+    if now - browser.last_seen_at > SEEN_EVERY:  # not a write on every request
+        browser.last_seen_at = now
+        db.session.commit()
     return user
 
 

@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 import pytest
 from argon2 import PasswordHasher
 from freezegun import freeze_time
+from sqlalchemy import select
 
 from nexus.extensions import db
+from nexus.models.identity import UserSession
 from nexus.services import identity, utcnow
 from tests.helpers import (
     ADMIN,
@@ -103,19 +105,24 @@ def test_session_cookie_is_httponly_and_lax(client):
     assert "SameSite=Lax" in cookie
 
 
-def test_remember_me_lasts_at_most_14_days(client):
+def latest_session_lifetime() -> timedelta:
+    row = db.session.scalar(select(UserSession).order_by(UserSession.id.desc()))
+    return row.expires_at - row.created_at
+
+
+def test_a_session_lasts_12_hours_or_14_days_when_asked(client):
+    sign_in(client, PARENT, DEMO_PASSWORD)
+    assert timedelta(hours=11, minutes=59) < latest_session_lifetime() <= timedelta(hours=12, minutes=1)
+    sign_in(client.application.test_client(), PARENT, DEMO_PASSWORD, remember="y")
+    assert timedelta(days=13) < latest_session_lifetime() <= timedelta(days=14, minutes=1)
+
+
+def test_no_remember_cookie_and_the_session_cookie_lives_at_most_14_days(client):
     response = sign_in(client, PARENT, DEMO_PASSWORD, remember="y")
-    cookie = set_cookie(response, "remember_token")
-    expires = next(p.split("=", 1)[1] for p in cookie.split("; ") if p.startswith("Expires="))
-    lifetime = parsedate_to_datetime(expires) - datetime.now(UTC)
-    assert timedelta(days=13) < lifetime <= timedelta(days=14)
-    assert "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie
-
-
-def test_no_remember_cookie_unless_asked(client):
-    response = sign_in(client, PARENT, DEMO_PASSWORD)
     assert not any(c.startswith("remember_token=") for c in response.headers.getlist("Set-Cookie"))
+    cookie = set_cookie(response, "nexus_session")
+    expires = next(p.split("=", 1)[1] for p in cookie.split("; ") if p.startswith("Expires="))
+    assert parsedate_to_datetime(expires) - datetime.now(UTC) <= timedelta(days=14)
 
 
 def test_sign_out_ends_the_session(client, login):
@@ -127,11 +134,21 @@ def test_sign_out_ends_the_session(client, login):
     assert client.get("/dashboard/parent").status_code == 302
 
 
-def test_sign_out_clears_the_remember_cookie(client):
-    sign_in(client, PARENT, DEMO_PASSWORD, remember="y")
+def test_sign_out_ends_the_session_on_the_server(app, client, login):
+    """A cookie copied before signing out is worth nothing afterwards (ASVS 7.4.1)."""
+    login(client, PARENT)
+    copied = client.get_cookie("nexus_session").value
     client.post("/auth/signout")
-    assert client.get_cookie("remember_token") is None
-    assert client.get("/dashboard/parent").status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("nexus_session", copied)
+    assert thief.get("/dashboard/parent").status_code == 302
+
+
+def test_a_new_session_identifier_at_each_sign_in(client):
+    client.get("/auth/signin")
+    before = client.get_cookie("nexus_session")
+    sign_in(client, PARENT, DEMO_PASSWORD)
+    assert client.get_cookie("nexus_session").value != (before.value if before else None)
 
 
 def test_sign_out_is_post_only(client, login):
@@ -189,9 +206,7 @@ def test_changing_the_password_ends_the_other_sessions(app, client, login):
     other = login(app.test_client(), PARENT)
     remembered = app.test_client()
     sign_in(remembered, PARENT, DEMO_PASSWORD, remember="y")
-    remembered.delete_cookie("nexus_session")  # only the remember-me cookie is left
     assert remembered.get("/dashboard/parent").status_code == 200
-    remembered.delete_cookie("nexus_session")
 
     login(client, PARENT)
     response = change_password(client, DEMO_PASSWORD, NEW_PASSWORD)

@@ -29,7 +29,6 @@ def test_sign_in_form(client, email, password, remember):
     response = client.post("/auth/signin", data=data)
     assert response.status_code in OK
     client.delete_cookie("nexus_session")
-    client.delete_cookie("remember_token")
 
 
 @FUZZ
