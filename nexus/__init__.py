@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from nexus import config as config_module
@@ -96,7 +96,7 @@ def setup_auth(app: Flask) -> None:
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(identity.load_session_user)
+    login_manager.user_loader(lambda session_id: identity.load_session_user(session_id, session.get("sid")))
 
 
 def register_blueprints(app: Flask) -> None:
