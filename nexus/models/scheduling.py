@@ -197,3 +197,16 @@ class SessionReminder(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+class CalendarFeed(db.Model):
+    """A user's private iCal feed. The secret URL is an HMAC of (user, version): nothing secret is
+    stored, and regenerating the link bumps the version, which kills the old URL."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
