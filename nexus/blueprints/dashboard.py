@@ -6,26 +6,13 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import EmailField
-from wtforms.validators import Email, Length, Optional
 
 from nexus import navigation, policy
 from nexus.extensions import db
-from nexus.forms import Form
+from nexus.forms import ActivationForm
 from nexus.services import ServiceError, dashboards, family, identity
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-
-class ActivationForm(Form):
-    email = EmailField(
-        "E-mail de l'élève",
-        validators=[
-            Optional(),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254, message="Ce champ ne peut pas dépasser %(max)d caractères."),
-        ],
-    )
 
 
 @bp.get("")

@@ -10,12 +10,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import EmailField
-from wtforms.validators import Email, Length, Optional
 
 from nexus import policy
 from nexus.extensions import db
-from nexus.forms import Form
+from nexus.forms import ActivationForm
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import Student
 from nexus.models.notifications import ContactMessage
@@ -31,17 +29,6 @@ STATUS_ACTIONS = {
     BilanStatus.CONVERTED: "Inscrite",
     BilanStatus.CLOSED: "Clore",
 }
-
-
-class ActivationForm(Form):
-    email = EmailField(
-        "E-mail de l'élève",
-        validators=[
-            Optional(),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254, message="254 caractères au plus."),
-        ],
-    )
 
 
 @bp.context_processor

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -164,6 +165,12 @@ def consume(student_id: int, amount: Decimal, booking_id: int, actor_id: int | N
     )
     if already:
         return amount  # a retry of the same booking spends nothing more
+    _draw(student_id, amount, EntryKind.CONSUME, actor_id, booking_id=booking_id)
+    return amount
+
+
+def _draw(student_id: int, amount: Decimal, kind: EntryKind, actor_id: int | None, **extra: Any) -> None:
+    """Take amount from the student's open lots, first to expire first (the student is locked)."""
     lots = open_lots(student_id)
     available = sum((lot.remaining for lot in lots), Decimal(0))
     if available < amount:
@@ -173,19 +180,13 @@ def consume(student_id: int, amount: Decimal, booking_id: int, actor_id: int | N
         take = min(lot.remaining, left)
         db.session.add(
             CreditEntry(
-                student_id=student_id,
-                lot_id=lot.lot_id,
-                kind=EntryKind.CONSUME,
-                amount=-take,
-                booking_id=booking_id,
-                actor_id=actor_id,
+                student_id=student_id, lot_id=lot.lot_id, kind=kind, amount=-take, actor_id=actor_id, **extra
             )
         )
         left -= take
         if left == 0:
             break
     db.session.flush()
-    return amount
 
 
 def refund(student_id: int, booking_id: int, actor_id: int | None = None, note: str | None = None) -> Decimal:
@@ -277,7 +278,8 @@ def manual_grant(student_id: int, amount: Decimal, reason: str, actor_id: int, d
         reason=reason,
         actor_id=actor_id,
     )
-    assert lot is not None
+    if lot is None:  # only a subscription's monthly lot can be refused as a duplicate
+        raise LookupError(student_id)
     audit.record("credits.manual_grant", actor_id, lot, after={"amount": str(lot.amount), "reason": reason})
     return lot
 
@@ -287,26 +289,7 @@ def manual_deduct(student_id: int, amount: Decimal, reason: str, actor_id: int) 
     reason = _reason(reason)
     amount = _check_amount(amount)
     lock_student(student_id)
-    lots = open_lots(student_id)
-    available = sum((lot.remaining for lot in lots), Decimal(0))
-    if available < amount:
-        raise InsufficientCredits(amount, available)
-    left = amount
-    for lot in lots:
-        take = min(lot.remaining, left)
-        db.session.add(
-            CreditEntry(
-                student_id=student_id,
-                lot_id=lot.lot_id,
-                kind=EntryKind.ADJUST,
-                amount=-take,
-                actor_id=actor_id,
-                note=reason,
-            )
-        )
-        left -= take
-        if left == 0:
-            break
+    _draw(student_id, amount, EntryKind.ADJUST, actor_id, note=reason)
     audit.record(
         "credits.manual_deduct", actor_id, None, after={"student_id": student_id, "amount": str(amount)}
     )
