@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -152,55 +153,51 @@ def _link_problem(state: TokenState, purpose: TokenPurpose) -> Any:
     return render_template("auth/link_invalid.html", state=state.value, purpose=purpose.value), 410
 
 
-@bp.route("/reset-password", methods=["GET", "POST"])
-@policy.access(policy.PUBLIC)
-@limiter.limit("20/15 minutes", methods=["POST"], key_func=client_ip)
-def reset_password() -> Any:
+def _use_link(purpose: TokenPurpose, template: str, use: Callable[[str, str], Any], done: str) -> Any:
+    """A one-time link that sets a password: check the link, then the form, then use it once."""
     token = request.args.get("token", "")
-    state, _ = identity.inspect_token(token, TokenPurpose.PASSWORD_RESET)
-    if state is not TokenState.VALID:
-        return _link_problem(state, TokenPurpose.PASSWORD_RESET)
+    state, row = identity.inspect_token(token, purpose)
+    if state is not TokenState.VALID or row is None:
+        return _link_problem(state, purpose)
     form = NewPasswordForm()
     if request.method == "POST":
         if form.validate():
             try:
-                identity.reset_password(token, form.password.data or "")
+                use(token, form.password.data or "")
             except ServiceError as err:
                 db.session.rollback()
                 form.password.errors = [err.message]
             else:
                 db.session.commit()
-                end_session()
-                flash("Votre mot de passe a été changé. Connectez-vous avec le nouveau.", "success")
+                end_session()  # whoever was signed in on this device, sign in afresh
+                flash(done, "success")
                 return redirect(url_for("auth.signin"), code=303)
-        return render_template("auth/reset.html", form=form, token=token), 422
-    return render_template("auth/reset.html", form=form, token=token)
+        return render_template(template, form=form, token=token, user=row.user), 422
+    return render_template(template, form=form, token=token, user=row.user)
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@policy.access(policy.PUBLIC)
+@limiter.limit("20/15 minutes", methods=["POST"], key_func=client_ip)
+def reset_password() -> Any:
+    return _use_link(
+        TokenPurpose.PASSWORD_RESET,
+        "auth/reset.html",
+        identity.reset_password,
+        "Votre mot de passe a été changé. Connectez-vous avec le nouveau.",
+    )
 
 
 @bp.route("/activate", methods=["GET", "POST"])
 @policy.access(policy.PUBLIC)
 @limiter.limit("20/15 minutes", methods=["POST"], key_func=client_ip)
 def activate() -> Any:
-    token = request.args.get("token", "")
-    state, row = identity.inspect_token(token, TokenPurpose.ACTIVATION)
-    if state is not TokenState.VALID or row is None:
-        return _link_problem(state, TokenPurpose.ACTIVATION)
-    form = NewPasswordForm()
-    user = row.user
-    if request.method == "POST":
-        if form.validate():
-            try:
-                identity.activate(token, form.password.data or "")
-            except ServiceError as err:
-                db.session.rollback()
-                form.password.errors = [err.message]
-            else:
-                db.session.commit()
-                end_session()
-                flash("Votre compte est activé. Connectez-vous pour commencer.", "success")
-                return redirect(url_for("auth.signin"), code=303)
-        return render_template("auth/activate.html", form=form, token=token, user=user), 422
-    return render_template("auth/activate.html", form=form, token=token, user=user)
+    return _use_link(
+        TokenPurpose.ACTIVATION,
+        "auth/activate.html",
+        identity.activate,
+        "Votre compte est activé. Connectez-vous pour commencer.",
+    )
 
 
 @bp.post("/activate/nouveau-lien")
