@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from screenshots import OUT, PASSWORD, WIDTHS, own_server, shoot  # noqa: E402
+from screenshots import OUT, PASSWORD, WIDTHS, own_server, shoot
 
-from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS
 
 PARENT = "parent@nexus-reussite.tn"
 ASSISTANTE = "assistante@nexus-reussite.tn"
@@ -40,8 +40,10 @@ def viewport(width: int) -> dict[str, int]:
     return {"width": width, "height": 800 if width > 600 else 740}
 
 
-def signed_in(browser, base: str, email: str, width: int):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport=viewport(width), locale="fr-FR", timezone_id="Africa/Tunis")
+def signed_in(browser, base: str, email: str, width: int, javascript: bool = True):  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        viewport=viewport(width), locale="fr-FR", timezone_id="Africa/Tunis", java_script_enabled=javascript
+    )
     page = context.new_page()
     page.goto(base + "/auth/signin")
     page.get_by_label("E-mail", exact=True).fill(email)
@@ -119,16 +121,15 @@ def staff_decisions(browser, base: str, refs: dict[str, str]) -> None:  # type: 
     row.get_by_role("button", name=re.compile("^Refuser")).click()
     page.locator("tr", has_text=refs["oral"]).get_by_text("Refusé", exact=False).first.wait_for()
     page.screenshot(path=str(OUT / "1280" / "pay-assistante-apres-refus.png"), full_page=True)
-    # Without JS the approve button leads to a confirmation page: photograph it too.
     context.close()
 
 
 def manual_invoice(browser, base: str) -> int:  # type: ignore[no-untyped-def]
     context, page = signed_in(browser, base, ADMIN, 1280)
     page.goto(base + "/dashboard/admin/factures/nouvelle")
-    page.get_by_label("Client", exact=True).fill("Société Éducative El Amal")
-    page.get_by_label("E-mail du client").fill("contact@elamal.tn")
-    page.get_by_label("Adresse").fill("12, rue de la Liberté, 1002 Tunis")
+    page.get_by_label("Nom ou raison sociale").fill("Société Éducative El Amal")
+    page.get_by_label("E-mail (facultatif)").fill("contact@elamal.tn")
+    page.get_by_label("Adresse (facultatif)").fill("12, rue de la Liberté, 1002 Tunis")
     page.get_by_label("Désignation 1").fill("Stage intensif de révisions — mathématiques (Terminale)")
     page.locator("#qty_0").fill("3")
     page.locator("#price_0").fill("120")
@@ -157,7 +158,10 @@ def render_pdfs(browser, base: str, invoices: dict[str, int]) -> None:  # type: 
     out.mkdir(parents=True, exist_ok=True)
     context, page = signed_in(browser, base, ADMIN, 1280)
     for name, invoice_id in invoices.items():
-        for kind, path in (("facture", f"/factures/{invoice_id}/pdf"), ("recu", f"/factures/{invoice_id}/recu")):
+        for kind, path in (
+            ("facture", f"/factures/{invoice_id}/pdf"),
+            ("recu", f"/factures/{invoice_id}/recu"),
+        ):
             response = page.request.get(base + path)
             if response.status != 200:
                 print(f"{path}: HTTP {response.status}")
@@ -183,70 +187,105 @@ def run(base: str) -> None:
         try:
             ids = child_ids(browser, base)
             yasmine, adam = ids["Yasmine"], ids["Adam"]
-            capture(browser, base, PARENT, [
-                ("pay-dashboard-parent-avant", "/dashboard/parent"),
-                ("pay-enfants", "/dashboard/parent/enfants"),
-                ("pay-abonnements", "/dashboard/parent/abonnements"),
-                ("pay-choix-enfant", "/dashboard/parent/paiement?offre=HYBRIDE"),
-                ("pay-paiement-hybride", f"/dashboard/parent/paiement?offre=HYBRIDE&eleve={yasmine}"),
-                ("pay-paiement-credits10", f"/dashboard/parent/paiement?offre=CREDITS_10&eleve={yasmine}"),
-                ("pay-paiement-aria-adam", f"/dashboard/parent/paiement?offre=ARIA_MATIERE&eleve={adam}"),
-                ("pay-paiements-vide", "/dashboard/parent/paiements"),
-                ("pay-offres-parent", "/offres"),
-            ])
+            capture(
+                browser,
+                base,
+                PARENT,
+                [
+                    ("pay-dashboard-parent-avant", "/dashboard/parent"),
+                    ("pay-enfants", "/dashboard/parent/enfants"),
+                    ("pay-abonnements", "/dashboard/parent/abonnements"),
+                    ("pay-choix-enfant", "/dashboard/parent/paiement?offre=HYBRIDE"),
+                    ("pay-paiement-hybride", f"/dashboard/parent/paiement?offre=HYBRIDE&eleve={yasmine}"),
+                    (
+                        "pay-paiement-credits10",
+                        f"/dashboard/parent/paiement?offre=CREDITS_10&eleve={yasmine}",
+                    ),
+                    ("pay-paiement-aria-adam", f"/dashboard/parent/paiement?offre=ARIA_MATIERE&eleve={adam}"),
+                    ("pay-paiements-vide", "/dashboard/parent/paiements"),
+                    ("pay-offres-parent", "/offres"),
+                ],
+            )
             for width in WIDTHS:  # /offres for a visitor
-                context = browser.new_context(viewport=viewport(width), locale="fr-FR", timezone_id="Africa/Tunis")
+                context = browser.new_context(
+                    viewport=viewport(width), locale="fr-FR", timezone_id="Africa/Tunis"
+                )
                 page = context.new_page()
                 shoot(page, base, "pay-offres-visiteur", "/offres", width)
                 context.close()
 
             refs = prepare_declarations(browser, base, ids)
-            capture(browser, base, ASSISTANTE, [
-                ("pay-assistante-paiements", "/dashboard/assistante/paiements"),
-                ("pay-assistante-credits", "/dashboard/assistante/credits"),
-            ])
-            # The no-JS confirmation page of an approval (a plain POST without confirm=1).
+            capture(
+                browser,
+                base,
+                ASSISTANTE,
+                [
+                    ("pay-assistante-paiements", "/dashboard/assistante/paiements"),
+                    ("pay-assistante-credits", "/dashboard/assistante/credits"),
+                ],
+            )
+            # Without JavaScript, "Valider" leads to a confirmation page first.
             for width in WIDTHS:
-                context, page = signed_in(browser, base, ASSISTANTE, width)
+                context, page = signed_in(browser, base, ASSISTANTE, width, javascript=False)
                 page.goto(base + "/dashboard/assistante/paiements")
-                form = page.locator("tr", has_text=refs["credits"]).locator("form").first
-                action = form.get_attribute("action")
-                token = form.locator("input[name=csrf_token]").get_attribute("value")
-                page.set_content(
-                    f'<form method="post" action="{base}{action}"><input name="csrf_token" value="{token}"></form>'
-                )
-                page.locator("form").evaluate("f => f.submit()")
+                row = page.locator("tr", has_text=refs["credits"])
+                row.get_by_role("button", name=re.compile("^Valider")).click()
                 page.wait_for_load_state("load")
-                page.screenshot(path=str(OUT / str(width) / "pay-assistante-confirmation.png"), full_page=True)
+                page.screenshot(
+                    path=str(OUT / str(width) / "pay-assistante-confirmation.png"), full_page=True
+                )
                 context.close()
-            capture(browser, base, PARENT, [
-                ("pay-paiement-en-attente", f"/dashboard/parent/paiement?offre=CREDITS_10&eleve={yasmine}"),
-            ])
+            capture(
+                browser,
+                base,
+                PARENT,
+                [
+                    (
+                        "pay-paiement-en-attente",
+                        f"/dashboard/parent/paiement?offre=CREDITS_10&eleve={yasmine}",
+                    ),
+                ],
+            )
 
             staff_decisions(browser, base, refs)
             manual_id = manual_invoice(browser, base)
             approved_id = first_invoice_id(browser, base)
 
-            capture(browser, base, PARENT, [
-                ("pay-dashboard-parent", "/dashboard/parent"),
-                ("pay-enfants-apres", "/dashboard/parent/enfants"),
-                ("pay-abonnements-apres", "/dashboard/parent/abonnements"),
-                ("pay-paiements", "/dashboard/parent/paiements"),
-                ("pay-ressources", "/dashboard/parent/ressources"),
-            ])
-            capture(browser, base, ASSISTANTE, [
-                ("pay-assistante-paiements-apres", "/dashboard/assistante/paiements"),
-                ("pay-assistante-credits-apres", "/dashboard/assistante/credits"),
-            ])
-            capture(browser, base, ADMIN, [
-                ("pay-admin-factures", "/dashboard/admin/factures"),
-                ("pay-admin-facture-nouvelle", "/dashboard/admin/factures/nouvelle"),
-                ("pay-admin-facture-manuelle", f"/dashboard/admin/factures/{manual_id}"),
-                ("pay-admin-facture-virement", f"/dashboard/admin/factures/{approved_id}"),
-                ("pay-admin-utilisateurs", "/dashboard/admin/utilisateurs"),
-                ("pay-admin-audit", "/dashboard/admin/audit"),
-                ("pay-admin-abonnements", "/dashboard/admin/abonnements"),
-            ])
+            capture(
+                browser,
+                base,
+                PARENT,
+                [
+                    ("pay-dashboard-parent", "/dashboard/parent"),
+                    ("pay-enfants-apres", "/dashboard/parent/enfants"),
+                    ("pay-abonnements-apres", "/dashboard/parent/abonnements"),
+                    ("pay-paiements", "/dashboard/parent/paiements"),
+                    ("pay-ressources", "/dashboard/parent/ressources"),
+                ],
+            )
+            capture(
+                browser,
+                base,
+                ASSISTANTE,
+                [
+                    ("pay-assistante-paiements-apres", "/dashboard/assistante/paiements"),
+                    ("pay-assistante-credits-apres", "/dashboard/assistante/credits"),
+                ],
+            )
+            capture(
+                browser,
+                base,
+                ADMIN,
+                [
+                    ("pay-admin-factures", "/dashboard/admin/factures"),
+                    ("pay-admin-facture-nouvelle", "/dashboard/admin/factures/nouvelle"),
+                    ("pay-admin-facture-manuelle", f"/dashboard/admin/factures/{manual_id}"),
+                    ("pay-admin-facture-virement", f"/dashboard/admin/factures/{approved_id}"),
+                    ("pay-admin-utilisateurs", "/dashboard/admin/utilisateurs"),
+                    ("pay-admin-audit", "/dashboard/admin/audit"),
+                    ("pay-admin-abonnements", "/dashboard/admin/abonnements"),
+                ],
+            )
             capture(browser, base, STUDENT, [("pay-eleve-credits", "/dashboard/eleve/credits")])
             render_pdfs(browser, base, {"virement": approved_id, "manuelle": manual_id})
         finally:
