@@ -81,6 +81,12 @@ def parse_id(raw: str | None) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
+def page_arg() -> int:
+    """The ?page= of a list; anything odd is page 1 (int() of a huge digit string is costly)."""
+    raw = request.args.get("page", "1")[:5]
+    return max(int(raw), 1) if raw.isdecimal() else 1
+
+
 def init_app(app: Flask) -> None:
     app.before_request(remember_client_ip)
     app.before_request(reject_nul_characters)

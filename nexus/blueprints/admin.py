@@ -13,14 +13,9 @@ from nexus.models.billing import SubscriptionStatus
 from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.services import ServiceError, audit, billing, identity
-from nexus.web import is_fragment_request
+from nexus.web import is_fragment_request, page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
-
-
-def _page() -> int:
-    raw = request.args.get("page", "1")[:6]
-    return max(int(raw), 1) if raw.isdecimal() else 1
 
 
 @bp.get("/utilisateurs")
@@ -28,12 +23,9 @@ def _page() -> int:
 def users() -> Any:
     query = request.args.get("q", "")[:100]
     role = Role.__members__.get(request.args.get("role", ""))
-    page = _page()
-    rows, has_more = identity.search_users(query, role, page)
+    page = identity.search_users(query, role, page_arg())
     template = "admin/_users_table.html" if is_fragment_request() else "admin/users.html"
-    return render_template(
-        template, rows=rows, query=query, role=role, page=page, has_more=has_more, roles=list(Role)
-    )
+    return render_template(template, page=page, query=query, role=role, roles=list(Role))
 
 
 @bp.post("/utilisateurs/<int:user_id>/<any(activer, desactiver):action>")
@@ -64,9 +56,7 @@ def toggle_active(user_id: int, action: str) -> Any:
 @policy.access(policy.ADMIN)
 def audit_log() -> Any:
     prefix = request.args.get("action", "")[:40]
-    page = _page()
-    rows, has_more = audit.recent(prefix, page)
-    return render_template("admin/audit.html", rows=rows, prefix=prefix, page=page, has_more=has_more)
+    return render_template("admin/audit.html", page=audit.recent(prefix, page_arg()), prefix=prefix)
 
 
 @bp.get("/abonnements")

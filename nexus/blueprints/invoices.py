@@ -7,15 +7,14 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
 
 from nexus import policy
 from nexus.extensions import db
 from nexus.models.billing import Invoice, InvoiceStatus, PaymentMethod
 from nexus.services import ServiceError, invoices
+from nexus.web import page_arg
 
 bp = Blueprint("invoices", __name__, url_prefix="/dashboard/admin/factures")
-PER_PAGE = 50
 LINES = 4
 TND = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,3}))?\s*$")
 
@@ -33,26 +32,9 @@ def parse_tnd(raw: str | None) -> int | None:
 def index() -> Any:
     query = request.args.get("q", "").strip()[:100]
     status = InvoiceStatus.__members__.get(request.args.get("statut", ""))
-    raw_page = request.args.get("page", "1")[:6]
-    page = max(int(raw_page), 1) if raw_page.isdecimal() else 1
-    stmt = select(Invoice).order_by(Invoice.id.desc())
-    if status:
-        stmt = stmt.where(Invoice.status == status)
-    if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Invoice.number).like(like),
-                func.lower(Invoice.customer_name).like(like),
-                func.lower(Invoice.customer_email).like(like),
-            )
-        )
-    rows = list(db.session.scalars(stmt.offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)))
     return render_template(
         "invoices/index.html",
-        rows=rows[:PER_PAGE],
-        has_more=len(rows) > PER_PAGE,
-        page=page,
+        page=invoices.search(query, status, page_arg()),
         q=query,
         status=status,
         statuses=list(InvoiceStatus),

@@ -18,7 +18,7 @@ from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import Student
 from nexus.models.notifications import ContactMessage
 from nexus.services import ServiceError, diagnostics, identity, staff
-from nexus.web import is_fragment_request
+from nexus.web import is_fragment_request, page_arg
 
 bp = Blueprint("staff", __name__, url_prefix="/dashboard/assistante")
 
@@ -34,11 +34,6 @@ STATUS_ACTIONS = {
 @bp.context_processor
 def _table_helpers() -> dict[str, Any]:
     return {"topic_label": staff.topic_label, "status_actions": STATUS_ACTIONS}
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1")[:5]  # int() of a huge digit string is costly
-    return max(int(raw), 1) if raw.isdecimal() else 1
 
 
 def _choice(name: str, options: dict[str, str], default: str) -> str:
@@ -73,7 +68,7 @@ def contacts() -> Any:
     filter_key = _choice("filtre", staff.CONTACT_FILTERS, "a-traiter")
     return render_template(
         "staff/contacts.html",
-        page=staff.list_contacts(filter_key, _query(), _page_number()),
+        page=staff.list_contacts(filter_key, _query(), page_arg()),
         filters=staff.CONTACT_FILTERS,
         filter_key=filter_key,
         q=_query(),
@@ -116,7 +111,7 @@ def bilans() -> Any:
     filter_key = _choice("filtre", diagnostics.BILAN_FILTERS, "a-traiter")
     return render_template(
         "staff/bilans.html",
-        page=diagnostics.list_bilan_requests(filter_key, _query(), _page_number()),
+        page=diagnostics.list_bilan_requests(filter_key, _query(), page_arg()),
         filters=diagnostics.BILAN_FILTERS,
         filter_key=filter_key,
         q=_query(),
@@ -178,7 +173,7 @@ def students() -> Any:
     filter_key = _choice("filtre", staff.STUDENT_FILTERS, "tous")
     return render_template(
         "staff/eleves.html",
-        page=staff.list_students(filter_key, _query(), _page_number()),
+        page=staff.list_students(filter_key, _query(), page_arg()),
         filters=staff.STUDENT_FILTERS,
         filter_key=filter_key,
         q=_query(),

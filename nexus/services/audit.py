@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, has_app_context
+from sqlalchemy import select
 
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
+from nexus.services.paging import Page
 
 
 def record(
@@ -33,15 +35,11 @@ def record(
     )
 
 
-PAGE = 50
-
-
-def recent(action_prefix: str = "", page: int = 1) -> tuple[list[AuditLog], bool]:
+def recent(action_prefix: str = "", page: int = 1) -> Page[AuditLog]:
     """Audit lines, newest first, optionally filtered by action prefix ("payment.")."""
-    from sqlalchemy import select
+    from nexus.services.paging import paginate
 
     stmt = select(AuditLog).order_by(AuditLog.id.desc())
     if action_prefix:
         stmt = stmt.where(AuditLog.action.startswith(action_prefix))
-    rows = list(db.session.scalars(stmt.offset((page - 1) * PAGE).limit(PAGE + 1)))
-    return rows[:PAGE], len(rows) > PAGE
+    return paginate(stmt, page)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
 from nexus.extensions import db
 from nexus.models.common import Grade, Role, Subject
@@ -15,7 +15,7 @@ from nexus.models.diagnostics import BilanRequest, BilanStatus, Modality
 from nexus.models.identity import User
 from nexus.services import ServiceError, audit, notifications, utcnow
 from nexus.services.identity import normalize_email
-from nexus.services.paging import Page, like_pattern, paginate
+from nexus.services.paging import Page, matches, paginate
 
 # A second click or a resent form within this window returns the first request.
 DUPLICATE_WINDOW = timedelta(minutes=30)
@@ -184,18 +184,13 @@ def list_bilan_requests(filter_key: str, query: str, number: int) -> Page[BilanR
     elif filter_key in BilanStatus.__members__:
         stmt = stmt.where(BilanRequest.status == BilanStatus(filter_key))
     if query.strip():
-        pattern = like_pattern(query)
         stmt = stmt.where(
-            or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (
-                        BilanRequest.parent_email,
-                        BilanRequest.parent_phone,
-                        BilanRequest.parent_first_name + " " + BilanRequest.parent_last_name,
-                        BilanRequest.student_first_name + " " + BilanRequest.student_last_name,
-                    )
-                )
+            matches(
+                query,
+                BilanRequest.parent_email,
+                BilanRequest.parent_phone,
+                BilanRequest.parent_first_name + " " + BilanRequest.parent_last_name,
+                BilanRequest.student_first_name + " " + BilanRequest.student_last_name,
             )
         )
     return paginate(stmt, number)

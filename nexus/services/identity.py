@@ -17,6 +17,7 @@ from nexus.models.common import Role
 from nexus.models.family import Student
 from nexus.models.identity import TokenPurpose, User, UserSession, UserToken
 from nexus.services import ServiceError, audit, notifications, utcnow
+from nexus.services.paging import Page, matches, paginate
 
 hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 # Verified when the e-mail is unknown, so that both cases take the same time.
@@ -334,21 +335,15 @@ def activate(raw: str, password: str) -> User:
 
 # -- staff administration -------------------------------------------------------------------
 
-USERS_PAGE = 50
 
-
-def search_users(query: str = "", role: Role | None = None, page: int = 1) -> tuple[list[User], bool]:
-    """Users matching a name or e-mail fragment, newest first; returns (rows, has_more)."""
+def search_users(query: str = "", role: Role | None = None, page: int = 1) -> Page[User]:
+    """Users matching a name or e-mail fragment, newest first."""
     stmt = select(User).order_by(User.id.desc())
     if role is not None:
         stmt = stmt.where(User.role == role)
-    if query:
-        like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(
-            func.lower(User.email).like(like) | func.lower(User.first_name + " " + User.last_name).like(like)
-        )
-    rows = list(db.session.scalars(stmt.offset((page - 1) * USERS_PAGE).limit(USERS_PAGE + 1)))
-    return rows[:USERS_PAGE], len(rows) > USERS_PAGE
+    if query.strip():
+        stmt = stmt.where(matches(query, User.email, User.first_name + " " + User.last_name))
+    return paginate(stmt, page)
 
 
 def set_active(user_id: int, active: bool, actor: User) -> User:

@@ -33,6 +33,7 @@ from nexus.models.billing import (
 from nexus.models.identity import User
 from nexus.models.vault import DocumentKind
 from nexus.services import ServiceError, audit, catalog, notifications, utcnow, vault
+from nexus.services.paging import Page, matches, paginate
 
 TUNIS = ZoneInfo("Africa/Tunis")
 ISSUER = {
@@ -281,6 +282,16 @@ def visible_to(user: User, invoice_id: int) -> Invoice | None:
     if user.role.value in ("ADMIN", "ASSISTANTE") or invoice.beneficiary_id == user.id:
         return invoice
     return None
+
+
+def search(query: str, status: InvoiceStatus | None, page: int) -> Page[Invoice]:
+    """Invoices newest first, by number, customer name or e-mail, and status."""
+    stmt = select(Invoice).order_by(Invoice.id.desc())
+    if status is not None:
+        stmt = stmt.where(Invoice.status == status)
+    if query.strip():
+        stmt = stmt.where(matches(query, Invoice.number, Invoice.customer_name, Invoice.customer_email))
+    return paginate(stmt, page)
 
 
 def of_user(user: User) -> list[Invoice]:

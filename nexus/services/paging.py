@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from nexus.extensions import db
 
@@ -40,6 +40,12 @@ def paginate(stmt: Select[Any], number: int, per_page: int = PER_PAGE) -> Page[A
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page))
     return Page(list(rows), number, per_page, total)
+
+
+def matches(text: str, *columns: ColumnElement[str]) -> ColumnElement[bool]:
+    """Any of the columns contains the text (case-insensitive, % and _ taken literally)."""
+    pattern = like_pattern(text)
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
 def like_pattern(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import aliased, contains_eager
 
 from nexus.extensions import db
@@ -14,14 +14,10 @@ from nexus.models.identity import TokenPurpose, User, UserToken
 from nexus.models.notifications import ContactMessage
 from nexus.services import audit, utcnow
 from nexus.services.contact import TOPICS
-from nexus.services.paging import Page, like_pattern, paginate
+from nexus.services.paging import Page, matches, paginate
 
 CONTACT_FILTERS = {"a-traiter": "À traiter", "traites": "Traités", "tous": "Tous"}
 STUDENT_FILTERS = {"tous": "Tous", "a-activer": "À activer", "actives": "Activés"}
-
-
-def _matches(pattern: str, *columns: ColumnElement[str]) -> ColumnElement[bool]:
-    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
 # -- contact messages -------------------------------------------------------------------------
@@ -39,7 +35,7 @@ def list_contacts(filter_key: str, query: str, number: int) -> Page[ContactMessa
     elif filter_key == "traites":
         stmt = stmt.where(ContactMessage.handled_at.is_not(None))
     if query.strip():
-        stmt = stmt.where(_matches(like_pattern(query), ContactMessage.name, ContactMessage.email))
+        stmt = stmt.where(matches(query, ContactMessage.name, ContactMessage.email))
     return paginate(stmt, number)
 
 
@@ -118,8 +114,8 @@ def list_students(filter_key: str, query: str, number: int) -> Page[StudentRow]:
         stmt = stmt.where(_StudentUser.activated_at.is_not(None))
     if query.strip():
         stmt = stmt.where(
-            _matches(
-                like_pattern(query),
+            matches(
+                query,
                 _StudentUser.first_name + " " + _StudentUser.last_name,
                 _StudentUser.email,
                 _ParentUser.first_name + " " + _ParentUser.last_name,
