@@ -223,6 +223,9 @@ def render_pdf(invoice: Invoice, *, receipt: bool = False) -> bytes:
         method = invoice.payment_method.label if invoice.payment_method else ""
         write(0, 5, f"Payée le {paid} — {method} — référence {invoice.payment_reference or '-'}", ln=True)
     write(0, 5, f"{invoice.tax_regime.label}.", ln=True)
+    if invoice.notes:
+        pdf.ln(3)
+        pdf.multi_cell(0, 5, _latin1(f"Notes : {invoice.notes[:600]}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(-25)
     pdf.set_font("Helvetica", "I", 8)
     write(0, 4, "Nexus Réussite — soutien scolaire lycée et bac, Tunis. Merci de votre confiance.", ln=True)

@@ -109,3 +109,15 @@ def test_search_and_access(client, login, staff_client):
     login(client2, "parent@nexus-reussite.tn")
     assert client2.get("/dashboard/admin/factures").status_code == 403
     assert client2.get(f"/factures/{invoice.id}/pdf").status_code == 404
+
+
+def test_notes_appear_in_the_pdf(staff_client):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    invoice = new_invoice(staff_client, notes="Règlement en deux fois accepté.")
+    pdf = staff_client.get(f"/factures/{invoice.id}/pdf")
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.data)).pages)
+    assert "Notes : Règlement en deux fois accepté." in text
+    assert len(PdfReader(BytesIO(pdf.data)).pages) == 1
