@@ -45,6 +45,7 @@ def parent() -> Any:
     return render_template(
         "dashboard/parent.html",
         children=dashboards.children_summary(current_user),
+        waiting=dashboards.waiting_for(current_user),
         form=ActivationForm(),
     )
 
@@ -81,7 +82,13 @@ def send_activation(student_id: int) -> Any:
             return redirect(url_for("dashboard.parent"), code=303)
     children = dashboards.children_summary(current_user)
     return (
-        render_template("dashboard/parent.html", children=children, form=form, failed_id=student_id),
+        render_template(
+            "dashboard/parent.html",
+            children=children,
+            waiting=dashboards.waiting_for(current_user),
+            form=form,
+            failed_id=student_id,
+        ),
         422,
     )
 

@@ -95,3 +95,37 @@ def children_summary(user: User) -> list[StudentCard]:
 def student_summary(user: User) -> StudentCard | None:
     student = family.student_of(user)
     return student_cards([student])[0] if student else None
+
+
+@dataclass
+class Waiting:
+    """What a parent is waiting for from the centre."""
+
+    label: str
+    since: Any
+    detail: str
+
+
+def waiting_for(user: User) -> list[Waiting]:
+    """Declared transfers not yet validated, and credit requests not yet answered."""
+    payments = db.session.scalars(
+        select(Payment).where(Payment.payer_id == user.id, Payment.status == PaymentStatus.PENDING)
+    )
+    requests = db.session.scalars(
+        select(CreditRequest).where(
+            CreditRequest.requested_by_id == user.id, CreditRequest.status == RequestStatus.PENDING
+        )
+    )
+    items = [
+        Waiting(billing.order_label(p), p.declared_at or p.created_at, f"Référence {p.reference}")
+        for p in payments
+    ]
+    items += [
+        Waiting(
+            f"Demande de crédits pour {r.student.user.first_name}",
+            r.created_at,
+            f"{str(r.amount).rstrip('0').rstrip('.')} crédit(s)",
+        )
+        for r in requests
+    ]
+    return items

@@ -129,3 +129,14 @@ def test_adding_a_child_with_a_taken_email_keeps_the_form(parent_client):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "déjà utilisée" in html and 'value="Lina"' in html
+
+
+def test_the_dashboard_shows_what_awaits_validation(parent_client, yasmine):
+    parent_client.post(
+        "/dashboard/parent/paiement/virement", data={"offre": "CREDITS_5", "eleve": yasmine.id}
+    )
+    parent_client.post("/dashboard/parent/credits/demande", data={"eleve": yasmine.id, "amount": "2"})
+    html = parent_client.get("/dashboard/parent").get_data(as_text=True)
+    assert "En attente de validation" in html
+    assert "5 crédits pour Yasmine" in html
+    assert "Demande de crédits pour Yasmine" in html and "2 crédit(s)" in html
