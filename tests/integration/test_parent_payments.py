@@ -140,3 +140,11 @@ def test_the_dashboard_shows_what_awaits_validation(parent_client, yasmine):
     assert "En attente de validation" in html
     assert "5 crédits pour Yasmine" in html
     assert "Demande de crédits pour Yasmine" in html and "2 crédit(s)" in html
+
+
+def test_an_aria_addon_without_a_plan_is_refused_before_any_transfer(parent_client, yasmine):
+    response = parent_client.get(f"/dashboard/parent/paiement?offre=ARIA_MATIERE&eleve={yasmine.id}")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "formule active" in html
+    assert "J&#39;ai effectué le virement" not in html and "Banque Zitouna" not in html
