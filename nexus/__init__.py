@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         bilan,
+        coach,
         credits,
         dashboard,
         documents,
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         parent,
         payments,
         public,
+        sessions,
         staff,
     )
 
@@ -126,6 +128,8 @@ def register_blueprints(app: Flask) -> None:
         payments,
         credits,
         invoices,
+        sessions,
+        coach,
         admin,
         staff,
         notifications,

@@ -15,6 +15,7 @@ class NavItem:
 
 _ASSISTANTE_DESK = [
     NavItem("Paiements", "/dashboard/assistante/paiements"),
+    NavItem("Séances", "/dashboard/assistante/seances"),
     NavItem("Factures", "/dashboard/admin/factures"),
     NavItem("Élèves", "/dashboard/assistante/eleves"),
     NavItem("Coachs", "/dashboard/assistante/coachs"),
@@ -41,7 +42,9 @@ NAV: dict[Role, list[NavItem]] = {
         NavItem("Tableau de bord", "/dashboard/coach"),
         NavItem("Mes séances", "/dashboard/coach/sessions"),
         NavItem("Disponibilités", "/dashboard/coach/availability"),
+        NavItem("Agenda (iCal)", "/dashboard/calendrier"),
         NavItem("Mes élèves", "/dashboard/coach/eleves"),
+        NavItem("Conversations ARIA", "/dashboard/coach/aria"),
     ],
     Role.PARENT: [
         NavItem("Tableau de bord", "/dashboard/parent"),
@@ -49,12 +52,15 @@ NAV: dict[Role, list[NavItem]] = {
         NavItem("Offres et abonnements", "/dashboard/parent/abonnements"),
         NavItem("Paiements et factures", "/dashboard/parent/paiements"),
         NavItem("Séances", "/dashboard/parent/sessions"),
+        NavItem("Agenda (iCal)", "/dashboard/calendrier"),
+        NavItem("ARIA", "/dashboard/parent/aria"),
         NavItem("Documents", "/dashboard/parent/ressources"),
     ],
     Role.ELEVE: [
         NavItem("Tableau de bord", "/dashboard/eleve"),
         NavItem("Réserver une séance", "/dashboard/eleve/sessions"),
         NavItem("Mes séances", "/dashboard/eleve/mes-sessions"),
+        NavItem("Agenda (iCal)", "/dashboard/calendrier"),
         NavItem("ARIA", "/dashboard/eleve/aria"),
         NavItem("Mes crédits", "/dashboard/eleve/credits"),
         NavItem("Documents", "/dashboard/eleve/ressources"),

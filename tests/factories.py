@@ -49,3 +49,85 @@ def booking(
     db.session.add(row)
     db.session.flush()
     return row
+
+
+# -- scheduling helpers ------------------------------------------------------------------------
+
+
+def family_student(
+    email: str,
+    parent_email: str = "parent2@nexus-reussite.tn",
+    first: str = "Élève",
+    *,
+    password: bool = False,
+) -> Student:
+    """A new activated student under an existing demo parent (demo password only if asked: argon2 is slow)."""
+    from nexus.models.common import Grade, Role
+    from nexus.models.family import ParentProfile
+    from nexus.services import identity
+
+    parent = db.session.scalar(
+        select(ParentProfile).join(User, ParentProfile.user_id == User.id).where(User.email == parent_email)
+    )
+    user = User(
+        email=email,
+        role=Role.ELEVE,
+        first_name=first,
+        last_name="Test",
+        password_hash=identity.hash_password("nexus-demo-2026") if password else None,
+        activated_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    row = Student(user_id=user.id, parent_id=parent.id, grade=Grade.TERMINALE)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def entitle(student_id: int, amount: Decimal | str | int = 0, days: int = 60) -> None:
+    """Give a student the CREDITS_USE entitlement and, if asked, a lot of credits."""
+    from nexus.models.billing import Entitlement, EntitlementStatus
+    from nexus.models.catalog import Feature, OfferCode
+    from nexus.models.credits import LotSource
+    from nexus.services import credits
+
+    db.session.add(
+        Entitlement(
+            student_id=student_id,
+            feature=Feature.CREDITS_USE,
+            offer_code=OfferCode.CREDITS_5,
+            status=EntitlementStatus.ACTIVE,
+            starts_at=utcnow() - timedelta(days=1),
+            ends_at=utcnow() + timedelta(days=days),
+        )
+    )
+    if Decimal(amount) > 0:
+        credits.grant(student_id, Decimal(amount), LotSource.MANUAL, utcnow() + timedelta(days=days))
+    db.session.flush()
+
+
+def weekly(
+    coach_id: int,
+    weekday: int,
+    start: str,
+    end: str,
+    valid_from: str = "2020-01-01",
+    until: str | None = None,
+) -> object:
+    """A weekly availability window (local Tunis times 'HH:MM')."""
+    from datetime import date, time
+
+    from nexus.models.scheduling import CoachAvailability
+
+    row = CoachAvailability(
+        coach_id=coach_id,
+        weekday=weekday,
+        start_time=time.fromisoformat(start),
+        end_time=time.fromisoformat(end),
+        valid_from=date.fromisoformat(valid_from),
+        valid_until=date.fromisoformat(until) if until else None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, render_template
 from flask_mail import Message
@@ -21,13 +22,33 @@ log = logging.getLogger(__name__)
 def build_message(row: OutboxEmail) -> Message:
     ctx = dict(row.context or {})
     ctx.setdefault("public_url", current_app.config["PUBLIC_URL"])
-    return Message(
+    message = Message(
         subject=row.subject,
         recipients=[row.to_email],
         body=render_template(f"emails/{row.template}.txt", **ctx),
         html=render_template(f"emails/{row.template}.html", **ctx),
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
+    for filename, content_type, data in attachments(ctx):
+        message.attach(filename, content_type, data)
+    return message
+
+
+def attachments(ctx: dict[str, Any]) -> list[tuple[str, str, bytes]]:
+    """Files built at delivery from ids in the context (the outbox row stays small JSON).
+
+    - "ics_booking_id": the session's .ics (coach's wording when "audience" is "coach").
+    """
+    found = []
+    if ctx.get("ics_booking_id"):
+        from nexus.services import calendar
+
+        ics = calendar.booking_attachment(
+            int(ctx["ics_booking_id"]), for_coach=ctx.get("audience") == "coach"
+        )
+        if ics is not None:
+            found.append(ics)
+    return found
 
 
 def send(message: Message, outbox_id: int) -> None:

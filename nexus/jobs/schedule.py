@@ -12,6 +12,7 @@ from nexus.jobs.billing import (
     remind_expiring_credits,
 )
 from nexus.jobs.mail import flush_outbox
+from nexus.jobs.scheduling import send_session_reminders
 
 # (job, interval in seconds). Each is idempotent, so running one more often costs little.
 PERIODIC: list[tuple[Callable[[], Any], int]] = [
@@ -20,6 +21,7 @@ PERIODIC: list[tuple[Callable[[], Any], int]] = [
     (allocate_monthly_credits, 3600),
     (expire_credit_lots, 600),
     (remind_expiring_credits, 3600),
+    (send_session_reminders, 300),
 ]
 
 JOBS: dict[str, Callable[[], Any]] = {func.__name__: func for func, _ in PERIODIC}

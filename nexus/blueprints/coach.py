@@ -1,0 +1,292 @@
+"""The coach's pages: sessions (today, this week, history), reports and no-shows, the weekly
+availability grid with dated exceptions, and their students with past reports.
+
+The grid is a table whose rows are separate forms (the `form` attribute ties each row's inputs
+to its own form): without JavaScript a row saves with a plain POST and a 303; with htmx the row
+is swapped in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from nexus import policy
+from nexus.extensions import db
+from nexus.forms import Form
+from nexus.models.identity import CoachProfile
+from nexus.models.scheduling import EngagementLevel, ExceptionKind
+from nexus.services import ServiceError, availability, scheduling, utcnow
+from nexus.services.scheduling import ReportInput
+from nexus.web import is_fragment_request
+
+bp = Blueprint("coach", __name__, url_prefix="/dashboard/coach")
+REQUIRED = "Ce champ est obligatoire."
+
+
+def _text(label: str, minimum: int, maximum: int = 4000) -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[
+            DataRequired(REQUIRED),
+            Length(minimum, maximum, message=f"Entre {minimum} et {maximum} caractères."),
+        ],
+    )
+
+
+def _optional_text(label: str) -> TextAreaField:
+    return TextAreaField(label, validators=[Optional(), Length(max=2000, message="2000 caractères au plus.")])
+
+
+class ReportForm(Form):
+    summary = _text("Résumé de la séance", 20)
+    topics = _text("Notions travaillées", 10)
+    rating = SelectField(
+        "Appréciation (1 à 5)",
+        choices=[("", "Choisir…")] + [(str(n), f"{n} / 5") for n in range(5, 0, -1)],
+        validators=[DataRequired("Choisissez une appréciation de 1 à 5.")],
+    )
+    progress_notes = _text("Progrès constatés", 10)
+    recommendations = _text("Recommandations", 10)
+    attended = BooleanField("L'élève était présent(e)", default=True)
+    engagement = SelectField(
+        "Engagement (facultatif)", choices=[("", "—"), *EngagementLevel.choices()], validators=[Optional()]
+    )
+    homework = _optional_text("Travail à faire (facultatif)")
+    next_focus = _optional_text("Objectif de la prochaine séance (facultatif)")
+
+    def to_input(self) -> ReportInput:
+        return ReportInput(
+            summary=self.summary.data or "",
+            topics=self.topics.data or "",
+            rating=int(self.rating.data or 0),
+            progress_notes=self.progress_notes.data or "",
+            recommendations=self.recommendations.data or "",
+            attended=bool(self.attended.data),
+            engagement=EngagementLevel(self.engagement.data) if self.engagement.data else None,
+            homework=self.homework.data,
+            next_focus=self.next_focus.data,
+        )
+
+
+def _profile() -> CoachProfile:
+    profile = scheduling.coach_profile_of(current_user)
+    if profile is None:
+        abort(404)
+    return profile
+
+
+# -- sessions ----------------------------------------------------------------------------------
+
+
+@bp.get("/sessions")
+@policy.access(policy.COACH)
+def sessions() -> Any:
+    profile = _profile()
+    return render_template("coach/sessions.html", agenda=scheduling.coach_agenda(profile.id), profile=profile)
+
+
+def _own_booking(booking_id: int) -> Any:
+    booking = scheduling.booking_for(current_user, booking_id)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+@bp.route("/sessions/<int:booking_id>/rapport", methods=["GET", "POST"])
+@policy.access(policy.COACH)
+def report(booking_id: int) -> Any:
+    booking = _own_booking(booking_id)
+    form = ReportForm()
+    error = None
+    if request.method == "POST" and form.validate():
+        try:
+            scheduling.write_report(current_user, booking.id, form.to_input())
+        except ServiceError as err:
+            db.session.rollback()
+            error = err.message
+        else:
+            db.session.commit()
+            flash("Compte rendu enregistré et envoyé au parent.", "success")
+            return redirect(url_for("coach.sessions"), code=303)
+    status = 422 if request.method == "POST" else 200
+    history = [b for b in scheduling.sessions_with(booking.coach_id, booking.student_id) if b.report]
+    return (
+        render_template(
+            "coach/report.html",
+            b=booking,
+            form=form,
+            error=error,
+            history=history,
+            started=booking.starts_at <= utcnow(),
+        ),
+        status,
+    )
+
+
+@bp.post("/sessions/<int:booking_id>/absence")
+@policy.access(policy.COACH)
+def no_show(booking_id: int) -> Any:
+    booking = _own_booking(booking_id)
+    try:
+        scheduling.mark_no_show(current_user, booking.id)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Absence de {booking.student.user.first_name} enregistrée.", "success")
+    return redirect(url_for("coach.sessions"), code=303)
+
+
+# -- availability ------------------------------------------------------------------------------
+
+
+def _availability_page(**extra: Any) -> Any:
+    profile = _profile()
+    today = availability.today_in_tunis(utcnow())
+    valid_from, valid_until = availability.validity(profile.id, today)
+    return render_template(
+        "coach/availability.html",
+        rows=availability.week_grid(profile.id),
+        slots_per_day=availability.WINDOWS_PER_DAY,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        exceptions=availability.upcoming_exceptions(profile.id, today),
+        kinds=ExceptionKind,
+        today=today,
+        **extra,
+    )
+
+
+@bp.get("/availability")
+@policy.access(policy.COACH)
+def availability_page() -> Any:
+    return _availability_page()
+
+
+@bp.post("/availability/jour/<int:weekday>")
+@policy.access(policy.COACH)
+def save_day(weekday: int) -> Any:
+    profile = _profile()
+    if not 0 <= weekday <= 6:
+        abort(404)
+    pairs = [
+        (request.form.get(f"start_{i}"), request.form.get(f"end_{i}"))
+        for i in range(availability.WINDOWS_PER_DAY)
+    ]
+    today = availability.today_in_tunis(utcnow())
+    try:
+        row = availability.set_day(profile.id, weekday, availability.parse_windows(pairs), today)
+    except ServiceError as err:
+        db.session.rollback()
+        return _day_refused(profile, weekday, pairs, err)
+    db.session.commit()
+    notice = f"{row.name} enregistré."
+    if is_fragment_request():
+        return render_template(
+            "coach/_day_row.html", row=row, slots_per_day=availability.WINDOWS_PER_DAY, notice=notice
+        )
+    flash(notice, "success")
+    return redirect(url_for("coach.availability_page"), code=303)
+
+
+def _day_refused(profile: CoachProfile, weekday: int, pairs: list[Any], err: ServiceError) -> Any:
+    """The row again with what was typed, and the French message next to it."""
+    row = availability.day_row(profile.id, weekday)
+    typed = {f"start_{i}": s or "" for i, (s, _) in enumerate(pairs)}
+    typed |= {f"end_{i}": e or "" for i, (_, e) in enumerate(pairs)}
+    if is_fragment_request():
+        return (
+            render_template(
+                "coach/_day_row.html",
+                row=row,
+                slots_per_day=availability.WINDOWS_PER_DAY,
+                typed=typed,
+                row_error=err.message,
+            ),
+            422,
+        )
+    return _availability_page(failed_day=weekday, typed=typed, row_error=err.message), 422
+
+
+@bp.post("/availability/validite")
+@policy.access(policy.COACH)
+def save_validity() -> Any:
+    profile = _profile()
+    today = availability.today_in_tunis(utcnow())
+    try:
+        valid_from = availability.parse_date(request.form.get("valid_from"), "valid_from")
+        valid_until = availability.parse_date(request.form.get("valid_until"), "valid_until")
+        availability.set_validity(profile.id, valid_from, valid_until, today)
+    except ServiceError as err:
+        db.session.rollback()
+        return _availability_page(validity_error=err.message), 422
+    db.session.commit()
+    flash("Période de validité enregistrée.", "success")
+    return redirect(url_for("coach.availability_page"), code=303)
+
+
+@bp.post("/availability/exceptions")
+@policy.access(policy.COACH)
+def add_exception() -> Any:
+    profile = _profile()
+    form = request.form
+    today = availability.today_in_tunis(utcnow())
+    try:
+        row = availability.add_exception(
+            profile.id,
+            availability.parse_date(form.get("on_date"), "on_date"),
+            ExceptionKind.__members__.get(form.get("kind", "")),
+            availability.parse_time(form.get("start"), "start"),
+            availability.parse_time(form.get("end"), "end"),
+            form.get("note"),
+            today,
+        )
+    except ServiceError as err:
+        db.session.rollback()
+        return _availability_page(exception_error=err, typed_exception=form), 422
+    db.session.commit()
+    message = "Exception enregistrée."
+    booked = availability.sessions_on(profile.id, row.on_date)
+    if row.kind is ExceptionKind.UNAVAILABLE and booked:
+        message += f" Attention : {booked} séance(s) restent réservées ce jour-là ; annulez-les si besoin."
+    flash(message, "success" if not booked else "info")
+    return redirect(url_for("coach.availability_page"), code=303)
+
+
+@bp.post("/availability/exceptions/<int:exception_id>/supprimer")
+@policy.access(policy.COACH)
+def delete_exception(exception_id: int) -> Any:
+    profile = _profile()
+    if not availability.delete_exception(profile.id, exception_id):
+        abort(404)
+    db.session.commit()
+    flash("Exception supprimée.", "success")
+    return redirect(url_for("coach.availability_page"), code=303)
+
+
+# -- students ----------------------------------------------------------------------------------
+
+
+@bp.get("/eleves")
+@policy.access(policy.COACH)
+def students() -> Any:
+    profile = _profile()
+    return render_template("coach/students.html", rows=scheduling.coach_students(profile.id))
+
+
+@bp.get("/eleves/<int:student_id>")
+@policy.access(policy.COACH)
+def student(student_id: int) -> Any:
+    profile = _profile()
+    found = scheduling.coach_student(profile.id, student_id)
+    if found is None:
+        abort(404)
+    return render_template(
+        "coach/student.html", student=found, sessions=scheduling.sessions_with(profile.id, found.id)
+    )

@@ -1,0 +1,175 @@
+"""Calendars: a private iCal feed per user, and the .ics attached to a confirmation e-mail.
+
+The feed URL carries `<user id>-<version>-<HMAC>`: the server can show it again at any time and
+nothing secret is stored; regenerating bumps the version, so the old URL stops working at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from flask import current_app
+from icalendar import Calendar, Event
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import joinedload
+
+from nexus.extensions import db
+from nexus.models.common import Role
+from nexus.models.family import ParentProfile, Student
+from nexus.models.identity import CoachProfile, User
+from nexus.models.scheduling import CalendarFeed, SessionBooking, SessionStatus
+from nexus.services import scheduling, utcnow, video
+
+FEED_ROLES = (Role.COACH, Role.PARENT, Role.ELEVE)
+FEED_PAST = timedelta(days=14)
+FEED_AHEAD = timedelta(days=92)
+SIGNATURE_HEX = 32  # 128 bits
+PRODID = "-//Nexus Réussite//Séances//FR"
+UID_DOMAIN = "nexus-reussite.tn"
+
+
+# -- the secret feed URL -----------------------------------------------------------------------
+
+
+def _signature(user_id: int, version: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"calendar-feed:{user_id}:{version}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:SIGNATURE_HEX]
+
+
+def token_for(user_id: int, version: int) -> str:
+    return f"{user_id}-{version}-{_signature(user_id, version)}"
+
+
+def feed_of(user: User) -> CalendarFeed | None:
+    return db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+
+
+def feed_token(user: User) -> str | None:
+    feed = feed_of(user)
+    return token_for(user.id, feed.version) if feed else None
+
+
+def regenerate(user: User) -> str:
+    """Create the feed, or give it a new URL (the previous one stops working)."""
+    if user.role not in FEED_ROLES:
+        raise LookupError(user.id)
+    version = db.session.scalar(
+        insert(CalendarFeed)
+        .values(user_id=user.id, version=1)
+        .on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"version": CalendarFeed.version + 1, "updated_at": utcnow()},
+        )
+        .returning(CalendarFeed.version)
+    )
+    return token_for(user.id, int(version or 1))
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user whose current feed token this is, else None (answer 404)."""
+    parts = token.split("-")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    user_id, version = int(parts[0]), int(parts[1])
+    if not hmac.compare_digest(parts[2], _signature(user_id, version)):
+        return None
+    row = db.session.execute(
+        select(User, CalendarFeed.version)
+        .join(CalendarFeed, CalendarFeed.user_id == User.id)
+        .where(User.id == user_id)
+    ).first()
+    if row is None or row[1] != version or not row[0].is_active:
+        return None
+    return row[0]
+
+
+# -- what a feed holds -------------------------------------------------------------------------
+
+
+def feed_bookings(user: User, now: datetime | None = None) -> list[SessionBooking]:
+    """The user's sessions from 2 weeks back to 3 months ahead (cancelled ones too, marked so)."""
+    now = now or utcnow()
+    stmt = (
+        select(SessionBooking)
+        .join(Student, SessionBooking.student_id == Student.id)
+        .join(CoachProfile, SessionBooking.coach_id == CoachProfile.id)
+        .where(
+            SessionBooking.starts_at >= now - FEED_PAST,
+            SessionBooking.starts_at <= now + FEED_AHEAD,
+        )
+        .options(
+            joinedload(SessionBooking.student).joinedload(Student.user),
+            joinedload(SessionBooking.coach),
+        )
+        .order_by(SessionBooking.starts_at)
+    )
+    if user.role is Role.ELEVE:
+        stmt = stmt.where(Student.user_id == user.id)
+    elif user.role is Role.PARENT:
+        stmt = stmt.join(ParentProfile, Student.parent_id == ParentProfile.id).where(
+            ParentProfile.user_id == user.id
+        )
+    elif user.role is Role.COACH:
+        stmt = stmt.where(CoachProfile.user_id == user.id)
+    else:
+        return []
+    return list(db.session.scalars(stmt).unique())
+
+
+def _event(booking: SessionBooking, viewer_role: Role, stamp: datetime) -> Event:
+    public_url = current_app.config["PUBLIC_URL"]
+    link = f"{public_url}/dashboard/sessions/{booking.id}"
+    if viewer_role is Role.COACH:
+        summary = f"Séance {booking.subject.label} — {booking.student.user.full_name}"
+    else:
+        summary = f"Séance {booking.subject.label} avec {booking.coach.pseudonym}"
+    cancelled = booking.status is SessionStatus.CANCELLED
+    event = Event()
+    event.add("uid", f"session-{booking.id}@{UID_DOMAIN}")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", booking.starts_at)
+    event.add("dtend", booking.ends_at)
+    event.add("summary", ("Annulée : " if cancelled else "") + summary)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("sequence", 1 if cancelled else 0)
+    event.add("url", link)
+    where = booking.location or ("En ligne (visioconférence)" if video.has_room(booking) else "")
+    if where:
+        event.add("location", where)
+    lines = [f"{booking.service.label}, {scheduling.duration_label(scheduling.minutes_of(booking))}."]
+    if video.has_room(booking) and not cancelled:
+        lines.append(f"Salle de visioconférence, ouverte 15 minutes avant : {link}/rejoindre")
+    lines.append(f"Détails : {link}")
+    event.add("description", "\n".join(lines))
+    return event
+
+
+def render(bookings: list[SessionBooking], viewer_role: Role, name: str) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Africa/Tunis")
+    stamp = utcnow()
+    for booking in bookings:
+        cal.add_component(_event(booking, viewer_role, stamp))
+    return cal.to_ical()
+
+
+def feed(user: User) -> bytes:
+    return render(feed_bookings(user), user.role, "Nexus Réussite — mes séances")
+
+
+def booking_attachment(booking_id: int, *, for_coach: bool = False) -> tuple[str, str, bytes] | None:
+    """(filename, content type, bytes) of one session's .ics, for an e-mail; None if it is gone."""
+    booking = db.session.get(SessionBooking, booking_id)
+    if booking is None:
+        return None
+    data = render([booking], Role.COACH if for_coach else Role.ELEVE, "Nexus Réussite")
+    return "seance-nexus-reussite.ics", "text/calendar; charset=utf-8; method=PUBLISH", data

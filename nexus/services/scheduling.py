@@ -1,0 +1,1062 @@
+"""Sessions with coaches: free slots, booking with credits, cancellation, reschedule, reports, reminders.
+
+Times: availability is stored as local Africa/Tunis wall-clock times, bookings as instants
+(timestamptz). Slots are computed by placing the local windows on each date with zoneinfo, so
+the server's own time zone never matters.
+
+Race-freedom (DESIGN rule 4): booking locks the student row first (the ledger's lock, so one
+student's bookings queue up and never spend the same credit twice), and the two exclusion
+constraints refuse any coach or student overlap: 50 people on the last slot give one booking and
+49 "ce créneau vient d'être réservé". Cancelling and reporting lock the booking row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from nexus.extensions import db
+from nexus.models.catalog import Feature, ServiceType
+from nexus.models.common import Role, Subject
+from nexus.models.family import ParentProfile, Student
+from nexus.models.identity import CoachProfile, User
+from nexus.models.scheduling import (
+    HOLDING_STATUSES,
+    AvailabilityException,
+    CoachAvailability,
+    EngagementLevel,
+    ExceptionKind,
+    ReminderKind,
+    SessionBooking,
+    SessionReminder,
+    SessionReport,
+    SessionStatus,
+)
+from nexus.services import ServiceError, audit, billing, catalog, credits, notifications, utcnow, video
+
+TUNIS = ZoneInfo("Africa/Tunis")
+DURATIONS = (60, 90)
+MIN_NOTICE = timedelta(hours=2)
+HORIZON = relativedelta(months=3)
+FREE_CANCEL_NOTICE = timedelta(hours=24)
+GROUP_FREE_CANCEL_NOTICE = timedelta(hours=48)
+# Group workshops need seats for several students; the booking table holds one student per
+# coach slot (exclusion constraint), so workshops are not self-booked here.
+SELF_BOOKABLE = (ServiceType.COURS_ONLINE, ServiceType.COURS_PRESENTIEL)
+CENTRE_LOCATION = "Centre Nexus Réussite, Tunis"
+REMINDER_OFFSETS = {
+    ReminderKind.DAY_BEFORE: timedelta(hours=24),
+    ReminderKind.TWO_HOURS_BEFORE: timedelta(hours=2),
+}
+HOLDING = tuple(SessionStatus(s) for s in HOLDING_STATUSES)
+COACH_OVERLAP = "ex_session_bookings_coach_overlap"
+STUDENT_OVERLAP = "ex_session_bookings_student_overlap"
+STAFF_ROLES = (Role.ADMIN, Role.ASSISTANTE)
+
+DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+Interval = tuple[datetime, datetime]
+
+
+class SlotTaken(ServiceError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Ce créneau vient d'être réservé. Choisissez-en un autre parmi les créneaux encore libres.",
+            "debut",
+        )
+
+
+class StudentBusy(ServiceError):
+    def __init__(self, first_name: str) -> None:
+        super().__init__(
+            f"{first_name} a déjà une séance à ce moment-là. Choisissez un autre créneau.", "debut"
+        )
+
+
+# -- French dates ----------------------------------------------------------------------------
+
+
+def day_label(day: date) -> str:
+    """'lundi 4 mars'."""
+    return f"{DAYS_FR[day.weekday()]} {day.day} {MONTHS_FR[day.month - 1]}"
+
+
+def when_label(at: datetime) -> str:
+    """'lundi 4 mars 2030 à 14:00' in Tunis time."""
+    local_at = at.astimezone(TUNIS)
+    return f"{day_label(local_at.date())} {local_at.year} à {local_at:%H:%M}"
+
+
+def duration_label(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+def minutes_of(booking: SessionBooking) -> int:
+    return int((booking.ends_at - booking.starts_at).total_seconds() // 60)
+
+
+# -- interval arithmetic ---------------------------------------------------------------------
+
+
+def local(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=TUNIS)
+
+
+def local_today(now: datetime) -> date:
+    return now.astimezone(TUNIS).date()
+
+
+def merge(spans: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def subtract(spans: list[Interval], blocks: Iterable[Interval]) -> list[Interval]:
+    """What is left of spans once every block is taken out."""
+    left = merge(spans)
+    for b_start, b_end in merge(blocks):
+        pieces: list[Interval] = []
+        for start, end in left:
+            if b_end <= start or end <= b_start:
+                pieces.append((start, end))
+                continue
+            if start < b_start:
+                pieces.append((start, b_start))
+            if b_end < end:
+                pieces.append((b_end, end))
+        left = pieces
+    return left
+
+
+# -- availability and free slots ---------------------------------------------------------------
+
+
+def windows_on(
+    day: date, weekly: Iterable[CoachAvailability], exceptions: Iterable[AvailabilityException]
+) -> list[Interval]:
+    """The coach's open windows on a date: weekly windows valid that day, plus extras, minus time off."""
+    todays = [e for e in exceptions if e.on_date == day]
+    if any(e.kind is ExceptionKind.UNAVAILABLE and e.start_time is None for e in todays):
+        return []
+    spans = [
+        (local(day, w.start_time), local(day, w.end_time))
+        for w in weekly
+        if w.weekday == day.weekday()
+        and w.valid_from <= day
+        and (w.valid_until is None or day <= w.valid_until)
+    ]
+    spans += [
+        (local(day, e.start_time), local(day, e.end_time))
+        for e in todays
+        if e.kind is ExceptionKind.EXTRA and e.start_time and e.end_time
+    ]
+    blocks = [
+        (local(day, e.start_time), local(day, e.end_time))
+        for e in todays
+        if e.kind is ExceptionKind.UNAVAILABLE and e.start_time and e.end_time
+    ]
+    return subtract(spans, blocks)
+
+
+def weekly_windows(coach_id: int) -> list[CoachAvailability]:
+    stmt = (
+        select(CoachAvailability)
+        .where(CoachAvailability.coach_id == coach_id)
+        .order_by(CoachAvailability.weekday, CoachAvailability.start_time)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def exceptions_between(coach_id: int, first: date, last: date) -> list[AvailabilityException]:
+    stmt = (
+        select(AvailabilityException)
+        .where(
+            AvailabilityException.coach_id == coach_id,
+            AvailabilityException.on_date.between(first, last),
+        )
+        .order_by(AvailabilityException.on_date, AvailabilityException.start_time)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def busy_intervals(coach_id: int, student_id: int | None, start: datetime, end: datetime) -> list[Interval]:
+    """Sessions holding a slot of the coach, or of the student, between start and end."""
+    whose = SessionBooking.coach_id == coach_id
+    if student_id is not None:
+        whose = or_(whose, SessionBooking.student_id == student_id)
+    stmt = select(SessionBooking.starts_at, SessionBooking.ends_at).where(
+        whose,
+        SessionBooking.status.in_(HOLDING),
+        SessionBooking.starts_at < end,
+        SessionBooking.ends_at > start,
+    )
+    return [(s, e) for s, e in db.session.execute(stmt)]
+
+
+def booking_bounds(now: datetime) -> Interval:
+    """A session starts at least 2 hours from now and at most 3 months ahead."""
+    return now + MIN_NOTICE, now + HORIZON
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime
+    ends_at: datetime
+
+    @property
+    def local_start(self) -> datetime:
+        return self.starts_at.astimezone(TUNIS)
+
+    @property
+    def param(self) -> str:
+        """The value sent back by the slot link (local time, minutes precision)."""
+        return self.local_start.strftime("%Y-%m-%dT%H:%M")
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    day: date
+    slots: list[Slot]
+
+    @property
+    def label(self) -> str:
+        return day_label(self.day)
+
+
+def split(free: Interval, minutes: int, earliest: datetime, latest: datetime) -> list[Slot]:
+    """Back-to-back slots from the start of a free interval; those too soon or too late dropped."""
+    length = timedelta(minutes=minutes)
+    slots = []
+    start = free[0]
+    while start + length <= free[1]:
+        if earliest <= start <= latest:
+            slots.append(Slot(start, start + length))
+        start += length
+    return slots
+
+
+def free_slots(
+    coach_id: int,
+    minutes: int,
+    first_day: date,
+    days: int = 7,
+    *,
+    student_id: int | None = None,
+    now: datetime | None = None,
+) -> list[DaySlots]:
+    """Bookable slots of `minutes`, day by day, from first_day for `days` days (only days with slots)."""
+    now = now or utcnow()
+    earliest, latest = booking_bounds(now)
+    first = max(first_day, local_today(now))
+    last = min(first_day + timedelta(days=days - 1), latest.astimezone(TUNIS).date())
+    if last < first:
+        return []
+    weekly = weekly_windows(coach_id)
+    exceptions = exceptions_between(coach_id, first, last)
+    busy = busy_intervals(coach_id, student_id, local(first, time.min), local(last, time.max))
+    result = []
+    day = first
+    while day <= last:
+        free = subtract(windows_on(day, weekly, exceptions), busy)
+        slots = [slot for span in free for slot in split(span, minutes, earliest, latest)]
+        if slots:
+            result.append(DaySlots(day, slots))
+        day += timedelta(days=1)
+    return result
+
+
+def within_availability(coach_id: int, start: datetime, end: datetime) -> bool:
+    day = start.astimezone(TUNIS).date()
+    windows = windows_on(day, weekly_windows(coach_id), exceptions_between(coach_id, day, day))
+    return any(w_start <= start and end <= w_end for w_start, w_end in windows)
+
+
+# -- coaches -----------------------------------------------------------------------------------
+
+
+def coaches_for(subject: Subject) -> list[CoachProfile]:
+    stmt = (
+        select(CoachProfile)
+        .join(User, CoachProfile.user_id == User.id)
+        .where(CoachProfile.subjects.any(subject.value), User.is_active)
+        .order_by(CoachProfile.pseudonym)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def coach_profile_of(user: User) -> CoachProfile | None:
+    return db.session.scalar(select(CoachProfile).where(CoachProfile.user_id == user.id))
+
+
+def services_of(coach: CoachProfile) -> list[ServiceType]:
+    offered = []
+    if coach.available_online:
+        offered.append(ServiceType.COURS_ONLINE)
+    if coach.available_in_person:
+        offered.append(ServiceType.COURS_PRESENTIEL)
+    return offered
+
+
+# -- choosing a session -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingChoice:
+    coach: CoachProfile
+    subject: Subject
+    service: ServiceType
+    minutes: int
+    starts_at: datetime
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.minutes)
+
+    @property
+    def cost(self) -> Decimal:
+        return catalog.session_cost(self.service, self.minutes)
+
+    @property
+    def param(self) -> str:
+        return Slot(self.starts_at, self.ends_at).param
+
+
+def parse_id(raw: str | None) -> int | None:
+    """An id from a form, or None: never a huge number that would fail in the database."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdecimal() and len(raw) <= 18 else None
+
+
+def parse_subject(raw: str | None) -> Subject | None:
+    return Subject.__members__.get(raw or "")
+
+
+def parse_service(raw: str | None) -> ServiceType:
+    if not raw:
+        return ServiceType.COURS_ONLINE
+    service = ServiceType.__members__.get(raw)
+    if service not in SELF_BOOKABLE:
+        raise ServiceError("Choisissez un cours en ligne ou au centre.", "type")
+    return service
+
+
+def parse_minutes(raw: str | None) -> int:
+    if not raw:
+        return DURATIONS[0]
+    if not raw.isdigit() or int(raw) not in DURATIONS:
+        raise ServiceError("La séance dure 60 ou 90 minutes.", "duree")
+    return int(raw)
+
+
+def parse_local_start(raw: str | None) -> datetime:
+    """'2030-03-04T14:00' read as Tunis time."""
+    try:
+        parsed = datetime.strptime((raw or "").strip(), "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise ServiceError("Choisissez un créneau dans la liste.", "debut") from None
+    return parsed.replace(tzinfo=TUNIS)
+
+
+def parse_choice(values: Mapping[str, str]) -> BookingChoice:
+    """Read matiere/coach/type/duree/debut; a French ServiceError (with field) on bad input."""
+    subject = parse_subject(values.get("matiere"))
+    if subject is None:
+        raise ServiceError("Choisissez une matière.", "matiere")
+    coach_id = parse_id(values.get("coach"))
+    coach = db.session.get(CoachProfile, coach_id) if coach_id else None
+    if coach is None:
+        raise ServiceError("Choisissez un coach.", "coach")
+    return BookingChoice(
+        coach,
+        subject,
+        parse_service(values.get("type")),
+        parse_minutes(values.get("duree")),
+        parse_local_start(values.get("debut")),
+    )
+
+
+def check_choice(choice: BookingChoice, now: datetime | None = None) -> None:
+    """Everything about the slot itself that can be refused before touching the ledger."""
+    now = now or utcnow()
+    if choice.subject.value not in choice.coach.subjects:
+        raise ServiceError(f"{choice.coach.pseudonym} n'enseigne pas cette matière.", "coach")
+    if choice.service not in services_of(choice.coach):
+        raise ServiceError(f"{choice.coach.pseudonym} ne propose pas ce type de cours.", "type")
+    earliest, latest = booking_bounds(now)
+    if choice.starts_at < now:
+        raise ServiceError("Ce créneau est déjà passé. Choisissez-en un autre.", "debut")
+    if choice.starts_at < earliest:
+        raise ServiceError("Une séance se réserve au moins 2 heures à l'avance.", "debut")
+    if choice.starts_at > latest:
+        raise ServiceError("Une séance se réserve au plus 3 mois à l'avance.", "debut")
+    if not within_availability(choice.coach.id, choice.starts_at, choice.ends_at):
+        raise ServiceError(
+            f"Ce créneau est en dehors des disponibilités de {choice.coach.pseudonym}.", "debut"
+        )
+
+
+def can_use_credits(student_id: int) -> bool:
+    """The entitlement checked is the student's, never the payer's."""
+    return billing.has_feature(student_id, Feature.CREDITS_USE)
+
+
+# -- booking -----------------------------------------------------------------------------------
+
+
+def book(
+    actor: User,
+    student: Student,
+    choice: BookingChoice,
+    *,
+    now: datetime | None = None,
+    rescheduled_from: SessionBooking | None = None,
+) -> SessionBooking:
+    """Book in the caller's transaction: slot free, student entitled with credits, credits consumed,
+    coach notified, reminders planned. The caller commits, or rolls back on ServiceError."""
+    now = now or utcnow()
+    check_choice(choice, now)
+    credits.lock_student(student.id)
+    first_name = student.user.first_name
+    if not can_use_credits(student.id):
+        raise ServiceError(
+            f"L'abonnement de {first_name} ne comprend pas la réservation de séances avec crédits."
+        )
+    available = credits.balance(student.id)
+    if available < choice.cost:
+        raise credits.InsufficientCredits(choice.cost, available)
+    _refuse_overlaps(choice, student)
+    booking = SessionBooking(
+        student_id=student.id,
+        coach_id=choice.coach.id,
+        booked_by_id=actor.id,
+        subject=choice.subject,
+        service=choice.service,
+        title=f"{choice.subject.label} avec {choice.coach.pseudonym}",
+        starts_at=choice.starts_at.astimezone(UTC),
+        ends_at=choice.ends_at.astimezone(UTC),
+        credits_cost=choice.cost,
+        status=SessionStatus.SCHEDULED,
+        room_name=video.new_room_name(),
+        location=CENTRE_LOCATION if choice.service is ServiceType.COURS_PRESENTIEL else None,
+        rescheduled_from_id=rescheduled_from.id if rescheduled_from else None,
+    )
+    _insert(booking, first_name)
+    credits.consume(student.id, choice.cost, booking.id, actor.id)
+    _plan_reminders(booking, now)
+    if rescheduled_from is None:
+        _announce_booking(booking, actor)
+    return booking
+
+
+def _refuse_overlaps(choice: BookingChoice, student: Student) -> None:
+    """Friendly early answers; the exclusion constraints remain the real guard."""
+    if busy_intervals(choice.coach.id, None, choice.starts_at, choice.ends_at):
+        raise SlotTaken()
+    stmt = select(SessionBooking.id).where(
+        SessionBooking.student_id == student.id,
+        SessionBooking.status.in_(HOLDING),
+        SessionBooking.starts_at < choice.ends_at,
+        SessionBooking.ends_at > choice.starts_at,
+    )
+    if db.session.scalar(stmt.limit(1)) is not None:
+        raise StudentBusy(student.user.first_name)
+
+
+def _insert(booking: SessionBooking, first_name: str) -> None:
+    """Insert in a savepoint and turn an exclusion violation into the French answer."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(booking)
+            db.session.flush()
+    except IntegrityError as err:
+        constraint = getattr(getattr(err.orig, "diag", None), "constraint_name", None)
+        if constraint == COACH_OVERLAP:
+            raise SlotTaken() from err
+        if constraint == STUDENT_OVERLAP:
+            raise StudentBusy(first_name) from err
+        raise
+
+
+def _plan_reminders(booking: SessionBooking, now: datetime) -> None:
+    """One row per kind; a reminder whose moment has already passed is not planned."""
+    for kind, offset in REMINDER_OFFSETS.items():
+        due = booking.starts_at - offset
+        if due > now:
+            db.session.add(SessionReminder(booking_id=booking.id, kind=kind, due_at=due))
+
+
+def _cancel_reminders(booking_id: int, now: datetime) -> None:
+    db.session.execute(
+        update(SessionReminder)
+        .where(
+            SessionReminder.booking_id == booking_id,
+            SessionReminder.sent_at.is_(None),
+            SessionReminder.cancelled_at.is_(None),
+        )
+        .values(cancelled_at=now)
+    )
+
+
+# -- who is concerned --------------------------------------------------------------------------
+
+
+def is_staff(user: User) -> bool:
+    return user.role in STAFF_ROLES
+
+
+def family_users(booking: SessionBooking) -> list[User]:
+    """The student (if they have an address) and their parent."""
+    users = [booking.student.user, booking.student.parent.user]
+    return [u for u in users if u.email and u.is_active]
+
+
+def email_context(booking: SessionBooking, first_name: str) -> dict[str, str]:
+    return {
+        "first_name": first_name,
+        "subject_label": booking.subject.label,
+        "coach": booking.coach.pseudonym,
+        "student": booking.student.user.first_name,
+        "when": when_label(booking.starts_at),
+        "duration": duration_label(minutes_of(booking)),
+        "service": booking.service.label,
+        "location": booking.location or "",
+        "online": "1" if video.has_room(booking) else "",
+        "cost": credits_label(booking.credits_cost),
+        "link": f"/dashboard/sessions/{booking.id}",
+    }
+
+
+def credits_label(value: Decimal) -> str:
+    return f"{Decimal(value):.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def _mail(user: User, template: str, subject: str, booking: SessionBooking, key: str, **extra: str) -> None:
+    if not user.email:
+        return
+    context: dict[str, object] = {**email_context(booking, user.first_name), **extra}
+    notifications.queue_email(user.email, template, subject, context, user_id=user.id, dedupe_key=key[:120])
+
+
+def _announce_booking(booking: SessionBooking, actor: User) -> None:
+    """The coach is told (in-app and e-mail); the family gets a confirmation with the .ics."""
+    link = f"/dashboard/sessions/{booking.id}"
+    when = when_label(booking.starts_at)
+    coach_user = booking.coach.user
+    student_name = booking.student.user.full_name
+    notifications.notify(
+        coach_user.id, "SESSION_BOOKED", f"Nouvelle séance : {student_name}", f"{when}.", link
+    )
+    _mail(
+        coach_user,
+        "session_booked",
+        f"Nouvelle séance le {when}",
+        booking,
+        f"booked:{booking.id}:{coach_user.id}",
+        audience="coach",
+        ics_booking_id=str(booking.id),
+    )
+    for user in family_users(booking):
+        _mail(
+            user,
+            "session_booked",
+            f"Séance confirmée le {when}",
+            booking,
+            f"booked:{booking.id}:{user.id}",
+            audience="family",
+            ics_booking_id=str(booking.id),
+        )
+        if user.id != actor.id:
+            notifications.notify(
+                user.id, "SESSION_BOOKED", f"Séance réservée avec {booking.coach.pseudonym}", f"{when}.", link
+            )
+
+
+# -- loaders -----------------------------------------------------------------------------------
+
+
+def _with_people(stmt: Select[tuple[SessionBooking]]) -> Select[tuple[SessionBooking]]:
+    return stmt.options(
+        joinedload(SessionBooking.student).joinedload(Student.user),
+        joinedload(SessionBooking.coach).joinedload(CoachProfile.user),
+    )
+
+
+def booking_for(user: User, booking_id: int, *, lock: bool = False) -> SessionBooking | None:
+    """The booking if the user is one of its parties (or staff), else None (answer 404)."""
+    stmt = select(SessionBooking).where(SessionBooking.id == booking_id)
+    if user.role is Role.ELEVE:
+        stmt = stmt.join(Student, SessionBooking.student_id == Student.id).where(Student.user_id == user.id)
+    elif user.role is Role.PARENT:
+        stmt = (
+            stmt.join(Student, SessionBooking.student_id == Student.id)
+            .join(ParentProfile, Student.parent_id == ParentProfile.id)
+            .where(ParentProfile.user_id == user.id)
+        )
+    elif user.role is Role.COACH:
+        stmt = stmt.join(CoachProfile, SessionBooking.coach_id == CoachProfile.id).where(
+            CoachProfile.user_id == user.id
+        )
+    elif not is_staff(user):
+        return None
+    if lock:
+        return db.session.scalar(stmt.with_for_update(of=SessionBooking))
+    return db.session.scalar(stmt)
+
+
+def sessions_of_students(
+    student_ids: list[int], *, upcoming: bool, now: datetime | None = None, limit: int = 50
+) -> list[SessionBooking]:
+    """Upcoming (holding, not yet ended) soonest first, or past ones latest first."""
+    now = now or utcnow()
+    stmt = _with_people(select(SessionBooking)).where(SessionBooking.student_id.in_(student_ids))
+    if upcoming:
+        stmt = stmt.where(SessionBooking.status.in_(HOLDING), SessionBooking.ends_at >= now)
+        stmt = stmt.order_by(SessionBooking.starts_at)
+    else:
+        stmt = stmt.where(or_(SessionBooking.status.not_in(HOLDING), SessionBooking.ends_at < now))
+        stmt = stmt.order_by(SessionBooking.starts_at.desc())
+    return list(db.session.scalars(stmt.limit(limit)).unique())
+
+
+@dataclass
+class CoachAgenda:
+    to_close: list[SessionBooking]  # started, waiting for a report or a no-show
+    today: list[SessionBooking]
+    this_week: list[SessionBooking]
+    later: list[SessionBooking]
+    history: list[SessionBooking]
+
+
+def coach_agenda(coach_id: int, now: datetime | None = None, history_limit: int = 30) -> CoachAgenda:
+    now = now or utcnow()
+    base = _with_people(select(SessionBooking)).where(SessionBooking.coach_id == coach_id)
+    holding = list(
+        db.session.scalars(
+            base.where(SessionBooking.status.in_(HOLDING)).order_by(SessionBooking.starts_at)
+        ).unique()
+    )
+    today = local_today(now)
+    week_end = today + timedelta(days=6 - today.weekday())
+    agenda = CoachAgenda([], [], [], [], [])
+    for booking in holding:
+        day = booking.starts_at.astimezone(TUNIS).date()
+        if booking.starts_at <= now:
+            agenda.to_close.append(booking)
+        elif day == today:
+            agenda.today.append(booking)
+        elif day <= week_end:
+            agenda.this_week.append(booking)
+        else:
+            agenda.later.append(booking)
+    history = base.where(SessionBooking.status.not_in(HOLDING)).order_by(SessionBooking.starts_at.desc())
+    agenda.history = list(db.session.scalars(history.limit(history_limit)).unique())
+    return agenda
+
+
+def coach_students(coach_id: int) -> list[tuple[Student, int, datetime]]:
+    """Students who booked this coach: (student, sessions, latest start)."""
+    stmt = (
+        select(Student, func.count(SessionBooking.id), func.max(SessionBooking.starts_at))
+        .join(SessionBooking, SessionBooking.student_id == Student.id)
+        .where(SessionBooking.coach_id == coach_id)
+        .group_by(Student.id)
+        .options(joinedload(Student.user))
+        .order_by(func.max(SessionBooking.starts_at).desc())
+    )
+    return [(s, n, last) for s, n, last in db.session.execute(stmt).unique()]
+
+
+def coach_student(coach_id: int, student_id: int) -> Student | None:
+    """A student of this coach (at least one session together), else None (answer 404)."""
+    stmt = (
+        select(Student)
+        .join(SessionBooking, SessionBooking.student_id == Student.id)
+        .where(SessionBooking.coach_id == coach_id, Student.id == student_id)
+        .limit(1)
+    )
+    return db.session.scalar(stmt)
+
+
+def sessions_with(coach_id: int, student_id: int) -> list[SessionBooking]:
+    stmt = (
+        _with_people(select(SessionBooking))
+        .where(SessionBooking.coach_id == coach_id, SessionBooking.student_id == student_id)
+        .order_by(SessionBooking.starts_at.desc())
+    )
+    return list(db.session.scalars(stmt).unique())
+
+
+def upcoming_all(now: datetime | None = None, days: int = 31, limit: int = 200) -> list[SessionBooking]:
+    """Staff view: every session holding a slot in the coming days."""
+    now = now or utcnow()
+    stmt = (
+        _with_people(select(SessionBooking))
+        .where(
+            SessionBooking.status.in_(HOLDING),
+            SessionBooking.ends_at >= now,
+            SessionBooking.starts_at <= now + timedelta(days=days),
+        )
+        .order_by(SessionBooking.starts_at)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt).unique())
+
+
+# -- cancelling and rescheduling ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CancelTerms:
+    allowed: bool
+    refund: bool
+    deadline: datetime  # the last moment for a free cancellation by the family
+    message: str  # what the page says before the user confirms
+
+
+def free_cancel_notice(booking: SessionBooking) -> timedelta:
+    if booking.service is ServiceType.ATELIER_GROUPE:
+        return GROUP_FREE_CANCEL_NOTICE
+    return FREE_CANCEL_NOTICE
+
+
+def cancel_terms(booking: SessionBooking, actor: User, now: datetime | None = None) -> CancelTerms:
+    """Whether the actor may cancel now, and whether the credits come back; said before confirming."""
+    now = now or utcnow()
+    notice = free_cancel_notice(booking)
+    deadline = booking.starts_at - notice
+    cost = credits_label(booking.credits_cost)
+    if booking.status not in HOLDING:
+        message = {
+            SessionStatus.CANCELLED: "Cette séance est déjà annulée.",
+            SessionStatus.COMPLETED: "Cette séance est terminée.",
+            SessionStatus.NO_SHOW: "Cette séance est close (absence).",
+        }.get(booking.status, "Cette séance ne peut plus être annulée.")
+        return CancelTerms(False, False, deadline, message)
+    if is_staff(actor):
+        return CancelTerms(True, True, deadline, f"Annulation par l'équipe : {cost} crédit(s) rendu(s).")
+    if booking.starts_at <= now:
+        return CancelTerms(False, False, deadline, "La séance a commencé : elle ne peut plus être annulée.")
+    if actor.role is Role.COACH:
+        return CancelTerms(
+            True, True, deadline, f"Annulée par le coach : l'élève récupère ses {cost} crédit(s)."
+        )
+    hours = int(notice.total_seconds() // 3600)
+    if now <= deadline:
+        return CancelTerms(
+            True,
+            True,
+            deadline,
+            f"Annulation gratuite : les {cost} crédit(s) seront rendus "
+            f"(possible jusqu'au {when_label(deadline)}, {hours} h avant).",
+        )
+    return CancelTerms(
+        True,
+        False,
+        deadline,
+        f"Moins de {hours} h avant la séance : si vous annulez, les {cost} crédit(s) sont perdus.",
+    )
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    booking: SessionBooking
+    refunded: Decimal
+
+
+def cancel(
+    actor: User,
+    booking_id: int,
+    reason: str | None = None,
+    *,
+    now: datetime | None = None,
+    announce: bool = True,
+) -> Cancelled:
+    """Cancel a session the actor may see; refund by the rules. Locks the booking row."""
+    now = now or utcnow()
+    booking = booking_for(actor, booking_id, lock=True)
+    if booking is None:
+        raise LookupError(booking_id)
+    terms = cancel_terms(booking, actor, now)
+    if not terms.allowed:
+        raise ServiceError(terms.message)
+    reason = (reason or "").strip()[:500] or None
+    before = booking.status.value
+    booking.status = SessionStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by_id = actor.id
+    booking.cancel_reason = reason
+    refunded = Decimal(0)
+    if terms.refund:
+        refunded = credits.refund(booking.student_id, booking.id, actor.id, "Séance annulée")
+    _cancel_reminders(booking.id, now)
+    if is_staff(actor):
+        audit.record(
+            "session.cancelled",
+            actor.id,
+            booking,
+            before={"status": before},
+            after={"status": "CANCELLED", "refunded": str(refunded), "reason": reason},
+        )
+    if announce:
+        _announce_cancellation(booking, actor, refunded)
+    return Cancelled(booking, refunded)
+
+
+def _others(booking: SessionBooking, actor: User) -> list[User]:
+    """Everyone concerned except the actor: coach, student, parent."""
+    people = [booking.coach.user, *family_users(booking)]
+    return [u for u in people if u.id != actor.id]
+
+
+def _announce_cancellation(booking: SessionBooking, actor: User, refunded: Decimal) -> None:
+    when = when_label(booking.starts_at)
+    who = booking.coach.pseudonym if actor.role is Role.COACH else actor.first_name
+    refund_note = f"{credits_label(refunded)} crédit(s) rendu(s)." if refunded else "Crédits non rendus."
+    for user in _others(booking, actor):
+        notifications.notify(
+            user.id,
+            "SESSION_CANCELLED",
+            f"Séance du {when} annulée",
+            f"Annulée par {who}. {refund_note}",
+            f"/dashboard/sessions/{booking.id}",
+        )
+        _mail(
+            user,
+            "session_cancelled",
+            f"Séance du {when} annulée",
+            booking,
+            f"cancelled:{booking.id}:{user.id}",
+            by=who,
+            reason=booking.cancel_reason or "",
+            refund_note=refund_note,
+        )
+
+
+def reschedule(
+    actor: User, booking_id: int, new_start: datetime, *, now: datetime | None = None
+) -> SessionBooking:
+    """Cancel and book again in one transaction: both happen, or neither (the caller rolls back)."""
+    now = now or utcnow()
+    if actor.role is Role.COACH:
+        raise ServiceError("Pour déplacer une séance, annulez-la : l'élève en réservera une autre.")
+    done = cancel(actor, booking_id, "Séance déplacée", now=now, announce=False)
+    old = done.booking
+    choice = BookingChoice(old.coach, old.subject, old.service, minutes_of(old), new_start)
+    new = book(actor, old.student, choice, now=now, rescheduled_from=old)
+    _announce_reschedule(old, new, actor)
+    return new
+
+
+def _announce_reschedule(old: SessionBooking, new: SessionBooking, actor: User) -> None:
+    before, after = when_label(old.starts_at), when_label(new.starts_at)
+    for user in [new.coach.user, *family_users(new)]:
+        if user.id != actor.id:
+            notifications.notify(
+                user.id,
+                "SESSION_RESCHEDULED",
+                "Séance déplacée",
+                f"Du {before} au {after}.",
+                f"/dashboard/sessions/{new.id}",
+            )
+        _mail(
+            user,
+            "session_booked",
+            f"Séance déplacée au {after}",
+            new,
+            f"booked:{new.id}:{user.id}",
+            audience="coach" if user.role is Role.COACH else "family",
+            moved_from=before,
+            ics_booking_id=str(new.id),
+        )
+
+
+# -- reports and no-shows ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    summary: str
+    topics: str
+    rating: int
+    progress_notes: str
+    recommendations: str
+    attended: bool
+    engagement: EngagementLevel | None = None
+    homework: str | None = None
+    next_focus: str | None = None
+
+
+def _closable(coach_user: User, booking_id: int, now: datetime) -> SessionBooking:
+    booking = booking_for(coach_user, booking_id, lock=True)
+    if booking is None or coach_user.role is not Role.COACH:
+        raise LookupError(booking_id)
+    if booking.status not in HOLDING:
+        raise ServiceError("Cette séance est déjà close.")
+    if booking.starts_at > now:
+        raise ServiceError("La séance n'a pas encore commencé.")
+    return booking
+
+
+def write_report(
+    coach_user: User, booking_id: int, data: ReportInput, *, now: datetime | None = None
+) -> SessionReport:
+    """Close a session with its report; the parent receives it by e-mail."""
+    now = now or utcnow()
+    booking = _closable(coach_user, booking_id, now)
+    if not 1 <= data.rating <= 5:
+        raise ServiceError("La note va de 1 à 5.", "rating")
+    report = SessionReport(
+        booking_id=booking.id,
+        summary=data.summary.strip(),
+        topics=data.topics.strip(),
+        rating=data.rating,
+        progress_notes=data.progress_notes.strip(),
+        recommendations=data.recommendations.strip(),
+        attended=data.attended,
+        engagement=data.engagement,
+        homework=(data.homework or "").strip() or None,
+        next_focus=(data.next_focus or "").strip() or None,
+    )
+    db.session.add(report)
+    booking.status = SessionStatus.COMPLETED
+    booking.completed_at = now
+    db.session.flush()
+    _cancel_reminders(booking.id, now)
+    _announce_report(booking, report)
+    return report
+
+
+def _announce_report(booking: SessionBooking, report: SessionReport) -> None:
+    link = f"/dashboard/sessions/{booking.id}"
+    student = booking.student.user
+    title = f"Compte rendu de la séance de {booking.subject.label}"
+    for user in family_users(booking):
+        notifications.notify(user.id, "SESSION_REPORT", title, f"Par {booking.coach.pseudonym}.", link)
+    parent = booking.student.parent.user
+    if parent.email:
+        _mail(
+            parent,
+            "session_report",
+            f"{title} de {student.first_name}",
+            booking,
+            f"report:{booking.id}",
+            summary=report.summary,
+            topics=report.topics,
+            rating=str(report.rating),
+            progress_notes=report.progress_notes,
+            recommendations=report.recommendations,
+            attended="oui" if report.attended else "non",
+            homework=report.homework or "",
+            next_focus=report.next_focus or "",
+        )
+
+
+def mark_no_show(coach_user: User, booking_id: int, *, now: datetime | None = None) -> SessionBooking:
+    """The student did not come: the session is closed and its credits are not refunded."""
+    now = now or utcnow()
+    booking = _closable(coach_user, booking_id, now)
+    booking.status = SessionStatus.NO_SHOW
+    booking.completed_at = now
+    _cancel_reminders(booking.id, now)
+    when = when_label(booking.starts_at)
+    for user in family_users(booking):
+        notifications.notify(
+            user.id,
+            "SESSION_NO_SHOW",
+            f"Absence à la séance du {when}",
+            f"{booking.coach.pseudonym} a signalé l'absence de {booking.student.user.first_name}.",
+            f"/dashboard/sessions/{booking.id}",
+        )
+    return booking
+
+
+# -- reminders ---------------------------------------------------------------------------------
+
+
+def due_reminders(now: datetime | None = None, limit: int = 500) -> list[int]:
+    now = now or utcnow()
+    stmt = (
+        select(SessionReminder.id)
+        .where(
+            SessionReminder.sent_at.is_(None),
+            SessionReminder.cancelled_at.is_(None),
+            SessionReminder.due_at <= now,
+        )
+        .order_by(SessionReminder.due_at)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def deliver_reminder(reminder_id: int, now: datetime | None = None) -> bool:
+    """Send one reminder (e-mail + in-app) to the student, the parent and the coach, once.
+
+    The row lock (SKIP LOCKED) keeps two runs from sending it together, sent_at keeps a later
+    run from sending it again, and the outbox dedupe keys are a last guard.
+    """
+    now = now or utcnow()
+    reminder = db.session.scalar(
+        select(SessionReminder)
+        .where(
+            SessionReminder.id == reminder_id,
+            SessionReminder.sent_at.is_(None),
+            SessionReminder.cancelled_at.is_(None),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    if reminder is None:
+        return False
+    reminder.attempts += 1
+    booking = db.session.get_one(SessionBooking, reminder.booking_id)
+    if booking.status not in HOLDING or booking.starts_at <= now:
+        reminder.cancelled_at = now  # cancelled or already started: nothing to remind
+        return False
+    when = when_label(booking.starts_at)
+    label = "demain" if reminder.kind is ReminderKind.DAY_BEFORE else "dans 2 heures"
+    for user in [booking.coach.user, *family_users(booking)]:
+        notifications.notify(
+            user.id,
+            "SESSION_REMINDER",
+            f"Rappel : séance {label}",
+            f"{booking.subject.label}, {when}.",
+            f"/dashboard/sessions/{booking.id}",
+        )
+        _mail(
+            user,
+            "session_reminder",
+            f"Rappel : séance de {booking.subject.label} {label}",
+            booking,
+            f"reminder:{booking.id}:{reminder.kind.value}:{user.id}",
+            audience="coach" if user.role is Role.COACH else "family",
+            label=label,
+        )
+    reminder.sent_at = now
+    return True
