@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, request, send_file
+from flask import Blueprint, Response, abort, render_template, request, send_file
 from flask_login import current_user
 
 from nexus import policy
@@ -22,6 +22,18 @@ def _pdf(data: bytes, filename: str) -> Response:
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/dashboard/parent/ressources")
+@policy.access(policy.PARENT)
+def parent_documents() -> Any:
+    return render_template("documents/list.html", documents=vault.documents_of(current_user))
+
+
+@bp.get("/dashboard/eleve/ressources")
+@policy.access(policy.ELEVE)
+def student_documents() -> Any:
+    return render_template("documents/list.html", documents=vault.documents_of(current_user))
 
 
 @bp.get("/documents/<int:document_id>")

@@ -14,7 +14,7 @@ from nexus.extensions import client_ip, db, limiter
 from nexus.forms import Form
 from nexus.models.catalog import OfferKind
 from nexus.models.common import Grade, Subject
-from nexus.services import ServiceError, billing, catalog, clictopay, dashboards, family, invoices, vault
+from nexus.services import ServiceError, billing, catalog, clictopay, dashboards, family, invoices
 from nexus.services.billing import Order
 from nexus.web import parse_id
 
@@ -231,9 +231,3 @@ def payments() -> Any:
         invoices=invoices.of_user(current_user),
         label=billing.order_label,
     )
-
-
-@bp.get("/ressources")
-@policy.access(policy.PARENT)
-def documents() -> Any:
-    return render_template("parent/documents.html", documents=vault.documents_of(current_user))

@@ -148,3 +148,10 @@ def test_an_aria_addon_without_a_plan_is_refused_before_any_transfer(parent_clie
     html = response.get_data(as_text=True)
     assert "formule active" in html
     assert "J&#39;ai effectué le virement" not in html and "Banque Zitouna" not in html
+
+
+def test_a_student_has_a_documents_page_and_sees_only_their_own(client, login):
+    login(client, "sami@nexus-reussite.tn")
+    page = client.get("/dashboard/eleve/ressources")
+    assert page.status_code == 200
+    assert "Aucun document pour le moment" in page.get_data(as_text=True)
