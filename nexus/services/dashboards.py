@@ -44,7 +44,7 @@ def staff_summary() -> dict[str, Any]:
 
 
 def admin_summary() -> dict[str, Any]:
-    by_role = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).tuples().all())
+    by_role = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
     return {
         **staff_summary(),
         "users_by_role": by_role,

@@ -150,4 +150,4 @@ def _pending_links(user_ids: list[int]) -> dict[int, datetime]:
         )
         .group_by(UserToken.user_id)
     )
-    return dict(db.session.execute(stmt).tuples().all())
+    return dict(db.session.execute(stmt).all())
