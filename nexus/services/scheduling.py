@@ -306,7 +306,7 @@ def coaches_for(subject: Subject) -> list[CoachProfile]:
     stmt = (
         select(CoachProfile)
         .join(User, CoachProfile.user_id == User.id)
-        .where(CoachProfile.subjects.contains([subject.value]), User.is_active)
+        .where(CoachProfile.subjects.any_() == subject.value, User.is_active)
         .order_by(CoachProfile.pseudonym)
     )
     return list(db.session.scalars(stmt))
