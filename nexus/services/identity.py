@@ -288,7 +288,13 @@ def send_activation(student: Student, email: str | None, actor: User) -> None:
 
 
 def resend_activation(user: User) -> None:
-    """A fresh link for a student whose link expired, to the address already on file."""
+    """A fresh link for a student (or an invited coach) whose link expired, to the address on file."""
+    if user.role is Role.COACH:
+        from nexus.services import coaching
+
+        if user.activated_at is None and user.is_active and user.email:
+            coaching.invite_coach(user, None)
+        return
     student = db.session.scalar(select(Student).where(Student.user_id == user.id))
     if student is None or user.activated_at is not None or not user.email:
         return

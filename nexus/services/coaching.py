@@ -1,0 +1,336 @@
+"""The coaches desk: list, create (with an e-mailed invitation), edit, deactivate/reactivate.
+
+A coach is a User (role COACH, no password) plus a CoachProfile. The invitation is an ACTIVATION
+link to /auth/activate, where the coach chooses a password. Every change is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+
+from nexus.extensions import db
+from nexus.models.common import Role, Subject
+from nexus.models.identity import CoachProfile, TokenPurpose, User, UserToken
+from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking
+from nexus.services import ServiceError, audit, identity, notifications, utcnow
+from nexus.services.paging import Page, matches, paginate
+
+COACH_FILTERS = {
+    "tous": "Tous",
+    "actifs": "Actifs",
+    "en-attente": "Invitation en attente",
+    "desactives": "Désactivés",
+}
+EMAIL_TAKEN = "Cette adresse e-mail est déjà utilisée par un autre compte."
+PSEUDONYM_TAKEN = "Ce pseudonyme est déjà pris par un autre coach : choisissez-en un autre."
+ALREADY_ACTIVATED = "Ce coach a déjà activé son compte : il se connecte avec son mot de passe."
+# The free texts of the public profile (empty means none).
+PROFILE_TEXTS = ("title", "tag", "description", "philosophy", "expertise")
+# Unique constraints of the schema, and the form field each one is about.
+_UNIQUE_FIELDS = {
+    "uq_users_email": ("email", EMAIL_TAKEN),
+    "uq_coach_profiles_pseudonym": ("pseudonym", PSEUDONYM_TAKEN),
+}
+
+
+@dataclass(frozen=True)
+class CoachFields:
+    """What the staff form says about a coach (the e-mail travels apart: it is the login)."""
+
+    first_name: str
+    last_name: str
+    pseudonym: str
+    subjects: list[Subject]
+    title: str | None = None
+    tag: str | None = None
+    description: str | None = None
+    philosophy: str | None = None
+    expertise: str | None = None
+    phone: str | None = None
+    available_online: bool = True
+    available_in_person: bool = True
+
+
+@dataclass(frozen=True)
+class CoachRow:
+    profile: CoachProfile
+    upcoming: int  # sessions not yet over that still hold a slot
+    link_expires_at: datetime | None = None  # an unused invitation link is valid until then
+
+    @property
+    def user(self) -> User:
+        return self.profile.user
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _coaches_stmt() -> Select[tuple[CoachProfile]]:
+    return (
+        select(CoachProfile)
+        .join(User, CoachProfile.user_id == User.id)
+        .options(contains_eager(CoachProfile.user))
+        .order_by(CoachProfile.pseudonym, CoachProfile.id)
+    )
+
+
+def list_coaches(filter_key: str, query: str, number: int) -> Page[CoachRow]:
+    """Coaches by pseudonym, by state and by pseudonym, name or e-mail."""
+    stmt = _coaches_stmt()
+    if filter_key == "actifs":
+        stmt = stmt.where(User.is_active, User.activated_at.is_not(None))
+    elif filter_key == "en-attente":
+        stmt = stmt.where(User.is_active, User.activated_at.is_(None))
+    elif filter_key == "desactives":
+        stmt = stmt.where(User.is_active.is_(False))
+    if query.strip():
+        stmt = stmt.where(
+            matches(query, CoachProfile.pseudonym, User.first_name + " " + User.last_name, User.email)
+        )
+    page = paginate(stmt, number)
+    return Page(_rows(page.items), page.number, page.per_page, page.total)
+
+
+def get_coach(coach_id: int) -> CoachProfile | None:
+    return db.session.scalar(_coaches_stmt().where(CoachProfile.id == coach_id))
+
+
+def coach_row(profile: CoachProfile) -> CoachRow:
+    return _rows([profile])[0]
+
+
+def _rows(profiles: list[CoachProfile]) -> list[CoachRow]:
+    upcoming = upcoming_counts([p.id for p in profiles])
+    links = _pending_invitations([p.user_id for p in profiles])
+    return [CoachRow(p, upcoming.get(p.id, 0), links.get(p.user_id)) for p in profiles]
+
+
+def upcoming_counts(coach_ids: list[int]) -> dict[int, int]:
+    """For each coach, how many booked sessions are not over yet (scheduled, confirmed, running)."""
+    if not coach_ids:
+        return {}
+    stmt = (
+        select(SessionBooking.coach_id, func.count())
+        .where(
+            SessionBooking.coach_id.in_(coach_ids),
+            SessionBooking.status.in_(HOLDING_STATUSES),
+            SessionBooking.ends_at > utcnow(),
+        )
+        .group_by(SessionBooking.coach_id)
+    )
+    return dict(db.session.execute(stmt).tuples().all())
+
+
+def _pending_invitations(user_ids: list[int]) -> dict[int, datetime]:
+    """For each user, when their newest unused activation link expires (if still valid)."""
+    if not user_ids:
+        return {}
+    stmt = (
+        select(UserToken.user_id, func.max(UserToken.expires_at))
+        .where(
+            UserToken.user_id.in_(user_ids),
+            UserToken.purpose == TokenPurpose.ACTIVATION,
+            UserToken.used_at.is_(None),
+            UserToken.expires_at > func.now(),
+        )
+        .group_by(UserToken.user_id)
+    )
+    return dict(db.session.execute(stmt).tuples().all())
+
+
+# -- creating and inviting --------------------------------------------------------------------
+
+
+def create_coach(email: str, fields: CoachFields, actor: User) -> CoachProfile:
+    """A coach account without password, its public profile, and the invitation e-mail."""
+    address = identity.normalize_email(email)
+    _refuse_taken_email(address)
+    _refuse_taken_pseudonym(fields.pseudonym)
+    user = User(email=address, role=Role.COACH, first_name="", last_name="")
+    profile = CoachProfile(user=user, pseudonym="")
+    _apply(profile, fields)
+    db.session.add_all([user, profile])
+    _flush_unique()
+    audit.record("coach.created", actor.id, profile, after=_snapshot(profile))
+    invite_coach(user, actor)
+    return profile
+
+
+def invite_coach(user: User, actor: User | None) -> None:
+    """E-mail a 72-hour link to /auth/activate where the coach chooses a password; audited."""
+    if user.activated_at is not None:
+        raise ServiceError(ALREADY_ACTIVATED)
+    raw = identity.issue_token(user, TokenPurpose.ACTIVATION, identity.ACTIVATION_TTL)
+    profile = user.coach_profile
+    notifications.queue_email(
+        user.email or "",
+        "coach_invitation",
+        "Votre espace coach Nexus Réussite vous attend",
+        {
+            "first_name": user.first_name,
+            "pseudonym": profile.pseudonym if profile else "",
+            "url": identity.link("/auth/activate", raw),
+            "hours": int(identity.ACTIVATION_TTL.total_seconds() // 3600),
+        },
+        user_id=user.id,
+    )
+    audit.record("coach.invitation_sent", actor.id if actor else None, user, after={"email": user.email})
+
+
+def resend_invitation(coach_id: int, actor: User) -> CoachProfile:
+    profile = get_coach(coach_id)
+    if profile is None:
+        raise LookupError(coach_id)
+    if not profile.user.is_active:
+        raise ServiceError("Ce compte est désactivé : réactivez-le avant de renvoyer l'invitation.")
+    invite_coach(profile.user, actor)
+    return profile
+
+
+# -- editing ----------------------------------------------------------------------------------
+
+
+def update_coach(coach_id: int, fields: CoachFields, actor: User, email: str | None = None) -> bool:
+    """Save the profile; a new address (only before activation) gets a fresh invitation.
+
+    Returns True when an invitation was sent. Raises LookupError for an unknown coach.
+    """
+    profile = _lock_coach(coach_id)
+    before = _snapshot(profile)
+    _refuse_taken_pseudonym(fields.pseudonym, profile.id)
+    new_address = _new_address(profile.user, email)
+    _apply(profile, fields)
+    if new_address:
+        profile.user.email = new_address
+    _flush_unique()
+    after = _snapshot(profile)
+    changed = [key for key in after if after[key] != before[key]]
+    if changed:
+        audit.record(
+            "coach.updated",
+            actor.id,
+            profile,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
+    if new_address:
+        invite_coach(profile.user, actor)
+    return bool(new_address)
+
+
+def _lock_coach(coach_id: int) -> CoachProfile:
+    profile = db.session.scalar(
+        _coaches_stmt().where(CoachProfile.id == coach_id).with_for_update(of=CoachProfile)
+    )
+    if profile is None:
+        raise LookupError(coach_id)
+    return profile
+
+
+def _new_address(user: User, email: str | None) -> str | None:
+    """The normalised new login address, if it changes; refused once the account is activated."""
+    address = identity.normalize_email(email) if email else None
+    if not address or address == user.email:
+        return None
+    if user.activated_at is not None:
+        raise ServiceError("L'adresse d'un compte déjà activé ne se change pas ici.", field="email")
+    _refuse_taken_email(address, user.id)
+    return address
+
+
+# -- deactivating -----------------------------------------------------------------------------
+
+
+def set_coach_active(coach_id: int, active: bool, actor: User) -> CoachProfile:
+    """Deactivate (refused while sessions are still booked) or reactivate the coach's account."""
+    profile = get_coach(coach_id)
+    if profile is None:
+        raise LookupError(coach_id)
+    # Lock the account first, so the count below and the change are one decision.
+    db.session.execute(select(User.id).where(User.id == profile.user_id).with_for_update())
+    if not active:
+        _refuse_with_upcoming(profile)
+    identity.set_active(profile.user_id, active, actor)
+    return profile
+
+
+def _refuse_with_upcoming(profile: CoachProfile) -> None:
+    count = upcoming_counts([profile.id]).get(profile.id, 0)
+    if count:
+        sessions = "1 séance à venir" if count == 1 else f"{count} séances à venir"
+        raise ServiceError(
+            f"Impossible de désactiver {profile.pseudonym} : {sessions}. "
+            "Annulez-les ou attendez qu'elles aient eu lieu."
+        )
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _apply(profile: CoachProfile, fields: CoachFields) -> None:
+    user = profile.user
+    user.first_name = fields.first_name.strip()
+    user.last_name = fields.last_name.strip()
+    user.phone = _clean(fields.phone)
+    profile.pseudonym = fields.pseudonym.strip()
+    for key in PROFILE_TEXTS:
+        setattr(profile, key, _clean(getattr(fields, key)))
+    profile.subjects = [s.value for s in dict.fromkeys(fields.subjects)]
+    profile.available_online = fields.available_online
+    profile.available_in_person = fields.available_in_person
+
+
+def _snapshot(profile: CoachProfile) -> dict[str, Any]:
+    """What the audit line keeps of a coach."""
+    user = profile.user
+    return {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "phone": user.phone,
+        "pseudonym": profile.pseudonym,
+        **{key: getattr(profile, key) for key in PROFILE_TEXTS},
+        "subjects": list(profile.subjects),
+        "available_online": profile.available_online,
+        "available_in_person": profile.available_in_person,
+    }
+
+
+def _clean(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _refuse_taken_email(address: str, own_id: int | None = None) -> None:
+    stmt = select(User.id).where(User.email == address)
+    if own_id is not None:
+        stmt = stmt.where(User.id != own_id)
+    if db.session.scalar(stmt.limit(1)) is not None:
+        raise ServiceError(EMAIL_TAKEN, field="email")
+
+
+def _refuse_taken_pseudonym(pseudonym: str, own_id: int | None = None) -> None:
+    """Pseudonyms are unique whatever the case: "hélios" would be confused with "Hélios"."""
+    stmt = select(CoachProfile.id).where(func.lower(CoachProfile.pseudonym) == func.lower(pseudonym.strip()))
+    if own_id is not None:
+        stmt = stmt.where(CoachProfile.id != own_id)
+    if db.session.scalar(stmt.limit(1)) is not None:
+        raise ServiceError(PSEUDONYM_TAKEN, field="pseudonym")
+
+
+def _flush_unique() -> None:
+    """Flush in a savepoint; a unique violation (two staff at once) becomes the French answer."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as err:
+        constraint = getattr(getattr(err.orig, "diag", None), "constraint_name", None)
+        if constraint in _UNIQUE_FIELDS:
+            name, message = _UNIQUE_FIELDS[constraint]
+            raise ServiceError(message, field=name) from err
+        raise
