@@ -102,6 +102,7 @@ def setup_auth(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from nexus.blueprints import (
         admin,
+        aria,
         auth,
         bilan,
         coach,
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         documents,
         health,
         invoices,
+        knowledge,
         notifications,
         parent,
         payments,
@@ -134,6 +136,8 @@ def register_blueprints(app: Flask) -> None:
         coaches,
         admin,
         staff,
+        aria,
+        knowledge,
         notifications,
         health,
     ):

@@ -1,4 +1,4 @@
-"""flask seed-demo, flask jobs list|run NAME."""
+"""flask seed-demo, flask jobs list|run NAME, flask rag ingest|reindex|corpus-vectors."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from sqlalchemy import func, select
 from nexus.extensions import db
 
 jobs_cli = AppGroup("jobs", help="Background jobs (run by the scheduler, or by hand here).")
+rag_cli = AppGroup("rag", help="ARIA's course material: ingest files, re-index vectors.")
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(rag_cli)
 
 
 @click.command("seed-demo")
@@ -49,3 +51,62 @@ def jobs_run(name: str) -> None:
     if name not in JOBS:
         raise click.BadParameter(f"unknown job; known: {', '.join(sorted(JOBS))}")
     click.echo(f"{name}: {JOBS[name]()}")
+
+
+@rag_cli.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--subject", required=True, help="MATHEMATIQUES, NSI, … (Markdown front matter wins).")
+@click.option("--level", required=True, help="SECONDE, PREMIERE or TERMINALE.")
+@click.option("--title", help="Title (default: the front matter's or the file name).")
+def rag_ingest(paths: tuple[str, ...], subject: str, level: str, title: str | None) -> None:
+    """Index course files now (PDF, Markdown, text); a file already indexed is skipped."""
+    from pathlib import Path
+
+    from nexus.models.common import Grade, Subject
+    from nexus.services import knowledge
+
+    for raw in paths:
+        path = Path(raw)
+        data = path.read_bytes()
+        meta = knowledge.split_front_matter(knowledge.decode_text(data))[0] if path.suffix != ".pdf" else {}
+        try:
+            document, created = knowledge.add_document(
+                title=title or meta.get("titre") or path.stem,
+                subject=Subject(meta.get("matiere", subject).upper()),
+                level=Grade(meta.get("niveau", level).upper()),
+                filename=path.name,
+                data=data,
+                uploaded_by_id=None,
+            )
+        except (ValueError, knowledge.IngestionError) as err:
+            db.session.rollback()
+            raise click.ClickException(f"{path}: {getattr(err, 'message', err)}") from err
+        db.session.commit()
+        outcome = knowledge.ingest(document.id) if created else "already indexed"
+        click.echo(f"{path}: document {document.id} — {outcome}")
+
+
+@rag_cli.command("reindex")
+@click.option("--all", "everything", is_flag=True, help="Recompute every vector, not only the missing ones.")
+def rag_reindex(everything: bool) -> None:
+    """Vectors for the current embedding model (after a model change, or an outage)."""
+    from nexus.services import embeddings, knowledge
+
+    model = embeddings.current().model
+    count = knowledge.reindex(everything=everything)
+    click.echo(f"{count} chunk(s) embedded with {model}.")
+    try:
+        copied = knowledge.sync_secondary()
+    except Exception as exc:  # Chroma down or not installed: pgvector still has every vector
+        click.echo(f"ChromaDB not updated ({type(exc).__name__}): searches use pgvector meanwhile.")
+    else:
+        if copied:
+            click.echo(f"{copied} vector(s) copied to ChromaDB.")
+
+
+@rag_cli.command("corpus-vectors")
+def rag_corpus_vectors() -> None:
+    """Recompute nexus/corpus/vectors.npz (the seed corpus's vectors for the local model)."""
+    from nexus.services import knowledge
+
+    click.echo(f"{knowledge.write_corpus_vectors()} passages written to {knowledge.VECTORS_FILE}.")

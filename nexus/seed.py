@@ -189,3 +189,11 @@ def seed_demo() -> None:
     sami = _student(family2, "sami@nexus-reussite.tn", "Sami", "Gharbi", Grade.PREMIERE, active=True)
     _paid_plan(sami, family2.user, Subject.MATHEMATIQUES)
     db.session.commit()
+    _seed_corpus()
+
+
+def _seed_corpus() -> None:
+    """ARIA's French course material (idempotent; the corpus ships its vectors, so it is quick)."""
+    from nexus.services import knowledge
+
+    knowledge.seed_corpus()

@@ -44,11 +44,17 @@ class AriaMessage(db.Model):
     __table_args__ = (
         Index("ix_aria_messages_conversation", "conversation_id", "id"),
         CheckConstraint("char_length(content) > 0", name="content_not_empty"),
+        # An answer points at its question; a question has at most one answer (unique), so a
+        # reconnecting stream or a retry never stores a second one.
+        CheckConstraint("(role = 'ASSISTANT') = (reply_to_id IS NOT NULL)", name="answer_has_question"),
     )
 
     id: Mapped[intpk]
     conversation_id: Mapped[int] = mapped_column(ForeignKey("aria_conversations.id", ondelete="CASCADE"))
     role: Mapped[MessageRole] = mapped_column(enum_type(MessageRole))
+    reply_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("aria_messages.id", ondelete="CASCADE"), unique=True
+    )
     content: Mapped[str] = mapped_column(Text)
     # [{"n": 1, "chunk_id": 12, "document_id": 3, "title": "…", "section": "…", "page": 4}]
     citations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)

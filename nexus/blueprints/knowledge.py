@@ -1,0 +1,124 @@
+"""Staff: the course material ARIA answers from. Upload, watch the indexing, retry, delete.
+
+An upload is stored and indexed by a job on the `embeddings` queue; its table row polls itself
+every second (hx-trigger="every 1s") while the job runs and stops once the document is ready.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from nexus import policy
+from nexus.extensions import db
+from nexus.forms import Form
+from nexus.models.common import Grade, Subject
+from nexus.models.knowledge import Document
+from nexus.services import ServiceError, knowledge
+
+bp = Blueprint("knowledge", __name__, url_prefix="/dashboard/assistante/docs")
+
+
+class UploadForm(Form):
+    title = StringField(
+        "Titre",
+        validators=[
+            DataRequired("Donnez un titre au document."),
+            Length(max=200, message="200 caractères au plus."),
+        ],
+    )
+    subject = SelectField("Matière", choices=Subject.choices())
+    level = SelectField("Niveau", choices=Grade.choices(), default=Grade.TERMINALE.value)
+    file = FileField(
+        "Fichier (PDF, Markdown ou texte, 20 Mo au plus)",
+        validators=[FileRequired("Choisissez un fichier.")],
+        render_kw={"accept": ".pdf,.md,.markdown,.txt"},
+    )
+
+
+def _page(form: UploadForm, status: int = 200) -> Any:
+    return (
+        render_template(
+            "knowledge/docs.html", form=form, documents=knowledge.documents(), coverage=knowledge.coverage()
+        ),
+        status,
+    )
+
+
+@bp.get("")
+@policy.access(policy.STAFF)
+def docs() -> Any:
+    return _page(UploadForm())
+
+
+@bp.post("")
+@policy.access(policy.STAFF)
+def upload() -> Any:
+    form = UploadForm()
+    if not form.validate():
+        return _page(form, 422)
+    data = form.file.data.read()
+    try:
+        document, created = knowledge.upload(
+            title=form.title.data or "",
+            subject=Subject(form.subject.data),
+            level=Grade(form.level.data),
+            filename=form.file.data.filename or "document",
+            data=data,
+            actor_id=current_user.id,
+        )
+    except ServiceError as err:
+        db.session.rollback()
+        form.file.errors = [err.message]
+        return _page(form, 422)
+    db.session.commit()
+    if created:
+        flash(f"« {document.title} » est en cours d'indexation.", "success")
+    else:
+        flash(f"Ce fichier est déjà dans la base : « {document.title} » ({document.status.label}).", "info")
+    return redirect(url_for("knowledge.docs"), code=303)
+
+
+def _document(document_id: int) -> Document:
+    document = db.session.get(Document, document_id)
+    if document is None:
+        abort(404)
+    return document
+
+
+@bp.get("/<int:document_id>/ligne")
+@policy.access(policy.STAFF)
+def row(document_id: int) -> Any:
+    """The row alone: polled while the document is being indexed."""
+    return render_template("knowledge/_doc_row.html", d=_document(document_id))
+
+
+@bp.post("/<int:document_id>/relancer")
+@policy.access(policy.STAFF)
+def retry(document_id: int) -> Any:
+    _document(document_id)
+    try:
+        knowledge.retry(document_id, current_user.id)
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "info")
+    else:
+        db.session.commit()
+        flash("Indexation relancée.", "success")
+    return redirect(url_for("knowledge.docs"), code=303)
+
+
+@bp.post("/<int:document_id>/supprimer")
+@policy.access(policy.STAFF)
+def remove(document_id: int) -> Any:
+    title = _document(document_id).title
+    stored = knowledge.remove(document_id, current_user.id)
+    db.session.commit()
+    knowledge.discard_file(stored)
+    flash(f"« {title} » a été retiré de la base d'ARIA.", "success")
+    return redirect(url_for("knowledge.docs"), code=303)

@@ -1,0 +1,130 @@
+"""Shared fixtures and helpers of the ARIA tests: the fake LLM, entitlements, reading SSE."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from nexus.extensions import db
+from nexus.models.aria import AriaConversation, AriaMessage, MessageRole
+from nexus.models.billing import Entitlement, EntitlementStatus
+from nexus.models.catalog import Feature, OfferCode
+from nexus.models.family import Student
+from nexus.services import utcnow
+from tests import factories
+from tests.fakes.llm import FakeLLM
+
+SAMI = "sami@nexus-reussite.tn"
+YASMINE = "yasmine@nexus-reussite.tn"
+ASK = "/dashboard/eleve/aria/questions"
+HX = {"HX-Request": "true"}
+QUESTION = "Comment calculer la somme des termes d'une suite arithmétique ?"
+
+
+@pytest.fixture(scope="module")
+def llm_server() -> Iterator[FakeLLM]:
+    fake = FakeLLM()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_llm(app: Any, llm_server: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLLM]:
+    """The app talks to the fake chat model (short timeout, so fallbacks come quickly)."""
+    llm_server.reset()
+    monkeypatch.setitem(app.config, "OPENAI_BASE_URL", llm_server.url)
+    monkeypatch.setitem(app.config, "LLM_MODEL", "fake-llm")
+    monkeypatch.setitem(app.config, "LLM_TIMEOUT", 1.5)
+    yield llm_server
+    llm_server.reset()
+
+
+@pytest.fixture
+def offline(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "OPENAI_BASE_URL", None)
+
+
+def student(email: str = SAMI) -> Student:
+    return factories.student(email)
+
+
+def entitle_aria(student_id: int, subject: str) -> None:
+    db.session.add(
+        Entitlement(
+            student_id=student_id,
+            feature=Feature.ARIA,
+            subject=subject,
+            offer_code=OfferCode.ARIA_MATIERE,
+            status=EntitlementStatus.ACTIVE,
+            starts_at=utcnow() - timedelta(days=1),
+            ends_at=utcnow() + timedelta(days=30),
+        )
+    )
+    db.session.flush()
+
+
+def count_messages(role: MessageRole | None = None) -> int:
+    stmt = select(func.count(AriaMessage.id))
+    if role is not None:
+        stmt = stmt.where(AriaMessage.role == role)
+    return db.session.scalar(stmt) or 0
+
+
+def ask(client: Any, question: str = QUESTION, subject: str = "MATHEMATIQUES", **extra: Any) -> Any:
+    return client.post(ASK, data={"question": question, "subject": subject, **extra}, headers=HX)
+
+
+def question_id(response: Any) -> int:
+    match = re.search(r"/dashboard/eleve/aria/questions/(\d+)/flux", response.get_data(as_text=True))
+    assert match, response.get_data(as_text=True)[:2000]
+    return int(match.group(1))
+
+
+@dataclass
+class Event:
+    name: str
+    data: str
+
+
+def parse_events(raw: str) -> list[Event]:
+    """SSE frames into events (comments and retry lines dropped, data lines joined)."""
+    events = []
+    for frame in raw.split("\n\n"):
+        name, data = "message", []
+        for line in frame.split("\n"):
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+        if data:
+            events.append(Event(name, "\n".join(data)))
+    return events
+
+
+def stream(client: Any, qid: int) -> tuple[Any, list[str]]:
+    """GET the SSE stream; returns the response and the chunks as the server yielded them."""
+    response = client.get(f"/dashboard/eleve/aria/questions/{qid}/flux", buffered=False)
+    chunks = [c.decode() if isinstance(c, bytes) else c for c in response.response]
+    response.close()
+    return response, chunks
+
+
+def latest_answer() -> AriaMessage | None:
+    stmt = (
+        select(AriaMessage).where(AriaMessage.role == MessageRole.ASSISTANT).order_by(AriaMessage.id.desc())
+    )
+    return db.session.scalar(stmt.limit(1))
+
+
+def sami_conversation(title: str = "Suites") -> AriaConversation:
+    conversation = AriaConversation(student_id=student().id, subject="MATHEMATIQUES", title=title)
+    db.session.add(conversation)
+    db.session.flush()
+    return conversation

@@ -1,0 +1,153 @@
+"""👍/👎 with a comment, the staff statistics, and who else may read a conversation."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from nexus.extensions import db
+from nexus.models.aria import AnswerMode, AriaFeedback, AriaMessage, MessageRole
+from tests import factories
+from tests.helpers import html
+from tests.integration.aria_support import HX, SAMI, YASMINE, entitle_aria, sami_conversation, student
+
+PARENT = "parent@nexus-reussite.tn"  # Yasmine's parent
+PARENT2 = "parent2@nexus-reussite.tn"  # Sami's parent
+COACH = "helios@nexus-reussite.tn"
+
+
+@pytest.fixture
+def exchange() -> tuple[AriaMessage, AriaMessage]:
+    """One question of Sami's and its answer."""
+    conversation = sami_conversation("Somme d'une suite")
+    question = AriaMessage(
+        conversation_id=conversation.id, role=MessageRole.USER, content="Comment sommer une suite ?"
+    )
+    db.session.add(question)
+    db.session.flush()
+    answer = AriaMessage(
+        conversation_id=conversation.id,
+        role=MessageRole.ASSISTANT,
+        reply_to_id=question.id,
+        content="Comptez les termes, puis faites la moyenne du premier et du dernier [1].",
+        citations=[{"n": 1, "title": "Suites numériques", "section": "Suites arithmétiques", "page": None}],
+        mode=AnswerMode.LLM,
+    )
+    db.session.add(answer)
+    db.session.flush()
+    return question, answer
+
+
+def feedback_rows() -> list[AriaFeedback]:
+    return list(db.session.scalars(select(AriaFeedback)))
+
+
+def test_thumbs_up_then_down_with_a_comment_keeps_one_opinion(client, login, exchange):
+    _, answer = exchange
+    login(client, SAMI)
+    url = f"/dashboard/eleve/aria/messages/{answer.id}/avis"
+    response = client.post(url, data={"rating": "1"}, headers=HX)
+    assert response.status_code == 200
+    assert "Merci pour votre avis" in html(response)
+    assert [(f.rating, f.comment) for f in feedback_rows()] == [(1, None)]
+    response = client.post(url, data={"rating": "-1", "comment": "  Trop vague  "})
+    assert response.status_code == 303
+    assert [(f.rating, f.comment) for f in feedback_rows()] == [(-1, "Trop vague")]
+
+
+def test_feedback_needs_a_rating_and_a_short_comment(client, login, exchange):
+    _, answer = exchange
+    login(client, SAMI)
+    url = f"/dashboard/eleve/aria/messages/{answer.id}/avis"
+    response = client.post(url, data={"rating": "5"}, headers=HX)
+    assert response.status_code == 422
+    assert "Choisissez 👍 ou 👎." in html(response)
+    response = client.post(url, data={"rating": "-1", "comment": "x" * 1001}, headers=HX)
+    assert response.status_code == 422
+    assert "1000 caractères au plus." in html(response)
+    assert feedback_rows() == []
+
+
+def test_feedback_on_someone_elses_answer_or_on_a_question_is_not_found(client, login, exchange):
+    question, answer = exchange
+    yasmine = student(YASMINE)
+    entitle_aria(yasmine.id, "MATHEMATIQUES")
+    login(client, YASMINE)
+    assert (
+        client.post(f"/dashboard/eleve/aria/messages/{answer.id}/avis", data={"rating": "-1"}).status_code
+        == 404
+    )
+    client.post("/auth/signout")
+    login(client, SAMI)
+    assert (
+        client.post(f"/dashboard/eleve/aria/messages/{question.id}/avis", data={"rating": "1"}).status_code
+        == 404
+    )
+    assert client.post("/dashboard/eleve/aria/messages/999999/avis", data={"rating": "1"}).status_code == 404
+    assert feedback_rows() == []
+
+
+def test_admin_sees_statistics_per_subject_and_the_disliked_answers(client, login, exchange):
+    _, answer = exchange
+    db.session.add(AriaFeedback(message_id=answer.id, rating=-1, comment="Je n'ai pas compris l'exemple"))
+    db.session.flush()
+    login(client, "admin@nexus-reussite.tn")
+    page = html(client.get("/dashboard/admin/aria"))
+    assert "Statistiques ARIA" in page
+    assert '<td data-label="Matière">Mathématiques</td>' in page
+    assert '<td data-label="Satisfaction">0 %</td>' in page
+    assert "Je n'ai pas compris l'exemple" in page
+    assert "Comment sommer une suite ?" in page
+    assert "passage(s)" in page  # the knowledge base coverage
+
+
+@pytest.mark.parametrize("who", [PARENT, COACH, SAMI, "assistante@nexus-reussite.tn"])
+def test_statistics_are_for_the_admin_only(client, login, who):
+    login(client, who)
+    assert client.get("/dashboard/admin/aria").status_code == 403
+
+
+def test_a_parent_reads_their_childs_conversations(client, login, exchange):
+    _, answer = exchange
+    login(client, PARENT2)
+    index = html(client.get("/dashboard/parent/aria"))
+    assert "Sami Gharbi" in index and "Somme d'une suite" in index
+    sami = student()
+    page = html(client.get(f"/dashboard/parent/aria/{sami.id}/{answer.conversation_id}"))
+    assert "Comment sommer une suite ?" in page
+    assert "Comptez les termes" in page
+    assert "Lecture seule" in page
+    assert "<form" not in page.split('<main id="main"', 1)[1].split("</main>")[0]  # nothing to post
+
+
+def test_another_family_cannot_read_it(client, login, exchange):
+    _, answer = exchange
+    sami = student()
+    login(client, PARENT)
+    assert "Somme d'une suite" not in html(client.get("/dashboard/parent/aria"))
+    assert client.get(f"/dashboard/parent/aria/{sami.id}/{answer.conversation_id}").status_code == 404
+    yasmine = student(YASMINE)
+    # Their own child's id with Sami's conversation: still not found.
+    assert client.get(f"/dashboard/parent/aria/{yasmine.id}/{answer.conversation_id}").status_code == 404
+
+
+def test_a_coach_reads_only_the_conversations_of_their_students(client, login, exchange):
+    _, answer = exchange
+    sami = student()
+    url = f"/dashboard/coach/aria/{sami.id}/{answer.conversation_id}"
+    login(client, COACH)
+    assert client.get(url).status_code == 404
+    assert "Sami Gharbi" not in html(client.get("/dashboard/coach/aria"))
+    factories.booking(sami.id, factories.coach("Hélios").id)
+    assert "Somme d'une suite" in html(client.get("/dashboard/coach/aria"))
+    page = html(client.get(url))
+    assert "Comment sommer une suite ?" in page
+    client.post("/auth/signout")
+    login(client, "zenon@nexus-reussite.tn")
+    assert client.get(url).status_code == 404
+
+
+def test_the_student_is_told_parents_can_read(client, login):
+    login(client, SAMI)
+    assert "Vos parents peuvent lire vos conversations avec ARIA" in html(client.get("/dashboard/eleve/aria"))
+    assert db.session.scalar(select(func.count(AriaFeedback.id))) == 0
