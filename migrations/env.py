@@ -63,6 +63,13 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """HNSW indexes of other embedding models are made at run time (the vector dimension follows
+    the model): autogenerate must not propose dropping them."""
+    runtime_index = type_ == "index" and reflected and compare_to is None
+    return not (runtime_index and (name or "").startswith("ix_chunk_embeddings_hnsw_"))
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -84,6 +91,7 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

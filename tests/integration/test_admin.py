@@ -88,4 +88,6 @@ def test_subscriptions_table_shows_active_plans(client, login):
     login(client, ADMIN)
     html = client.get("/dashboard/admin/abonnements").get_data(as_text=True)
     assert "Sami Gharbi" in html and "Hybride" in html and "Mathématiques" in html
-    assert "Sami Gharbi" not in client.get("/dashboard/admin/abonnements?statut=EXPIRED").get_data(as_text=True)
+    assert "Sami Gharbi" not in client.get("/dashboard/admin/abonnements?statut=EXPIRED").get_data(
+        as_text=True
+    )
