@@ -1,4 +1,4 @@
-"""The sidebar of each role. A page not built yet shows a "bientôt disponible" notice."""
+"""The sidebar of each role."""
 
 from __future__ import annotations
 
@@ -70,8 +70,3 @@ NAV: dict[Role, list[NavItem]] = {
 
 def items_for(role: Role) -> list[NavItem]:
     return NAV.get(role, [])
-
-
-def find(role: Role, path: str) -> NavItem | None:
-    """The sidebar entry of this role for path, if any."""
-    return next((item for item in items_for(role) if item.path == path), None)

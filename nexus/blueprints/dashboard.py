@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from nexus import navigation, policy
+from nexus import policy
 from nexus.extensions import db
 from nexus.forms import ActivationForm
 from nexus.services import ServiceError, dashboards, family, identity
@@ -91,13 +91,3 @@ def send_activation(student_id: int) -> Any:
         ),
         422,
     )
-
-
-@bp.get("/<role>/<path:page>")
-@policy.access(policy.SIGNED_IN)
-def upcoming(role: str, page: str) -> Any:
-    """A sidebar page that a later release fills in; only the user's own sidebar pages."""
-    item = navigation.find(current_user.role, request.path.rstrip("/"))
-    if item is None:
-        abort(404)
-    return render_template("dashboard/upcoming.html", item=item)
