@@ -9,18 +9,8 @@ from typing import Any
 from bench import benchmark
 from bench.context import Context
 from bench.report import Table, kb, ms, verdict
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SLOW_3G = {
     "offline": False,
     "latency": 400,  # ms added to every round trip

@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager
 
 from nexus.extensions import db
 from nexus.models.common import Role, Subject
-from nexus.models.identity import CoachProfile, TokenPurpose, User, UserToken
+from nexus.models.identity import CoachProfile, TokenPurpose, User
 from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking
 from nexus.services import ServiceError, audit, identity, notifications, utcnow
 from nexus.services.paging import Page, matches, paginate
@@ -107,7 +107,7 @@ def coach_row(profile: CoachProfile) -> CoachRow:
 
 def _rows(profiles: list[CoachProfile]) -> list[CoachRow]:
     upcoming = upcoming_counts([p.id for p in profiles])
-    links = _pending_invitations([p.user_id for p in profiles])
+    links = identity.pending_activation_links([p.user_id for p in profiles])
     return [CoachRow(p, upcoming.get(p.id, 0), links.get(p.user_id)) for p in profiles]
 
 
@@ -123,23 +123,6 @@ def upcoming_counts(coach_ids: list[int]) -> dict[int, int]:
             SessionBooking.ends_at > utcnow(),
         )
         .group_by(SessionBooking.coach_id)
-    )
-    return dict(db.session.execute(stmt).tuples().all())
-
-
-def _pending_invitations(user_ids: list[int]) -> dict[int, datetime]:
-    """For each user, when their newest unused activation link expires (if still valid)."""
-    if not user_ids:
-        return {}
-    stmt = (
-        select(UserToken.user_id, func.max(UserToken.expires_at))
-        .where(
-            UserToken.user_id.in_(user_ids),
-            UserToken.purpose == TokenPurpose.ACTIVATION,
-            UserToken.used_at.is_(None),
-            UserToken.expires_at > func.now(),
-        )
-        .group_by(UserToken.user_id)
     )
     return dict(db.session.execute(stmt).tuples().all())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from argon2 import PasswordHasher
@@ -214,6 +214,23 @@ def consume_token(raw: str, purpose: TokenPurpose) -> User:
     if user_id is None:
         raise ServiceError("Ce lien n'est plus valable. Demandez-en un nouveau.")
     return db.session.get_one(User, user_id)
+
+
+def pending_activation_links(user_ids: list[int]) -> dict[int, datetime]:
+    """For each user, when their newest unused activation link expires (if still valid)."""
+    if not user_ids:
+        return {}
+    stmt = (
+        select(UserToken.user_id, func.max(UserToken.expires_at))
+        .where(
+            UserToken.user_id.in_(user_ids),
+            UserToken.purpose == TokenPurpose.ACTIVATION,
+            UserToken.used_at.is_(None),
+            UserToken.expires_at > func.now(),
+        )
+        .group_by(UserToken.user_id)
+    )
+    return dict(db.session.execute(stmt).all())
 
 
 def link(path: str, token: str) -> str:

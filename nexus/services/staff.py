@@ -10,9 +10,9 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from nexus.extensions import db
 from nexus.models.family import ParentProfile, Student
-from nexus.models.identity import TokenPurpose, User, UserToken
+from nexus.models.identity import User
 from nexus.models.notifications import ContactMessage
-from nexus.services import audit, utcnow
+from nexus.services import audit, identity, utcnow
 from nexus.services.contact import TOPICS
 from nexus.services.paging import Page, matches, paginate
 
@@ -123,7 +123,7 @@ def list_students(filter_key: str, query: str, number: int) -> Page[StudentRow]:
             )
         )
     page = paginate(stmt, number)
-    links = _pending_links([s.user_id for s in page.items])
+    links = identity.pending_activation_links([s.user_id for s in page.items])
     rows = [StudentRow(s, links.get(s.user_id)) for s in page.items]
     return Page(rows, page.number, page.per_page, page.total)
 
@@ -133,21 +133,4 @@ def get_student(student_id: int) -> Student | None:
 
 
 def student_row(student: Student) -> StudentRow:
-    return StudentRow(student, _pending_links([student.user_id]).get(student.user_id))
-
-
-def _pending_links(user_ids: list[int]) -> dict[int, datetime]:
-    """For each user, when their newest unused activation link expires (if still valid)."""
-    if not user_ids:
-        return {}
-    stmt = (
-        select(UserToken.user_id, func.max(UserToken.expires_at))
-        .where(
-            UserToken.user_id.in_(user_ids),
-            UserToken.purpose == TokenPurpose.ACTIVATION,
-            UserToken.used_at.is_(None),
-            UserToken.expires_at > func.now(),
-        )
-        .group_by(UserToken.user_id)
-    )
-    return dict(db.session.execute(stmt).all())
+    return StudentRow(student, identity.pending_activation_links([student.user_id]).get(student.user_id))

@@ -5,7 +5,7 @@
 - `base_url` points Playwright's `page.goto("/…")` at it;
 - `sign_in(page, email)` fills the sign-in form by its labels, as a user would.
 
-Never `playwright install`: the browser is /usr/bin/chromium.
+Playwright never downloads a browser here: it drives Debian's /usr/bin/chromium.
 """
 
 from __future__ import annotations
