@@ -12,13 +12,11 @@ constraints refuse any coach or student overlap: 50 people on the last slot give
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -29,11 +27,7 @@ from nexus.models.common import Role, Subject
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import (
-    HOLDING_STATUSES,
-    AvailabilityException,
-    CoachAvailability,
     EngagementLevel,
-    ExceptionKind,
     ReminderKind,
     SessionBooking,
     SessionReminder,
@@ -41,11 +35,30 @@ from nexus.models.scheduling import (
     SessionStatus,
 )
 from nexus.services import ServiceError, audit, billing, catalog, credits, notifications, utcnow, video
+from nexus.services.slots import (  # noqa: F401 - part of this module's interface
+    DURATIONS,
+    HOLDING,
+    HORIZON,
+    MIN_NOTICE,
+    TUNIS,
+    DaySlots,
+    Interval,
+    Slot,
+    booking_bounds,
+    busy_intervals,
+    day_label,
+    duration_label,
+    free_slots,
+    local,
+    local_today,
+    merge,
+    minutes_of,
+    split,
+    subtract,
+    when_label,
+    within_availability,
+)
 
-TUNIS = ZoneInfo("Africa/Tunis")
-DURATIONS = (60, 90)
-MIN_NOTICE = timedelta(hours=2)
-HORIZON = relativedelta(months=3)
 FREE_CANCEL_NOTICE = timedelta(hours=24)
 GROUP_FREE_CANCEL_NOTICE = timedelta(hours=48)
 # Group workshops need seats for several students; the booking table holds one student per
@@ -56,28 +69,9 @@ REMINDER_OFFSETS = {
     ReminderKind.DAY_BEFORE: timedelta(hours=24),
     ReminderKind.TWO_HOURS_BEFORE: timedelta(hours=2),
 }
-HOLDING = tuple(SessionStatus(s) for s in HOLDING_STATUSES)
 COACH_OVERLAP = "ex_session_bookings_coach_overlap"
 STUDENT_OVERLAP = "ex_session_bookings_student_overlap"
 STAFF_ROLES = (Role.ADMIN, Role.ASSISTANTE)
-
-DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-Interval = tuple[datetime, datetime]
 
 
 class SlotTaken(ServiceError):
@@ -93,210 +87,6 @@ class StudentBusy(ServiceError):
         super().__init__(
             f"{first_name} a déjà une séance à ce moment-là. Choisissez un autre créneau.", "debut"
         )
-
-
-# -- French dates ----------------------------------------------------------------------------
-
-
-def day_label(day: date) -> str:
-    """'lundi 4 mars'."""
-    return f"{DAYS_FR[day.weekday()]} {day.day} {MONTHS_FR[day.month - 1]}"
-
-
-def when_label(at: datetime) -> str:
-    """'lundi 4 mars 2030 à 14:00' in Tunis time."""
-    local_at = at.astimezone(TUNIS)
-    return f"{day_label(local_at.date())} {local_at.year} à {local_at:%H:%M}"
-
-
-def duration_label(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
-
-
-def minutes_of(booking: SessionBooking) -> int:
-    return int((booking.ends_at - booking.starts_at).total_seconds() // 60)
-
-
-# -- interval arithmetic ---------------------------------------------------------------------
-
-
-def local(day: date, at: time) -> datetime:
-    return datetime.combine(day, at, tzinfo=TUNIS)
-
-
-def local_today(now: datetime) -> date:
-    return now.astimezone(TUNIS).date()
-
-
-def merge(spans: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def subtract(spans: list[Interval], blocks: Iterable[Interval]) -> list[Interval]:
-    """What is left of spans once every block is taken out."""
-    left = merge(spans)
-    for b_start, b_end in merge(blocks):
-        pieces: list[Interval] = []
-        for start, end in left:
-            if b_end <= start or end <= b_start:
-                pieces.append((start, end))
-                continue
-            if start < b_start:
-                pieces.append((start, b_start))
-            if b_end < end:
-                pieces.append((b_end, end))
-        left = pieces
-    return left
-
-
-# -- availability and free slots ---------------------------------------------------------------
-
-
-def windows_on(
-    day: date, weekly: Iterable[CoachAvailability], exceptions: Iterable[AvailabilityException]
-) -> list[Interval]:
-    """The coach's open windows on a date: weekly windows valid that day, plus extras, minus time off."""
-    todays = [e for e in exceptions if e.on_date == day]
-    if any(e.kind is ExceptionKind.UNAVAILABLE and e.start_time is None for e in todays):
-        return []
-    spans = [
-        (local(day, w.start_time), local(day, w.end_time))
-        for w in weekly
-        if w.weekday == day.weekday()
-        and w.valid_from <= day
-        and (w.valid_until is None or day <= w.valid_until)
-    ]
-    spans += [
-        (local(day, e.start_time), local(day, e.end_time))
-        for e in todays
-        if e.kind is ExceptionKind.EXTRA and e.start_time and e.end_time
-    ]
-    blocks = [
-        (local(day, e.start_time), local(day, e.end_time))
-        for e in todays
-        if e.kind is ExceptionKind.UNAVAILABLE and e.start_time and e.end_time
-    ]
-    return subtract(spans, blocks)
-
-
-def weekly_windows(coach_id: int) -> list[CoachAvailability]:
-    stmt = (
-        select(CoachAvailability)
-        .where(CoachAvailability.coach_id == coach_id)
-        .order_by(CoachAvailability.weekday, CoachAvailability.start_time)
-    )
-    return list(db.session.scalars(stmt))
-
-
-def exceptions_between(coach_id: int, first: date, last: date) -> list[AvailabilityException]:
-    stmt = (
-        select(AvailabilityException)
-        .where(
-            AvailabilityException.coach_id == coach_id,
-            AvailabilityException.on_date.between(first, last),
-        )
-        .order_by(AvailabilityException.on_date, AvailabilityException.start_time)
-    )
-    return list(db.session.scalars(stmt))
-
-
-def busy_intervals(coach_id: int, student_id: int | None, start: datetime, end: datetime) -> list[Interval]:
-    """Sessions holding a slot of the coach, or of the student, between start and end."""
-    whose = SessionBooking.coach_id == coach_id
-    if student_id is not None:
-        whose = or_(whose, SessionBooking.student_id == student_id)
-    stmt = select(SessionBooking.starts_at, SessionBooking.ends_at).where(
-        whose,
-        SessionBooking.status.in_(HOLDING),
-        SessionBooking.starts_at < end,
-        SessionBooking.ends_at > start,
-    )
-    return [(s, e) for s, e in db.session.execute(stmt)]
-
-
-def booking_bounds(now: datetime) -> Interval:
-    """A session starts at least 2 hours from now and at most 3 months ahead."""
-    return now + MIN_NOTICE, now + HORIZON
-
-
-@dataclass(frozen=True)
-class Slot:
-    starts_at: datetime
-    ends_at: datetime
-
-    @property
-    def local_start(self) -> datetime:
-        return self.starts_at.astimezone(TUNIS)
-
-    @property
-    def param(self) -> str:
-        """The value sent back by the slot link (local time, minutes precision)."""
-        return self.local_start.strftime("%Y-%m-%dT%H:%M")
-
-
-@dataclass(frozen=True)
-class DaySlots:
-    day: date
-    slots: list[Slot]
-
-    @property
-    def label(self) -> str:
-        return day_label(self.day)
-
-
-def split(free: Interval, minutes: int, earliest: datetime, latest: datetime) -> list[Slot]:
-    """Back-to-back slots from the start of a free interval; those too soon or too late dropped."""
-    length = timedelta(minutes=minutes)
-    slots = []
-    start = free[0]
-    while start + length <= free[1]:
-        if earliest <= start <= latest:
-            slots.append(Slot(start, start + length))
-        start += length
-    return slots
-
-
-def free_slots(
-    coach_id: int,
-    minutes: int,
-    first_day: date,
-    days: int = 7,
-    *,
-    student_id: int | None = None,
-    now: datetime | None = None,
-) -> list[DaySlots]:
-    """Bookable slots of `minutes`, day by day, from first_day for `days` days (only days with slots)."""
-    now = now or utcnow()
-    earliest, latest = booking_bounds(now)
-    first = max(first_day, local_today(now))
-    last = min(first_day + timedelta(days=days - 1), latest.astimezone(TUNIS).date())
-    if last < first:
-        return []
-    weekly = weekly_windows(coach_id)
-    exceptions = exceptions_between(coach_id, first, last)
-    busy = busy_intervals(coach_id, student_id, local(first, time.min), local(last, time.max))
-    result = []
-    day = first
-    while day <= last:
-        free = subtract(windows_on(day, weekly, exceptions), busy)
-        slots = [slot for span in free for slot in split(span, minutes, earliest, latest)]
-        if slots:
-            result.append(DaySlots(day, slots))
-        day += timedelta(days=1)
-    return result
-
-
-def within_availability(coach_id: int, start: datetime, end: datetime) -> bool:
-    day = start.astimezone(TUNIS).date()
-    windows = windows_on(day, weekly_windows(coach_id), exceptions_between(coach_id, day, day))
-    return any(w_start <= start and end <= w_end for w_start, w_end in windows)
 
 
 # -- coaches -----------------------------------------------------------------------------------
