@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter
 
 from nexus import navigation, policy
 from nexus.extensions import db
+from nexus.services import MAX_ID
 
 log = logging.getLogger(__name__)
 TUNIS = ZoneInfo("Africa/Tunis")
@@ -61,24 +62,12 @@ ERROR_TEXTS = {
 }
 
 
-MAX_ID = 2**63 - 1  # PostgreSQL bigint
-
-
 class BoundedIntConverter(IntegerConverter):
     """<int:…> that answers 404 (not a database error) for ids beyond bigint."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
-
-
-def parse_id(raw: str | None) -> int | None:
-    """An id typed in a form or a query string, or None when it cannot be one."""
-    raw = (raw or "").strip()
-    if not raw.isdecimal() or len(raw) > 19:
-        return None
-    value = int(raw)
-    return value if 0 < value <= MAX_ID else None
 
 
 def page_arg() -> int:

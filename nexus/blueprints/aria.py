@@ -36,8 +36,8 @@ from nexus.forms import Form
 from nexus.models.aria import AriaConversation, AriaMessage
 from nexus.models.family import Student
 from nexus.richtext import render_markdown
-from nexus.services import ServiceError, aria, family, scheduling
-from nexus.web import is_fragment_request, parse_id
+from nexus.services import ServiceError, aria, family, parse_id, scheduling
+from nexus.web import is_fragment_request
 
 log = logging.getLogger(__name__)
 bp = Blueprint("aria", __name__)

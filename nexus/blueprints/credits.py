@@ -15,8 +15,8 @@ from nexus.extensions import db
 from nexus.models.credits import CreditRequest
 from nexus.models.family import Student
 from nexus.models.identity import User
-from nexus.services import ServiceError, credits, family
-from nexus.web import is_fragment_request, parse_id
+from nexus.services import ServiceError, credits, family, parse_id
+from nexus.web import is_fragment_request
 
 bp = Blueprint("credits", __name__)
 

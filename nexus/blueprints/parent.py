@@ -14,9 +14,8 @@ from nexus.extensions import client_ip, db, limiter
 from nexus.forms import Form
 from nexus.models.catalog import OfferKind
 from nexus.models.common import Grade, Subject
-from nexus.services import ServiceError, billing, catalog, clictopay, dashboards, family, invoices
+from nexus.services import ServiceError, billing, catalog, clictopay, dashboards, family, invoices, parse_id
 from nexus.services.billing import Order
-from nexus.web import parse_id
 
 bp = Blueprint("parent", __name__, url_prefix="/dashboard/parent")
 REQUIRED = "Ce champ est obligatoire."

@@ -16,3 +16,16 @@ class ServiceError(Exception):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+
+
+def parse_id(raw: str | None) -> int | None:
+    """An id typed in a form or a query string, or None when it cannot be one (never a number
+    too large for the database)."""
+    raw = (raw or "").strip()
+    if not raw.isdecimal() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None

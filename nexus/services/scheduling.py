@@ -34,7 +34,17 @@ from nexus.models.scheduling import (
     SessionReport,
     SessionStatus,
 )
-from nexus.services import ServiceError, audit, billing, catalog, credits, notifications, utcnow, video
+from nexus.services import (
+    ServiceError,
+    audit,
+    billing,
+    catalog,
+    credits,
+    notifications,
+    parse_id,
+    utcnow,
+    video,
+)
 from nexus.services.slots import (  # noqa: F401 - part of this module's interface
     DURATIONS,
     HOLDING,
@@ -137,12 +147,6 @@ class BookingChoice:
     @property
     def param(self) -> str:
         return Slot(self.starts_at, self.ends_at).param
-
-
-def parse_id(raw: str | None) -> int | None:
-    """An id from a form, or None: never a huge number that would fail in the database."""
-    raw = (raw or "").strip()
-    return int(raw) if raw.isdecimal() and len(raw) <= 18 else None
 
 
 def parse_subject(raw: str | None) -> Subject | None:
