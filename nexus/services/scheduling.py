@@ -237,6 +237,7 @@ def book(
     coach notified, reminders planned. The caller commits, or rolls back on ServiceError."""
     now = now or utcnow()
     check_choice(choice, now)
+    _hold_coach(choice.coach)
     credits.lock_student(student.id)
     first_name = student.user.first_name
     if not can_use_credits(student.id):
@@ -268,6 +269,18 @@ def book(
     if rescheduled_from is None:
         _announce_booking(booking, actor)
     return booking
+
+
+def _hold_coach(coach: CoachProfile) -> None:
+    """Share-lock the coach's account: a deactivation (which takes it FOR UPDATE, then counts the
+    sessions still booked) either happens first and this booking is refused, or waits for it."""
+    active = db.session.scalar(
+        select(User.is_active).where(User.id == coach.user_id).with_for_update(read=True)
+    )
+    if not active:
+        raise ServiceError(
+            f"{coach.pseudonym} ne prend plus de réservations : choisissez un autre coach.", "coach"
+        )
 
 
 def _refuse_overlaps(choice: BookingChoice, student: Student) -> None:

@@ -281,3 +281,14 @@ def test_my_sessions_lists_upcoming_and_past(client, login, sami, helios):
     page = html(client.get("/dashboard/eleve/mes-sessions"))
     assert "<h1>Mes séances</h1>" in page
     assert page.count("Hélios") >= 2 and "Terminée" in page and "Programmée" in page
+
+
+def test_a_deactivated_coach_takes_no_booking(client, login, sami, helios):
+    slot = free_slot(helios)
+    helios.user.is_active = False
+    db.session.commit()
+    login(client, SAMI)
+    response = client.post("/dashboard/sessions/reserver", data=form(helios, slot))
+    assert response.status_code == 422
+    assert "ne prend plus de réservations" in html(response)
+    assert bookings_of(sami.id) == []
