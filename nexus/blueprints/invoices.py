@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -100,8 +101,9 @@ def change_status(invoice_id: int) -> Any:
     target = InvoiceStatus.__members__.get(request.form.get("target", ""))
     if target is None:
         abort(404)
-    try:
-        invoices.change_status(
+    return _act(
+        invoice_id,
+        lambda: invoices.change_status(
             invoice_id,
             target,
             current_user,
@@ -109,23 +111,25 @@ def change_status(invoice_id: int) -> Any:
             method=PaymentMethod.__members__.get(request.form.get("method", "")),
             paid_amount_millimes=parse_tnd(request.form.get("paid_amount")),
             reference=(request.form.get("reference") or "").strip()[:64] or None,
-        )
-    except LookupError:
-        abort(404)
-    except ServiceError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Facture : {target.label.lower()}.", "success")
-    return redirect(url_for("invoices.show", invoice_id=invoice_id), code=303)
+        ),
+        lambda invoice: f"Facture : {target.label.lower()}.",
+    )
 
 
 @bp.post("/<int:invoice_id>/envoyer")
 @policy.access(policy.STAFF)
 def send(invoice_id: int) -> Any:
+    return _act(
+        invoice_id,
+        lambda: invoices.send_link(invoice_id, current_user, current_app.config["PUBLIC_URL"]),
+        lambda invoice: f"Lien envoyé à {invoice.customer_email} (valable 72 h).",
+    )
+
+
+def _act(invoice_id: int, action: Callable[[], Invoice], done: Callable[[Invoice], str]) -> Any:
+    """Run a staff action on an invoice, say how it went, and go back to the invoice."""
     try:
-        invoice = invoices.send_link(invoice_id, current_user, current_app.config["PUBLIC_URL"])
+        invoice = action()
     except LookupError:
         abort(404)
     except ServiceError as err:
@@ -133,5 +137,5 @@ def send(invoice_id: int) -> Any:
         flash(err.message, "error")
     else:
         db.session.commit()
-        flash(f"Lien envoyé à {invoice.customer_email} (valable 72 h).", "success")
+        flash(done(invoice), "success")
     return redirect(url_for("invoices.show", invoice_id=invoice_id), code=303)

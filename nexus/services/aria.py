@@ -114,19 +114,23 @@ def conversation_of(student_id: int, conversation_id: int) -> AriaConversation |
     return db.session.scalar(stmt)
 
 
-def question_of(student_id: int, message_id: int) -> AriaMessage | None:
-    """One of this student's questions, else None (answer 404)."""
+def _message_of(student_id: int, message_id: int, role: MessageRole, load: Any) -> AriaMessage | None:
+    """One message of this student's conversations, of the given role, else None (answer 404)."""
     stmt = (
         select(AriaMessage)
         .join(AriaConversation, AriaMessage.conversation_id == AriaConversation.id)
-        .options(joinedload(AriaMessage.conversation))
+        .options(joinedload(load))
         .where(
             AriaMessage.id == message_id,
-            AriaMessage.role == MessageRole.USER,
+            AriaMessage.role == role,
             AriaConversation.student_id == student_id,
         )
     )
     return db.session.scalar(stmt)
+
+
+def question_of(student_id: int, message_id: int) -> AriaMessage | None:
+    return _message_of(student_id, message_id, MessageRole.USER, AriaMessage.conversation)
 
 
 def answer_to(question_id: int) -> AriaMessage | None:
@@ -469,18 +473,7 @@ def answer_events(plan: AnswerPlan, ping_every: float = 5.0) -> Iterator[Event]:
 
 
 def answer_of(student_id: int, message_id: int) -> AriaMessage | None:
-    """One of this student's answers, else None (answer 404)."""
-    stmt = (
-        select(AriaMessage)
-        .join(AriaConversation, AriaMessage.conversation_id == AriaConversation.id)
-        .options(joinedload(AriaMessage.feedback))
-        .where(
-            AriaMessage.id == message_id,
-            AriaMessage.role == MessageRole.ASSISTANT,
-            AriaConversation.student_id == student_id,
-        )
-    )
-    return db.session.scalar(stmt)
+    return _message_of(student_id, message_id, MessageRole.ASSISTANT, AriaMessage.feedback)
 
 
 def give_feedback(message: AriaMessage, rating: int, comment: str | None) -> AriaFeedback:

@@ -32,11 +32,6 @@ def staff():
     return user("assistante@nexus-reussite.tn")
 
 
-@pytest.fixture
-def yasmine():
-    return factories.student("yasmine@nexus-reussite.tn")
-
-
 def declare(parent, student, code="HYBRIDE", subject="MATHEMATIQUES"):
     order = billing.build_order(parent, student.id, code, subject)
     return billing.declare_transfer(parent, order)

@@ -16,11 +16,6 @@ from tests import factories
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def yasmine():
-    return factories.student("yasmine@nexus-reussite.tn")
-
-
 def test_a_parent_request_counts_nothing_until_approved(client, login, yasmine):
     login(client, "parent@nexus-reussite.tn")
     response = client.post(

@@ -14,11 +14,6 @@ from nexus.services import credits, utcnow
 from tests import factories
 
 
-@pytest.fixture
-def yasmine():
-    return factories.student("yasmine@nexus-reussite.tn")
-
-
 def grant(student_id, amount, days, source=LotSource.MANUAL):
     return credits.grant(student_id, Decimal(amount), source, utcnow() + timedelta(days=days))
 

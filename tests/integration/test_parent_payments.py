@@ -19,11 +19,6 @@ def parent_client(client, login):
     return login(client, PARENT)
 
 
-@pytest.fixture
-def yasmine():
-    return factories.student("yasmine@nexus-reussite.tn")
-
-
 def staff():
     return db.session.scalar(select(User).where(User.email == "assistante@nexus-reussite.tn"))
 

@@ -31,21 +31,6 @@ from tests.integration.scheduling_support import (
 )
 
 
-@pytest.fixture
-def sami():
-    return factories.student(SAMI)
-
-
-@pytest.fixture
-def yasmine():
-    return factories.student(YASMINE)
-
-
-@pytest.fixture
-def helios():
-    return factories.coach("Hélios")
-
-
 def test_the_booking_page_walks_subject_coach_slot(client, login, helios):
     login(client, SAMI)
     page = html(client.get("/dashboard/eleve/sessions"))

@@ -16,16 +16,6 @@ from tests.helpers import html, user
 from tests.integration.scheduling_support import ASSISTANTE, HELIOS, PARENT, PARENT2, SAMI
 
 
-@pytest.fixture
-def sami():
-    return factories.student(SAMI)
-
-
-@pytest.fixture
-def helios():
-    return factories.coach("Hélios")
-
-
 def feed_path(client) -> str:
     page = html(client.get("/dashboard/calendrier"))
     match = re.search(r"http://localhost(/calendrier/[\w-]+\.ics)", page)

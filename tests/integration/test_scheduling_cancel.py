@@ -31,16 +31,6 @@ from tests.integration.scheduling_support import (
 )
 
 
-@pytest.fixture
-def sami():
-    return factories.student(SAMI)
-
-
-@pytest.fixture
-def helios():
-    return factories.coach("Hélios")
-
-
 def paid_booking(student, coach, hours_ahead: float, service=ServiceType.COURS_ONLINE):
     """A session `hours_ahead` from now whose credit was taken from the ledger."""
     booking = factories.booking(student.id, coach.id, utcnow() + timedelta(hours=hours_ahead))

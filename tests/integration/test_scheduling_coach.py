@@ -23,16 +23,6 @@ from tests.integration.scheduling_support import HELIOS, PARENT, PARENT2, SAMI, 
 from tests.services import body_text
 
 
-@pytest.fixture
-def sami():
-    return factories.student(SAMI)
-
-
-@pytest.fixture
-def helios():
-    return factories.coach("Hélios")
-
-
 def windows(coach_id: int, weekday: int) -> list[str]:
     rows = db.session.scalars(
         select(CoachAvailability)
