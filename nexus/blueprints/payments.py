@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nexus import policy
@@ -49,31 +50,33 @@ def approve(payment_id: int) -> Any:
     payment = db.get_or_404(Payment, payment_id)
     if request.form.get("confirm") != "1":  # without JavaScript: a confirmation page first
         return render_template("payments/confirm.html", p=payment, label=billing.order_label)
-    try:
-        billing.approve(payment_id, current_user)
-    except billing.AlreadyProcessed:
-        db.session.rollback()
-        return _answer(db.get_or_404(Payment, payment_id), "Déjà traité", "info")
-    except ServiceError as err:
-        db.session.rollback()
-        return _answer(db.get_or_404(Payment, payment_id), err.message, "error", 422)
-    except LookupError:
-        abort(404)
-    db.session.commit()
-    return _answer(payment, f"Validé : {billing.order_label(payment)} est actif.", "success")
+    return _decide(
+        payment,
+        lambda: billing.approve(payment_id, current_user),
+        f"Validé : {billing.order_label(payment)} est actif.",
+    )
 
 
 @bp.post("/<int:payment_id>/refuser")
 @policy.access(policy.STAFF)
 def reject(payment_id: int) -> Any:
     payment = db.get_or_404(Payment, payment_id)
+    return _decide(
+        payment,
+        lambda: billing.reject(payment_id, current_user, request.form.get("reason", "")),
+        "Refusé : la famille est prévenue par e-mail.",
+    )
+
+
+def _decide(payment: Payment, decision: Callable[[], Payment], done: str) -> Any:
+    """Apply a staff decision once; a second click, or a refusal, is said in the row."""
     try:
-        billing.reject(payment_id, current_user, request.form.get("reason", ""))
+        decision()
     except billing.AlreadyProcessed:
         db.session.rollback()
-        return _answer(db.get_or_404(Payment, payment_id), "Déjà traité", "info")
+        return _answer(db.get_or_404(Payment, payment.id), "Déjà traité", "info")
     except ServiceError as err:
         db.session.rollback()
-        return _answer(db.get_or_404(Payment, payment_id), err.message, "error", 422)
+        return _answer(db.get_or_404(Payment, payment.id), err.message, "error", 422)
     db.session.commit()
-    return _answer(payment, "Refusé : la famille est prévenue par e-mail.", "success")
+    return _answer(payment, done, "success")
