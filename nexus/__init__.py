@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment())
     app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    setup_secret_key(app)
     setup_logging(app)
     setup_database_url(app)
     setup_proxy(app)
@@ -38,6 +41,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     cli.init_app(app)
     return app
+
+
+def setup_secret_key(app: Flask) -> None:
+    """Without SECRET_KEY (development), a random key made once under instance/ and kept."""
+    if app.config.get("SECRET_KEY"):
+        return
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        # Written aside then linked into place: two processes starting at once both end up
+        # reading the one key that won, never a half-written file.
+        fd, draft = tempfile.mkstemp(dir=app.instance_path, prefix=".secret-")
+        with os.fdopen(fd, "w") as handle:  # mkstemp creates it readable by its owner only
+            handle.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        os.unlink(draft)
+    app.config["SECRET_KEY"] = path.read_text().strip()
 
 
 def setup_logging(app: Flask) -> None:

@@ -6,9 +6,6 @@ import os
 from datetime import timedelta
 from typing import Any
 
-DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production below
-
-
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
@@ -32,9 +29,12 @@ def from_environment() -> dict[str, Any]:
     production = env == "production"
     cfg: dict[str, Any] = {
         "ENV_NAME": env,
-        "SECRET_KEY": _env("SECRET_KEY", DEV_SECRET),
+        # Unset in development: a random key made once under instance/ (nexus.setup_secret_key),
+        # never a constant that anyone could use to forge sessions or calendar-feed URLs.
+        "SECRET_KEY": _env("SECRET_KEY"),
         "SERVER_NAME": _env("SERVER_NAME"),
-        "PUBLIC_URL": _env("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # The address e-mailed links point to; in development it follows `PORT` (make run).
+        "PUBLIC_URL": _env("PUBLIC_URL", f"http://127.0.0.1:{_env('PORT', '5000')}").rstrip("/"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # Database: unset -> embedded PostgreSQL (nexus.embedded_pg), resolved in create_app.
         "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL"),
@@ -90,7 +90,8 @@ def from_environment() -> dict[str, Any]:
 def check_production(cfg: dict[str, Any]) -> None:
     """Refuse to start in production with a default secret or without real services."""
     problems = []
-    if cfg["SECRET_KEY"] in (None, DEV_SECRET) or len(cfg["SECRET_KEY"]) < 32:
+    secret = cfg["SECRET_KEY"] or ""
+    if len(secret) < 32 or secret.startswith("CHANGE-ME"):  # env.example's placeholder
         problems.append("SECRET_KEY must be set to a random value of 32+ characters")
     if not cfg["SQLALCHEMY_DATABASE_URI"]:
         problems.append("DATABASE_URL must be set")

@@ -53,6 +53,7 @@ def test_production_cookies_are_secure(env):
     [
         ("SECRET_KEY", "", "SECRET_KEY"),
         ("SECRET_KEY", "trop-court", "SECRET_KEY"),
+        ("SECRET_KEY", "CHANGE-ME-to-a-random-string-of-at-least-32-characters", "SECRET_KEY"),
         ("DATABASE_URL", "", "DATABASE_URL"),
         ("REDIS_URL", "", "REDIS_URL"),
         ("SMTP_HOST", "", "SMTP_HOST"),
@@ -63,3 +64,47 @@ def test_production_refuses_unsafe_settings(env, name, value, reason):
     env(**{**PRODUCTION, name: value})
     with pytest.raises(RuntimeError, match=reason):
         config.from_environment()
+
+
+def test_public_url_follows_port_in_development(env, monkeypatch):
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.setenv("PORT", "5050")
+    assert config.from_environment()["PUBLIC_URL"] == "http://127.0.0.1:5050"
+
+
+def test_public_url_when_set_wins_over_port(env, monkeypatch):
+    monkeypatch.setenv("PORT", "5050")
+    monkeypatch.setenv("PUBLIC_URL", "https://campus.example.tn/")
+    assert config.from_environment()["PUBLIC_URL"] == "https://campus.example.tn"
+
+
+def test_development_has_no_built_in_secret(env):
+    assert config.from_environment()["SECRET_KEY"] is None
+
+
+def test_development_secret_is_random_and_kept_under_instance(tmp_path):
+    from flask import Flask
+
+    from nexus import setup_secret_key
+
+    first, second, other = (Flask(__name__, instance_path=str(p)) for p in (tmp_path, tmp_path, tmp_path / "x"))
+    (tmp_path / "x").mkdir()
+    for app in (first, second, other):
+        app.config["SECRET_KEY"] = None
+        setup_secret_key(app)
+    assert len(first.config["SECRET_KEY"]) >= 32
+    assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]  # kept across restarts
+    assert other.config["SECRET_KEY"] != first.config["SECRET_KEY"]  # not a shared constant
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # readable by its owner only
+
+
+def test_a_configured_secret_is_used_as_is(tmp_path):
+    from flask import Flask
+
+    from nexus import setup_secret_key
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config["SECRET_KEY"] = "s" * 40
+    setup_secret_key(app)
+    assert app.config["SECRET_KEY"] == "s" * 40
+    assert not (tmp_path / "secret_key").exists()
