@@ -48,7 +48,8 @@ def index() -> Any:
 @policy.access(policy.STAFF)
 def approve(payment_id: int) -> Any:
     payment = db.get_or_404(Payment, payment_id)
-    if request.form.get("confirm") != "1":  # without JavaScript: a confirmation page first
+    if request.form.get("confirm") != "1" and billing.staff_decides(payment):
+        # Without JavaScript: a confirmation page first (a card payment is refused at once).
         return render_template("payments/confirm.html", p=payment, label=billing.order_label)
     return _decide(
         payment,

@@ -43,12 +43,24 @@ BANK = {
     "iban": "TN59 25 079 000 0001569084 04",
 }
 ALREADY_PROCESSED = "Ce paiement a déjà été traité."
+# Staff settle only what they can check on the bank statement; a card payment is settled by
+# the gateway's answer (clictopay.confirm), never by hand.
+STAFF_DECIDED = frozenset({PaymentMethod.BANK_TRANSFER})
+NOT_STAFF_DECIDED = (
+    "Ce paiement par carte est réglé par la banque (retour ClicToPay) : "
+    "il ne peut être ni validé ni refusé ici."
+)
 
 
 class AlreadyProcessed(ServiceError):
     def __init__(self, payment: Payment | None = None) -> None:
         super().__init__(ALREADY_PROCESSED)
         self.payment = payment
+
+
+def staff_decides(payment: Payment) -> bool:
+    """Whether staff approve or reject this payment (a declared transfer), not the gateway."""
+    return payment.method in STAFF_DECIDED
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -232,17 +244,23 @@ def _payment_state(payment: Payment) -> dict[str, Any]:
 
 
 def _claim(payment_id: int, status: PaymentStatus, staff: User, reason: str | None = None) -> Payment:
-    """Move a PENDING payment to its final state; only one caller ever wins."""
+    """Move a PENDING declared transfer to its final state; only one caller ever wins."""
     claimed = db.session.scalar(
         update(Payment)
-        .where(Payment.id == payment_id, Payment.status == PaymentStatus.PENDING)
+        .where(
+            Payment.id == payment_id,
+            Payment.status == PaymentStatus.PENDING,
+            Payment.method.in_(STAFF_DECIDED),
+        )
         .values(status=status, processed_at=func.now(), processed_by_id=staff.id, rejection_reason=reason)
         .returning(Payment.id)
     )
     if claimed is None:
-        existing = db.session.get(Payment, payment_id)
+        existing = db.session.get(Payment, payment_id, populate_existing=True)
         if existing is None:
             raise LookupError(payment_id)
+        if existing.status is PaymentStatus.PENDING and not staff_decides(existing):
+            raise ServiceError(NOT_STAFF_DECIDED)
         raise AlreadyProcessed(existing)
     payment = db.session.get_one(Payment, payment_id)
     db.session.refresh(payment)

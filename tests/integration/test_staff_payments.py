@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
-from nexus.models.billing import Invoice, PaymentStatus
+from nexus.models.billing import Invoice, Payment, PaymentMethod, PaymentStatus
 from nexus.models.identity import User
-from nexus.services import billing, credits
+from nexus.services import ServiceError, billing, credits
 from tests import factories
 
 HX = {"HX-Request": "true"}
@@ -96,3 +96,52 @@ def test_only_staff_may_decide_and_unknown_ids_are_404(client, login, pending):
         == 404
     )
     assert client.get("/dashboard/assistante/paiements").status_code == 200
+
+
+@pytest.fixture
+def pending_card():
+    """A card payment waiting for the ClicToPay return: only the gateway's answer settles it."""
+    parent = db.session.scalar(select(User).where(User.email == "parent@nexus-reussite.tn"))
+    yasmine = factories.student("yasmine@nexus-reussite.tn")
+    order = billing.build_order(parent, yasmine.id, "CREDITS_5", None)
+    payment = billing.create_pending(parent, order, PaymentMethod.CLICTOPAY, billing.new_reference())
+    db.session.commit()
+    return payment
+
+
+def _untouched(payment) -> None:
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.PENDING
+    assert credits.balance(payment.student_id) == 0
+    assert db.session.scalar(select(func.count()).where(Invoice.payment_id == payment.id)) == 0
+    assert db.session.scalar(select(func.count()).where(AuditLog.action.like("payment.%"))) == 0
+
+
+def test_staff_cannot_approve_or_reject_a_card_payment(pending_card):
+    staff = db.session.scalar(select(User).where(User.email == "assistante@nexus-reussite.tn"))
+    with pytest.raises(ServiceError, match="carte"):
+        billing.approve(pending_card.id, staff)
+    db.session.rollback()
+    with pytest.raises(ServiceError, match="carte"):
+        billing.reject(pending_card.id, staff, "Aucun virement reçu")
+    db.session.rollback()
+    _untouched(pending_card)
+
+
+@pytest.mark.parametrize("headers", [HX, {}], ids=["htmx", "plain"])
+def test_the_staff_routes_refuse_a_card_payment_in_french(staff_client, pending_card, headers):
+    url = f"/dashboard/assistante/paiements/{pending_card.id}"
+    answers = [
+        staff_client.post(f"{url}/valider", data=data, headers=headers, follow_redirects=True)
+        for data in ({"confirm": "1"}, {})  # confirmed, and the no-JavaScript first step
+    ]
+    answers.append(
+        staff_client.post(
+            f"{url}/refuser", data={"reason": "Aucun virement reçu"}, headers=headers, follow_redirects=True
+        )
+    )
+    for response in answers:
+        html = response.get_data(as_text=True)
+        assert response.status_code in (200, 422) and "ClicToPay" in html, html
+        assert "Oui, valider" not in html
+    _untouched(pending_card)
