@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test lint bench e2e worker migrate seed clean
+.PHONY: system-deps run test lint bench e2e worker migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt requirements-chrom
 run: $(VENV)/.installed ## serve on http://127.0.0.1:$(PORT) with everything it needs
 	PORT=$(PORT) $(BIN)/python -m nexus.devserver
 
-test: $(VENV)/.installed-dev ## the whole suite (starts PostgreSQL+pgvector, Redis, SMTP, LLM stub)
+system-deps: ## Debian's chromium and redis-server (installed when root, else one line says what to do)
+	@bash scripts/system-deps.sh
+
+test: system-deps $(VENV)/.installed-dev ## the whole suite (starts PostgreSQL+pgvector, Redis, SMTP, LLM stub)
 	$(BIN)/python scripts/run_tests.py $(ARGS)
 
-e2e: $(VENV)/.installed-dev ## only the browser tests
+e2e: system-deps $(VENV)/.installed-dev ## only the browser tests
 	$(BIN)/python scripts/run_tests.py tests/e2e $(ARGS)
 
 lint: $(VENV)/.installed-dev
