@@ -1,0 +1,52 @@
+"""No user content inside an hx-* attribute (DESIGN.md, htmx conventions).
+
+htmx reads these attributes as instructions (a confirm text, JSON values, a URL): a child's name
+or a reason typed by a family has no place there. Expressions allowed inside them are URLs built
+by url_for, the CSRF token, and values the server makes itself (references, amounts, labels).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "nexus" / "templates"
+HX_ATTRIBUTE = re.compile(r"""\bhx-[a-z-]+=("[^"]*"|'[^']*')""")
+EXPRESSION = re.compile(r"{{(.*?)}}")
+# Server-made values: ids, a weekday number, generated references and amounts, enum labels,
+# fixed French strings.
+SERVER_MADE = re.compile(
+    r"""^\s*([\w.]+\.id|d|url_for\(.*\)|csrf_token\(\)|p\.reference|invoice\.number|target\.label"""
+    r"""|p\.amount_millimes\|tnd|r\.amount\|credits"""
+    r"""|'[^'{}]*'\s+if\s+[\w.]+\s+else\s+'[^'{}]*')\s*$"""
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolation() -> Iterator[None]:
+    """Overrides the conftest fixture: reading templates needs no database."""
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _clean_side_channels() -> None:
+    """Overrides the conftest fixture: no Redis nor SMTP either."""
+
+
+def hx_expressions() -> Iterator[tuple[str, str]]:
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        for attribute in HX_ATTRIBUTE.finditer(path.read_text()):
+            for expression in EXPRESSION.findall(attribute.group(1)):
+                yield f"{path.relative_to(TEMPLATES)}: {attribute.group(0)[:60]}", expression
+
+
+def test_the_walk_finds_hx_attributes():
+    assert sum(1 for _ in hx_expressions()) > 20
+
+
+def test_hx_attributes_carry_only_server_made_values():
+    offending = [f"{where} -> {{{{{expr}}}}}" for where, expr in hx_expressions() if not SERVER_MADE.match(expr)]
+    assert offending == []
