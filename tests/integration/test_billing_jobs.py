@@ -1,8 +1,9 @@
 """Periodic money jobs: idempotent, and right about dates."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
@@ -25,16 +26,44 @@ def sami():
     return factories.student("sami@nexus-reussite.tn")
 
 
-def test_monthly_allocation_grants_each_started_month_once():
+@pytest.mark.parametrize(
+    "today",
+    # First days of a month (where the old test failed), month ends, a leap day, a year's end.
+    ["2026-12-01 09:00", "2027-01-10 23:30", "2027-03-31 12:00", "2028-02-29 08:00", "2027-12-31 22:59"],
+)
+def test_monthly_allocation_grants_each_started_month_once(today):
     student = sami()
     sub = billing.active_subscription(student.id)
-    sub.started_at = utcnow() - timedelta(days=40)
-    sub.current_period_end = utcnow() + timedelta(days=20)
+    seed_lot = db.session.scalar(select(CreditLot).where(CreditLot.subscription_id == sub.id))
+    with freeze_time(today):
+        sub.started_at = utcnow() - timedelta(days=40)
+        sub.current_period_end = utcnow() + timedelta(days=20)
+        # Month 0 was granted with the payment, keyed by the month the plan started in.
+        seed_lot.period = sub.started_at.strftime("%Y-%m")
+        db.session.flush()
+        assert allocate_monthly_credits() == 1  # month 1 is new
+        assert allocate_monthly_credits() == 0
+    lots = db.session.scalars(select(CreditLot.period).where(CreditLot.subscription_id == sub.id)).all()
+    assert len(lots) == 2
+    assert len(set(lots)) == 2
+
+
+def test_allocation_keys_follow_the_plan_not_the_day_the_job_runs():
+    """Run on any day of a month, the job keys each month of a plan by when that month began."""
+    student = sami()
+    sub = billing.active_subscription(student.id)
+    seed_lot = db.session.scalar(select(CreditLot).where(CreditLot.subscription_id == sub.id))
+    sub.started_at = datetime(2027, 1, 31, 10, tzinfo=UTC)
+    sub.current_period_end = datetime(2027, 6, 1, tzinfo=UTC)
+    seed_lot.period = "2027-01"
     db.session.flush()
-    assert allocate_monthly_credits() == 1  # month 0 came with the seed, month 1 is new
-    assert allocate_monthly_credits() == 0
-    lots = db.session.scalar(select(func.count()).where(CreditLot.subscription_id == sub.id))
-    assert lots == 2
+    for day in ("2027-03-01 00:30", "2027-03-15 12:00", "2027-03-31 23:00"):
+        with freeze_time(day):
+            allocate_monthly_credits()
+    periods = db.session.scalars(
+        select(CreditLot.period).where(CreditLot.subscription_id == sub.id).order_by(CreditLot.period)
+    ).all()
+    assert periods == ["2027-01", "2027-02", "2027-03"]  # Jan 31, Feb 28, Mar 31: once each
 
 
 def test_expiry_job_takes_the_rest_once():
