@@ -260,6 +260,7 @@ def add_document(
         return existing, False
     kind = source_type_of(filename, data)
     title = " ".join(title.split())[:200] or Path(filename).stem[:200]
+    stored = storage_path or vault.store(data, Path(filename).suffix.lower()[:10])
     stmt = (
         insert(Document)
         .values(
@@ -269,7 +270,7 @@ def add_document(
             source_type=kind,
             filename=Path(filename).name[:255],
             content_hash=digest,
-            storage_path=storage_path or vault.store(data, Path(filename).suffix.lower()[:10]),
+            storage_path=stored,
             status=DocumentStatus.PENDING,
             uploaded_by_id=uploaded_by_id,
         )
@@ -277,6 +278,8 @@ def add_document(
         .returning(Document.id)
     )
     new_id = db.session.scalar(stmt)
+    if new_id is None and storage_path is None:  # a concurrent upload of the same bytes won
+        vault.discard(stored)
     document = db.session.scalar(select(Document).where(Document.content_hash == digest))
     assert document is not None
     return document, new_id is not None
@@ -289,6 +292,7 @@ def upload(
     from nexus.jobs.knowledge import ingest_document
     from nexus.jobs.queue import enqueue_after_commit
 
+    filename = vault.clean_filename(filename)  # before anything is stored
     if not data:
         raise IngestionError("Le fichier est vide.")
     document, created = add_document(

@@ -1,16 +1,50 @@
-"""The family document vault: files stored under instance/storage with random names."""
+"""The family document vault: files stored under instance/storage with random names.
+
+A file written during a transaction belongs to it: it is removed again when the transaction ends
+without a commit (a refusal, a rollback, an unexpected error), so no orphan file stays behind.
+"""
 
 from __future__ import annotations
 
+import logging
 import secrets
+import unicodedata
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from nexus.extensions import db
 from nexus.models.identity import User
 from nexus.models.vault import DocumentKind, UserDocument
+from nexus.services import ServiceError
+
+log = logging.getLogger(__name__)
+MAX_FILENAME = 255
+NEW_FILES = "vault_new_files"  # session.info key: files written by the current transaction
+# Controls, invisible formatting (bidi overrides, zero-width), line/paragraph separators, and
+# lone surrogates: a name holding them cannot be stored, shown or sent in a header safely.
+FORBIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
+
+
+def clean_filename(raw: str) -> str:
+    """The last part of an uploaded file's name (no folders), or a French refusal."""
+    if any(unicodedata.category(char) in FORBIDDEN_CATEGORIES for char in raw):
+        raise ServiceError(
+            "Le nom du fichier contient un caractère invisible ou de contrôle : renommez le fichier "
+            "puis envoyez-le de nouveau.",
+            field="file",
+        )
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if name in ("", ".", ".."):
+        raise ServiceError("Le nom du fichier est vide : renommez le fichier.", field="file")
+    if len(name) > MAX_FILENAME:
+        raise ServiceError(
+            f"Le nom du fichier est trop long ({MAX_FILENAME} caractères au plus) : renommez-le.",
+            field="file",
+        )
+    return name
 
 
 def storage_root() -> Path:
@@ -23,7 +57,29 @@ def store(data: bytes, suffix: str) -> str:
     """Write bytes under a random name; return the path relative to the storage root."""
     relative = f"{secrets.token_hex(16)}{suffix}"
     (storage_root() / relative).write_bytes(data)
+    db.session.info.setdefault(NEW_FILES, []).append(relative)
     return relative
+
+
+def discard(relative: str) -> None:
+    """Remove a stored file (a missing one is not an error)."""
+    try:
+        resolve(relative).unlink(missing_ok=True)
+    except (LookupError, OSError, RuntimeError):  # RuntimeError: no app context
+        log.warning("could not remove %s", relative, exc_info=True)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_new_files(session: Session) -> None:
+    session.info.pop(NEW_FILES, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _discard_uncommitted_files(session: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction ended without a commit: its files go too."""
+    if transaction.parent is None:
+        for relative in session.info.pop(NEW_FILES, []):
+            discard(relative)
 
 
 def resolve(relative: str) -> Path:
@@ -46,6 +102,7 @@ def add(
     invoice_id: int | None = None,
     uploaded_by_id: int | None = None,
 ) -> UserDocument:
+    filename = clean_filename(filename)
     suffix = Path(filename).suffix.lower()[:10]
     document = UserDocument(
         owner_id=owner_id,

@@ -1,0 +1,136 @@
+"""File uploads with hostile names and contents: a French refusal, no row and no file left behind."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from nexus.extensions import db
+from nexus.models.knowledge import Document
+from nexus.services import ServiceError, knowledge, vault
+from tests.helpers import ASSISTANTE, html
+
+DOCS = "/dashboard/assistante/docs"
+NOTE = "# Suites\n\nUne suite arithmétique ajoute la même raison à chaque terme.\n".encode()
+
+
+def stored_files(app) -> set[Path]:  # type: ignore[no-untyped-def]
+    """Every file under the instance folder (storage, vault, mail …)."""
+    return {p for p in Path(app.instance_path).rglob("*") if p.is_file()}
+
+
+def documents() -> int:
+    return db.session.scalar(select(func.count(Document.id))) or 0
+
+
+def post_upload(client, filename: str, data: bytes = NOTE, title: str = "Suites"):  # type: ignore[no-untyped-def]
+    form = {"title": title, "subject": "MATHEMATIQUES", "level": "TERMINALE"}
+    form["file"] = (io.BytesIO(data), filename)
+    return client.post(DOCS, data=form, content_type="multipart/form-data")
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "cours\x00.md",
+        "cours.md\x00.pdf",
+        "cours\x1b[31m.md",
+        "cours\u2028.md",
+        "cours\u202edm.txt",
+        "cours\x7f.md",
+        "x" * 300 + ".md",
+    ],
+)
+def test_a_hostile_file_name_is_refused_in_french_and_nothing_is_stored(app, client, login, filename):
+    login(client, ASSISTANTE)
+    files, rows = stored_files(app), documents()
+    response = post_upload(client, filename)
+    assert response.status_code == 422
+    assert "nom du fichier" in html(response)
+    assert documents() == rows
+    assert stored_files(app) == files
+
+
+@pytest.mark.parametrize("filename", ["a\r\n.md", "a\n.md", "a\r.md", "\x85.md", "a\ud800.md", "\u200b.md"])
+def test_line_breaks_and_invisible_characters_are_refused_by_the_service(filename):
+    # Over HTTP a line break ends the multipart header (browsers send %0D%0A instead): the
+    # service refuses it anyway, for every caller.
+    with pytest.raises(ServiceError, match="nom du fichier"):
+        vault.clean_filename(filename)
+
+
+@pytest.mark.parametrize("filename", ["", ".", "..", "../", "dossier/", " "])
+def test_an_empty_file_name_is_refused_by_the_service(filename):
+    with pytest.raises(ServiceError, match="nom du fichier est vide"):
+        vault.clean_filename(filename)
+
+
+@pytest.mark.parametrize("filename", ["../../etc/passwd", "..\\..\\windows\\system.ini", "/etc/shadow"])
+def test_a_path_in_the_file_name_is_reduced_to_its_last_part(app, client, login, filename):
+    login(client, ASSISTANTE)
+    files, rows = stored_files(app), documents()
+    response = post_upload(client, filename)
+    assert response.status_code == 422
+    assert "Format non pris en charge" in html(response)
+    assert documents() == rows
+    assert stored_files(app) == files
+
+
+def test_a_path_before_an_accepted_name_keeps_only_the_name(app, client, login):
+    login(client, ASSISTANTE)
+    assert post_upload(client, "../../cours/suites.md").status_code == 303
+    document = db.session.scalar(select(Document).where(Document.title == "Suites"))
+    assert document is not None and document.filename == "suites.md"
+    assert knowledge.document_bytes(document) == NOTE
+
+
+def test_a_failure_after_the_file_is_written_leaves_no_file(app, client, login, monkeypatch):
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("audit down")
+
+    login(client, ASSISTANTE)
+    monkeypatch.setattr(knowledge.audit, "record", broken)
+    files, rows = stored_files(app), documents()
+    assert post_upload(client, "suites.md").status_code == 500
+    assert documents() == rows
+    assert stored_files(app) == files
+
+
+FUZZ = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+HOSTILE_CHARS = '\x00\r\n\x1b\x7f\u2028\u2029\u202e\u200b\ufeff/\\.:*?"<>|'
+names = st.one_of(
+    st.sampled_from(["", ".", "..", "../../etc/passwd", ".md", "a" * 5000 + ".md", "cours.md\x00"]),
+    st.text(alphabet=st.sampled_from(HOSTILE_CHARS + "ab"), min_size=1, max_size=20).map(lambda s: s + ".md"),
+    st.text(max_size=40),
+)
+contents = st.one_of(
+    st.sampled_from([b"", b"%PDF-1.4 garbage", b"\x00" * 64, b"\xff\xfe\x00\x00", "é".encode("cp1252")]),
+    st.binary(max_size=200),
+)
+
+
+@FUZZ
+@given(filename=names, data=contents, title=st.sampled_from(["", " ", "\x1b[2J", "Suites"]))
+def test_fuzz_upload_never_fails_and_a_refusal_leaves_nothing(app, client, login, filename, data, title):
+    if client.get_cookie("nexus_session") is None:
+        login(client, ASSISTANTE)
+    files, rows = stored_files(app), documents()
+    response = post_upload(client, filename, data, title)
+    assert response.status_code in {303, 400, 413, 422}
+    if response.status_code != 303:
+        assert documents() == rows
+        assert stored_files(app) == files
+    else:  # accepted: one row at most, and a file only for a new row
+        created = documents() - rows
+        assert created in (0, 1)
+        assert len(stored_files(app) - files) == created
