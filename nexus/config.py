@@ -54,6 +54,8 @@ def from_environment() -> dict[str, Any]:
         "OPENAI_API_KEY": _env("OPENAI_API_KEY", "ollama"),
         "LLM_MODEL": _env("LLM_MODEL", "llama3.2"),
         "LLM_TIMEOUT": float(_env("LLM_TIMEOUT", "30") or 30),
+        # The model's context window in tokens (prompt + answer): ARIA fits its prompt within it.
+        "LLM_CONTEXT_TOKENS": _int("LLM_CONTEXT_TOKENS", 4096),
         "EMBEDDING_BASE_URL": _env("EMBEDDING_BASE_URL"),
         "EMBEDDING_MODEL": _env("EMBEDDING_MODEL", "nomic-embed-text"),
         "VECTOR_STORE": _env("VECTOR_STORE", "pgvector"),

@@ -49,7 +49,8 @@ RATE_LIMITED = "Vous envoyez des questions très vite : patientez une minute ava
 
 
 class AskForm(Form):
-    question = TextAreaField("Votre question", render_kw={"maxlength": aria.MAX_QUESTION, "rows": 4})
+    # No maxlength: a pasted long text would be cut silently; the server refuses it in French instead.
+    question = TextAreaField("Votre question", render_kw={"rows": 4})
     subject = SelectField("Matière", choices=[], validate_choice=False)
     conversation = HiddenField()
 
@@ -181,8 +182,18 @@ def ask() -> Any:
     db.session.commit()
     if is_fragment_request():
         return _asked(student, question)
-    aria.answer_now(aria.prepare(question))  # without JavaScript: wait for the whole answer
-    target = url_for("aria.conversation", conversation_id=question.conversation_id, _anchor="fin")
+    return _answered(question)  # without JavaScript: wait for the whole answer
+
+
+def _answered(question: AriaMessage) -> Any:
+    """The answer at once, then back to the conversation (or a note if another tab still writes it)."""
+    conversation_id = question.conversation_id
+    if aria.answer_once(question) is None:
+        flash(
+            "ARIA rédige encore cette réponse (dans un autre onglet ?) : rechargez la page dans un instant.",
+            "info",
+        )
+    target = url_for("aria.conversation", conversation_id=conversation_id, _anchor="fin")
     return redirect(target, code=303)
 
 
@@ -209,10 +220,7 @@ def answer(question_id: int) -> Any:
     question = aria.question_of(_student().id, question_id)
     if question is None:
         abort(404)
-    if aria.answer_to(question.id) is None:
-        aria.answer_now(aria.prepare(question))
-    target = url_for("aria.conversation", conversation_id=question.conversation_id, _anchor="fin")
-    return redirect(target, code=303)
+    return _answered(question)
 
 
 def sse(event: str, data: str) -> str:
@@ -227,12 +235,8 @@ def stream(question_id: int) -> Any:
     question = aria.question_of(_student().id, question_id)
     if question is None:
         abort(404)
-    stored = aria.answer_to(question.id)
-    events: Iterator[Any]
-    if stored is not None:  # a reconnection, or a second tab: the answer exists already
-        events = iter([aria.Final(stored.id)])
-    else:
-        events = aria.answer_events(aria.prepare(question), ping_every=PING_EVERY)
+    # A reconnection or a second tab gets the stored answer, or waits for the one being written.
+    events = aria.stream_answer(question, ping_every=PING_EVERY)
     generate_csrf()  # the answer's forms need the token: set it now, the session is final once streaming
     # Give the pooled connection back while the model thinks. close(), not commit(): the signed-in
     # user must keep its loaded attributes (the templates read them after this request's teardown).
@@ -249,6 +253,8 @@ def _events(events: Iterator[Any]) -> Iterator[str]:
                 yield sse("token", str(escape(event.text)))
             elif isinstance(event, aria.Final):
                 yield sse("done", _rendered_answer(event.message_id))
+            elif isinstance(event, aria.Busy):
+                yield sse("done", render_template("aria/_answer_busy.html"))
             else:
                 yield ": ping\n\n"
     except GeneratorExit:

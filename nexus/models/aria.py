@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +38,11 @@ class AnswerMode(LabelledEnum):
     LLM = "LLM", "Réponse générée"
     OFFLINE = "OFFLINE", "Passages du cours (hors ligne)"
     DEGRADED = "DEGRADED", "ARIA indisponible : passages du cours"
+    TOO_LONG = "TOO_LONG", "Conversation trop longue : passages du cours"
+
+
+# Answers made of course passages instead of the model's words: they cost no daily question.
+FALLBACK_MODES = (AnswerMode.OFFLINE, AnswerMode.DEGRADED, AnswerMode.TOO_LONG)
 
 
 class AriaMessage(db.Model):
@@ -62,6 +68,9 @@ class AriaMessage(db.Model):
     model: Mapped[str | None] = mapped_column(String(80))
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    # On a question: when a stream or request took on writing its answer (one writer at a time;
+    # a lease, so a writer that died frees the question after a while).
+    answer_claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[created_at]
 
     conversation: Mapped[AriaConversation] = relationship(back_populates="messages")

@@ -14,18 +14,26 @@ from __future__ import annotations
 
 import logging
 import re
+import time as clock
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from nexus.extensions import db
-from nexus.models.aria import AnswerMode, AriaConversation, AriaFeedback, AriaMessage, MessageRole
+from nexus.models.aria import (
+    FALLBACK_MODES,
+    AnswerMode,
+    AriaConversation,
+    AriaFeedback,
+    AriaMessage,
+    MessageRole,
+)
 from nexus.models.catalog import OfferCode
 from nexus.models.common import Grade, Subject
 from nexus.models.family import Student
@@ -45,6 +53,14 @@ PASSAGES = 4
 HISTORY_TOKENS = 1500
 HISTORY_MESSAGES = 10
 TITLE_CHARS = 60
+# French measured 2.3-2.7 characters per token on llama.cpp: count 2, so the estimate errs long.
+CHARS_PER_TOKEN = 2
+MESSAGE_OVERHEAD = 8  # the chat template's role markers around each message
+PROMPT_MARGIN = 64  # what the estimate may still miss (special tokens, the answer's opening)
+# One writer per answer; a writer that died frees the question after this long.
+CLAIM_LEASE = timedelta(minutes=3)
+WAIT_POLL = 0.25  # seconds between two looks at a question another stream is answering
+NO_JS_WAIT = 60.0  # how long a plain POST waits for an answer another stream is writing
 
 
 # -- access and quotas ----------------------------------------------------------------------------
@@ -73,6 +89,8 @@ def day_start(now: datetime | None = None) -> datetime:
 
 
 def used_today(student_id: int) -> int:
+    """Today's questions, except those answered by course passages alone (offline, LLM down…)."""
+    answer = aliased(AriaMessage)
     stmt = (
         select(func.count(AriaMessage.id))
         .join(AriaConversation, AriaMessage.conversation_id == AriaConversation.id)
@@ -80,6 +98,7 @@ def used_today(student_id: int) -> int:
             AriaConversation.student_id == student_id,
             AriaMessage.role == MessageRole.USER,
             AriaMessage.created_at >= day_start(),
+            ~exists().where(answer.reply_to_id == AriaMessage.id, answer.mode.in_(FALLBACK_MODES)),
         )
     )
     return db.session.scalar(stmt) or 0
@@ -267,8 +286,18 @@ def sources_message(passages: list[Passage]) -> str:
 
 
 def estimate_tokens(content: str) -> int:
-    """About 4 characters per token in French; enough for a budget, no tokenizer needed."""
-    return len(content) // 4 + 4
+    """A message's cost, rounded up at CHARS_PER_TOKEN: no tokenizer needed, and never short."""
+    return -(-len(content) // CHARS_PER_TOKEN) + MESSAGE_OVERHEAD
+
+
+def prompt_tokens(messages: list[dict[str, str]]) -> int:
+    return sum(estimate_tokens(m["content"]) for m in messages)
+
+
+def prompt_budget(conf: llm.Settings | None) -> int:
+    """Tokens the prompt may use: the context window less the answer's room and a margin."""
+    context = conf.context_tokens if conf else 4096
+    return context - llm.MAX_TOKENS - PROMPT_MARGIN
 
 
 def history(conversation_id: int, before_id: int, budget: int = HISTORY_TOKENS) -> list[dict[str, str]]:
@@ -307,6 +336,33 @@ def build_messages(
     ]
 
 
+@dataclass(frozen=True)
+class Prompt:
+    messages: list[dict[str, str]]
+    passages: list[Passage]  # those kept in the prompt, numbered as the prompt numbers them
+
+
+def fit_prompt(
+    question: str,
+    subject: Subject,
+    grade: Grade,
+    passages: list[Passage],
+    past: list[dict[str, str]],
+    budget: int,
+) -> Prompt:
+    """The prompt within `budget` tokens: the oldest history goes first, then the least relevant
+    passages. The rules and the question always stay (the server may still refuse them)."""
+    past, passages = list(past), list(passages)
+    messages = build_messages(question, subject, grade, passages, past)
+    while prompt_tokens(messages) > budget and (past or passages):
+        if past:
+            del past[: 2 if len(past) > 1 and past[0]["role"] == "user" else 1]  # one exchange
+        else:
+            passages.pop()
+        messages = build_messages(question, subject, grade, passages, past)
+    return Prompt(messages, passages)
+
+
 # -- answers --------------------------------------------------------------------------------------------
 
 
@@ -321,6 +377,7 @@ class AnswerPlan:
     conf: llm.Settings | None
     vector_store: str | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
+    claimed_at: datetime | None = None  # this writer's claim on the answer (released on failure)
 
 
 @dataclass(frozen=True)
@@ -333,25 +390,148 @@ class Final:
     message_id: int
 
 
-Event = Token | Final | Ping
+@dataclass(frozen=True)
+class Busy:
+    """Another stream is still writing this answer, for longer than this one waited."""
 
 
-def prepare(question: AriaMessage) -> AnswerPlan:
+Event = Token | Final | Busy | Ping
+
+
+def prepare(question: AriaMessage, claimed_at: datetime | None = None) -> AnswerPlan:
     conversation = question.conversation
     student = db.session.get(Student, conversation.student_id)
     grade = student.grade if student else Grade.TERMINALE
     scope = Scope(conversation.subject.value, knowledge.levels_for(grade))
     found = knowledge.search(question.content, scope, k=PASSAGES)
+    conf = llm.settings()
     past = history(conversation.id, question.id)
+    budget = prompt_budget(conf)
+    prompt = fit_prompt(question.content, conversation.subject, grade, found.passages, past, budget)
+    if conf and prompt.messages != build_messages(
+        question.content, conversation.subject, grade, found.passages, past
+    ):
+        log.info("aria: prompt of question %d trimmed to fit %d tokens", question.id, budget)
+    passages = prompt.passages if conf else found.passages  # offline answers quote them all
     return AnswerPlan(
         question_id=question.id,
         conversation_id=conversation.id,
-        passages=found.passages,
-        messages=build_messages(question.content, conversation.subject, grade, found.passages, past),
-        conf=llm.settings(),
+        passages=passages,
+        messages=prompt.messages,
+        conf=conf,
         vector_store=found.vector_store,
-        citations=[p.citation(n) for n, p in enumerate(found.passages, start=1)],
+        citations=[p.citation(n) for n, p in enumerate(passages, start=1)],
+        claimed_at=claimed_at,
     )
+
+
+# -- one writer per answer ------------------------------------------------------------------------
+
+
+def claim_answer(question_id: int) -> datetime | None:
+    """Take on writing this question's answer (committed); None when it is answered or another
+    writer holds it. Its timestamp is the claim: only its holder releases it."""
+    now = utcnow()
+    answer = aliased(AriaMessage)
+    stmt = (
+        update(AriaMessage)
+        .where(
+            AriaMessage.id == question_id,
+            AriaMessage.role == MessageRole.USER,
+            or_(AriaMessage.answer_claimed_at.is_(None), AriaMessage.answer_claimed_at < now - CLAIM_LEASE),
+            ~exists().where(answer.reply_to_id == question_id),
+        )
+        .values(answer_claimed_at=now)
+        .returning(AriaMessage.id)
+    )
+    return now if _commit_alone(stmt) is not None else None
+
+
+def _commit_alone(stmt: Any) -> Any:
+    """One statement in its own transaction, outside the request's session: committing that one
+    would expire what it loaded (the signed-in user included, which the stream's templates read
+    after the session is closed)."""
+    with Session(db.engine, join_transaction_mode="create_savepoint") as session:
+        result = session.execute(stmt).scalar_one_or_none()
+        session.commit()
+        return result
+
+
+def release_claim(question_id: int, claimed_at: datetime | None) -> None:
+    """Give the question back (the student left, or the writer failed) so a new stream answers it."""
+    if claimed_at is None:
+        return
+    try:
+        _commit_alone(
+            update(AriaMessage)
+            .where(and_(AriaMessage.id == question_id, AriaMessage.answer_claimed_at == claimed_at))
+            .values(answer_claimed_at=None)
+            .returning(AriaMessage.id)
+        )
+    except Exception:  # the lease frees it anyway
+        log.warning("aria: could not release the claim on question %d", question_id, exc_info=True)
+
+
+def claim_and_prepare(question: AriaMessage) -> AnswerPlan | None:
+    """The plan of an answer this caller now alone writes, or None (answered, or being written)."""
+    question_id = question.id
+    claimed_at = claim_answer(question_id)
+    if claimed_at is None:
+        return None
+    try:
+        return prepare(question, claimed_at)
+    except BaseException:
+        release_claim(question_id, claimed_at)
+        raise
+
+
+def stream_answer(question: AriaMessage, ping_every: float = 5.0) -> Iterator[Event]:
+    """The events of a question's stream: its stored answer, the answer written now, or (when
+    another stream is writing it) that answer once stored. Retrieval and the model run once."""
+    stored = answer_to(question.id)
+    if stored is not None:
+        return iter([Final(stored.id)])
+    plan = claim_and_prepare(question)
+    if plan is None:
+        return await_answer(question.id, ping_every)
+    return answer_events(plan, ping_every)
+
+
+def await_answer(question_id: int, ping_every: float = 5.0, wait: float | None = None) -> Iterator[Event]:
+    """Pings until another writer stores the answer, then it; takes over if that writer gave up."""
+    wait = CLAIM_LEASE.total_seconds() if wait is None else wait
+    started = last_ping = clock.monotonic()
+    while clock.monotonic() - started < wait:
+        stored = answer_to(question_id)
+        if stored is not None:
+            yield Final(stored.id)
+            return
+        question = db.session.get(AriaMessage, question_id)
+        plan = claim_and_prepare(question) if question is not None else None
+        if plan is not None:
+            yield from answer_events(plan, ping_every)
+            return
+        db.session.close()  # hold no pooled connection while waiting
+        clock.sleep(WAIT_POLL)
+        if clock.monotonic() - last_ping >= ping_every:
+            last_ping = clock.monotonic()
+            yield PING
+    yield Busy()
+
+
+def answer_once(question: AriaMessage, wait: float = NO_JS_WAIT) -> AriaMessage | None:
+    """The whole answer at once (no JavaScript): stored, written now, or waited for; None when
+    another stream is still writing it after `wait` seconds."""
+    stored = answer_to(question.id)
+    if stored is not None:
+        return stored
+    plan = claim_and_prepare(question)
+    if plan is not None:
+        return answer_now(plan)
+    for event in await_answer(question.id, ping_every=wait, wait=wait):
+        if isinstance(event, Final):
+            return db.session.get(AriaMessage, event.message_id)
+    return None
 
 
 def _excerpts(passages: list[Passage]) -> str:
@@ -371,14 +551,21 @@ DEGRADED_INTRO = (
     "voici les passages du cours les plus utiles pour votre question ; réessayez dans quelques "
     "minutes ou réservez une séance avec un coach."
 )
+TOO_LONG_INTRO = (
+    "**Cette conversation est devenue trop longue pour ARIA** : le modèle ne peut pas relire autant "
+    "de texte d'un coup, et il a refusé la question. Commencez une nouvelle conversation en y "
+    "reprenant l'essentiel de votre question (plus courte, elle passera). Cette question n'est pas "
+    "décomptée de votre quota. En attendant, voici les passages du cours les plus proches."
+)
 NOTHING_FOUND = (
     "Je n'ai trouvé aucun passage du cours Nexus Réussite sur cette question. Reformulez-la avec les "
     "mots du cours (le nom du chapitre, par exemple), ou réservez une séance avec un coach."
 )
+INTROS = {AnswerMode.OFFLINE: OFFLINE_INTRO, AnswerMode.TOO_LONG: TOO_LONG_INTRO}
 
 
 def fallback_content(passages: list[Passage], mode: AnswerMode) -> str:
-    intro = OFFLINE_INTRO if mode is AnswerMode.OFFLINE else DEGRADED_INTRO
+    intro = INTROS.get(mode, DEGRADED_INTRO)
     return intro + "\n\n" + (_excerpts(passages) if passages else NOTHING_FOUND)
 
 
@@ -392,6 +579,18 @@ def cited(content: str, citations: list[dict[str, Any]]) -> list[dict[str, Any]]
     return chosen or citations
 
 
+def counted_usage(plan: AnswerPlan, content: str, usage: llm.Usage | None) -> llm.Usage:
+    """The server's token counts, or our estimate of them when it sent none (many do not stream
+    them), so that the statistics are never empty."""
+    usage = usage or llm.Usage()
+    return llm.Usage(
+        usage.prompt_tokens if usage.prompt_tokens is not None else prompt_tokens(plan.messages),
+        usage.completion_tokens
+        if usage.completion_tokens is not None
+        else -(-len(content) // CHARS_PER_TOKEN),
+    )
+
+
 def save_answer(
     plan: AnswerPlan,
     content: str,
@@ -401,6 +600,8 @@ def save_answer(
 ) -> AriaMessage:
     """Store the answer once; a concurrent or repeated save returns the stored one."""
     citations = plan.citations if mode is not AnswerMode.LLM else cited(content, plan.citations)
+    if mode is AnswerMode.LLM:
+        usage = counted_usage(plan, content, usage)
     stmt = (
         insert(AriaMessage)
         .values(
@@ -423,12 +624,36 @@ def save_answer(
     return answer
 
 
+def _too_long(plan: AnswerPlan, exc: llm.ContextExceeded) -> AriaMessage:
+    """The server refused the prompt as longer than its context: say so, offer a new conversation."""
+    log.warning(
+        "aria: the model refused question %d of conversation %d as longer than its context (%s); "
+        "estimated %d prompt tokens against LLM_CONTEXT_TOKENS=%s",
+        plan.question_id,
+        plan.conversation_id,
+        exc.reason,
+        prompt_tokens(plan.messages),
+        plan.conf.context_tokens if plan.conf else "?",
+    )
+    return save_answer(plan, fallback_content(plan.passages, AnswerMode.TOO_LONG), AnswerMode.TOO_LONG)
+
+
 def answer_now(plan: AnswerPlan) -> AriaMessage:
     """The whole answer at once (form posted without JavaScript)."""
+    try:
+        return _answer_now(plan)
+    except BaseException:
+        release_claim(plan.question_id, plan.claimed_at)
+        raise
+
+
+def _answer_now(plan: AnswerPlan) -> AriaMessage:
     if plan.conf is None:
         return save_answer(plan, fallback_content(plan.passages, AnswerMode.OFFLINE), AnswerMode.OFFLINE)
     try:
         completion = llm.complete(plan.conf, plan.messages)
+    except llm.ContextExceeded as exc:
+        return _too_long(plan, exc)
     except llm.LLMUnavailable as exc:
         log.warning("aria: LLM unavailable (%s), passages shown instead", exc.reason)
         return save_answer(plan, fallback_content(plan.passages, AnswerMode.DEGRADED), AnswerMode.DEGRADED)
@@ -439,8 +664,19 @@ def answer_events(plan: AnswerPlan, ping_every: float = 5.0) -> Iterator[Event]:
     """Tokens (and pings) as they come, then the stored answer.
 
     Closing this generator (the student left) closes the upstream stream; nothing is stored then,
-    and the question stays open: reopening the conversation streams a new answer.
+    and the question is released: reopening the conversation streams a new answer.
     """
+    saved = False
+    try:
+        for event in _answer_events(plan, ping_every):
+            saved = saved or isinstance(event, Final)
+            yield event
+    finally:
+        if not saved:
+            release_claim(plan.question_id, plan.claimed_at)
+
+
+def _answer_events(plan: AnswerPlan, ping_every: float) -> Iterator[Event]:
     if plan.conf is None:
         yield Final(
             save_answer(plan, fallback_content(plan.passages, AnswerMode.OFFLINE), AnswerMode.OFFLINE).id
@@ -456,6 +692,9 @@ def answer_events(plan: AnswerPlan, ping_every: float = 5.0) -> Iterator[Event]:
                 else:
                     parts.append(str(item))
                     yield Token(str(item))
+    except llm.ContextExceeded as exc:
+        yield Final(_too_long(plan, exc).id)
+        return
     except llm.LLMUnavailable as exc:
         log.warning("aria: LLM unavailable (%s) after %d tokens", exc.reason, len(parts))
         parts = []

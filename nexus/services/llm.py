@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,10 @@ class LLMUnavailable(Exception):
         self.reason = reason
 
 
+class ContextExceeded(LLMUnavailable):
+    """The server refused the prompt as longer than its context window (llama.cpp, vLLM: HTTP 400)."""
+
+
 class Ping:
     """Yielded by a stream while no token has arrived for a while: time for a keep-alive."""
 
@@ -55,6 +60,7 @@ class Settings:
     api_key: str
     model: str
     timeout: float
+    context_tokens: int = 4096
 
 
 @dataclass
@@ -74,6 +80,7 @@ def settings() -> Settings | None:
         api_key=config.get("OPENAI_API_KEY") or "ollama",
         model=config.get("LLM_MODEL") or "llama3.2",
         timeout=float(config.get("LLM_TIMEOUT") or 30),
+        context_tokens=int(config.get("LLM_CONTEXT_TOKENS") or 4096),
     )
 
 
@@ -87,9 +94,32 @@ def _client(conf: Settings) -> Any:
     return OpenAI(base_url=conf.base_url, api_key=conf.api_key, timeout=timeout, max_retries=0)
 
 
+CONTEXT_TYPES = {"exceed_context_size_error", "context_length_exceeded"}  # llama.cpp, OpenAI
+CONTEXT_WORDS = re.compile(r"context.{0,40}(exceed|length|size|too long|maximum)|maximum context", re.I)
+
+
+def _context_refusal(exc: Exception) -> str | None:
+    """What the server said when it refused the prompt as too long for its context, else None.
+
+    llama.cpp: 400 {"error": {"type": "exceed_context_size_error", "n_prompt_tokens": …, "n_ctx": …}};
+    vLLM and OpenAI say so in the message or the code.
+    """
+    body = getattr(exc, "body", None)
+    body = body if isinstance(body, dict) else {}
+    kinds = {str(getattr(exc, "type", None) or ""), str(getattr(exc, "code", None) or "")}
+    message = str(body.get("message") or getattr(exc, "message", "") or exc)
+    if not kinds & CONTEXT_TYPES and not CONTEXT_WORDS.search(message):
+        return None
+    if "n_prompt_tokens" in body and "n_ctx" in body:
+        return f"{body['n_prompt_tokens']} prompt tokens > context {body['n_ctx']}"
+    return message[:200]
+
+
 def _unavailable(exc: Exception) -> LLMUnavailable:
     status = getattr(exc, "status_code", None)
     reason = f"{type(exc).__name__}" + (f" {status}" if status else "")
+    if status in (None, 400, 413) and (refusal := _context_refusal(exc)):
+        return ContextExceeded(f"{reason}: {refusal}")
     return LLMUnavailable(reason)
 
 
