@@ -379,6 +379,9 @@ def do_reschedule(booking_id: int) -> Any:
     except scheduling.SlotTaken as err:
         db.session.rollback()
         return _render_reschedule(_booking(booking_id), _without_slot(request.form), err.message, 409)
+    except scheduling.AlreadyClosed as err:
+        db.session.rollback()
+        return _render_reschedule(_booking(booking_id), {}, err.message, 409)
     except ServiceError as err:
         db.session.rollback()
         return _render_reschedule(_booking(booking_id), request.form, err.message, 422)

@@ -92,6 +92,10 @@ class SlotTaken(ServiceError):
         )
 
 
+class AlreadyClosed(ServiceError):
+    """The session was cancelled, moved or closed meanwhile (another click, another tab)."""
+
+
 class StudentBusy(ServiceError):
     def __init__(self, first_name: str) -> None:
         super().__init__(
@@ -434,7 +438,9 @@ def booking_for(user: User, booking_id: int, *, lock: bool = False) -> SessionBo
     elif not is_staff(user):
         return None
     if lock:
-        return db.session.scalar(stmt.with_for_update(of=SessionBooking))
+        # The caller's page has usually loaded this booking already: without populate_existing
+        # SQLAlchemy would hand back that object, with the status it had before the lock.
+        stmt = stmt.with_for_update(of=SessionBooking).execution_options(populate_existing=True)
     return db.session.scalar(stmt)
 
 
@@ -554,6 +560,14 @@ def free_cancel_notice(booking: SessionBooking) -> timedelta:
     return FREE_CANCEL_NOTICE
 
 
+def closed_message(status: SessionStatus) -> str:
+    return {
+        SessionStatus.CANCELLED: "Cette séance est déjà annulée.",
+        SessionStatus.COMPLETED: "Cette séance est terminée.",
+        SessionStatus.NO_SHOW: "Cette séance est close (absence).",
+    }.get(status, "Cette séance ne peut plus être annulée.")
+
+
 def cancel_terms(booking: SessionBooking, actor: User, now: datetime | None = None) -> CancelTerms:
     """Whether the actor may cancel now, and whether the credits come back; said before confirming."""
     now = now or utcnow()
@@ -561,12 +575,7 @@ def cancel_terms(booking: SessionBooking, actor: User, now: datetime | None = No
     deadline = booking.starts_at - notice
     cost = credits_label(booking.credits_cost)
     if booking.status not in HOLDING:
-        message = {
-            SessionStatus.CANCELLED: "Cette séance est déjà annulée.",
-            SessionStatus.COMPLETED: "Cette séance est terminée.",
-            SessionStatus.NO_SHOW: "Cette séance est close (absence).",
-        }.get(booking.status, "Cette séance ne peut plus être annulée.")
-        return CancelTerms(False, False, deadline, message)
+        return CancelTerms(False, False, deadline, closed_message(booking.status))
     if is_staff(actor):
         return CancelTerms(True, True, deadline, f"Annulation par l'équipe : {cost} crédit(s) rendu(s).")
     if booking.starts_at <= now:
@@ -612,6 +621,8 @@ def cancel(
     if booking is None:
         raise LookupError(booking_id)
     terms = cancel_terms(booking, actor, now)
+    if booking.status not in HOLDING:
+        raise AlreadyClosed(terms.message)
     if not terms.allowed:
         raise ServiceError(terms.message)
     reason = (reason or "").strip()[:500] or None
@@ -674,12 +685,30 @@ def reschedule(
     now = now or utcnow()
     if actor.role is Role.COACH:
         raise ServiceError("Pour déplacer une séance, annulez-la : l'élève en réservera une autre.")
+    current = booking_for(actor, booking_id, lock=True)
+    if current is None:
+        raise LookupError(booking_id)
+    if current.status not in HOLDING:
+        raise AlreadyClosed(_closed_message(current))
     done = cancel(actor, booking_id, "Séance déplacée", now=now, announce=False)
     old = done.booking
     choice = BookingChoice(old.coach, old.subject, old.service, minutes_of(old), new_start)
     new = book(actor, old.student, choice, now=now, rescheduled_from=old)
     _announce_reschedule(old, new, actor)
     return new
+
+
+def _closed_message(booking: SessionBooking) -> str:
+    """Why a session can no longer be moved: already moved (and where to), or closed."""
+    moved_to = db.session.scalar(
+        select(SessionBooking.starts_at)
+        .where(SessionBooking.rescheduled_from_id == booking.id)
+        .order_by(SessionBooking.id)
+        .limit(1)
+    )
+    if moved_to is not None:
+        return f"Cette séance a déjà été déplacée au {when_label(moved_to)}."
+    return closed_message(booking.status)
 
 
 def _announce_reschedule(old: SessionBooking, new: SessionBooking, actor: User) -> None:
@@ -726,7 +755,7 @@ def _closable(coach_user: User, booking_id: int, now: datetime) -> SessionBookin
     if booking is None or coach_user.role is not Role.COACH:
         raise LookupError(booking_id)
     if booking.status not in HOLDING:
-        raise ServiceError("Cette séance est déjà close.")
+        raise AlreadyClosed("Cette séance est déjà close.")
     if booking.starts_at > now:
         raise ServiceError("La séance n'a pas encore commencé.")
     return booking
