@@ -347,17 +347,20 @@ def _coach_id() -> int:
 @bp.get("/dashboard/coach/aria")
 @policy.access(policy.COACH)
 def coach_index() -> Any:
-    students = [s for s, _, _ in scheduling.coach_students(_coach_id())]
-    return _reader_page(students, "coach")
+    """Only the subjects of a held or upcoming session with each student (a booking cancelled at
+    once opens nothing)."""
+    return render_template("aria/readers.html", rows=aria.coach_readings(_coach_id()), base="coach")
 
 
 @bp.get("/dashboard/coach/aria/<int:student_id>/<int:conversation_id>")
 @policy.access(policy.COACH)
 def coach_conversation(student_id: int, conversation_id: int) -> Any:
-    student = scheduling.coach_student(_coach_id(), student_id)
-    if student is None:
+    found = aria.coach_transcript(_coach_id(), student_id, conversation_id)
+    if found is None:
         abort(404)
-    return _transcript(student, conversation_id, url_for("aria.coach_index"))
+    student, conversation = found
+    back = url_for("aria.coach_index")
+    return render_template("aria/transcript.html", student=student, conversation=conversation, back=back)
 
 
 # -- staff ----------------------------------------------------------------------------------------

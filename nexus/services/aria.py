@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time as clock
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -37,6 +37,7 @@ from nexus.models.aria import (
 from nexus.models.catalog import OfferCode
 from nexus.models.common import Grade, Subject
 from nexus.models.family import Student
+from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking, SessionStatus
 from nexus.services import ServiceError, billing, knowledge, llm, utcnow
 from nexus.services.knowledge import Passage
 from nexus.services.llm import PING, Ping
@@ -113,24 +114,75 @@ def access_for(student: Student) -> Access:
 # -- conversations ---------------------------------------------------------------------------------
 
 
-def conversations_of(student_id: int, limit: int = 50) -> list[AriaConversation]:
+def conversations_of(
+    student_id: int, limit: int = 50, subjects: Collection[Subject] | None = None
+) -> list[AriaConversation]:
     stmt = (
         select(AriaConversation)
         .where(AriaConversation.student_id == student_id)
         .order_by(AriaConversation.updated_at.desc(), AriaConversation.id.desc())
         .limit(limit)
     )
+    if subjects is not None:
+        stmt = stmt.where(AriaConversation.subject.in_(list(subjects)))
     return list(db.session.scalars(stmt))
 
 
-def conversation_of(student_id: int, conversation_id: int) -> AriaConversation | None:
-    """The conversation if it is this student's, else None (answer 404)."""
+def conversation_of(
+    student_id: int, conversation_id: int, subjects: Collection[Subject] | None = None
+) -> AriaConversation | None:
+    """The conversation if it is this student's (in one of `subjects` if given), else None (404)."""
     stmt = (
         select(AriaConversation)
         .options(selectinload(AriaConversation.messages).joinedload(AriaMessage.feedback))
         .where(AriaConversation.id == conversation_id, AriaConversation.student_id == student_id)
     )
+    if subjects is not None:
+        stmt = stmt.where(AriaConversation.subject.in_(list(subjects)))
     return db.session.scalar(stmt)
+
+
+# -- coaches: read-only, the subjects of their sessions with the student ---------------------------
+
+
+def _coach_sessions(coach_id: int, now: datetime | None = None) -> Any:
+    """Sessions that open a student's conversations to their coach: held, or still to come."""
+    now = now or utcnow()
+    return select(SessionBooking.student_id, SessionBooking.subject).where(
+        SessionBooking.coach_id == coach_id,
+        or_(
+            SessionBooking.status == SessionStatus.COMPLETED,
+            and_(SessionBooking.status.in_(HOLDING_STATUSES), SessionBooking.ends_at > now),
+        ),
+    )
+
+
+def coach_subjects(coach_id: int, student_id: int) -> set[Subject]:
+    """The subjects in which this coach may read this student's conversations (empty: 404)."""
+    rows = db.session.execute(_coach_sessions(coach_id).where(SessionBooking.student_id == student_id))
+    return {Subject(subject) for _, subject in rows}
+
+
+def coach_transcript(
+    coach_id: int, student_id: int, conversation_id: int
+) -> tuple[Student, AriaConversation] | None:
+    """A conversation this coach may read, with its student, else None (answer 404)."""
+    subjects = coach_subjects(coach_id, student_id)
+    found = conversation_of(student_id, conversation_id, subjects) if subjects else None
+    student = db.session.get(Student, student_id) if found else None
+    return (student, found) if student and found else None
+
+
+def coach_readings(coach_id: int) -> list[tuple[Student, list[AriaConversation]]]:
+    """The students this coach may read, each with the conversations of the subjects open to them."""
+    opened: dict[int, set[Subject]] = {}
+    for student_id, subject in db.session.execute(_coach_sessions(coach_id)):
+        opened.setdefault(student_id, set()).add(Subject(subject))
+    students = db.session.scalars(
+        select(Student).options(joinedload(Student.user)).where(Student.id.in_(list(opened)))
+    )
+    rows = [(s, conversations_of(s.id, subjects=opened[s.id])) for s in students]
+    return sorted(rows, key=lambda row: (row[0].user.last_name, row[0].user.first_name, row[0].id))
 
 
 def _message_of(student_id: int, message_id: int, role: MessageRole, load: Any) -> AriaMessage | None:

@@ -5,7 +5,10 @@
 - GET /v1/models.
 
 Modes: "ok", "busy" (503 with Retry-After), "hang" (accepts, never answers), "hostile" (answers
-with HTML, scripts, hx-* attributes and javascript: links). `open_streams` counts the chat
+with HTML, scripts, hx-* attributes and javascript: links). With `context_tokens` set, a prompt
+that does not fit (counted at `chars_per_token`, French on llama.cpp is 2.3-2.7) is refused as
+llama.cpp's server does: HTTP 400 with an `exceed_context_size_error`. `report_usage=False`: no
+token counts, streamed or not (as many servers do when streaming). `open_streams` counts the chat
 requests in progress: a client that goes away is noticed at once (the socket turns readable
 with EOF) and the count drops.
 """
@@ -65,8 +68,13 @@ class FakeLLM:
     first_token_delay: float = 0.0
     embedding_dim: int = 64
     embeddings_down: bool = False
+    context_tokens: int | None = None
+    chars_per_token: float = 2.5
+    report_usage: bool = True
     chat_requests: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)  # prompt tokens of each refused request
     embedding_requests: int = 0
+    embedding_inputs: list[str] = field(default_factory=list)
     first_token_latency: list[float] = field(default_factory=list)  # request received -> first chunk sent
     _open: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -87,9 +95,12 @@ class FakeLLM:
         self.mode, self.reply = "ok", DEFAULT_REPLY
         self.chunk_delay, self.first_token_delay = 0.01, 0.0
         self.embeddings_down = False
+        self.context_tokens, self.chars_per_token, self.report_usage = None, 2.5, True
         self.chat_requests.clear()
+        self.refused.clear()
         self.first_token_latency.clear()
         self.embedding_requests = 0
+        self.embedding_inputs.clear()
         self._release = threading.Event()
 
     def wait_until_idle(self, timeout: float = 3.0) -> bool:
@@ -183,6 +194,12 @@ class FakeLLM:
         if self.mode == "busy":
             handler._json(503, {"error": {"message": "server busy"}}, {"Retry-After": "30"})  # type: ignore[attr-defined]
             return
+        if self.context_tokens is not None:
+            n_prompt = self.prompt_tokens(body)
+            if n_prompt >= self.context_tokens:
+                self.refused.append(n_prompt)
+                handler._json(400, self._context_error(n_prompt))  # type: ignore[attr-defined]
+                return
         if self.mode == "hang":
             release = self._release
             while not release.is_set() and not self._client_gone(handler, 0.05):
@@ -207,9 +224,27 @@ class FakeLLM:
             if self._client_gone(handler, self.chunk_delay):
                 return
         handler.wfile.write(self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
-        if (body.get("stream_options") or {}).get("include_usage"):
+        if self.report_usage and (body.get("stream_options") or {}).get("include_usage"):
             handler.wfile.write(self._event({"choices": [], "usage": self._usage(reply)}))
         handler.wfile.write(b"data: [DONE]\n\n")
+
+    def prompt_tokens(self, body: dict[str, Any]) -> int:
+        """The prompt's size as the model would count it: its text, plus a few tokens a message."""
+        messages = body.get("messages") or []
+        text = sum(len(str(m.get("content") or "")) for m in messages)
+        return int(text / self.chars_per_token) + 4 * len(messages)
+
+    def _context_error(self, n_prompt: int) -> dict[str, Any]:
+        """llama.cpp's answer (tools/server: format_error_response, ERROR_TYPE_EXCEED_CONTEXT_SIZE)."""
+        return {
+            "error": {
+                "code": 400,
+                "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": n_prompt,
+                "n_ctx": self.context_tokens,
+            }
+        }
 
     @staticmethod
     def _event(payload: dict[str, Any]) -> bytes:
@@ -225,7 +260,7 @@ class FakeLLM:
         }
 
     def _completion(self, reply: str) -> dict[str, Any]:
-        return {
+        completion = {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
             "created": 0,
@@ -235,6 +270,9 @@ class FakeLLM:
             ],
             "usage": self._usage(reply),
         }
+        if not self.report_usage:
+            del completion["usage"]
+        return completion
 
     # -- embeddings -------------------------------------------------------------------------------
 
@@ -245,6 +283,7 @@ class FakeLLM:
             return
         texts = body.get("input")
         texts = [texts] if isinstance(texts, str) else list(texts or [])
+        self.embedding_inputs.extend(str(t) for t in texts)
         data = []
         for index, content in enumerate(texts):
             vector = embed(str(content), self.embedding_dim)
