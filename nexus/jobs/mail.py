@@ -14,7 +14,7 @@ from nexus.extensions import db, mail
 from nexus.jobs.queue import job
 from nexus.models.notifications import OutboxEmail, OutboxStatus
 from nexus.services import utcnow
-from nexus.services.notifications import MAX_ATTEMPTS, backoff
+from nexus.services.notifications import MAX_ATTEMPTS, backoff, one_line
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,8 @@ def build_message(row: OutboxEmail) -> Message:
     ctx = dict(row.context or {})
     ctx.setdefault("public_url", current_app.config["PUBLIC_URL"])
     message = Message(
-        subject=row.subject,
-        recipients=[row.to_email],
+        subject=one_line(row.subject),  # rows written before headers were cleaned at the outbox
+        recipients=[one_line(row.to_email)],
         body=render_template(f"emails/{row.template}.txt", **ctx),
         html=render_template(f"emails/{row.template}.html", **ctx),
         sender=current_app.config["MAIL_DEFAULT_SENDER"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +18,14 @@ from nexus.services import utcnow
 
 MAX_ATTEMPTS = 8
 PAGE_SIZE = 20
+_SPACES = re.compile(r"\s+")
+
+
+def one_line(text: str) -> str:
+    """A header value on one line: every control or separator becomes a space (a name typed with
+    a line break must never make an e-mail undeliverable, nor add a header)."""
+    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    return _SPACES.sub(" ", cleaned).strip()
 
 
 def notify(user_id: int, kind: str, title: str, body: str | None = None, link: str | None = None) -> None:
@@ -45,10 +55,10 @@ def queue_email(
     stmt = (
         insert(OutboxEmail)
         .values(
-            to_email=to,
+            to_email=one_line(to),
             to_user_id=user_id,
             template=template,
-            subject=subject,
+            subject=one_line(subject),
             context=context,
             dedupe_key=dedupe_key,
             status=OutboxStatus.PENDING,
