@@ -61,8 +61,16 @@ class ChangePasswordForm(NewPasswordForm):
     current = PasswordField("Mot de passe actuel", validators=[DataRequired(REQUIRED)])
 
 
+def _typed_email() -> str:
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
 def _account_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+    return "account:" + _typed_email()
+
+
+def _account_ip_key() -> str:
+    return f"account-ip:{_typed_email()}|{client_ip()}"
 
 
 def _login_failed(response: Any) -> bool:
@@ -100,8 +108,11 @@ def end_session() -> None:
 
 @bp.route("/signin", methods=["GET", "POST"])
 @policy.access(policy.PUBLIC)
-@limiter.limit("10/15 minutes", methods=["POST"], key_func=client_ip, deduct_when=_login_failed)
-@limiter.limit("10/15 minutes", methods=["POST"], key_func=_account_key, deduct_when=_login_failed)
+# Wrong passwords limit the guesser, not the owner: tight per address and per account-and-address;
+# per account only a slower, larger bound (an owner elsewhere still signs in after a guesser's 10).
+@limiter.limit("20/15 minutes", methods=["POST"], key_func=client_ip, deduct_when=_login_failed)
+@limiter.limit("10/15 minutes", methods=["POST"], key_func=_account_ip_key, deduct_when=_login_failed)
+@limiter.limit("100/hour", methods=["POST"], key_func=_account_key, deduct_when=_login_failed)
 def signin() -> Any:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or dashboard_url())
