@@ -241,10 +241,19 @@ def link(path: str, token: str) -> str:
 
 
 def request_password_reset(email: str) -> None:
+    """Hand the request to a job, whatever the address: the request does the same work, and so
+    takes the same time, whether an account exists or not (no enumeration by timing)."""
+    from nexus.jobs.identity import send_password_reset
+    from nexus.jobs.queue import enqueue_after_commit
+
+    enqueue_after_commit("emails", send_password_reset, normalize_email(email))
+
+
+def mail_password_reset(email: str) -> bool:
     """E-mail a reset link if the account exists and may sign in; silent otherwise."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None or not user.can_sign_in:
-        return
+        return False
     raw = issue_token(user, TokenPurpose.PASSWORD_RESET, RESET_TTL)
     notifications.queue_email(
         user.email or "",
@@ -254,6 +263,7 @@ def request_password_reset(email: str) -> None:
         user_id=user.id,
     )
     audit.record("auth.reset_requested", user.id, user)
+    return True
 
 
 def reset_password(raw: str, password: str) -> User:
