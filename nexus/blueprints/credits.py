@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -15,17 +15,11 @@ from nexus.extensions import db
 from nexus.models.credits import CreditRequest
 from nexus.models.family import Student
 from nexus.models.identity import User
+from nexus.numbers import parse_count, parse_credits
 from nexus.services import ServiceError, credits, family, parse_id
 from nexus.web import is_fragment_request
 
 bp = Blueprint("credits", __name__)
-
-
-def _decimal(raw: str | None) -> Decimal | None:
-    try:
-        return Decimal((raw or "").replace(",", ".").strip())
-    except InvalidOperation:
-        return None
 
 
 def _students() -> list[Student]:
@@ -33,42 +27,57 @@ def _students() -> list[Student]:
     return list(db.session.scalars(stmt.order_by(User.last_name, User.first_name)))
 
 
+def _desk(form: Any = None, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    """The staff desk; after a refused adjustment, the form again with the error by its field."""
+    students = _students()
+    balances = {s.id: credits.balance(s.id) for s in students}
+    return (
+        render_template(
+            "credits/desk.html",
+            requests=credits.pending_requests(),
+            students=students,
+            balances=balances,
+            form=form or {},
+            errors=errors or {},
+        ),
+        status,
+    )
+
+
 @bp.get("/dashboard/assistante/credits")
 @policy.access(policy.STAFF)
 def desk() -> Any:
-    students = _students()
-    balances = {s.id: credits.balance(s.id) for s in students}
-    return render_template(
-        "credits/desk.html", requests=credits.pending_requests(), students=students, balances=balances
-    )
+    return _desk()
+
+
+def _typed_credits(message: str) -> Decimal:
+    """The posted amount of credits, read strictly (nexus.numbers), or a refusal on its field."""
+    amount = parse_credits(request.form.get("amount"))
+    if amount is None:
+        raise ServiceError(message, "amount")
+    return amount
 
 
 @bp.post("/dashboard/assistante/credits/ajustement")
 @policy.access(policy.STAFF)
 def adjust() -> Any:
-    amount = _decimal(request.form.get("amount"))
     student_id = parse_id(request.form.get("eleve"))
     student = db.session.get(Student, student_id) if student_id else None
-    if student is None:
-        abort(404)
     try:
-        if amount is None:
-            raise ServiceError("Indiquez un nombre de crédits, par exemple 2 ou 1,5.", "amount")
+        if student is None:
+            raise ServiceError("Choisissez un élève.", "eleve")
+        amount = _typed_credits("Indiquez un nombre de crédits, par exemple 2 ou 1,5.")
+        reason = request.form.get("reason", "")
         if request.form.get("direction") == "retirer":
-            credits.manual_deduct(student.id, amount, request.form.get("reason", ""), current_user.id)
+            credits.manual_deduct(student.id, amount, reason, current_user.id)
         else:
-            days = request.form.get("days", "365")
-            credits.manual_grant(
-                student.id,
-                amount,
-                request.form.get("reason", ""),
-                current_user.id,
-                int(days) if days.isdecimal() and len(days) < 5 else 0,
-            )
+            days = parse_count(request.form.get("days", "365"), 1, 730)
+            if days is None:
+                raise ServiceError("La validité doit être comprise entre 1 et 730 jours.", "days")
+            credits.manual_grant(student.id, amount, reason, current_user.id, days)
     except ServiceError as err:
         db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("credits.desk"), code=303)
+        return _desk(request.form, {err.field or "amount": err.message}, 422)
     db.session.commit()
     flash(f"Crédits de {student.user.full_name} mis à jour : solde {credits.balance(student.id)}.", "success")
     return redirect(url_for("credits.desk"), code=303)
@@ -103,17 +112,15 @@ def request_credits() -> Any:
     child = family.child_of(current_user, student_id) if student_id else None
     if child is None:
         abort(404)
-    amount = _decimal(request.form.get("amount"))
     try:
-        if amount is None:
-            raise ServiceError("Indiquez un nombre de crédits entre 1 et 20.", "amount")
+        amount = _typed_credits("Indiquez un nombre de crédits entre 1 et 20, par exemple 2.")
         credits.request_credits(current_user.id, child.id, amount, request.form.get("reason"))
     except ServiceError as err:
         db.session.rollback()
-        flash(err.message, "error")
-    else:
-        db.session.commit()
-        flash("Demande envoyée : notre équipe vous répond rapidement.", "success")
+        errors = {err.field or "form": err.message}
+        return render_template("credits/request.html", child=child, form=request.form, errors=errors), 422
+    db.session.commit()
+    flash("Demande envoyée : notre équipe vous répond rapidement.", "success")
     return redirect(url_for("parent.children"), code=303)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,20 +11,12 @@ from flask_login import current_user
 from nexus import policy
 from nexus.extensions import db
 from nexus.models.billing import Invoice, InvoiceStatus, PaymentMethod
+from nexus.numbers import parse_count, parse_tnd
 from nexus.services import ServiceError, invoices
 from nexus.web import page_arg
 
 bp = Blueprint("invoices", __name__, url_prefix="/dashboard/admin/factures")
 LINES = 4
-TND = re.compile(r"^\s*(\d{1,7})(?:[.,](\d{1,3}))?\s*$")
-
-
-def parse_tnd(raw: str | None) -> int | None:
-    """'450' or '1 080,5' (TND) → millimes; None when it is not an amount."""
-    match = TND.match((raw or "").replace(" ", "").replace("\u202f", ""))
-    if not match:
-        return None
-    return int(match.group(1)) * 1000 + int((match.group(2) or "0").ljust(3, "0"))
 
 
 @bp.get("")
@@ -43,33 +34,39 @@ def index() -> Any:
 
 
 def _lines_from_form() -> list[invoices.Line]:
+    """The filled lines of the form; a refusal names the field (qty_2, price_0…)."""
     lines = []
     for i in range(LINES):
         label = request.form.get(f"label_{i}", "").strip()
         if not label:
             continue
-        qty = request.form.get(f"qty_{i}", "1")
+        qty = parse_count(request.form.get(f"qty_{i}", "1"), 1, 100)
+        if qty is None:
+            raise ServiceError(f"Ligne {i + 1} : une quantité de 1 à 100.", f"qty_{i}")
         price = parse_tnd(request.form.get(f"price_{i}"))
-        if not (qty.isdecimal() and len(qty) < 4) or not 1 <= int(qty) <= 100 or price is None:
-            raise ServiceError(
-                f"Ligne {i + 1} : quantité (1 à 100) et prix en TND (ex. 450 ou 60,500) requis."
-            )
-        lines.append(invoices.Line(label[:160], int(qty), price))
+        if price is None:
+            raise ServiceError(f"Ligne {i + 1} : un prix en TND, par exemple 450 ou 60,500.", f"price_{i}")
+        lines.append(invoices.Line(label[:160], qty, price))
     return lines
+
+
+def _new_form(errors: dict[str, str] | None = None) -> Any:
+    form = request.form if errors else {}
+    return render_template("invoices/new.html", form=form, errors=errors or {}, lines=LINES)
 
 
 @bp.route("/nouvelle", methods=["GET", "POST"])
 @policy.access(policy.STAFF)
 def create() -> Any:
     if request.method == "GET":
-        return render_template("invoices/new.html", form={}, error=None, lines=LINES)
+        return _new_form()
     name = request.form.get("customer_name", "").strip()
     try:
         if len(name) < 2:
-            raise ServiceError("Indiquez le nom du client.")
+            raise ServiceError("Indiquez le nom du client.", "customer_name")
         discount = parse_tnd(request.form.get("discount") or "0")
         if discount is None:
-            raise ServiceError("Remise : un montant en TND, par exemple 50.")
+            raise ServiceError("Un montant en TND, par exemple 50.", "discount")
         invoice = invoices.create(
             name[:160],
             _lines_from_form(),
@@ -82,17 +79,26 @@ def create() -> Any:
         )
     except ServiceError as err:
         db.session.rollback()
-        return render_template("invoices/new.html", form=request.form, error=err.message, lines=LINES), 422
+        return _new_form({err.field or "form": err.message}), 422
     db.session.commit()
     flash(f"Facture {invoice.number} créée (brouillon).", "success")
     return redirect(url_for("invoices.show", invoice_id=invoice.id), code=303)
 
 
+def _show(invoice: Invoice, errors: dict[str, str] | None = None) -> Any:
+    return render_template(
+        "invoices/show.html",
+        invoice=invoice,
+        methods=list(PaymentMethod),
+        form=request.form if errors else {},
+        errors=errors or {},
+    )
+
+
 @bp.get("/<int:invoice_id>")
 @policy.access(policy.STAFF)
 def show(invoice_id: int) -> Any:
-    invoice = db.get_or_404(Invoice, invoice_id)
-    return render_template("invoices/show.html", invoice=invoice, methods=list(PaymentMethod))
+    return _show(db.get_or_404(Invoice, invoice_id))
 
 
 @bp.post("/<int:invoice_id>/statut")
@@ -134,6 +140,8 @@ def _act(invoice_id: int, action: Callable[[], Invoice], done: Callable[[Invoice
         abort(404)
     except ServiceError as err:
         db.session.rollback()
+        if err.field:  # a typed value refused: the page again, the message by its field
+            return _show(db.get_or_404(Invoice, invoice_id), {err.field: err.message}), 422
         flash(err.message, "error")
     else:
         db.session.commit()

@@ -107,6 +107,15 @@ def _drop_abandoned(order: Order) -> None:
     )
 
 
+def _millimes(value: Any) -> int | None:
+    """The gateway's amount: an integer (JSON number or ASCII digits); anything else is None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 def confirm(order_id: str) -> Payment:
     """Ask the gateway for the order's status and settle the payment once (LookupError → 404)."""
     payment = db.session.scalar(
@@ -120,7 +129,7 @@ def confirm(order_id: str) -> Payment:
     paid = (
         status.get("orderStatus") == PAID
         and str(status.get("errorCode", "0")) == "0"
-        and int(status.get("amount", -1)) == payment.amount_millimes
+        and _millimes(status.get("amount")) == payment.amount_millimes
         and str(status.get("currency", CURRENCY_TND)) == CURRENCY_TND
     )
     target = PaymentStatus.COMPLETED if paid else PaymentStatus.FAILED

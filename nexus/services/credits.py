@@ -23,6 +23,7 @@ from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.credits import CreditEntry, CreditLot, CreditRequest, EntryKind, LotSource, RequestStatus
 from nexus.models.family import Student
+from nexus.numbers import exact
 from nexus.services import ServiceError, audit, notifications, utcnow
 
 MAX_GRANT = Decimal(500)
@@ -101,11 +102,19 @@ def lock_student(student_id: int) -> Student:
     return student
 
 
-def _check_amount(amount: Decimal) -> Decimal:
-    amount = Decimal(amount).quantize(CENT)
-    if amount <= 0 or amount > MAX_GRANT:
-        raise ServiceError(f"Le nombre de crédits doit être compris entre 0,01 et {MAX_GRANT}.", "amount")
-    return amount
+def _credits(amount: Decimal | int, low: Decimal, high: Decimal, message: str) -> Decimal:
+    """An exact amount of credits within [low, high] (hundredths at most), or a refusal on the
+    amount field: NaN, Infinity, 1E+309 or 2.555 are refused, never rounded or crashed on."""
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        amount = Decimal(amount)
+    if not exact(amount, 2) or not low <= amount <= high:
+        raise ServiceError(message, "amount")
+    return amount.quantize(CENT)
+
+
+def _check_amount(amount: Decimal | int) -> Decimal:
+    message = f"Le nombre de crédits doit être compris entre 0,01 et {MAX_GRANT}."
+    return _credits(amount, CENT, MAX_GRANT, message)
 
 
 def grant(
@@ -305,9 +314,7 @@ def _reason(reason: str) -> str:
 
 def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: str | None) -> CreditRequest:
     """A parent asks for credits; nothing counts until staff approve."""
-    amount = Decimal(amount).quantize(CENT)
-    if not Decimal(1) <= amount <= Decimal(20):
-        raise ServiceError("Demandez entre 1 et 20 crédits.", "amount")
+    amount = _credits(amount, Decimal(1), Decimal(20), "Demandez entre 1 et 20 crédits.")
     row = CreditRequest(
         student_id=student_id,
         requested_by_id=parent_id,

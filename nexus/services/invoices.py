@@ -370,7 +370,9 @@ def change_status(
         raise ServiceError(f"Une facture « {invoice.status.label} » ne peut pas passer à « {target.label} ».")
     before = invoice.status
     if target is InvoiceStatus.PAID:
-        if method is None or paid_amount_millimes != invoice.total_millimes:
+        if method is None:
+            raise ServiceError("Choisissez le moyen de paiement.", field="method")
+        if paid_amount_millimes != invoice.total_millimes:
             raise ServiceError("Le montant payé doit être égal au total de la facture.", field="paid_amount")
         invoice.payment_method = method
         invoice.paid_at = utcnow()

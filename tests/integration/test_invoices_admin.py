@@ -5,9 +5,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from nexus.blueprints.invoices import parse_tnd
 from nexus.extensions import db
 from nexus.models.billing import Invoice, InvoiceStatus
+from nexus.numbers import parse_tnd
 
 
 @pytest.fixture
