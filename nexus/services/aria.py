@@ -62,6 +62,7 @@ PROMPT_MARGIN = 64  # what the estimate may still miss (special tokens, the answ
 CLAIM_LEASE = timedelta(minutes=3)
 WAIT_POLL = 0.25  # seconds between two looks at a question another stream is answering
 NO_JS_WAIT = 60.0  # how long a plain POST waits for an answer another stream is writing
+STREAM_WAIT = CLAIM_LEASE.total_seconds()  # and a second stream (it sends pings meanwhile)
 
 
 # -- access and quotas ----------------------------------------------------------------------------
@@ -551,7 +552,7 @@ def stream_answer(question: AriaMessage, ping_every: float = 5.0) -> Iterator[Ev
 
 def await_answer(question_id: int, ping_every: float = 5.0, wait: float | None = None) -> Iterator[Event]:
     """Pings until another writer stores the answer, then it; takes over if that writer gave up."""
-    wait = CLAIM_LEASE.total_seconds() if wait is None else wait
+    wait = STREAM_WAIT if wait is None else wait
     started = last_ping = clock.monotonic()
     while clock.monotonic() - started < wait:
         stored = answer_to(question_id)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
 from nexus.extensions import db
 from nexus.models.aria import AriaConversation, AriaMessage, MessageRole
@@ -19,6 +23,7 @@ from nexus.models.family import Student
 from nexus.services import utcnow
 from tests import factories
 from tests.fakes.llm import FakeLLM
+from tests.services import free_port
 
 SAMI = "sami@nexus-reussite.tn"
 YASMINE = "yasmine@nexus-reussite.tn"
@@ -128,3 +133,26 @@ def sami_conversation(title: str = "Suites") -> AriaConversation:
     db.session.add(conversation)
     db.session.flush()
     return conversation
+
+
+@pytest.fixture
+def live(app: Any) -> Iterator[int]:
+    """The app on a real port, threaded like gunicorn's gthread workers."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    server.shutdown()
+
+
+def sign_in(port: int, email: str = SAMI) -> str:
+    """Sign in over HTTP; returns the session cookie as a `Cookie` header value."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    body = urlencode({"email": email, "password": "nexus-demo-2026"})
+    conn.request("POST", "/auth/signin", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    assert response.status == 303
+    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+    conn.close()
+    return cookie

@@ -4,43 +4,17 @@ from __future__ import annotations
 
 import http.client
 import socket
-import threading
 import time
-from urllib.parse import urlencode
 
 import pytest
-from werkzeug.serving import make_server
 
 from nexus.extensions import db
 from nexus.models.aria import MessageRole
 from nexus.services import aria
-from tests.integration.aria_support import SAMI, count_messages, fake_llm, llm_server, student
-from tests.services import free_port
+from tests.integration.aria_support import count_messages, fake_llm, live, llm_server, sign_in, student
 
-__all__ = ["fake_llm", "llm_server"]  # fixtures
+__all__ = ["fake_llm", "live", "llm_server"]  # fixtures
 STREAMS = 10
-
-
-@pytest.fixture
-def live(app):  # type: ignore[no-untyped-def]
-    """The app on a real port, threaded like gunicorn's gthread workers."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield port
-    server.shutdown()
-
-
-def sign_in(port: int) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    body = urlencode({"email": SAMI, "password": "nexus-demo-2026"})
-    conn.request("POST", "/auth/signin", body, {"Content-Type": "application/x-www-form-urlencoded"})
-    response = conn.getresponse()
-    assert response.status == 303
-    cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
-    conn.close()
-    return cookie
 
 
 def open_stream(port: int, cookie: str, question_id: int) -> socket.socket:
