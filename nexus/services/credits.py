@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.credits import CreditEntry, CreditLot, CreditRequest, EntryKind, LotSource, RequestStatus
-from nexus.models.family import Student
+from nexus.models.family import ParentProfile, Student
 from nexus.numbers import exact
 from nexus.services import ServiceError, audit, notifications, utcnow
 
@@ -272,6 +272,8 @@ def history(student_id: int, limit: int = 100) -> list[CreditEntry]:
 # -- staff and parents ---------------------------------------------------------------------
 
 REQUEST_VALIDITY = timedelta(days=365)
+MAX_REQUESTS_PER_DAY = 5  # per parent, all children together
+REQUEST_WINDOW = timedelta(hours=24)
 
 
 def manual_grant(student_id: int, amount: Decimal, reason: str, actor_id: int, days: int = 365) -> CreditLot:
@@ -313,14 +315,23 @@ def _reason(reason: str) -> str:
 
 
 def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: str | None) -> CreditRequest:
-    """A parent asks for credits; nothing counts until staff approve."""
+    """A parent asks for credits; nothing counts until staff approve.
+
+    Each request notifies every staff member, so a parent has one pending request per child
+    and MAX_REQUESTS_PER_DAY in 24 hours; the parent's row is locked so that concurrent
+    requests are counted one after the other.
+    """
     amount = _credits(amount, Decimal(1), Decimal(20), "Demandez entre 1 et 20 crédits.")
+    now = utcnow()
+    db.session.execute(select(ParentProfile.id).where(ParentProfile.user_id == parent_id).with_for_update())
+    _check_request_bounds(parent_id, student_id, now)
     row = CreditRequest(
         student_id=student_id,
         requested_by_id=parent_id,
         amount=amount,
         reason=(reason or "").strip()[:500] or None,
         status=RequestStatus.PENDING,
+        created_at=now,  # the application's clock, the one the daily bound counts with
     )
     db.session.add(row)
     db.session.flush()
@@ -332,6 +343,29 @@ def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: st
         "/dashboard/assistante/credits",
     )
     return row
+
+
+def _check_request_bounds(parent_id: int, student_id: int, now: datetime) -> None:
+    pending = db.session.scalar(
+        select(func.count()).where(
+            CreditRequest.student_id == student_id, CreditRequest.status == RequestStatus.PENDING
+        )
+    )
+    if pending:
+        raise ServiceError(
+            "Une demande de crédits pour cet enfant attend déjà la réponse de notre équipe : "
+            "nous vous prévenons dès qu'elle est traitée."
+        )
+    recent = db.session.scalar(
+        select(func.count()).where(
+            CreditRequest.requested_by_id == parent_id, CreditRequest.created_at > now - REQUEST_WINDOW
+        )
+    )
+    if recent >= MAX_REQUESTS_PER_DAY:
+        raise ServiceError(
+            f"Vous avez déjà envoyé {MAX_REQUESTS_PER_DAY} demandes de crédits en 24 heures : "
+            "réessayez demain, ou écrivez-nous si c'est urgent."
+        )
 
 
 def decide_request(request_id: int, approve: bool, actor_id: int, reason: str | None = None) -> CreditRequest:

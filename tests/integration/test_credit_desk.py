@@ -1,17 +1,22 @@
 """Credits by hand and by request: nothing counts until staff approve, everything is audited."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from threading import Barrier
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
 from nexus.models.credits import CreditRequest, RequestStatus
 from nexus.models.identity import User
+from nexus.models.notifications import Notification
 from nexus.services import credits
 from tests import factories
+from tests.helpers import adam
 
 HX = {"HX-Request": "true"}
 
@@ -133,3 +138,74 @@ def test_fifty_concurrent_approvals_of_one_request_grant_once(app):
     assert results.count(True) == 1
     with app.app_context():
         assert credits.balance(student_id) == 2
+
+
+# -- bounds on parents' requests (issue 8, item 10): each one notifies every staff member ----------
+
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def _ask(client, student_id, amount="2"):
+    return client.post("/dashboard/parent/credits/demande", data={"eleve": student_id, "amount": amount})
+
+
+def _staff_notices() -> int:
+    return db.session.scalar(select(func.count()).where(Notification.kind == "CREDIT_REQUEST"))
+
+
+def test_one_pending_request_per_child(client, login, yasmine):
+    login(client, "parent@nexus-reussite.tn")
+    assert _ask(client, yasmine.id).status_code == 303
+    notices = _staff_notices()
+    again = _ask(client, yasmine.id, "3")
+    assert again.status_code == 422 and "attend déjà" in again.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).where(CreditRequest.student_id == yasmine.id)) == 1
+    assert _staff_notices() == notices
+    assert _ask(client, adam().id).status_code == 303  # another child is another request
+
+    staff = db.session.scalar(select(User.id).where(User.email == "assistante@nexus-reussite.tn"))
+    pending = db.session.scalar(select(CreditRequest).where(CreditRequest.student_id == yasmine.id))
+    credits.decide_request(pending.id, False, staff, "Formule requise")
+    assert _ask(client, yasmine.id).status_code == 303  # once answered, the child may ask again
+
+
+def test_a_parent_sends_a_bounded_number_of_requests_a_day(yasmine):
+    parent = db.session.scalar(select(User).where(User.email == "parent@nexus-reussite.tn"))
+    staff = db.session.scalar(select(User.id).where(User.email == "assistante@nexus-reussite.tn"))
+    with freeze_time(NOW) as clock:
+        for _ in range(credits.MAX_REQUESTS_PER_DAY):
+            row = credits.request_credits(parent.id, yasmine.id, Decimal(1), None)
+            credits.decide_request(row.id, False, staff, "Pas maintenant")
+            clock.tick(timedelta(minutes=30))
+        with pytest.raises(credits.ServiceError, match="24 heures"):
+            credits.request_credits(parent.id, yasmine.id, Decimal(1), None)
+        clock.move_to(NOW + timedelta(hours=24, minutes=1))
+        row = credits.request_credits(parent.id, yasmine.id, Decimal(1), None)
+        assert row.status is RequestStatus.PENDING
+
+
+@pytest.mark.committed
+def test_fifty_concurrent_requests_for_one_child_give_one(app):
+    with app.app_context():
+        parent_id = db.session.scalar(select(User.id).where(User.email == "parent@nexus-reussite.tn"))
+        student_id = factories.student("yasmine@nexus-reussite.tn").id
+    barrier = Barrier(50)
+
+    def attempt(_: int) -> bool:
+        with app.app_context():
+            try:
+                barrier.wait()
+                credits.request_credits(parent_id, student_id, Decimal(2), None)
+                db.session.commit()
+                return True
+            except credits.ServiceError:
+                db.session.rollback()
+                return False
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(attempt, range(50)))
+    assert results.count(True) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(CreditRequest.student_id == student_id)) == 1
