@@ -169,12 +169,13 @@ def availability_page() -> Any:
     return _availability_page()
 
 
-@bp.post("/availability/jour/<int:weekday>")
+@bp.post("/availability/jour/<day>")
 @policy.access(policy.COACH)
-def save_day(weekday: int) -> Any:
+def save_day(day: str) -> Any:
     profile = _profile()
-    if not 0 <= weekday <= 6:
+    if day not in availability.WEEKDAY_KEYS:  # '0'…'6' only: the int converter takes '٣' too
         abort(404)
+    weekday = int(day)
     pairs = [
         (request.form.get(f"start_{i}"), request.form.get(f"end_{i}"))
         for i in range(availability.WINDOWS_PER_DAY)
@@ -220,8 +221,8 @@ def save_validity() -> Any:
     profile = _profile()
     today = availability.today_in_tunis(utcnow())
     try:
-        valid_from = availability.parse_date(request.form.get("valid_from"), "valid_from")
-        valid_until = availability.parse_date(request.form.get("valid_until"), "valid_until")
+        valid_from = availability.parse_date(request.form.get("valid_from"), "valid_from", today)
+        valid_until = availability.parse_date(request.form.get("valid_until"), "valid_until", today)
         availability.set_validity(profile.id, valid_from, valid_until, today)
     except ServiceError as err:
         db.session.rollback()
@@ -240,19 +241,19 @@ def add_exception() -> Any:
     try:
         row = availability.add_exception(
             profile.id,
-            availability.parse_date(form.get("on_date"), "on_date"),
+            availability.parse_date(form.get("on_date"), "on_date", today),
             ExceptionKind.__members__.get(form.get("kind", "")),
             availability.parse_time(form.get("start"), "start"),
             availability.parse_time(form.get("end"), "end"),
             form.get("note"),
             today,
         )
+        booked = availability.sessions_on(profile.id, row.on_date)
     except ServiceError as err:
         db.session.rollback()
         return _availability_page(exception_error=err, typed_exception=form), 422
     db.session.commit()
     message = "Exception enregistrée."
-    booked = availability.sessions_on(profile.id, row.on_date)
     if row.kind is ExceptionKind.UNAVAILABLE and booked:
         message += f" Attention : {booked} séance(s) restent réservées ce jour-là ; annulez-les si besoin."
     flash(message, "success" if not booked else "info")

@@ -36,8 +36,13 @@ class ChildForm(Form):
     )
 
 
+def _parent_key() -> str:
+    return f"user:{current_user.id}"
+
+
 @bp.route("/enfants", methods=["GET", "POST"])
 @policy.access(policy.PARENT)
+@limiter.limit("20/hour", methods=["POST"], key_func=_parent_key)  # each child may mean an e-mail
 def children() -> Any:
     form = ChildForm()
     if request.method == "POST":
@@ -56,7 +61,7 @@ def children() -> Any:
                 getattr(form, err.field or "email").errors = [err.message]
             else:
                 db.session.commit()
-                sent = " Le lien d'activation lui a été envoyé." if student.user.email else ""
+                sent = " Le lien d'activation lui a été envoyé." if form.email.data else ""
                 flash(f"{student.user.first_name} est ajouté(e) à votre famille.{sent}", "success")
                 return redirect(url_for("parent.children"), code=303)
         status = 422

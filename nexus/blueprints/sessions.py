@@ -75,11 +75,12 @@ def _book_url(student: Student, **params: Any) -> str:
 
 
 def _first_day(raw: str | None, today: date) -> date:
-    try:
-        day = date.fromisoformat(raw or "")
-    except ValueError:
+    """The week asked for (?du=), kept between today and the last week before the horizon."""
+    day = scheduling.parse_day(raw)
+    if day is None:
         return today
-    return min(max(day, today), today + timedelta(days=92))
+    last_week = today + scheduling.HORIZON - timedelta(days=6)
+    return min(max(day, today), last_week)
 
 
 def _search(student: Student, values: Any) -> dict[str, Any]:
@@ -338,7 +339,7 @@ def _render_reschedule(
         try:
             new_start = scheduling.parse_local_start(values.get("debut"))
             moved = BookingChoice(booking.coach, booking.subject, booking.service, minutes, new_start)
-            scheduling.check_choice(moved, now)
+            scheduling.check_choice(moved, now, ignoring=booking.id)
         except ServiceError as err:
             error, new_start = err.message, None
     today = scheduling.local_today(now)
@@ -346,7 +347,13 @@ def _render_reschedule(
     days = []
     if terms.allowed and new_start is None:
         days = scheduling.free_slots(
-            booking.coach_id, minutes, first_day, 7, student_id=booking.student_id, now=now
+            booking.coach_id,
+            minutes,
+            first_day,
+            7,
+            student_id=booking.student_id,
+            now=now,
+            ignoring=booking.id,  # its own slot is free once it moves
         )
     balance = credits.balance(booking.student_id)
     refund = booking.credits_cost if terms.refund else 0

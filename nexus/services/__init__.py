@@ -25,7 +25,7 @@ def parse_id(raw: str | None) -> int | None:
     """An id typed in a form or a query string, or None when it cannot be one (never a number
     too large for the database)."""
     raw = (raw or "").strip()
-    if not raw.isdecimal() or len(raw) > 19:
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 19:  # '٣' is decimal too
         return None
     value = int(raw)
     return value if 0 < value <= MAX_ID else None

@@ -7,6 +7,7 @@ saving a row of the grid twice gives the same result.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -19,11 +20,14 @@ from nexus.services import ServiceError
 from nexus.services.scheduling import HOLDING, TUNIS, local
 
 WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
+WEEKDAY_KEYS = tuple(str(d) for d in range(7))
 WINDOWS_PER_DAY = 2
 SHORTEST = timedelta(hours=1)  # a window shorter than the shortest session holds no slot
 NOTE_MAX = 200
 
 TimeWindow = tuple[time, time]
+CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -37,23 +41,42 @@ class DayRow:
 
 
 def parse_time(raw: str | None, field: str) -> time | None:
+    """'14:00' (or '14:00:00', as some browsers send it) in ASCII digits; empty gives None."""
     raw = (raw or "").strip()
     if not raw:
         return None
     try:
-        return datetime.strptime(raw[:5], "%H:%M").time()
+        if not CLOCK.fullmatch(raw):
+            raise ValueError(raw)
+        return time.fromisoformat(raw)
     except ValueError:
         raise ServiceError("Indiquez une heure au format HH:MM, par exemple 14:00.", field) from None
 
 
-def parse_date(raw: str | None, field: str) -> date | None:
+def date_window(today: date) -> tuple[date, date]:
+    """Dates a coach may type: from a year back (a grid valid since then) to two years ahead."""
+    return today - timedelta(days=365), today + timedelta(days=2 * 365)
+
+
+def parse_date(raw: str | None, field: str, today: date) -> date | None:
+    """'YYYY-MM-DD' in ASCII digits within date_window(today); empty gives None."""
     raw = (raw or "").strip()
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        if not ISO_DAY.fullmatch(raw):
+            raise ValueError(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise ServiceError("Indiquez une date au format JJ/MM/AAAA.", field) from None
+    return within_window(day, field, today)
+
+
+def within_window(day: date, field: str, today: date) -> date:
+    first, last = date_window(today)
+    if not first <= day <= last:
+        raise ServiceError(f"Indiquez une date entre le {first:%d/%m/%Y} et le {last:%d/%m/%Y}.", field)
+    return day
 
 
 def parse_windows(pairs: list[tuple[str | None, str | None]]) -> list[TimeWindow]:
@@ -132,7 +155,9 @@ def set_day(coach_id: int, weekday: int, windows: list[TimeWindow], today: date)
 
 
 def set_validity(coach_id: int, valid_from: date | None, valid_until: date | None, today: date) -> None:
-    valid_from = valid_from or today
+    valid_from = within_window(valid_from or today, "valid_from", today)
+    if valid_until is not None:
+        within_window(valid_until, "valid_until", today)
     if valid_until is not None and valid_until < valid_from:
         raise ServiceError("La date de fin doit suivre la date de début.", "valid_until")
     db.session.execute(
@@ -165,6 +190,7 @@ def add_exception(
         raise ServiceError("Indiquez la date.", "on_date")
     if on_date < today:
         raise ServiceError("Cette date est déjà passée.", "on_date")
+    within_window(on_date, "on_date", today)
     if kind is None:
         raise ServiceError("Choisissez le type d'exception.", "kind")
     if (start is None) != (end is None):

@@ -21,7 +21,7 @@ from nexus.models.common import Role
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import CalendarFeed, SessionBooking, SessionStatus
-from nexus.services import scheduling, utcnow, video
+from nexus.services import parse_id, scheduling, utcnow, video
 
 FEED_ROLES = (Role.COACH, Role.PARENT, Role.ELEVE)
 FEED_PAST = timedelta(days=14)
@@ -72,9 +72,12 @@ def regenerate(user: User) -> str:
 def user_for_token(token: str) -> User | None:
     """The active user whose current feed token this is, else None (answer 404)."""
     parts = token.split("-")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 3:
         return None
-    user_id, version = int(parts[0]), int(parts[1])
+    # parse_id: ASCII digits within bigint ('²'.isdigit() is True, and int() of it fails).
+    user_id, version = parse_id(parts[0]), parse_id(parts[1])
+    if user_id is None or version is None:
+        return None
     if not hmac.compare_digest(parts[2], _signature(user_id, version)):
         return None
     row = db.session.execute(

@@ -12,9 +12,10 @@ constraints refuse any coach or student overlap: 50 people on the last slot give
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Select, func, or_, select, update
@@ -63,6 +64,7 @@ from nexus.services.slots import (  # noqa: F401 - part of this module's interfa
     local_today,
     merge,
     minutes_of,
+    offered_starts,
     split,
     subtract,
     when_label,
@@ -79,6 +81,10 @@ REMINDER_OFFSETS = {
     ReminderKind.DAY_BEFORE: timedelta(hours=24),
     ReminderKind.TWO_HOURS_BEFORE: timedelta(hours=2),
 }
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+LOCAL_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+# Bounds of a typed start before any other check (the real window is 2 hours to 3 months ahead).
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 COACH_OVERLAP = "ex_session_bookings_coach_overlap"
 STUDENT_OVERLAP = "ex_session_bookings_student_overlap"
 STAFF_ROLES = (Role.ADMIN, Role.ASSISTANTE)
@@ -167,20 +173,38 @@ def parse_service(raw: str | None) -> ServiceType:
 
 
 def parse_minutes(raw: str | None) -> int:
+    """One of DURATIONS, written in ASCII digits ('²' or '٦٠' are digits to Python, not to us)."""
     if not raw:
         return DURATIONS[0]
-    if not raw.isdigit() or int(raw) not in DURATIONS:
+    if raw not in {str(m) for m in DURATIONS}:
         raise ServiceError("La séance dure 60 ou 90 minutes.", "duree")
     return int(raw)
 
 
 def parse_local_start(raw: str | None) -> datetime:
-    """'2030-03-04T14:00' read as Tunis time."""
+    """'2030-03-04T14:00' read as Tunis time; only ASCII digits, and only a year we can book in
+    (strptime alone takes any script's digits, and year 9999 overflows once the length is added)."""
+    raw = (raw or "").strip()
     try:
-        parsed = datetime.strptime((raw or "").strip(), "%Y-%m-%dT%H:%M")
+        if not LOCAL_START.fullmatch(raw):
+            raise ValueError(raw)
+        parsed = datetime.strptime(raw, "%Y-%m-%dT%H:%M")
     except ValueError:
         raise ServiceError("Choisissez un créneau dans la liste.", "debut") from None
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        raise ServiceError("Choisissez un créneau dans la liste.", "debut")
     return parsed.replace(tzinfo=TUNIS)
+
+
+def parse_day(raw: str | None) -> date | None:
+    """A 'YYYY-MM-DD' date in ASCII digits, else None."""
+    raw = (raw or "").strip()
+    if not ISO_DAY.fullmatch(raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
 
 
 def parse_choice(values: Mapping[str, str]) -> BookingChoice:
@@ -201,8 +225,9 @@ def parse_choice(values: Mapping[str, str]) -> BookingChoice:
     )
 
 
-def check_choice(choice: BookingChoice, now: datetime | None = None) -> None:
-    """Everything about the slot itself that can be refused before touching the ledger."""
+def check_choice(choice: BookingChoice, now: datetime | None = None, *, ignoring: int | None = None) -> None:
+    """Everything about the slot itself that can be refused before touching the ledger (the
+    session `ignoring`, being moved, does not count as taking its own slot)."""
     now = now or utcnow()
     if choice.subject.value not in choice.coach.subjects:
         raise ServiceError(f"{choice.coach.pseudonym} n'enseigne pas cette matière.", "coach")
@@ -219,6 +244,22 @@ def check_choice(choice: BookingChoice, now: datetime | None = None) -> None:
         raise ServiceError(
             f"Ce créneau est en dehors des disponibilités de {choice.coach.pseudonym}.", "debut"
         )
+    _refuse_off_grid(choice, now, ignoring)
+
+
+def _refuse_off_grid(choice: BookingChoice, now: datetime, ignoring: int | None) -> None:
+    """Only a start the slot computation offers: 14:07 would leave two unbookable stubs."""
+    day = choice.starts_at.astimezone(TUNIS).date()
+    offered = offered_starts(choice.coach.id, choice.minutes, day, now=now, ignoring=ignoring)
+    if choice.starts_at in offered:
+        return
+    if busy_intervals(choice.coach.id, None, choice.starts_at, choice.ends_at, ignoring=ignoring):
+        raise SlotTaken()
+    example = f" (par exemple {offered[0].astimezone(TUNIS):%H:%M})" if offered else ""
+    raise ServiceError(
+        f"Choisissez l'un des créneaux proposés{example} : les séances commencent aux heures de la liste.",
+        "debut",
+    )
 
 
 def can_use_credits(student_id: int) -> bool:

@@ -163,17 +163,29 @@ def exceptions_between(coach_id: int, first: date, last: date) -> list[Availabil
     return list(db.session.scalars(stmt))
 
 
-def busy_intervals(coach_id: int, student_id: int | None, start: datetime, end: datetime) -> list[Interval]:
-    """Sessions holding a slot of the coach, or of the student, between start and end."""
-    whose = SessionBooking.coach_id == coach_id
+def busy_intervals(
+    coach_id: int | None,
+    student_id: int | None,
+    start: datetime,
+    end: datetime,
+    *,
+    ignoring: int | None = None,
+) -> list[Interval]:
+    """Sessions holding a slot of the coach, or of the student, between start and end (the
+    session `ignoring`, about to be moved, counts as free)."""
+    whose = [SessionBooking.coach_id == coach_id] if coach_id is not None else []
     if student_id is not None:
-        whose = or_(whose, SessionBooking.student_id == student_id)
+        whose.append(SessionBooking.student_id == student_id)
+    if not whose:
+        return []
     stmt = select(SessionBooking.starts_at, SessionBooking.ends_at).where(
-        whose,
+        or_(*whose),
         SessionBooking.status.in_(HOLDING),
         SessionBooking.starts_at < end,
         SessionBooking.ends_at > start,
     )
+    if ignoring is not None:
+        stmt = stmt.where(SessionBooking.id != ignoring)
     return [(s, e) for s, e in db.session.execute(stmt)]
 
 
@@ -227,8 +239,14 @@ def free_slots(
     *,
     student_id: int | None = None,
     now: datetime | None = None,
+    ignoring: int | None = None,
 ) -> list[DaySlots]:
-    """Bookable slots of `minutes`, day by day, from first_day for `days` days (only days with slots)."""
+    """Bookable slots of `minutes`, day by day, from first_day for `days` days (only days with slots).
+
+    The grid is the coach's: their windows minus their sessions, cut into back-to-back slots. The
+    student's own sessions only hide the slots they overlap; they never shift the grid, or one
+    booking would cost the coach two slots. These starts are the only ones that may be booked.
+    """
     now = now or utcnow()
     earliest, latest = booking_bounds(now)
     first = max(first_day, local_today(now))
@@ -237,16 +255,35 @@ def free_slots(
         return []
     weekly = weekly_windows(coach_id)
     exceptions = exceptions_between(coach_id, first, last)
-    busy = busy_intervals(coach_id, student_id, local(first, time.min), local(last, time.max))
+    span = (local(first, time.min), local(last, time.max))
+    busy = busy_intervals(coach_id, None, *span, ignoring=ignoring)
+    student_busy = busy_intervals(None, student_id, *span, ignoring=ignoring)
     result = []
     day = first
     while day <= last:
         free = subtract(windows_on(day, weekly, exceptions), busy)
-        slots = [slot for span in free for slot in split(span, minutes, earliest, latest)]
+        slots = [
+            slot
+            for part in free
+            for slot in split(part, minutes, earliest, latest)
+            if not _overlaps(slot, student_busy)
+        ]
         if slots:
             result.append(DaySlots(day, slots))
         day += timedelta(days=1)
     return result
+
+
+def _overlaps(slot: Slot, spans: list[Interval]) -> bool:
+    return any(start < slot.ends_at and slot.starts_at < end for start, end in spans)
+
+
+def offered_starts(
+    coach_id: int, minutes: int, day: date, *, now: datetime | None = None, ignoring: int | None = None
+) -> list[datetime]:
+    """The starts the booking pages offer on a (Tunis) date for this coach and length."""
+    days = free_slots(coach_id, minutes, day, 1, now=now, ignoring=ignoring)
+    return [slot.starts_at for d in days for slot in d.slots]
 
 
 def within_availability(coach_id: int, start: datetime, end: datetime) -> bool:

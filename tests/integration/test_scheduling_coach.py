@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import select
 
 from nexus.extensions import db
@@ -112,6 +113,7 @@ def test_an_empty_row_clears_the_day(client, login, helios):
     assert windows(helios.id, 2) == []
 
 
+@freeze_time("2030-03-01 08:00:00")
 def test_validity_period(client, login, helios):
     login(client, HELIOS)
     bad = client.post(
@@ -130,6 +132,7 @@ def test_validity_period(client, login, helios):
     }
 
 
+@freeze_time("2030-03-01 08:00:00")
 def test_exceptions_are_added_checked_and_deleted(client, login, helios, sami):
     day = scheduling.local_today(utcnow()) + timedelta(days=10)
     login(client, HELIOS)
@@ -139,9 +142,13 @@ def test_exceptions_are_added_checked_and_deleted(client, login, helios, sami):
     assert refused.status_code == 422
     assert "Un créneau supplémentaire a un début et une fin." in html(refused)
     past = client.post(
-        "/dashboard/coach/availability/exceptions", data={"on_date": "2020-01-01", "kind": "UNAVAILABLE"}
+        "/dashboard/coach/availability/exceptions", data={"on_date": "2030-02-20", "kind": "UNAVAILABLE"}
     )
     assert past.status_code == 422 and "Cette date est déjà passée." in html(past)
+    far = client.post(
+        "/dashboard/coach/availability/exceptions", data={"on_date": "2020-01-01", "kind": "UNAVAILABLE"}
+    )
+    assert far.status_code == 422 and "Indiquez une date entre le 01/03/2029 et le 29/02/2032." in html(far)
 
     factories.booking(sami.id, helios.id, scheduling.local(day, time(15, 0)))
     response = client.post(
