@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from nexus import policy
-from nexus.extensions import db
+from nexus.extensions import db, limiter
 from nexus.forms import ActivationForm
 from nexus.services import ServiceError, dashboards, family, identity
 
@@ -39,15 +39,23 @@ def coach() -> Any:
     return render_template("dashboard/coach.html", data=dashboards.coach_summary(current_user))
 
 
+def _parent_page(form: ActivationForm, **extra: Any) -> str:
+    children = dashboards.children_summary(current_user)
+    return render_template(
+        "dashboard/parent.html",
+        children=children,
+        waiting=dashboards.waiting_for(current_user),
+        form=form,
+        # The address each child's last link was given for, shown again in its field.
+        addresses=identity.activation_addresses([card.student.user_id for card in children]),
+        **extra,
+    )
+
+
 @bp.get("/parent")
 @policy.access(policy.PARENT)
 def parent() -> Any:
-    return render_template(
-        "dashboard/parent.html",
-        children=dashboards.children_summary(current_user),
-        waiting=dashboards.waiting_for(current_user),
-        form=ActivationForm(),
-    )
+    return _parent_page(ActivationForm())
 
 
 @bp.get("/eleve")
@@ -56,8 +64,13 @@ def eleve() -> Any:
     return render_template("dashboard/eleve.html", data=dashboards.student_summary(current_user))
 
 
+def _signed_in_key() -> str:
+    return f"user:{current_user.id}"
+
+
 @bp.post("/parent/enfants/<int:student_id>/activation")
 @policy.access(policy.PARENT)
+@limiter.limit("20/hour", key_func=_signed_in_key)
 def send_activation(student_id: int) -> Any:
     """The parent sends (or re-sends) the child's activation link."""
     student = family.child_of(current_user, student_id)
@@ -66,7 +79,7 @@ def send_activation(student_id: int) -> Any:
     form = ActivationForm()
     if form.validate():
         try:
-            identity.send_activation(student, form.email.data, current_user)
+            address = identity.send_activation(student, form.email.data, current_user)
         except ServiceError as err:
             db.session.rollback()
             if err.field:
@@ -76,18 +89,8 @@ def send_activation(student_id: int) -> Any:
         else:
             db.session.commit()
             flash(
-                f"Lien d'activation envoyé à {student.user.email}. Il est valable 72 heures.",
+                f"Lien d'activation envoyé à {address}. Il est valable 72 heures.",
                 "success",
             )
             return redirect(url_for("dashboard.parent"), code=303)
-    children = dashboards.children_summary(current_user)
-    return (
-        render_template(
-            "dashboard/parent.html",
-            children=children,
-            waiting=dashboards.waiting_for(current_user),
-            form=form,
-            failed_id=student_id,
-        ),
-        422,
-    )
+    return _parent_page(form, failed_id=student_id), 422

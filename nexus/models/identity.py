@@ -100,6 +100,8 @@ class UserToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Activation: the address the parent or staff gave for this link (counted, shown again).
+    email: Mapped[str | None] = mapped_column(email_type())
     created_at: Mapped[created_at]
 
     user: Mapped[User] = relationship()

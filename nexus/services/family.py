@@ -9,7 +9,6 @@ from nexus.extensions import db
 from nexus.models.common import Grade, Role
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import User
-from nexus.services import ServiceError
 
 
 def parent_profile(user: User) -> ParentProfile | None:
@@ -56,10 +55,8 @@ def add_child(
     profile = parent_profile(parent)
     if profile is None:
         raise LookupError("parent profile")
-    address = identity.normalize_email(email) if email else None
-    if address and db.session.scalar(select(User.id).where(User.email == address)):
-        raise ServiceError("Cette adresse e-mail est déjà utilisée par un autre compte.", field="email")
-    user = User(email=address, role=Role.ELEVE, first_name=first_name.strip(), last_name=last_name.strip())
+    # The address is given by send_activation, which answers alike whether it has an account or not.
+    user = User(email=None, role=Role.ELEVE, first_name=first_name.strip(), last_name=last_name.strip())
     db.session.add(user)
     db.session.flush()
     student = Student(
@@ -68,6 +65,6 @@ def add_child(
     db.session.add(student)
     db.session.flush()
     audit.record("family.child_added", parent.id, student, after={"grade": grade.value})
-    if address:
-        identity.send_activation(student, None, parent)
+    if email:
+        identity.send_activation(student, email, parent)
     return student

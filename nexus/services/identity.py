@@ -157,7 +157,7 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta) -> str:
+def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta, email: str | None = None) -> str:
     """Create a one-time link token (only its hash is stored) and revoke older ones."""
     db.session.execute(
         update(UserToken)
@@ -169,8 +169,16 @@ def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta) -> str:
         .values(used_at=utcnow())
     )
     raw = secrets.token_urlsafe(32)
+    now = utcnow()  # one clock for created_at and expires_at (the link quota counts created_at)
     db.session.add(
-        UserToken(user_id=user.id, purpose=purpose, token_hash=_hash_token(raw), expires_at=utcnow() + ttl)
+        UserToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_hash_token(raw),
+            expires_at=now + ttl,
+            email=email,
+            created_at=now,
+        )
     )
     return raw
 
@@ -237,6 +245,10 @@ def link(path: str, token: str) -> str:
     return f"{current_app.config['PUBLIC_URL']}{path}?token={token}"
 
 
+def link_path(path: str) -> str:
+    return f"{current_app.config['PUBLIC_URL']}{path}"
+
+
 # -- password reset -------------------------------------------------------------------------
 
 
@@ -296,22 +308,66 @@ def change_password(user: User, current: str, new: str) -> None:
 
 # -- student activation ---------------------------------------------------------------------
 
+# A parent may send a child's link this often (each e-mail goes to an address they typed).
+LINKS_PER_CHILD, LINKS_PER_PARENT, LINKS_WINDOW = 3, 10, timedelta(hours=24)
 
-def send_activation(student: Student, email: str | None, actor: User) -> None:
-    """Give the student an address (if new) and e-mail a 72-hour activation link."""
-    user = student.user
+
+def send_activation(student: Student, email: str | None, actor: User) -> str:
+    """Give the student an address (if new) and e-mail a 72-hour activation link; the address used.
+
+    For a parent, an address that already has an account gets the same answer as any other (no
+    probing which addresses have accounts): its owner is told instead, and no usable link exists.
+    """
+    if actor.role is Role.PARENT:
+        _lock_user(actor.id)  # one parent's sends are counted one at a time
+    user = _lock_user(student.user_id)
     if user.activated_at is not None:
         raise ServiceError("Ce compte élève est déjà activé.")
-    if email:
-        address = normalize_email(email)
-        taken = db.session.scalar(select(User.id).where(User.email == address, User.id != user.id))
-        if taken:
-            raise ServiceError("Cette adresse e-mail est déjà utilisée par un autre compte.", "email")
-        user.email = address
-    if not user.email:
+    address = normalize_email(email) if email else user.email
+    if not address:
         raise ServiceError("Indiquez l'adresse e-mail de l'élève.", field="email")
-    _mail_activation(user, student)
-    audit.record("account.activation_sent", actor.id, user, after={"email": user.email})
+    if actor.role is Role.PARENT:
+        _check_link_quota(student, actor)
+    owner = db.session.scalar(select(User).where(User.email == address, User.id != user.id))
+    if owner is None:
+        user.email = address
+        _mail_activation(user, student, address)
+    elif actor.role is Role.PARENT:
+        issue_token(user, TokenPurpose.ACTIVATION, ACTIVATION_TTL, email=address)  # never sent
+        _mail_address_in_use(owner)
+    else:  # staff see every account anyway: tell them plainly
+        raise ServiceError("Cette adresse e-mail est déjà utilisée par un autre compte.", "email")
+    audit.record("account.activation_sent", actor.id, user, after={"email": address})
+    return address
+
+
+def _lock_user(user_id: int) -> User:
+    """The user row, locked and re-read (a copy loaded earlier in the request may be stale)."""
+    stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    return db.session.scalars(stmt).one()
+
+
+def _check_link_quota(student: Student, parent: User) -> None:
+    """At most LINKS_PER_CHILD links per child and LINKS_PER_PARENT per parent in 24 hours."""
+    since = utcnow() - LINKS_WINDOW
+    recent = (
+        select(func.count())
+        .select_from(UserToken)
+        .join(Student, Student.user_id == UserToken.user_id)
+        .where(UserToken.purpose == TokenPurpose.ACTIVATION, UserToken.created_at > since)
+    )
+    if (db.session.scalar(recent.where(Student.id == student.id)) or 0) >= LINKS_PER_CHILD:
+        raise ServiceError(
+            f"Vous avez déjà envoyé {LINKS_PER_CHILD} liens d'activation à "
+            f"{student.user.first_name} ces dernières 24 heures. Réessayez demain.",
+            field="email",
+        )
+    if (db.session.scalar(recent.where(Student.parent_id == student.parent_id)) or 0) >= LINKS_PER_PARENT:
+        raise ServiceError(
+            f"Vous avez déjà envoyé {LINKS_PER_PARENT} liens d'activation ces dernières 24 heures. "
+            "Réessayez demain.",
+            field="email",
+        )
 
 
 def resend_activation(user: User) -> None:
@@ -325,14 +381,31 @@ def resend_activation(user: User) -> None:
     student = db.session.scalar(select(Student).where(Student.user_id == user.id))
     if student is None or user.activated_at is not None or not user.email:
         return
-    _mail_activation(user, student)
+    _mail_activation(user, student, user.email)
     audit.record("account.activation_renewed", None, user)
 
 
-def _mail_activation(user: User, student: Student) -> None:
-    raw = issue_token(user, TokenPurpose.ACTIVATION, ACTIVATION_TTL)
+def activation_addresses(user_ids: list[int]) -> dict[int, str]:
+    """For each user, the address their newest activation link was given for."""
+    if not user_ids:
+        return {}
+    stmt = (
+        select(UserToken.user_id, UserToken.email)
+        .where(
+            UserToken.user_id.in_(user_ids),
+            UserToken.purpose == TokenPurpose.ACTIVATION,
+            UserToken.email.is_not(None),
+        )
+        .order_by(UserToken.user_id, UserToken.id.desc())
+        .distinct(UserToken.user_id)
+    )
+    return dict(db.session.execute(stmt).tuples().all())
+
+
+def _mail_activation(user: User, student: Student, address: str) -> None:
+    raw = issue_token(user, TokenPurpose.ACTIVATION, ACTIVATION_TTL, email=address)
     notifications.queue_email(
-        user.email or "",
+        address,
         "activation",
         "Activez votre compte élève — Nexus Réussite",
         {
@@ -342,6 +415,18 @@ def _mail_activation(user: User, student: Student) -> None:
             "hours": 72,
         },
         user_id=user.id,
+    )
+
+
+def _mail_address_in_use(owner: User) -> None:
+    """Tell an account's owner that a parent gave their address for a student account."""
+    notifications.queue_email(
+        owner.email or "",
+        "address_in_use",
+        "Votre adresse e-mail a été indiquée pour un compte élève — Nexus Réussite",
+        {"first_name": owner.first_name, "forgot_url": link_path("/auth/mot-de-passe-oublie")},
+        user_id=owner.id,
+        dedupe_key=f"address-in-use:{owner.id}:{utcnow().date().isoformat()}",  # one a day at most
     )
 
 
