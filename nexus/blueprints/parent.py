@@ -19,6 +19,7 @@ from nexus.services.billing import Order
 
 bp = Blueprint("parent", __name__, url_prefix="/dashboard/parent")
 REQUIRED = "Ce champ est obligatoire."
+UNKNOWN_OFFER = "Cette offre n'existe pas ou n'est plus proposée : choisissez-en une ci-dessous."
 
 
 class ChildForm(Form):
@@ -74,10 +75,19 @@ def children() -> Any:
 @bp.get("/abonnements")
 @policy.access(policy.PARENT)
 def offers() -> Any:
-    return render_template(
-        "parent/offers.html",
-        cards=dashboards.children_summary(current_user),
-        kinds=[(kind, catalog.offers_of(kind)) for kind in OfferKind],
+    return _offer_choice()
+
+
+def _offer_choice(error: str | None = None, status: int = 200) -> Any:
+    """The offers for each child (also where a payment without a known offer leads)."""
+    return (
+        render_template(
+            "parent/offers.html",
+            cards=dashboards.children_summary(current_user),
+            kinds=[(kind, catalog.offers_of(kind)) for kind in OfferKind],
+            error=error,
+        ),
+        status,
     )
 
 
@@ -100,8 +110,8 @@ def _order_for_form(order: Order | None, err: ServiceError, values: Any) -> Orde
     if order is not None or err.field != "aria_subject":
         return order
     offer = catalog.find(values.get("offre"))
-    student_id = values.get("eleve", "")
-    child = family.child_of(current_user, int(student_id)) if student_id.isdigit() else None
+    student_id = parse_id(values.get("eleve"))
+    child = family.child_of(current_user, student_id) if student_id else None
     return Order(offer, child, None) if offer is not None and child is not None else None
 
 
@@ -134,16 +144,21 @@ def _render_payment(
 @policy.access(policy.PARENT)
 def payment() -> Any:
     """The order summary: amount computed here from the catalog, then the payment choice."""
+    child = None
+    if request.args.get("eleve"):  # someone else's child (or no id at all) is not found
+        student_id = parse_id(request.args.get("eleve"))
+        child = family.child_of(current_user, student_id) if student_id else None
+        if child is None:
+            abort(404)
     offer = catalog.find(request.args.get("offre"))
     if offer is None:
-        abort(404)
-    if not request.args.get("eleve"):  # ask which child first
+        if request.args.get("offre"):
+            return _offer_choice(UNKNOWN_OFFER, 422)
+        anchor = f"enfant-{child.id}" if child else None
+        return redirect(url_for("parent.offers", _anchor=anchor), code=303)
+    if child is None:  # ask which child first
         children = family.children(current_user)
         return render_template("parent/choose_child.html", offer=offer, children=children)
-    student_id = parse_id(request.args.get("eleve"))
-    child = family.child_of(current_user, student_id) if student_id else None
-    if child is None:
-        abort(404)
     try:
         order = billing.build_order(
             current_user, child.id, offer.code.value, request.args.get("aria_subject")

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
-from nexus.models.billing import Invoice, InvoiceStatus, PaymentStatus
+from nexus.models.billing import Invoice, InvoiceStatus, Payment, PaymentStatus
 from nexus.models.credits import CreditEntry, CreditLot, CreditRequest
 from nexus.models.notifications import Notification
 from nexus.numbers import parse_count, parse_credits, parse_tnd
@@ -226,3 +226,23 @@ def test_an_odd_amount_from_the_gateway_is_not_a_payment(app, monkeypatch, yasmi
     monkeypatch.setattr(clictopay, "_call", lambda method, params: answer)
     assert clictopay.confirm("odd-order").status is PaymentStatus.FAILED
     assert credits.balance(yasmine.id) == 0
+
+
+# -- ids typed in money forms ------------------------------------------------------------------
+
+
+def _exotic(number: int) -> str:
+    """The same id in full-width digits ('１２'): int() reads it, nobody types it."""
+    return "".join(chr(ord("０") + int(d)) for d in str(number))
+
+
+def test_an_id_in_exotic_digits_is_no_id(client, login, yasmine):
+    login(client, PARENT)
+    eleve = _exotic(yasmine.id)
+    request = client.post("/dashboard/parent/credits/demande", data={"eleve": eleve, "amount": "2"})
+    transfer = client.post(
+        "/dashboard/parent/paiement/virement", data={"eleve": eleve, "offre": "CREDITS_5"}
+    )
+    assert request.status_code == transfer.status_code == 404
+    assert count(CreditRequest.student_id == yasmine.id) == 0
+    assert count(Payment.student_id == yasmine.id) == 0

@@ -47,7 +47,8 @@ def test_order_summary_is_priced_by_the_server_with_a_stable_reference(parent_cl
 
 
 @pytest.mark.parametrize(
-    "query", ["offre=HYBRIDE&eleve={sami}", "offre=GRATUIT&eleve={yasmine}", "offre=HYBRIDE&eleve=abc"]
+    "query",
+    ["offre=HYBRIDE&eleve={sami}", "offre=XYZ&eleve={sami}", "eleve={sami}", "offre=HYBRIDE&eleve=abc"],
 )
 def test_tampered_order_is_not_found(parent_client, yasmine, query):
     sami = factories.student("sami@nexus-reussite.tn")
@@ -149,3 +150,26 @@ def test_a_student_has_a_documents_page_and_sees_only_their_own(client, login):
     page = client.get("/dashboard/eleve/ressources")
     assert page.status_code == 200
     assert "Aucun document pour le moment" in page.get_data(as_text=True)
+
+
+def test_the_payment_page_without_an_offer_leads_to_the_choice(parent_client, yasmine):
+    """Issue 8, item 21: no ?offre= is not a 404 but the offers, for the child if one is given."""
+    plain = parent_client.get("/dashboard/parent/paiement")
+    assert plain.status_code == 303
+    assert plain.headers["Location"].endswith("/dashboard/parent/abonnements")
+    for_child = parent_client.get(f"/dashboard/parent/paiement?offre=&eleve={yasmine.id}")
+    assert for_child.status_code == 303
+    assert for_child.headers["Location"].endswith(f"/dashboard/parent/abonnements#enfant-{yasmine.id}")
+    page = parent_client.get(for_child.headers["Location"])
+    assert page.status_code == 200 and "Hybride" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("offre", ["XYZ", "GRATUIT", "hybride", "²", "x" * 5000])
+def test_an_unknown_offer_is_said_in_french_with_the_choice(parent_client, yasmine, offre):
+    query = {"offre": offre, "eleve": yasmine.id}
+    response = parent_client.get("/dashboard/parent/paiement", query_string=query)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Cette offre n&#39;existe pas" in html
+    assert "Hybride" in html and "Yasmine" in html
+    assert db.session.scalar(select(Payment).where(Payment.student_id == yasmine.id)) is None
