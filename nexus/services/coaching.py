@@ -124,7 +124,7 @@ def upcoming_counts(coach_ids: list[int]) -> dict[int, int]:
         )
         .group_by(SessionBooking.coach_id)
     )
-    return dict(db.session.execute(stmt).tuples().all())
+    return dict(db.session.execute(stmt).all())  # type: ignore[arg-type]
 
 
 # -- creating and inviting --------------------------------------------------------------------
@@ -209,7 +209,10 @@ def update_coach(coach_id: int, fields: CoachFields, actor: User, email: str | N
 
 def _lock_coach(coach_id: int) -> CoachProfile:
     profile = db.session.scalar(
-        _coaches_stmt().where(CoachProfile.id == coach_id).with_for_update(of=CoachProfile)
+        _coaches_stmt()
+        .where(CoachProfile.id == coach_id)
+        .with_for_update(of=CoachProfile)
+        .execution_options(populate_existing=True)  # the edit page loaded it before the lock
     )
     if profile is None:
         raise LookupError(coach_id)

@@ -468,7 +468,11 @@ def set_active(user_id: int, active: bool, actor: User) -> User:
     """Deactivate (ending every session at once) or reactivate an account; audited."""
     if user_id == actor.id:
         raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
-    user = db.session.scalar(select(User).where(User.id == user_id).with_for_update())
+    # populate_existing: the caller may have loaded this user already (the coaches desk does);
+    # the state compared below must be the one read under the lock.
+    user = db.session.scalar(
+        select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    )
     if user is None:
         raise LookupError(user_id)
     if user.is_active == active:

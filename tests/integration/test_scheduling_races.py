@@ -22,11 +22,12 @@ from freezegun import freeze_time
 from sqlalchemy import delete, func, select
 
 from nexus.extensions import db
+from nexus.models.audit import AuditLog
 from nexus.models.catalog import ServiceType
 from nexus.models.common import Subject
 from nexus.models.credits import CreditEntry, EntryKind
 from nexus.models.family import Student
-from nexus.models.identity import CoachProfile
+from nexus.models.identity import CoachProfile, User
 from nexus.models.notifications import Notification, OutboxEmail
 from nexus.models.scheduling import CoachAvailability, SessionBooking, SessionReport, SessionStatus
 from nexus.services import credits, scheduling
@@ -235,3 +236,28 @@ def test_fifty_no_shows_on_one_session_are_recorded_once(app, frozen):
         assert booking.status is SessionStatus.NO_SHOW
         assert notified("SESSION_NO_SHOW") == 2  # the student and the parent
         assert credits.balance(student_id) == 0
+
+
+# -- the coach's account ----------------------------------------------------------------------
+
+
+@pytest.mark.committed
+def test_fifty_deactivations_of_a_coach_change_and_audit_it_once(app, frozen):
+    with app.app_context():
+        coach = factories.coach("Zénon")
+        coach_id, user_id, version = coach.id, coach.user_id, coach.user.session_version
+    browsers = clients(app, "assistante@nexus-reussite.tn")
+
+    url = f"/dashboard/assistante/coachs/{coach_id}/desactiver"
+    responses = race(browsers, lambda client, _: client.post(url))
+
+    assert Counter(r.status_code for r in responses) == Counter({303: THREADS})
+    with app.app_context():
+        user = db.session.get_one(User, user_id)
+        assert not user.is_active and user.session_version == version + 1
+        lines = db.session.scalar(
+            select(func.count()).where(
+                AuditLog.action == "account.deactivated", AuditLog.object_id == user_id
+            )
+        )
+        assert lines == 1
