@@ -124,7 +124,7 @@ def upcoming_counts(coach_ids: list[int]) -> dict[int, int]:
         )
         .group_by(SessionBooking.coach_id)
     )
-    return dict(db.session.execute(stmt).all())  # type: ignore[arg-type]
+    return dict(db.session.execute(stmt).all())
 
 
 # -- creating and inviting --------------------------------------------------------------------
