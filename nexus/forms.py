@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -10,32 +9,20 @@ from wtforms import EmailField, Field, PasswordField, StringField, TextAreaField
 from wtforms.meta import DefaultMeta
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-ONE_LINE = "Ce champ ne peut contenir ni retour à la ligne ni caractère invisible de contrôle."
-TEXT = "Ce texte contient un caractère invisible de contrôle : retirez-le."
-# Bidirectional embeddings, overrides and isolates: they reorder what staff read on screen.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-TEXT_BREAKS = frozenset("\n\r\t")
-
-
-def is_control(char: str) -> bool:
-    """C0/C1 controls, line and paragraph separators, and bidi overrides."""
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS
-
-
-def has_control(value: str, allowed: frozenset[str] = frozenset()) -> bool:
-    return any(is_control(char) and char not in allowed for char in value)
+from nexus.text import line_problem, text_problem
 
 
 class NoControlCharacters:
     """Refuse control characters: all of them on one line, all but line breaks and tabs in a text."""
 
     def __init__(self, multiline: bool = False) -> None:
-        self.allowed = TEXT_BREAKS | {"\u2028", "\u2029"} if multiline else frozenset()
-        self.message = TEXT if multiline else ONE_LINE
+        self.multiline = multiline
 
     def __call__(self, form: Any, field: Field) -> None:
-        if isinstance(field.data, str) and has_control(field.data, self.allowed):
-            raise ValidationError(self.message)
+        if isinstance(field.data, str):
+            problem = text_problem(field.data) if self.multiline else line_problem(field.data)
+            if problem:
+                raise ValidationError(problem)
 
 
 class Form(FlaskForm):

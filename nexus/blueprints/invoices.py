@@ -13,6 +13,7 @@ from nexus.extensions import db
 from nexus.models.billing import Invoice, InvoiceStatus, PaymentMethod
 from nexus.numbers import parse_count, parse_tnd
 from nexus.services import ServiceError, invoices
+from nexus.text import line_problem
 from nexus.web import page_arg
 
 bp = Blueprint("invoices", __name__, url_prefix="/dashboard/admin/factures")
@@ -40,6 +41,8 @@ def _lines_from_form() -> list[invoices.Line]:
         label = request.form.get(f"label_{i}", "").strip()
         if not label:
             continue
+        if problem := line_problem(label):
+            raise ServiceError(problem, f"label_{i}")
         qty = parse_count(request.form.get(f"qty_{i}", "1"), 1, 100)
         if qty is None:
             raise ServiceError(f"Ligne {i + 1} : une quantité de 1 à 100.", f"qty_{i}")

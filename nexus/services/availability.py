@@ -18,6 +18,7 @@ from nexus.extensions import db
 from nexus.models.scheduling import AvailabilityException, CoachAvailability, ExceptionKind, SessionBooking
 from nexus.services import ServiceError
 from nexus.services.scheduling import HOLDING, TUNIS, local
+from nexus.text import check_line
 
 WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
 WEEKDAY_KEYS = tuple(str(d) for d in range(7))
@@ -199,6 +200,7 @@ def add_exception(
         raise ServiceError("Un créneau supplémentaire a un début et une fin.", "start")
     if start is not None and end is not None and not start < end:
         raise ServiceError("La fin doit être après le début.", "end")
+    check_line(note, "note")
     row = AvailabilityException(
         coach_id=coach_id,
         on_date=on_date,

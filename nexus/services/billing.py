@@ -36,6 +36,7 @@ from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.services import ServiceError, audit, catalog, credits, family, notifications, utcnow
 from nexus.services.catalog import Offer
+from nexus.text import check_text
 
 BANK = {
     "bank": "Banque Zitouna",
@@ -278,6 +279,7 @@ def reject(payment_id: int, staff: User, reason: str) -> Payment:
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ServiceError("Indiquez le motif du refus (5 caractères au moins).", field="reason")
+    check_text(reason, "reason")
     payment = _claim(payment_id, PaymentStatus.FAILED, staff, reason[:500])
     payer = payment.payer
     notifications.queue_email(

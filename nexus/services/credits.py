@@ -25,6 +25,7 @@ from nexus.models.credits import CreditEntry, CreditLot, CreditRequest, EntryKin
 from nexus.models.family import ParentProfile, Student
 from nexus.numbers import exact
 from nexus.services import ServiceError, audit, notifications, utcnow
+from nexus.text import check_text
 
 MAX_GRANT = Decimal(500)
 CENT = Decimal("0.01")
@@ -311,6 +312,7 @@ def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ServiceError("Indiquez un motif (5 caractères au moins).", "reason")
+    check_text(reason, "reason")
     return reason[:255]
 
 
@@ -322,6 +324,7 @@ def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: st
     requests are counted one after the other.
     """
     amount = _credits(amount, Decimal(1), Decimal(20), "Demandez entre 1 et 20 crédits.")
+    check_text(reason, "reason")
     now = utcnow()
     db.session.execute(select(ParentProfile.id).where(ParentProfile.user_id == parent_id).with_for_update())
     _check_request_bounds(parent_id, student_id, now)

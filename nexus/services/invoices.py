@@ -34,6 +34,7 @@ from nexus.models.identity import User
 from nexus.models.vault import DocumentKind
 from nexus.services import ServiceError, audit, catalog, notifications, utcnow, vault
 from nexus.services.paging import Page, matches, paginate
+from nexus.text import check_line, check_text
 
 TUNIS = ZoneInfo("Africa/Tunis")
 ISSUER = {
@@ -70,6 +71,18 @@ class Line:
     offer_code: str | None = None
 
 
+def _check_typed_text(
+    name: str, email: str | None, address: str | None, notes: str | None, lines: list[Line]
+) -> None:
+    """No control character in what ends up in headers, PDFs and staff tables (issue 8 item 5)."""
+    check_line(name, "customer_name")
+    check_line(email, "customer_email")
+    check_text(address, "customer_address")
+    check_text(notes, "notes")
+    for i, line in enumerate(lines):
+        check_line(line.label, f"label_{i}")
+
+
 def create(
     customer_name: str,
     lines: list[Line],
@@ -86,6 +99,7 @@ def create(
 ) -> Invoice:
     if not lines or len(lines) > MAX_ITEMS:
         raise ServiceError(f"Une facture compte de 1 à {MAX_ITEMS} lignes.")
+    _check_typed_text(customer_name, customer_email, customer_address, notes, lines)
     if any(line.qty <= 0 or line.unit_price_millimes < 0 for line in lines):
         raise ServiceError("Quantités et prix doivent être positifs.")
     subtotal = sum(line.qty * line.unit_price_millimes for line in lines)
@@ -374,6 +388,7 @@ def change_status(
             raise ServiceError("Choisissez le moyen de paiement.", field="method")
         if paid_amount_millimes != invoice.total_millimes:
             raise ServiceError("Le montant payé doit être égal au total de la facture.", field="paid_amount")
+        check_line(reference, "reference")
         invoice.payment_method = method
         invoice.paid_at = utcnow()
         invoice.paid_amount_millimes = paid_amount_millimes
@@ -381,6 +396,7 @@ def change_status(
     if target is InvoiceStatus.CANCELLED:
         if not reason or len(reason.strip()) < 5:
             raise ServiceError("Indiquez le motif de l'annulation.", field="reason")
+        check_text(reason, "reason")
         invoice.cancel_reason = reason.strip()[:500]
         invoice.cancelled_at = utcnow()
         _suspend_grants(invoice)

@@ -70,6 +70,7 @@ from nexus.services.slots import (  # noqa: F401 - part of this module's interfa
     when_label,
     within_availability,
 )
+from nexus.text import check_text
 
 FREE_CANCEL_NOTICE = timedelta(hours=24)
 GROUP_FREE_CANCEL_NOTICE = timedelta(hours=48)
@@ -666,6 +667,7 @@ def cancel(
         raise AlreadyClosed(terms.message)
     if not terms.allowed:
         raise ServiceError(terms.message)
+    check_text(reason, "reason")
     reason = (reason or "").strip()[:500] or None
     before = booking.status.value
     booking.status = SessionStatus.CANCELLED

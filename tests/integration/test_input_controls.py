@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import func, select
 from wtforms import PasswordField, StringField, TextAreaField
 
@@ -15,7 +16,7 @@ from nexus.models.diagnostics import BilanRequest
 from nexus.models.family import Student
 from nexus.models.notifications import ContactMessage, OutboxEmail, OutboxStatus
 from nexus.services import notifications
-from tests.helpers import PARENT, html, outbox_to
+from tests.helpers import ADMIN, ASSISTANTE, PARENT, html, outbox_to, user
 
 ONE_LINE = "Ce champ ne peut contenir ni retour à la ligne ni caractère invisible de contrôle."
 TEXT = "Ce texte contient un caractère invisible de contrôle : retirez-le."
@@ -137,7 +138,7 @@ def test_every_text_field_of_every_form_is_guarded(app):
                     assert guards == [], (cls.__name__, field.name)
                     continue
                 assert len(guards) == 1, (cls.__name__, field.name)  # added once, not per instance
-                assert guards[0].message == (TEXT if isinstance(field, TextAreaField) else ONE_LINE)
+                assert guards[0].multiline is isinstance(field, TextAreaField)
                 checked += 1
     assert checked >= 20
 
@@ -190,3 +191,75 @@ def test_an_outbox_row_written_before_the_fix_is_delivered(app, run_jobs, smtp):
     db.session.commit()
     assert deliver_email(row.id) == "sent"
     assert smtp.wait_for("staff@example.tn")["Subject"] == "Ancienne demande"
+
+
+# -- inputs parsed by hand (not WTForms): the services check them ------------------------------
+
+INVOICE = {
+    "customer_name": "Lycée Pilote",
+    "customer_email": "",
+    "customer_address": "",
+    "notes": "",
+    "label_0": "Stage de printemps",
+    "qty_0": "1",
+    "price_0": "450",
+    "discount": "0",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("customer_name", "Lycée\r\nBcc: x@example.tn", ONE_LINE),
+        ("customer_email", "compta@example.tn\nBcc: x@example.tn", ONE_LINE),
+        ("customer_address", "Rue\x1b de Tunis", TEXT),
+        ("label_0", "Stage\u2028de printemps", ONE_LINE),
+        ("notes", "Payé\x07 en espèces", TEXT),
+    ],
+)
+def test_a_staff_invoice_refuses_control_characters_next_to_the_field(client, login, field, value, message):
+    from nexus.models.billing import Invoice
+
+    login(client, ADMIN)
+    before = count(Invoice)
+    response = client.post("/dashboard/admin/factures/nouvelle", data={**INVOICE, field: value})
+    assert response.status_code == 422
+    assert error_of(html(response), field) == message
+    assert count(Invoice) == before
+
+
+def test_a_parent_credit_request_refuses_a_control_character_in_its_reason(client, login, yasmine):
+    from nexus.models.credits import CreditRequest
+
+    login(client, PARENT)
+    response = client.post(
+        "/dashboard/parent/credits/demande",
+        data={"eleve": yasmine.id, "amount": "2", "reason": "Bac\x1b blanc"},
+    )
+    assert response.status_code == 422
+    assert error_of(html(response), "reason") == TEXT
+    assert count(CreditRequest) == 0
+
+
+def test_a_coach_exception_note_stays_on_one_line(client, login):
+    from nexus.models.scheduling import AvailabilityException
+
+    with freeze_time("2026-11-20 09:00:00"):
+        login(client, "helios@nexus-reussite.tn")
+        before = count(AvailabilityException)
+        response = client.post(
+            "/dashboard/coach/availability/exceptions",
+            data={"on_date": "2026-11-30", "kind": "UNAVAILABLE", "note": "Examen\nBcc: x"},
+        )
+    assert response.status_code == 422
+    assert ONE_LINE in html(response)
+    assert count(AvailabilityException) == before
+
+
+def test_staff_reasons_refuse_control_characters(app):
+    """Rejecting a transfer: the reason is e-mailed to the family; checked before anything is claimed."""
+    from nexus.services import ServiceError, billing
+
+    with pytest.raises(ServiceError) as refused:
+        billing.reject(987654, user(ASSISTANTE), "Virement\x1b introuvable")
+    assert (refused.value.message, refused.value.field) == (TEXT, "reason")
