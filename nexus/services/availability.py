@@ -15,6 +15,7 @@ from itertools import pairwise
 from sqlalchemy import delete, func, select, update
 
 from nexus.extensions import db
+from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import AvailabilityException, CoachAvailability, ExceptionKind, SessionBooking
 from nexus.services import ServiceError
 from nexus.services.scheduling import HOLDING, TUNIS, local
@@ -134,6 +135,7 @@ def set_day(coach_id: int, weekday: int, windows: list[TimeWindow], today: date)
         raise LookupError(weekday)
     if len(windows) > WINDOWS_PER_DAY:
         raise ServiceError(f"{WINDOWS_PER_DAY} créneaux au plus par jour.", "start_0")
+    _lock_grid(coach_id)
     valid_from, valid_until = validity(coach_id, today)
     db.session.execute(
         delete(CoachAvailability).where(
@@ -155,7 +157,14 @@ def set_day(coach_id: int, weekday: int, windows: list[TimeWindow], today: date)
     return DayRow(weekday, windows)
 
 
+def _lock_grid(coach_id: int) -> None:
+    """Serialise changes of one coach's grid (their profile row): two saves of a day at once would
+    each delete the old windows, then both insert theirs."""
+    db.session.execute(select(CoachProfile.id).where(CoachProfile.id == coach_id).with_for_update())
+
+
 def set_validity(coach_id: int, valid_from: date | None, valid_until: date | None, today: date) -> None:
+    _lock_grid(coach_id)
     valid_from = within_window(valid_from or today, "valid_from", today)
     if valid_until is not None:
         within_window(valid_until, "valid_until", today)

@@ -261,3 +261,31 @@ def test_fifty_deactivations_of_a_coach_change_and_audit_it_once(app, frozen):
             )
         )
         assert lines == 1
+
+
+# -- the coach's weekly grid ------------------------------------------------------------------
+
+
+@pytest.mark.committed
+def test_fifty_saves_of_one_day_leave_one_of_them(app, frozen):
+    """A day's windows are replaced as a whole: 50 saves at once never add up to 50 windows."""
+    with app.app_context():
+        coach_id = factories.coach("Hélios").id
+    browsers = clients(app, HELIOS)
+    starts = [f"06:{i:02d}" for i in range(THREADS)]
+
+    responses = race(
+        browsers,
+        lambda client, i: client.post(
+            "/dashboard/coach/availability/jour/5", data={"start_0": starts[i], "end_0": "12:00"}
+        ),
+    )
+
+    assert Counter(r.status_code for r in responses) == Counter({303: THREADS})
+    with app.app_context():
+        saturday = db.session.scalars(
+            select(CoachAvailability.start_time).where(
+                CoachAvailability.coach_id == coach_id, CoachAvailability.weekday == 5
+            )
+        ).all()
+        assert len(saturday) == 1 and f"{saturday[0]:%H:%M}" in starts
