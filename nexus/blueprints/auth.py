@@ -146,7 +146,9 @@ def signout() -> Any:
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 @policy.access(policy.PUBLIC)
 @limiter.limit("5/15 minutes", methods=["POST"], key_func=client_ip)
-@limiter.limit("3/hour", methods=["POST"], key_func=_account_key)
+# As for sign-in: someone else asking for links to an address does not block its owner at once.
+@limiter.limit("3/hour", methods=["POST"], key_func=_account_ip_key)
+@limiter.limit("10/hour", methods=["POST"], key_func=_account_key)
 def forgot() -> Any:
     form = ForgotForm()
     if request.method == "POST":

@@ -76,3 +76,20 @@ def test_reset_requests_are_limited_per_account(client):
     refused = client.post("/auth/mot-de-passe-oublie", data={"email": PARENT})
     assert refused.status_code == 429
     assert "Trop de tentatives" in html(refused)
+
+
+def forgot(client, email: str, ip: str):  # type: ignore[no-untyped-def]
+    return client.post("/auth/mot-de-passe-oublie", data={"email": email}, environ_base={"REMOTE_ADDR": ip})
+
+
+def test_the_owner_still_gets_a_reset_link_after_someone_else_asked(client):
+    for _ in range(3):
+        assert forgot(client, PARENT, "10.6.6.6").status_code == 200
+    assert forgot(client, PARENT, "10.6.6.6").status_code == 429
+    assert forgot(client, PARENT, "10.0.9.9").status_code == 200
+
+
+def test_reset_requests_for_one_account_have_a_larger_bound(client):
+    for i in range(10):
+        assert forgot(client, PARENT, f"10.3.0.{i}").status_code == 200
+    assert forgot(client, PARENT, "10.3.1.1").status_code == 429  # at most 10 e-mails an hour
