@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from nexus.extensions import db
-from nexus.models.credits import CreditEntry, EntryKind, LotSource
+from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
 from nexus.services import credits, utcnow
 from tests import factories
 
@@ -97,7 +97,8 @@ def test_subscription_allocation_is_granted_once_per_period():
     from nexus.services import billing
 
     subscription = billing.active_subscription(sami.id)
-    period = utcnow().strftime("%Y-%m")
+    # The month the seed granted (read, not recomputed from the clock: the run may cross midnight).
+    period = db.session.scalar(select(CreditLot.period).where(CreditLot.subscription_id == subscription.id))
     again = credits.grant(
         sami.id,
         Decimal(4),
