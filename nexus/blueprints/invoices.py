@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -53,6 +54,17 @@ def _lines_from_form() -> list[invoices.Line]:
     return lines
 
 
+def _customer_email() -> str | None:
+    """The optional customer e-mail, a real address or a refusal (links are e-mailed to it)."""
+    raw = (request.form.get("customer_email") or "").strip()
+    if not raw:
+        return None
+    try:
+        return validate_email(raw[:255], check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ServiceError("Adresse e-mail invalide.", "customer_email") from None
+
+
 def _new_form(errors: dict[str, str] | None = None) -> Any:
     form = request.form if errors else {}
     return render_template("invoices/new.html", form=form, errors=errors or {}, lines=LINES)
@@ -75,7 +87,7 @@ def create() -> Any:
             _lines_from_form(),
             status=InvoiceStatus.DRAFT,
             actor_id=current_user.id,
-            customer_email=(request.form.get("customer_email") or "").strip().lower()[:254] or None,
+            customer_email=_customer_email(),
             customer_address=(request.form.get("customer_address") or "").strip()[:300] or None,
             discount_millimes=discount,
             notes=(request.form.get("notes") or "").strip()[:2000] or None,

@@ -121,3 +121,15 @@ def test_notes_appear_in_the_pdf(staff_client):
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.data)).pages)
     assert "Notes : Règlement en deux fois accepté." in text
     assert len(PdfReader(BytesIO(pdf.data)).pages) == 1
+
+
+@pytest.mark.parametrize("email", ["pas-un-email", "a@b", "x@example.tn>, y@example.tn", "@example.tn"])
+def test_an_invalid_customer_email_is_refused_next_to_the_field(staff_client, email):
+    response = staff_client.post(
+        "/dashboard/admin/factures/nouvelle",
+        data={"customer_name": "Client Y", "customer_email": email, "label_0": "Séance", "price_0": "60"},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="customer_email-error"' in html and "Adresse e-mail invalide" in html
+    assert db.session.scalar(select(Invoice).where(Invoice.customer_name == "Client Y")) is None
