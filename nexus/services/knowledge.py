@@ -43,6 +43,7 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 CORPUS_PREFIX = "corpus/"
 TARGET_CHARS = 900  # a chunk: a few paragraphs of one section
 MAX_CHARS = 1400
+QUERY_CHARS = 500  # of a question, embedded for retrieval (about 128 tokens of e5's 512)
 EMBED_BATCH = 16
 CANDIDATES = 20  # per retriever, before fusion
 RRF_K = 60
@@ -99,10 +100,24 @@ def decode_text(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+# Controls (but tab and line feed) and bidirectional overrides: invisible in a course text,
+# refused by PostgreSQL (NUL), able to reorder what a student reads. Line breaks become line feeds.
+_INVISIBLE: dict[int, str | None] = dict.fromkeys(
+    [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)], None
+)
+_INVISIBLE |= dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], None)
+_INVISIBLE |= {0x0D: "\n", 0x2028: "\n", 0x2029: "\n\n"}
+
+
+def plain_text(value: str) -> str:
+    """Extracted text without invisible control characters, with line feeds as its only breaks."""
+    return value.replace("\r\n", "\n").translate(_INVISIBLE)
+
+
 def extract(data: bytes, kind: SourceType) -> list[Block]:
     if kind is SourceType.PDF:
         return _pdf_blocks(data)
-    body = split_front_matter(decode_text(data))[1]
+    body = split_front_matter(plain_text(decode_text(data)))[1]
     return _markdown_blocks(body) if kind is SourceType.MARKDOWN else _paragraphs(body, None, None)
 
 
@@ -181,7 +196,10 @@ def _pdf_blocks(data: bytes) -> list[Block]:
         pages = [(number, page.extract_text() or "") for number, page in enumerate(reader.pages, start=1)]
     except (PdfReadError, ValueError, KeyError) as exc:
         raise IngestionError("Ce PDF est illisible ou endommagé.") from exc
-    return [block for number, content in pages for block in _paragraphs(content, None, number, reflow=True)]
+    blocks = []
+    for number, content in pages:
+        blocks.extend(_paragraphs(plain_text(content), None, number, reflow=True))
+    return blocks
 
 
 # -- chunking ---------------------------------------------------------------------------------------
@@ -692,9 +710,22 @@ def fulltext(question: str, scope: Scope, k: int = CANDIDATES) -> list[TextHit]:
     return [TextHit(int(chunk_id), int(matched), int(terms)) for chunk_id, matched, terms in rows]
 
 
+def query_text(question: str) -> str:
+    """The start of the question, cut between words: what gets embedded for retrieval.
+
+    Embedding costs grow with the text (a 2,000-character question took 3.5 s on a CPU before the
+    first token); a question's opening names its topic, and full-text search still reads it all.
+    """
+    flat = " ".join(question.split())
+    if len(flat) <= QUERY_CHARS:
+        return flat
+    cut = flat.rfind(" ", 0, QUERY_CHARS + 1)
+    return flat[: cut if cut > QUERY_CHARS // 2 else QUERY_CHARS]
+
+
 def nearest(question: str, scope: Scope, k: int = CANDIDATES) -> tuple[list[vectorstore.Hit], str]:
     embedder = embeddings.current()
-    return vectorstore.search(embedder.model, embedder.query(question), scope, k)
+    return vectorstore.search(embedder.model, embedder.query(query_text(question)), scope, k)
 
 
 def fuse(rankings: Sequence[Sequence[int]]) -> dict[int, float]:

@@ -256,6 +256,7 @@ class ChatStream:
 
 
 def stream_chat(conf: Settings, messages: list[dict[str, str]], ping_every: float = 5.0) -> ChatStream:
+    _client(conf)  # the first call imports the SDK (a second on a busy CPU): not the model's delay
     return ChatStream(conf, messages, ping_every)
 
 
