@@ -134,3 +134,26 @@ def test_fuzz_upload_never_fails_and_a_refusal_leaves_nothing(app, client, login
         created = documents() - rows
         assert created in (0, 1)
         assert len(stored_files(app) - files) == created
+
+
+HOSTILE_CONTENTS = [
+    ("titres.md", "# Cours\n\n## Suites\x00 et séries\n\nUne suite converge vers sa limite.\n".encode()),
+    ("controle.md", "# Cours\n\n## \x1b[31mRouge\u202e\n\nLe texte\x00 garde son sens.\x07\n".encode()),
+    ("latin1.txt", "Théorème de Pythagore : dans un triangle rectangle…".encode("cp1252")),
+    ("casse.pdf", b"%PDF-1.4\n" + bytes(range(256)) * 8),
+]
+
+
+@pytest.mark.parametrize(("filename", "data"), HOSTILE_CONTENTS, ids=[n for n, _ in HOSTILE_CONTENTS])
+def test_hostile_content_is_indexed_or_fails_with_a_clear_message(client, login, run_jobs, filename, data):
+    login(client, ASSISTANTE)
+    assert post_upload(client, filename, data, title="Hostile").status_code == 303
+    run_jobs()
+    db.session.expire_all()
+    document = db.session.scalar(select(Document).where(Document.title == "Hostile"))
+    assert document is not None
+    assert document.status.value in ("READY", "FAILED")
+    assert "Erreur inattendue" not in (document.error or "")
+    if document.status.value == "READY":
+        sections = [c.section or "" for c in document.chunks] + [c.content for c in document.chunks]
+        assert not any(ch in text for text in sections for ch in "\x00\x1b\x07\u202e")
