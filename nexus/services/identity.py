@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from nexus.extensions import db
 from nexus.models.common import Role
@@ -329,16 +330,31 @@ def send_activation(student: Student, email: str | None, actor: User) -> str:
     if actor.role is Role.PARENT:
         _check_link_quota(student, actor)
     owner = db.session.scalar(select(User).where(User.email == address, User.id != user.id))
-    if owner is None:
-        user.email = address
+    if owner is None and _claim_address(user, address):
         _mail_activation(user, student, address)
     elif actor.role is Role.PARENT:
         issue_token(user, TokenPurpose.ACTIVATION, ACTIVATION_TTL, email=address)  # never sent
-        _mail_address_in_use(owner)
+        owner = owner or db.session.scalar(select(User).where(User.email == address))
+        if owner is not None:
+            _mail_address_in_use(owner)
     else:  # staff see every account anyway: tell them plainly
         raise ServiceError("Cette adresse e-mail est déjà utilisée par un autre compte.", "email")
     audit.record("account.activation_sent", actor.id, user, after={"email": address})
     return address
+
+
+def _claim_address(user: User, address: str) -> bool:
+    """Give the user the address unless another account took it meanwhile (the unique index
+    decides between two concurrent claims; the loser's savepoint is rolled back)."""
+    if user.email == address:
+        return True
+    try:
+        with db.session.begin_nested():
+            user.email = address
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def _lock_user(user_id: int) -> User:

@@ -216,3 +216,53 @@ def test_fifty_concurrent_sends_for_one_child_stay_within_the_bound(app):
     assert results.count("sent") == 3 and results.count("refused") == 47
     assert links_of(db.session.get_one(Student, student_id)) == 3
     assert len(outbox_to(ADAM_EMAIL)) == 3
+
+
+@pytest.mark.committed
+def test_fifty_children_given_one_free_address_at_once_get_it_once(app):
+    """The unique index decides: one child gets the address, the others are told plainly (staff)
+    and nothing answers 500."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from nexus.models.common import Grade, Role
+    from nexus.services import ServiceError, identity
+
+    profile_id = db.session.scalar(
+        select(Student.parent_id).join(User, Student.user_id == User.id).where(User.first_name == "Adam")
+    )
+    ids = []
+    for i in range(50):
+        child = User(email=None, role=Role.ELEVE, first_name=f"Enfant{i}", last_name="Test")
+        db.session.add(child)
+        db.session.flush()
+        student = Student(user_id=child.id, parent_id=profile_id, grade=Grade.SECONDE)
+        db.session.add(student)
+        db.session.flush()
+        ids.append(student.id)
+    staff_id = user(ASSISTANTE).id
+    db.session.commit()
+    db.session.remove()
+    barrier = Barrier(50)
+
+    def send(student_id: int) -> str:
+        with app.app_context():
+            try:
+                student = db.session.get_one(Student, student_id)
+                staff = db.session.get_one(User, staff_id)
+                barrier.wait()
+                identity.send_activation(student, "partagee@example.tn", staff)
+                db.session.commit()
+                return "sent"
+            except ServiceError as err:
+                db.session.rollback()
+                return err.message
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(send, ids))
+    assert results.count("sent") == 1
+    assert set(results) == {"sent", "Cette adresse e-mail est déjà utilisée par un autre compte."}
+    assert db.session.scalar(select(func.count()).where(User.email == "partagee@example.tn")) == 1
+    assert len(outbox_to("partagee@example.tn")) == 1
