@@ -355,6 +355,7 @@ def _render_reschedule(
             now=now,
             ignoring=booking.id,  # its own slot is free once it moves
         )
+        days = _without_start(days, booking.starts_at)
     balance = credits.balance(booking.student_id)
     refund = booking.credits_cost if terms.refund else 0
     return (
@@ -374,6 +375,12 @@ def _render_reschedule(
         ),
         status,
     )
+
+
+def _without_start(days: list[scheduling.DaySlots], start: Any) -> list[scheduling.DaySlots]:
+    """The free days minus the session's own time (moving it there would change nothing)."""
+    kept = [scheduling.DaySlots(d.day, [s for s in d.slots if s.starts_at != start]) for d in days]
+    return [d for d in kept if d.slots]
 
 
 @bp.post("/dashboard/sessions/<int:booking_id>/deplacer")

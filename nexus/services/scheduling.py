@@ -733,6 +733,8 @@ def reschedule(
         raise LookupError(booking_id)
     if current.status not in HOLDING:
         raise AlreadyClosed(_closed_message(current))
+    if new_start == current.starts_at:
+        raise ServiceError("La séance est déjà à cet horaire : choisissez-en un autre.", "debut")
     done = cancel(actor, booking_id, "Séance déplacée", now=now, announce=False)
     old = done.booking
     choice = BookingChoice(old.coach, old.subject, old.service, minutes_of(old), new_start)

@@ -292,3 +292,16 @@ def test_exotic_ids_are_not_found(client, coach, student, raw):
         "/dashboard/eleve/sessions", query_string={"matiere": "MATHEMATIQUES", "coach": raw, "eleve": raw}
     )
     assert page.status_code in (200, 404)
+
+
+def test_a_session_is_not_moved_onto_its_own_time(client, coach, student):
+    signed_in(client)
+    assert (
+        client.post("/dashboard/sessions/reserver", data=form(coach, f"{TUESDAY}T15:00")).status_code == 303
+    )
+    (booking_id,) = db.session.scalars(select(SessionBooking.id))
+    page = html(client.get(f"/dashboard/sessions/{booking_id}/deplacer", query_string={"du": TUESDAY}))
+    assert f"debut={TUESDAY}T14:00" in page and f"debut={TUESDAY}T15:00" not in page
+    same = client.post(f"/dashboard/sessions/{booking_id}/deplacer", data={"debut": f"{TUESDAY}T15:00"})
+    assert same.status_code == 422 and "La séance est déjà à cet horaire" in html(same)
+    assert bookings() == 1 and credits.balance(student.id) == 4
