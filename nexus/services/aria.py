@@ -799,6 +799,8 @@ class SubjectStats:
     up: int
     down: int
     offline: int
+    prompt_tokens: int = 0  # of the model's answers (counted by the server, else estimated)
+    completion_tokens: int = 0
 
     @property
     def satisfaction(self) -> int | None:
@@ -815,15 +817,15 @@ def stats_by_subject() -> list[SubjectStats]:
             func.count(AriaFeedback.id).filter(AriaFeedback.rating == 1),
             func.count(AriaFeedback.id).filter(AriaFeedback.rating == -1),
             func.count(AriaMessage.id).filter(AriaMessage.mode != AnswerMode.LLM),
+            func.coalesce(func.sum(AriaMessage.prompt_tokens), 0),
+            func.coalesce(func.sum(AriaMessage.completion_tokens), 0),
         )
         .join(AriaMessage, AriaMessage.conversation_id == AriaConversation.id)
         .outerjoin(AriaFeedback, AriaFeedback.message_id == AriaMessage.id)
         .group_by(AriaConversation.subject)
         .order_by(AriaConversation.subject)
     )
-    return [
-        SubjectStats(Subject(s), q, a, up, down, off) for s, q, a, up, down, off in db.session.execute(stmt)
-    ]
+    return [SubjectStats(Subject(row[0]), *row[1:]) for row in db.session.execute(stmt)]
 
 
 def disliked(limit: int = 50) -> list[tuple[AriaFeedback, AriaMessage, AriaMessage | None]]:

@@ -281,3 +281,15 @@ def test_the_servers_own_counts_win(client, login, fake_llm):
     login(client, SAMI)
     stream(client, question_id(ask(client)))
     assert latest_answer().prompt_tokens == 321  # what the fake reports
+
+
+def test_the_statistics_show_the_token_counts(client, login, fake_llm):
+    fake_llm.report_usage = False
+    login(client, SAMI)
+    stream(client, question_id(ask(client)))
+    answer = latest_answer()
+    client.post("/auth/signout")
+    login(client, "admin@nexus-reussite.tn")
+    page = html(client.get("/dashboard/admin/aria"))
+    figures = [f"{n:,}".replace(",", "\u202f") for n in (answer.prompt_tokens, answer.completion_tokens)]
+    assert " / ".join(figures) in page
