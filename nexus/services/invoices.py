@@ -345,9 +345,7 @@ def refresh_vault_copy(invoice: Invoice) -> None:
 
     document = db.session.scalar(select(UserDocument).where(UserDocument.invoice_id == invoice.id))
     if document is not None:
-        data = render_pdf(invoice)
-        vault.resolve(document.storage_path).write_bytes(data)
-        document.size_bytes = len(data)
+        vault.replace(document, render_pdf(invoice))  # the old file goes only once committed
 
 
 def receipt_pdf(invoice: Invoice) -> bytes:

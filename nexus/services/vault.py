@@ -23,6 +23,7 @@ from nexus.services import ServiceError
 log = logging.getLogger(__name__)
 MAX_FILENAME = 255
 NEW_FILES = "vault_new_files"  # session.info key: files written by the current transaction
+OLD_FILES = "vault_old_files"  # session.info key: files to remove once the transaction commits
 # Controls, invisible formatting (bidi overrides, zero-width), line/paragraph separators, and
 # lone surrogates: a name holding them cannot be stored, shown or sent in a header safely.
 FORBIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
@@ -69,17 +70,29 @@ def discard(relative: str) -> None:
         log.warning("could not remove %s", relative, exc_info=True)
 
 
+def replace(document: UserDocument, data: bytes) -> None:
+    """New content for a stored document: a new file now, the old one removed after the commit
+    (a rollback keeps the old file, as the row still points to it)."""
+    old = document.storage_path
+    document.storage_path = store(data, Path(old).suffix)
+    document.size_bytes = len(data)
+    db.session.info.setdefault(OLD_FILES, []).append(old)
+
+
 @event.listens_for(Session, "after_commit")
 def _keep_new_files(session: Session) -> None:
     session.info.pop(NEW_FILES, None)
+    for relative in session.info.pop(OLD_FILES, []):
+        discard(relative)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _discard_uncommitted_files(session: Session, transaction: SessionTransaction) -> None:
-    """The outermost transaction ended without a commit: its files go too."""
+    """The outermost transaction ended without a commit: its files go too, the old ones stay."""
     if transaction.parent is None:
         for relative in session.info.pop(NEW_FILES, []):
             discard(relative)
+        session.info.pop(OLD_FILES, None)
 
 
 def resolve(relative: str) -> Path:

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from nexus.extensions import db
+from nexus.models.identity import User
 from nexus.models.knowledge import Document
 from nexus.services import ServiceError, knowledge, vault
-from tests.helpers import ASSISTANTE, html
+from tests.helpers import ASSISTANTE, PARENT, html
 
 DOCS = "/dashboard/assistante/docs"
 NOTE = "# Suites\n\nUne suite arithmétique ajoute la même raison à chaque terme.\n".encode()
@@ -157,3 +158,56 @@ def test_hostile_content_is_indexed_or_fails_with_a_clear_message(client, login,
     if document.status.value == "READY":
         sections = [c.section or "" for c in document.chunks] + [c.content for c in document.chunks]
         assert not any(ch in text for text in sections for ch in "\x00\x1b\x07\u202e")
+
+
+# -- a stored file replaced in a transaction -------------------------------------------------------
+
+
+def _vault_document(app):  # type: ignore[no-untyped-def]
+    from nexus.models.vault import DocumentKind
+
+    owner = db.session.scalar(select(User.id).where(User.email == PARENT))
+    document = vault.add(owner, DocumentKind.INVOICE, "Facture", "facture.pdf", b"%PDF-1 ancienne")
+    db.session.commit()
+    return document
+
+
+def test_a_replaced_file_is_kept_when_the_transaction_rolls_back(app):
+    document = _vault_document(app)
+    files, path = stored_files(app), document.storage_path
+    vault.replace(document, b"%PDF-1 nouvelle")
+    db.session.rollback()
+    assert document.storage_path == path
+    assert vault.resolve(path).read_bytes() == b"%PDF-1 ancienne"
+    assert stored_files(app) == files
+
+
+def test_a_replaced_file_is_swapped_when_the_transaction_commits(app):
+    document = _vault_document(app)
+    files, old = stored_files(app), vault.resolve(document.storage_path)
+    vault.replace(document, b"%PDF-1 nouvelle")
+    db.session.commit()
+    assert vault.resolve(document.storage_path).read_bytes() == b"%PDF-1 nouvelle"
+    assert document.size_bytes == len(b"%PDF-1 nouvelle")
+    assert stored_files(app) == (files - {old}) | {vault.resolve(document.storage_path)}
+
+
+def test_an_invoice_copy_refreshed_in_a_failed_transaction_keeps_its_content(app):
+    from nexus.models.billing import InvoiceStatus
+    from nexus.models.vault import UserDocument
+    from nexus.services import invoices
+
+    owner = db.session.scalar(select(User.id).where(User.email == PARENT))
+    invoice = invoices.create(
+        "Famille Ben Ali", [invoices.Line("Stage", 1, 450_000)], status=InvoiceStatus.DRAFT, actor_id=None
+    )
+    invoices.store_pdf(invoice, owner)
+    db.session.commit()
+    document = db.session.scalar(select(UserDocument).where(UserDocument.invoice_id == invoice.id))
+    before, files = vault.resolve(document.storage_path).read_bytes(), stored_files(app)
+    invoice.customer_name = "Un autre nom"
+    invoices.refresh_vault_copy(invoice)
+    db.session.rollback()  # the status change failed after the copy was refreshed
+    db.session.refresh(document)
+    assert vault.resolve(document.storage_path).read_bytes() == before
+    assert stored_files(app) == files
