@@ -324,7 +324,8 @@ def send_activation(student: Student, email: str | None, actor: User) -> str:
     user = _lock_user(student.user_id)
     if user.activated_at is not None:
         raise ServiceError("Ce compte élève est déjà activé.")
-    address = normalize_email(email) if email else user.email
+    # Without a typed address: the one of the last link (so a taken one answers alike here too).
+    address = normalize_email(email) if email else activation_addresses([user.id]).get(user.id, user.email)
     if not address:
         raise ServiceError("Indiquez l'adresse e-mail de l'élève.", field="email")
     if actor.role is Role.PARENT:

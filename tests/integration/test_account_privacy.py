@@ -77,6 +77,18 @@ def test_activation_answers_alike_for_a_taken_and_a_free_address(client, login, 
     assert "Activez votre compte" in smtp.wait_for("nouvelle.adresse@example.tn")["Subject"]
 
 
+def test_sending_again_without_typing_answers_alike(client, login):
+    login(client, PARENT)
+    lina = add_second_child()
+    for student_id, address in ((adam().id, "nouvelle.adresse@example.tn"), (lina.id, YASMINE)):
+        assert client.post(send_url(student_id), data={"email": address}).status_code == 303
+    again = [client.post(send_url(student_id), data={"email": ""}) for student_id in (adam().id, lina.id)]
+    assert [r.status_code for r in again] == [303, 303]
+    page = html(client.get("/dashboard/parent"))
+    assert "Lien d'activation envoyé à nouvelle.adresse@example.tn." in page
+    assert f"Lien d'activation envoyé à {YASMINE}." in page
+
+
 def test_adding_a_child_answers_alike_for_a_taken_and_a_free_address(client, login, run_jobs, smtp):
     login(client, PARENT)
     answers = []
