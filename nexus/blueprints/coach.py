@@ -159,6 +159,7 @@ def _availability_page(**extra: Any) -> Any:
         exceptions=availability.upcoming_exceptions(profile.id, today),
         kinds=ExceptionKind,
         today=today,
+        last_date=availability.date_window(today)[1],
         **extra,
     )
 

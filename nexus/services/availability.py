@@ -24,6 +24,7 @@ from nexus.text import check_line
 WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
 WEEKDAY_KEYS = tuple(str(d) for d in range(7))
 WINDOWS_PER_DAY = 2
+EARLIEST_DATE = date(2000, 1, 1)
 SHORTEST = timedelta(hours=1)  # a window shorter than the shortest session holds no slot
 NOTE_MAX = 200
 
@@ -56,8 +57,9 @@ def parse_time(raw: str | None, field: str) -> time | None:
 
 
 def date_window(today: date) -> tuple[date, date]:
-    """Dates a coach may type: from a year back (a grid valid since then) to two years ahead."""
-    return today - timedelta(days=365), today + timedelta(days=2 * 365)
+    """Dates a coach may type: a grid may be valid since long ago, nothing is planned beyond two
+    years (and a date near 9999 would overflow once a day is added to it)."""
+    return EARLIEST_DATE, today + timedelta(days=2 * 365)
 
 
 def parse_date(raw: str | None, field: str, today: date) -> date | None:
