@@ -72,7 +72,8 @@ def active_subscription(student_id: int, *, lock: bool = False) -> Subscription 
         Subscription.student_id == student_id, Subscription.status == SubscriptionStatus.ACTIVE
     )
     if lock:
-        stmt = stmt.with_for_update()
+        # Re-read under the lock: an order check may have loaded it earlier in the transaction.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return db.session.scalar(stmt)
 
 
