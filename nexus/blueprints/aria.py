@@ -232,7 +232,8 @@ def sse(event: str, data: str) -> str:
 @bp.get(STUDENT + "/questions/<int:question_id>/flux")
 @policy.access(policy.ELEVE)
 def stream(question_id: int) -> Any:
-    question = aria.question_of(_student().id, question_id)
+    student_id = _student().id
+    question = aria.question_of(student_id, question_id)
     if question is None:
         abort(404)
     # A reconnection or a second tab gets the stored answer, or waits for the one being written.
@@ -242,17 +243,18 @@ def stream(question_id: int) -> Any:
     # user must keep its loaded attributes (the templates read them after this request's teardown).
     db.session.close()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(_events(events)), mimetype="text/event-stream", headers=headers)
+    body = stream_with_context(_events(events, student_id))
+    return Response(body, mimetype="text/event-stream", headers=headers)
 
 
-def _events(events: Iterator[Any]) -> Iterator[str]:
+def _events(events: Iterator[Any], student_id: int) -> Iterator[str]:
     yield ": ARIA\nretry: 3000\n\n"  # first bytes at once, so proxies and the browser open the stream
     try:
         for event in events:
             if isinstance(event, aria.Token):
                 yield sse("token", str(escape(event.text)))
             elif isinstance(event, aria.Final):
-                yield sse("done", _rendered_answer(event.message_id))
+                yield sse("done", _rendered_answer(event.message_id, student_id))
             elif isinstance(event, aria.Busy):
                 yield sse("done", render_template("aria/_answer_busy.html"))
             else:
@@ -268,9 +270,13 @@ def _events(events: Iterator[Any]) -> Iterator[str]:
             events.close()  # the student left: stop the upstream call now
 
 
-def _rendered_answer(message_id: int) -> str:
+def _rendered_answer(message_id: int, student_id: int) -> str:
+    """The stored answer, and the day's counter out of band (a fallback answer gave it back)."""
     message = db.session.get(AriaMessage, message_id)
-    return render_template("aria/_message.html", m=message, readonly=False)
+    answer = render_template("aria/_message.html", m=message, readonly=False)
+    student = db.session.get(Student, student_id)
+    access = aria.access_for(student) if student else None
+    return answer + (render_template("aria/_quota.html", access=access, oob=True) if access else "")
 
 
 def _save_feedback(message: AriaMessage, form: FeedbackForm) -> str | None:

@@ -35,7 +35,7 @@ def test_sami_asks_and_sees_a_cited_answer(page: Page, sign_in: Callable[..., No
     expect(answer.locator("a.cite").first).to_have_text("[1]")
     expect(page.locator(".msg-pending")).to_have_count(0)
     expect(page).to_have_url(re.compile(r"/dashboard/eleve/aria/conversations/\d+$"))
-    expect(page.locator("#aria-quota")).to_contain_text("1 / 60")
+    expect(page.locator("#aria-quota")).to_contain_text("0 / 60")  # an offline answer is free
     expect(page.locator("#aria-conversations")).to_contain_text("Comment calculer la somme")
     expect(page.get_by_label("Votre question")).to_have_value("")
 

@@ -293,3 +293,12 @@ def test_the_statistics_show_the_token_counts(client, login, fake_llm):
     page = html(client.get("/dashboard/admin/aria"))
     figures = [f"{n:,}".replace(",", "\u202f") for n in (answer.prompt_tokens, answer.completion_tokens)]
     assert " / ".join(figures) in page
+
+
+def test_the_counter_gives_the_question_back_when_the_answer_is_a_fallback(client, login, offline):
+    login(client, SAMI)
+    asked = ask(client)
+    assert "<strong>1 / 60</strong>" in asked.get_data(as_text=True)  # the pending question counts
+    done = parse_events("".join(stream(client, question_id(asked))[1]))[-1].data
+    assert 'id="aria-quota" class="small" hx-swap-oob="true"' in done
+    assert "<strong>0 / 60</strong>" in done
