@@ -10,7 +10,7 @@ from enum import Enum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nexus.extensions import db
@@ -231,11 +231,14 @@ def pending_activation_links(user_ids: list[int]) -> dict[int, datetime]:
         return {}
     stmt = (
         select(UserToken.user_id, func.max(UserToken.expires_at))
+        .join(User, User.id == UserToken.user_id)
         .where(
             UserToken.user_id.in_(user_ids),
             UserToken.purpose == TokenPurpose.ACTIVATION,
             UserToken.used_at.is_(None),
             UserToken.expires_at > func.now(),
+            # Not the stand-in row kept when a parent gave an address that has an account.
+            or_(UserToken.email.is_(None), UserToken.email == User.email),
         )
         .group_by(UserToken.user_id)
     )

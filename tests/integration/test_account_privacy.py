@@ -278,3 +278,16 @@ def test_fifty_children_given_one_free_address_at_once_get_it_once(app):
     assert set(results) == {"sent", "Cette adresse e-mail est déjà utilisée par un autre compte."}
     assert db.session.scalar(select(func.count()).where(User.email == "partagee@example.tn")) == 1
     assert len(outbox_to("partagee@example.tn")) == 1
+
+
+def test_staff_do_not_see_a_link_waiting_for_a_taken_address(client, login):
+    login(client, PARENT)
+    lina = add_second_child()
+    assert client.post(send_url(lina.id), data={"email": YASMINE}).status_code == 303
+    assert client.post(send_url(adam().id), data={"email": ADAM_EMAIL}).status_code == 303
+    client.post("/auth/signout")
+    login(client, ASSISTANTE)
+    page = html(client.get("/dashboard/assistante/eleves"))
+    rows = {name: page.split(f"{name} ", 1)[1].split("</tr>", 1)[0] for name in ("Lina", "Adam")}
+    assert "Lien envoyé" in rows["Adam"]
+    assert "Lien envoyé" not in rows["Lina"] and "Pas encore activé" in rows["Lina"]
