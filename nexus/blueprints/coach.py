@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from nexus import policy
@@ -47,14 +48,16 @@ class ReportForm(Form):
     topics = _text("Notions travaillées", 10)
     rating = SelectField(
         "Appréciation (1 à 5)",
-        choices=[("", "Choisir…")] + [(str(n), f"{n} / 5") for n in range(5, 0, -1)],
+        choices=[SelectChoice("", "Choisir…")] + [SelectChoice(str(n), f"{n} / 5") for n in range(5, 0, -1)],
         validators=[DataRequired("Choisissez une appréciation de 1 à 5.")],
     )
     progress_notes = _text("Progrès constatés", 10)
     recommendations = _text("Recommandations", 10)
     attended = BooleanField("L'élève était présent(e)", default=True)
     engagement = SelectField(
-        "Engagement (facultatif)", choices=[("", "—"), *EngagementLevel.choices()], validators=[Optional()]
+        "Engagement (facultatif)",
+        choices=[SelectChoice("", "—"), *(SelectChoice(v, label) for v, label in EngagementLevel.choices())],
+        validators=[Optional()],
     )
     homework = _optional_text("Travail à faire (facultatif)")
     next_focus = _optional_text("Objectif de la prochaine séance (facultatif)")
