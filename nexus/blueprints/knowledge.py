@@ -104,6 +104,9 @@ def retry(document_id: int) -> Any:
     _document(document_id)
     try:
         knowledge.retry(document_id, current_user.id)
+    except LookupError:  # deleted meanwhile
+        db.session.rollback()
+        abort(404)
     except ServiceError as err:
         db.session.rollback()
         flash(err.message, "info")
@@ -117,7 +120,12 @@ def retry(document_id: int) -> Any:
 @policy.access(policy.STAFF)
 def remove(document_id: int) -> Any:
     title = _document(document_id).title
-    stored = knowledge.remove(document_id, current_user.id)
+    try:
+        stored = knowledge.remove(document_id, current_user.id)
+    except LookupError:  # removed meanwhile (a second click): nothing left to do
+        db.session.rollback()
+        flash(f"« {title} » a déjà été retiré de la base d'ARIA.", "info")
+        return redirect(url_for("knowledge.docs"), code=303)
     db.session.commit()
     knowledge.discard_file(stored)
     flash(f"« {title} » a été retiré de la base d'ARIA.", "success")

@@ -337,21 +337,45 @@ def retry(document_id: int, actor_id: int) -> Document:
     from nexus.jobs.knowledge import ingest_document
     from nexus.jobs.queue import enqueue_after_commit
 
-    document = db.session.get(Document, document_id)
+    # Claimed in one conditional UPDATE: fifty clicks start one indexing, and a retry never
+    # resets a document that a job is indexing right now (two jobs would then index it at once).
+    claimed = db.session.scalar(
+        update(Document)
+        .where(
+            Document.id == document_id,
+            (Document.status == DocumentStatus.FAILED)
+            | ((Document.status == DocumentStatus.READY) & Document.error.is_not(None)),
+        )
+        .values(status=DocumentStatus.PENDING, progress=0)
+        .returning(Document.id)
+        .execution_options(synchronize_session=False)
+    )
+    document = db.session.scalar(
+        select(Document).where(Document.id == document_id).execution_options(populate_existing=True)
+    )
     if document is None:
         raise LookupError(document_id)
-    if document.status is DocumentStatus.READY and not document.error:
-        raise ServiceError("Ce document est déjà consultable.")
-    document.status = DocumentStatus.PENDING
-    document.progress = 0
+    if claimed is None:
+        if document.status is DocumentStatus.READY:
+            raise ServiceError("Ce document est déjà consultable.")
+        raise ServiceError("L'indexation de ce document est déjà en cours.")
     audit.record("document.reindexed", actor_id, document)
     enqueue_after_commit("embeddings", ingest_document, document.id)
     return document
 
 
 def remove(document_id: int, actor_id: int) -> str | None:
-    """Delete a document and its chunks; returns the stored file to discard after the commit."""
-    document = db.session.get(Document, document_id)
+    """Delete a document and its chunks; returns the stored file to discard after the commit.
+
+    The row is locked and re-read: of two simultaneous deletes, the second finds nothing
+    (LookupError) instead of deleting a row that is gone (and auditing it twice).
+    """
+    document = db.session.scalar(
+        select(Document)
+        .where(Document.id == document_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if document is None:
         raise LookupError(document_id)
     audit.record(
