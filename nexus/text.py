@@ -46,3 +46,9 @@ def check_text(value: str | None, field: str) -> None:
     problem = text_problem(value)
     if problem:
         raise ServiceError(problem, field=field)
+
+
+def check_size(value: str | None, field: str, limit: int) -> None:
+    """Refuse a typed text longer than its column, rather than cut it silently (or fail on it)."""
+    if value and len(value) > limit:
+        raise ServiceError(f"{limit} caractères au plus.", field=field)

@@ -50,7 +50,7 @@ def _lines_from_form() -> list[invoices.Line]:
         price = parse_tnd(request.form.get(f"price_{i}"))
         if price is None:
             raise ServiceError(f"Ligne {i + 1} : un prix en TND, par exemple 450 ou 60,500.", f"price_{i}")
-        lines.append(invoices.Line(label[:160], qty, price))
+        lines.append(invoices.Line(label, qty, price))
     return lines
 
 
@@ -59,8 +59,10 @@ def _customer_email() -> str | None:
     raw = (request.form.get("customer_email") or "").strip()
     if not raw:
         return None
+    if problem := line_problem(raw):
+        raise ServiceError(problem, "customer_email")
     try:
-        return validate_email(raw[:255], check_deliverability=False).normalized.lower()
+        return validate_email(raw, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         raise ServiceError("Adresse e-mail invalide.", "customer_email") from None
 
@@ -83,14 +85,14 @@ def create() -> Any:
         if discount is None:
             raise ServiceError("Un montant en TND, par exemple 50.", "discount")
         invoice = invoices.create(
-            name[:160],
+            name,
             _lines_from_form(),
             status=InvoiceStatus.DRAFT,
             actor_id=current_user.id,
             customer_email=_customer_email(),
-            customer_address=(request.form.get("customer_address") or "").strip()[:300] or None,
+            customer_address=(request.form.get("customer_address") or "").strip() or None,
             discount_millimes=discount,
-            notes=(request.form.get("notes") or "").strip()[:2000] or None,
+            notes=(request.form.get("notes") or "").strip() or None,
         )
     except ServiceError as err:
         db.session.rollback()
@@ -131,7 +133,7 @@ def change_status(invoice_id: int) -> Any:
             reason=request.form.get("reason"),
             method=PaymentMethod.__members__.get(request.form.get("method", "")),
             paid_amount_millimes=parse_tnd(request.form.get("paid_amount")),
-            reference=(request.form.get("reference") or "").strip()[:64] or None,
+            reference=(request.form.get("reference") or "").strip() or None,
         ),
         lambda invoice: f"Facture : {target.label.lower()}.",
     )

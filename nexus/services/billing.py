@@ -36,7 +36,7 @@ from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.services import ServiceError, audit, catalog, credits, family, notifications, utcnow
 from nexus.services.catalog import Offer
-from nexus.text import check_text
+from nexus.text import check_line, check_size
 
 BANK = {
     "bank": "Banque Zitouna",
@@ -280,8 +280,9 @@ def reject(payment_id: int, staff: User, reason: str) -> Payment:
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ServiceError("Indiquez le motif du refus (5 caractères au moins).", field="reason")
-    check_text(reason, "reason")
-    payment = _claim(payment_id, PaymentStatus.FAILED, staff, reason[:500])
+    check_line(reason, "reason")  # a one-line field, e-mailed to the family
+    check_size(reason, "reason", 500)
+    payment = _claim(payment_id, PaymentStatus.FAILED, staff, reason)
     payer = payment.payer
     notifications.queue_email(
         payer.email or "",

@@ -25,7 +25,7 @@ from nexus.models.credits import CreditEntry, CreditLot, CreditRequest, EntryKin
 from nexus.models.family import ParentProfile, Student
 from nexus.numbers import exact
 from nexus.services import ServiceError, audit, notifications, utcnow
-from nexus.text import check_text
+from nexus.text import check_line, check_size
 
 MAX_GRANT = Decimal(500)
 CENT = Decimal("0.01")
@@ -312,8 +312,9 @@ def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ServiceError("Indiquez un motif (5 caractères au moins).", "reason")
-    check_text(reason, "reason")
-    return reason[:255]
+    check_line(reason, "reason")
+    check_size(reason, "reason", 255)
+    return reason
 
 
 def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: str | None) -> CreditRequest:
@@ -324,7 +325,9 @@ def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: st
     requests are counted one after the other.
     """
     amount = _credits(amount, Decimal(1), Decimal(20), "Demandez entre 1 et 20 crédits.")
-    check_text(reason, "reason")
+    reason = (reason or "").strip() or None
+    check_line(reason, "reason")
+    check_size(reason, "reason", 500)
     now = utcnow()
     db.session.execute(select(ParentProfile.id).where(ParentProfile.user_id == parent_id).with_for_update())
     _check_request_bounds(parent_id, student_id, now)
@@ -332,7 +335,7 @@ def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: st
         student_id=student_id,
         requested_by_id=parent_id,
         amount=amount,
-        reason=(reason or "").strip()[:500] or None,
+        reason=reason,
         status=RequestStatus.PENDING,
         created_at=now,  # the application's clock, the one the daily bound counts with
     )
@@ -373,8 +376,7 @@ def _check_request_bounds(parent_id: int, student_id: int, now: datetime) -> Non
 
 def decide_request(request_id: int, approve: bool, actor_id: int, reason: str | None = None) -> CreditRequest:
     """Approve (a lot is granted) or reject a PENDING request; a second decision is refused."""
-    if not approve:
-        reason = _reason(reason or "")
+    reason = None if approve else _reason(reason or "")  # an approval has no reason to keep
     target = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
     claimed = db.session.scalar(
         update(CreditRequest)
@@ -399,12 +401,11 @@ def decide_request(request_id: int, approve: bool, actor_id: int, reason: str | 
         )
         row.lot_id = lot.id if lot else None
     if row.requested_by_id:
-        verdict = "approuvée" if approve else f"refusée : {reason}"
         notifications.notify(
             row.requested_by_id,
             "CREDIT_REQUEST_DECIDED",
-            f"Demande de crédits {verdict}",
-            None,
+            f"Demande de crédits {'approuvée' if approve else 'refusée'}",
+            reason,  # in the body: a title holds 160 characters, a reason 255
             "/dashboard/parent",
         )
     audit.record(f"credits.request_{target.value.lower()}", actor_id, row, after={"amount": str(row.amount)})

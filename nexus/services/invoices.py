@@ -34,7 +34,7 @@ from nexus.models.identity import User
 from nexus.models.vault import DocumentKind
 from nexus.services import ServiceError, audit, catalog, notifications, utcnow, vault
 from nexus.services.paging import Page, matches, paginate
-from nexus.text import check_line, check_text
+from nexus.text import check_line, check_size, check_text
 
 TUNIS = ZoneInfo("Africa/Tunis")
 ISSUER = {
@@ -76,11 +76,15 @@ def _check_typed_text(
 ) -> None:
     """No control character in what ends up in headers, PDFs and staff tables (issue 8 item 5)."""
     check_line(name, "customer_name")
+    check_size(name, "customer_name", 160)
     check_line(email, "customer_email")
-    check_text(address, "customer_address")
+    check_line(address, "customer_address")  # one line on the PDF
+    check_size(address, "customer_address", 300)
     check_text(notes, "notes")
+    check_size(notes, "notes", 2000)
     for i, line in enumerate(lines):
         check_line(line.label, f"label_{i}")
+        check_size(line.label, f"label_{i}", 160)
 
 
 def create(
@@ -387,6 +391,7 @@ def change_status(
         if paid_amount_millimes != invoice.total_millimes:
             raise ServiceError("Le montant payé doit être égal au total de la facture.", field="paid_amount")
         check_line(reference, "reference")
+        check_size(reference, "reference", 64)
         invoice.payment_method = method
         invoice.paid_at = utcnow()
         invoice.paid_amount_millimes = paid_amount_millimes
@@ -394,8 +399,9 @@ def change_status(
     if target is InvoiceStatus.CANCELLED:
         if not reason or len(reason.strip()) < 5:
             raise ServiceError("Indiquez le motif de l'annulation.", field="reason")
-        check_text(reason, "reason")
-        invoice.cancel_reason = reason.strip()[:500]
+        check_line(reason, "reason")
+        check_size(reason.strip(), "reason", 500)
+        invoice.cancel_reason = reason.strip()
         invoice.cancelled_at = utcnow()
         _suspend_grants(invoice)
     if target in (InvoiceStatus.PAID, InvoiceStatus.CANCELLED):

@@ -39,12 +39,6 @@ from tests.helpers import ADMIN, ASSISTANTE, COACH, PARENT, SAMI, adam, user
 KNOWN_OWNED_ELSEWHERE: dict[tuple[str, str], str] = {
     ("coach.add_exception", "note"): "a 5,000-character note is saved, cut silently (scheduling)",
     ("sessions.cancel", "reason"): "a 5,000-character reason is saved, cut silently (scheduling)",
-    ("invoices.create", "customer_name"): "a 5,000-character name is saved, cut silently (money)",
-    ("invoices.create", "customer_address"): "an address with a line break is saved (money, item 5)",
-    ("invoices.create", "notes"): "20,000 characters of notes are saved, cut silently (money)",
-    ("credits.adjust", "reason"): "a line break, or 5,000 characters, in the reason is saved (credits)",
-    ("credits.decide", "reason"): "a refusal reason with a line break is saved (credits, item 5)",
-    ("payments.reject", "reason"): "a refusal reason with a line break is saved and e-mailed (money, item 5)",
 }
 
 # -- hostile and odd values, per kind of field ------------------------------------------------------

@@ -212,7 +212,7 @@ INVOICE = {
     [
         ("customer_name", "Lycée\r\nBcc: x@example.tn", ONE_LINE),
         ("customer_email", "compta@example.tn\nBcc: x@example.tn", ONE_LINE),
-        ("customer_address", "Rue\x1b de Tunis", TEXT),
+        ("customer_address", "Rue\x1b de Tunis", ONE_LINE),  # one line on the invoice
         ("label_0", "Stage\u2028de printemps", ONE_LINE),
         ("notes", "Payé\x07 en espèces", TEXT),
     ],
@@ -237,7 +237,7 @@ def test_a_parent_credit_request_refuses_a_control_character_in_its_reason(clien
         data={"eleve": yasmine.id, "amount": "2", "reason": "Bac\x1b blanc"},
     )
     assert response.status_code == 422
-    assert error_of(html(response), "reason") == TEXT
+    assert error_of(html(response), "reason") == ONE_LINE  # a one-line field
     assert count(CreditRequest) == 0
 
 
@@ -262,4 +262,4 @@ def test_staff_reasons_refuse_control_characters(app):
 
     with pytest.raises(ServiceError) as refused:
         billing.reject(987654, user(ASSISTANTE), "Virement\x1b introuvable")
-    assert (refused.value.message, refused.value.field) == (TEXT, "reason")
+    assert (refused.value.message, refused.value.field) == (ONE_LINE, "reason")  # a one-line field

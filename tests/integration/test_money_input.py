@@ -246,3 +246,121 @@ def test_an_id_in_exotic_digits_is_no_id(client, login, yasmine):
     assert request.status_code == transfer.status_code == 404
     assert count(CreditRequest.student_id == yasmine.id) == 0
     assert count(Payment.student_id == yasmine.id) == 0
+
+
+# -- single-line texts of the money forms (issue 8, item 5 class): no line break ------------------
+
+ONE_LINE = "Ce champ ne peut contenir ni retour à la ligne ni caractère invisible de contrôle."
+BROKEN = "Aucun virement\r\nBcc: x@example.tn"
+
+
+def test_a_parents_credit_request_reason_stays_on_one_line(client, login, yasmine):
+    login(client, PARENT)
+    response = client.post(
+        "/dashboard/parent/credits/demande", data={"eleve": yasmine.id, "amount": "2", "reason": BROKEN}
+    )
+    assert response.status_code == 422 and ONE_LINE in response.get_data(as_text=True)
+    assert 'id="reason-error"' in response.get_data(as_text=True)
+    assert count(CreditRequest.student_id == yasmine.id) == 0
+
+
+def test_staff_reasons_stay_on_one_line(client, login, yasmine):
+    parent = user(PARENT)
+    request_row = credits.request_credits(parent.id, yasmine.id, Decimal(2), None)
+    from nexus.services import billing
+
+    payment = billing.declare_transfer(parent, billing.build_order(parent, yasmine.id, "CREDITS_5", None))
+    login(client, ASSISTANTE)
+    adjust = _adjust(client, yasmine.id, reason=BROKEN)
+    assert adjust.status_code == 422 and 'id="reason-error"' in adjust.get_data(as_text=True)
+    hx = {"HX-Request": "true"}
+    decide_url = f"/dashboard/assistante/credits/demandes/{request_row.id}/refuser"
+    decide = client.post(decide_url, data={"reason": BROKEN}, headers=hx)
+    reject = client.post(
+        f"/dashboard/assistante/paiements/{payment.id}/refuser", data={"reason": BROKEN}, headers=hx
+    )
+    for response in (decide, reject):
+        assert response.status_code == 422 and ONE_LINE in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(CreditRequest, request_row.id).status.value == "PENDING"
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.PENDING
+    _nothing_written(yasmine.id)
+
+
+def test_invoice_single_line_fields_stay_on_one_line(client, login):
+    login(client, ASSISTANTE)
+    address = _new_invoice(client, customer_address=BROKEN)
+    assert address.status_code == 422 and 'id="customer_address-error"' in address.get_data(as_text=True)
+    assert count(Invoice.customer_name == "Famille Odd") == 0
+    url = _new_invoice(client).headers["Location"]
+    cancel = client.post(f"{url}/statut", data={"target": "CANCELLED", "reason": BROKEN})
+    assert cancel.status_code == 422 and 'id="reason-error"' in cancel.get_data(as_text=True)
+    client.post(f"{url}/statut", data={"target": "SENT"})
+    paid = {"target": "PAID", "method": "CASH", "paid_amount": "600", "reference": "R\n1"}
+    reference = client.post(f"{url}/statut", data=paid)
+    assert reference.status_code == 422 and 'id="reference-error"' in reference.get_data(as_text=True)
+    invoice = db.session.scalar(select(Invoice).where(Invoice.customer_name == "Famille Odd"))
+    assert invoice.status is InvoiceStatus.SENT
+
+
+# -- over-long texts are refused, never cut silently nor failing on their column -------------------
+
+LONG = "N" * 5000
+
+
+def test_over_long_reasons_are_refused_next_to_the_field(client, login, yasmine):
+    parent = user(PARENT)
+    request_row = credits.request_credits(parent.id, yasmine.id, Decimal(2), None)
+    from nexus.services import billing
+
+    payment = billing.declare_transfer(parent, billing.build_order(parent, yasmine.id, "CREDITS_5", None))
+    login(client, ASSISTANTE)
+    adjust = _adjust(client, yasmine.id, reason=LONG)
+    assert adjust.status_code == 422 and "caractères au plus" in adjust.get_data(as_text=True)
+    hx = {"HX-Request": "true"}
+    decide_url = f"/dashboard/assistante/credits/demandes/{request_row.id}/refuser"
+    for url in (decide_url, f"/dashboard/assistante/paiements/{payment.id}/refuser"):
+        response = client.post(url, data={"reason": LONG}, headers=hx)
+        assert response.status_code == 422 and "caractères au plus" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(CreditRequest, request_row.id).status.value == "PENDING"
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.PENDING
+    _nothing_written(yasmine.id)
+
+
+def test_a_long_but_allowed_refusal_reason_reaches_the_parent(client, login, yasmine):
+    """The parent's notice used to carry the reason in its 160-character title: a 500."""
+    request_row = credits.request_credits(user(PARENT).id, yasmine.id, Decimal(2), None)
+    login(client, ASSISTANTE)
+    reason = "Motif détaillé " + "x" * 200
+    response = client.post(
+        f"/dashboard/assistante/credits/demandes/{request_row.id}/refuser",
+        data={"reason": reason},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    notice = db.session.scalar(select(Notification).where(Notification.kind == "CREDIT_REQUEST_DECIDED"))
+    assert notice.body == reason
+
+
+def test_a_parents_over_long_request_reason_is_refused(client, login, yasmine):
+    login(client, PARENT)
+    response = client.post(
+        "/dashboard/parent/credits/demande", data={"eleve": yasmine.id, "amount": "2", "reason": LONG}
+    )
+    assert response.status_code == 422 and 'id="reason-error"' in response.get_data(as_text=True)
+    assert count(CreditRequest.student_id == yasmine.id) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [("customer_name", 160), ("customer_address", 300), ("label_0", 160), ("notes", 2000)],
+)
+def test_over_long_invoice_texts_are_refused(client, login, field, limit):
+    login(client, ASSISTANTE)
+    response = _new_invoice(client, **{field: "N" * (limit + 1)})
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in response.get_data(as_text=True)
+    assert "caractères au plus" in response.get_data(as_text=True)
+    assert count(Invoice.customer_name.like("Famille Odd%")) == 0
+    assert count(Invoice.customer_name.like("NNN%")) == 0
