@@ -59,7 +59,7 @@ class FeedbackForm(Form):
     comment = TextAreaField(
         "Un commentaire ? (facultatif)",
         validators=[Optional(), Length(max=aria.MAX_COMMENT, message="1000 caractères au plus.")],
-        render_kw={"maxlength": aria.MAX_COMMENT, "rows": 2},
+        render_kw={"rows": 2},  # no maxlength: a pasted comment is refused in French, never cut
     )
 
 
@@ -302,10 +302,12 @@ def feedback(message_id: int) -> Any:
     message = aria.answer_of(student.id, message_id)
     if message is None:
         abort(404)
-    error = _save_feedback(message, FeedbackForm())
+    form = FeedbackForm()
+    error = _save_feedback(message, form)
     if is_fragment_request():
         message = aria.answer_of(student.id, message_id)
-        html = render_template("aria/_feedback.html", m=message, error=error, saved=not error)
+        typed = form.comment.data if error else None  # kept in the box, to shorten it
+        html = render_template("aria/_feedback.html", m=message, error=error, saved=not error, typed=typed)
         return html, 422 if error else 200
     flash(
         error or "Merci pour votre avis : il aide l'équipe à améliorer ARIA.", "error" if error else "success"

@@ -151,3 +151,19 @@ def test_the_student_is_told_parents_can_read(client, login):
     login(client, SAMI)
     assert "Vos parents peuvent lire vos conversations avec ARIA" in html(client.get("/dashboard/eleve/aria"))
     assert db.session.scalar(select(func.count(AriaFeedback.id))) == 0
+
+
+def test_a_long_comment_is_refused_not_cut_and_stays_in_the_box(client, login, exchange):
+    _, answer = exchange
+    login(client, SAMI)
+    page = html(client.get(f"/dashboard/eleve/aria/conversations/{answer.conversation_id}"))
+    box = page[page.index(f'<textarea id="comment-{answer.id}"') :].split(">", 1)[0]
+    assert "maxlength" not in box  # a pasted comment is never cut silently
+    typed = "Je n'ai pas compris pourquoi on divise par deux. " * 30
+    url = f"/dashboard/eleve/aria/messages/{answer.id}/avis"
+    response = client.post(url, data={"rating": "-1", "comment": typed}, headers=HX)
+    assert response.status_code == 422
+    body = html(response)
+    assert "1000 caractères au plus." in body
+    assert typed.strip() in body  # kept, to shorten it
+    assert feedback_rows() == []
