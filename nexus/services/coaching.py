@@ -7,7 +7,7 @@ link to /auth/activate, where the coach chooses a password. Every change is audi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager
 
 from nexus.extensions import db
 from nexus.models.common import Role, Subject
-from nexus.models.identity import CoachProfile, TokenPurpose, User
+from nexus.models.identity import CoachProfile, TokenPurpose, User, UserToken
 from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking
 from nexus.services import ServiceError, audit, identity, notifications, utcnow
 from nexus.services.paging import Page, matches, paginate
@@ -29,6 +29,7 @@ COACH_FILTERS = {
 }
 EMAIL_TAKEN = "Cette adresse e-mail est déjà utilisée par un autre compte."
 PSEUDONYM_TAKEN = "Ce pseudonyme est déjà pris par un autre coach : choisissez-en un autre."
+RESEND_AFTER = timedelta(minutes=1)
 ALREADY_ACTIVATED = "Ce coach a déjà activé son compte : il se connecte avec son mot de passe."
 # The free texts of the public profile (empty means none).
 PROFILE_TEXTS = ("title", "tag", "description", "philosophy", "expertise")
@@ -167,13 +168,36 @@ def invite_coach(user: User, actor: User | None) -> None:
 
 
 def resend_invitation(coach_id: int, actor: User) -> CoachProfile:
+    """A new link (the previous ones stop working); one at a time, at most one a minute."""
     profile = get_coach(coach_id)
     if profile is None:
         raise LookupError(coach_id)
-    if not profile.user.is_active:
+    user = _lock_user(profile.user_id)
+    if not user.is_active:
         raise ServiceError("Ce compte est désactivé : réactivez-le avant de renvoyer l'invitation.")
-    invite_coach(profile.user, actor)
+    if user.activated_at is None:
+        _refuse_recent_invitation(user)
+    invite_coach(user, actor)
     return profile
+
+
+def _lock_user(user_id: int) -> User:
+    """The account row, locked and re-read: the list page loaded it before this request's lock."""
+    stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    return db.session.scalars(stmt).one()
+
+
+def _refuse_recent_invitation(user: User) -> None:
+    """A double click, or a second staff member at the same moment, sends one e-mail."""
+    last = db.session.scalar(
+        select(func.max(UserToken.created_at)).where(
+            UserToken.user_id == user.id, UserToken.purpose == TokenPurpose.ACTIVATION
+        )
+    )
+    if last is not None and last > utcnow() - RESEND_AFTER:
+        raise ServiceError(
+            "Une invitation vient d'être envoyée à ce coach : attendez une minute avant d'en renvoyer une."
+        )
 
 
 # -- editing ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import func, select, update
 
 from nexus.extensions import db
@@ -330,7 +331,10 @@ def test_the_row_offers_the_right_actions(staff):
 def test_resend_invitation_inline(staff, run_jobs, smtp):
     staff.post(f"{BASE}/nouveau", data=coach_form())
     orion = profile_of("Orion")
-    response = staff.post(f"{BASE}/{orion.id}/invitation", headers=HX)
+    at_once = staff.post(f"{BASE}/{orion.id}/invitation", headers=HX)
+    assert at_once.status_code == 422 and "attendez une minute" in html(at_once)
+    with freeze_time(utcnow() + timedelta(minutes=2)):
+        response = staff.post(f"{BASE}/{orion.id}/invitation", headers=HX)
     assert response.status_code == 200
     assert "Nouvelle invitation envoyée à nour.jlassi@example.tn" in html(response)
     assert len(outbox_to(NEW_EMAIL)) == 2

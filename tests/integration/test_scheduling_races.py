@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
@@ -27,10 +27,10 @@ from nexus.models.catalog import ServiceType
 from nexus.models.common import Subject
 from nexus.models.credits import CreditEntry, EntryKind
 from nexus.models.family import Student
-from nexus.models.identity import CoachProfile, User
+from nexus.models.identity import CoachProfile, User, UserToken
 from nexus.models.notifications import Notification, OutboxEmail
 from nexus.models.scheduling import CoachAvailability, SessionBooking, SessionReport, SessionStatus
-from nexus.services import credits, scheduling
+from nexus.services import coaching, credits, scheduling
 from nexus.services.scheduling import BookingChoice
 from tests import factories
 from tests.helpers import DEMO_PASSWORD, html
@@ -289,3 +289,32 @@ def test_fifty_saves_of_one_day_leave_one_of_them(app, frozen):
             )
         ).all()
         assert len(saturday) == 1 and f"{saturday[0]:%H:%M}" in starts
+
+
+@pytest.mark.committed
+def test_fifty_invitation_resends_send_one_link(app, frozen):
+    """A double click (or 50) on "Renvoyer l'invitation" sends one e-mail and leaves one valid link."""
+    with app.app_context():
+        staff = db.session.scalar(select(User).where(User.email == "assistante@nexus-reussite.tn"))
+        fields = coaching.CoachFields("Nour", "Jlassi", "Orion", [Subject.MATHEMATIQUES])
+        coach = coaching.create_coach("nour.jlassi@example.tn", fields, staff)
+        coach_id, user_id = coach.id, coach.user_id
+        # The invitation of the creation was sent an hour ago.
+        db.session.execute(update(UserToken).values(created_at=datetime(2030, 3, 4, 7, 0, tzinfo=UTC)))
+        db.session.commit()
+    browsers = clients(app, "assistante@nexus-reussite.tn")
+
+    url = f"/dashboard/assistante/coachs/{coach_id}/invitation"
+    responses = race(browsers, lambda client, _: client.post(url, headers={"HX-Request": "true"}))
+
+    assert Counter(r.status_code for r in responses) == Counter({200: 1, 422: THREADS - 1})
+    refusals = {
+        html(r).count("Une invitation vient d'être envoyée") for r in responses if r.status_code == 422
+    }
+    assert refusals == {1}
+    with app.app_context():
+        valid = db.session.scalar(
+            select(func.count()).where(UserToken.user_id == user_id, UserToken.used_at.is_(None))
+        )
+        assert valid == 1
+        assert mails("coach_invitation") == 2  # the creation's, and one resend
