@@ -572,7 +572,7 @@ def await_answer(question_id: int, ping_every: float = 5.0, wait: float | None =
     yield Busy()
 
 
-def answer_once(question: AriaMessage, wait: float = NO_JS_WAIT) -> AriaMessage | None:
+def answer_once(question: AriaMessage, wait: float | None = None) -> AriaMessage | None:
     """The whole answer at once (no JavaScript): stored, written now, or waited for; None when
     another stream is still writing it after `wait` seconds."""
     stored = answer_to(question.id)
@@ -581,6 +581,7 @@ def answer_once(question: AriaMessage, wait: float = NO_JS_WAIT) -> AriaMessage 
     plan = claim_and_prepare(question)
     if plan is not None:
         return answer_now(plan)
+    wait = NO_JS_WAIT if wait is None else wait
     for event in await_answer(question.id, ping_every=wait, wait=wait):
         if isinstance(event, Final):
             return db.session.get(AriaMessage, event.message_id)

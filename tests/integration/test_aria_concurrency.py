@@ -14,16 +14,20 @@ from sqlalchemy import update
 from nexus.extensions import db
 from nexus.models.aria import AriaMessage, MessageRole
 from nexus.services import aria, knowledge, utcnow
+from tests.helpers import html
 from tests.integration.aria_support import (
     QUESTION,
     SAMI,
+    ask,
     count_messages,
     fake_llm,
     latest_answer,
     live,
     llm_server,
     parse_events,
+    question_id,
     sign_in,
+    stream,
     student,
 )
 
@@ -82,8 +86,6 @@ def test_fifty_requests_for_one_answer_run_one_completion(app, live, fake_llm, m
 
 
 def test_a_second_stream_waits_then_says_so_in_french(client, login, fake_llm, monkeypatch):
-    from tests.integration.aria_support import ask, question_id, stream
-
     monkeypatch.setattr(aria, "STREAM_WAIT", 0.6)
     login(client, SAMI)
     qid = question_id(ask(client))
@@ -97,8 +99,6 @@ def test_a_second_stream_waits_then_says_so_in_french(client, login, fake_llm, m
 
 
 def test_a_writer_that_died_frees_the_question_after_its_lease(client, login, fake_llm):
-    from tests.integration.aria_support import ask, question_id, stream
-
     login(client, SAMI)
     qid = question_id(ask(client))
     stale = utcnow() - aria.CLAIM_LEASE - timedelta(seconds=1)
@@ -106,3 +106,15 @@ def test_a_writer_that_died_frees_the_question_after_its_lease(client, login, fa
     events = parse_events("".join(stream(client, qid)[1]))
     assert events[-1].name == "done" and "la somme de termes consécutifs" in events[-1].data
     assert len(fake_llm.chat_requests) == 1
+
+
+def test_without_javascript_a_busy_answer_is_announced_in_french(client, login, fake_llm, monkeypatch):
+    monkeypatch.setattr(aria, "NO_JS_WAIT", 0.5)
+    login(client, SAMI)
+    qid = question_id(ask(client))
+    db.session.execute(update(AriaMessage).where(AriaMessage.id == qid).values(answer_claimed_at=utcnow()))
+    response = client.post(f"/dashboard/eleve/aria/questions/{qid}/reponse")
+    assert response.status_code == 303
+    page = html(client.get(response.headers["Location"].split("#")[0]))
+    assert "ARIA rédige encore cette réponse" in page
+    assert fake_llm.chat_requests == []
