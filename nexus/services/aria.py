@@ -525,6 +525,22 @@ def release_claim(question_id: int, claimed_at: datetime | None) -> None:
         log.warning("aria: could not release the claim on question %d", question_id, exc_info=True)
 
 
+def renew_claim(plan: AnswerPlan) -> None:
+    """Keep the claim of a long answer alive (a slow model may write for minutes): renewed once a
+    third of the lease has passed, so that no other stream takes the question over meanwhile."""
+    now = utcnow()
+    if plan.claimed_at is None or now - plan.claimed_at < CLAIM_LEASE / 3:
+        return
+    renewed = _commit_alone(
+        update(AriaMessage)
+        .where(AriaMessage.id == plan.question_id, AriaMessage.answer_claimed_at == plan.claimed_at)
+        .values(answer_claimed_at=now)
+        .returning(AriaMessage.id)
+    )
+    if renewed is not None:
+        plan.claimed_at = now
+
+
 def claim_and_prepare(question: AriaMessage) -> AnswerPlan | None:
     """The plan of an answer this caller now alone writes, or None (answered, or being written)."""
     question_id = question.id
@@ -724,6 +740,7 @@ def answer_events(plan: AnswerPlan, ping_every: float = 5.0) -> Iterator[Event]:
     try:
         for event in _answer_events(plan, ping_every):
             saved = saved or isinstance(event, Final)
+            renew_claim(plan)
             yield event
     finally:
         if not saved:

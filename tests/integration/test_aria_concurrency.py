@@ -4,6 +4,7 @@ commits: retrieval and the model run once, everyone gets the one stored answer (
 from __future__ import annotations
 
 import http.client
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from threading import Barrier, Lock
@@ -118,3 +119,22 @@ def test_without_javascript_a_busy_answer_is_announced_in_french(client, login, 
     page = html(client.get(response.headers["Location"].split("#")[0]))
     assert "ARIA rédige encore cette réponse" in page
     assert fake_llm.chat_requests == []
+
+
+@pytest.mark.committed
+def test_a_slow_answer_keeps_its_claim_beyond_the_lease(app, live, fake_llm, monkeypatch):
+    monkeypatch.setattr(aria, "CLAIM_LEASE", timedelta(seconds=0.6))
+    monkeypatch.setitem(app.config, "LLM_TIMEOUT", 15)
+    fake_llm.reply, fake_llm.chunk_delay = "mot " * 40, 0.05  # two seconds of streaming
+    qid = aria.ask(student(), QUESTION, "MATHEMATIQUES", None).id
+    db.session.commit()
+    cookie = sign_in(live)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(get_answer, live, cookie, qid, Barrier(1), False)
+        fake_llm.wait_for_streams(1, timeout=15)  # the model is writing
+        time.sleep(1.2)  # twice the lease
+        bodies = [get_answer(live, cookie, qid, Barrier(1), False)[1], first.result()[1]]
+    assert len(fake_llm.chat_requests) == 1
+    db.session.expire_all()
+    answer = latest_answer()
+    assert all(f'id="message-{answer.id}"' in parse_events(body)[-1].data for body in bodies)
