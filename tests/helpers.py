@@ -1,13 +1,16 @@
-"""Small helpers shared by the integration tests: demo rows, links in e-mails, CSRF tokens."""
+"""Small helpers shared by the integration tests: demo rows, links in e-mails, CSRF tokens, and
+what a refused request must leave unchanged (every table, the instance folder's files)."""
 
 from __future__ import annotations
 
 import re
 from email.message import EmailMessage
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import func, select
+from flask import Flask
+from sqlalchemy import func, select, text
 
 from nexus.extensions import db
 from nexus.models.family import Student
@@ -88,3 +91,33 @@ def notifications_of(email: str, kind: str | None = None) -> list[Notification]:
 
 def count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+# Rows any request may touch (the signed-in browser's session record), and large tables that no
+# form edits in place (their row count is enough).
+VOLATILE_TABLES = {"user_sessions"}
+COUNTED_TABLES = {"chunk_embeddings", "document_chunks"}
+
+
+def fingerprint() -> dict[str, str]:
+    """A checksum per table (its rows as text, sorted): compare before and after a request."""
+    parts = []
+    for table in db.metadata.sorted_tables:
+        if table.name in VOLATILE_TABLES:
+            continue
+        if table.name in COUNTED_TABLES:
+            value = "count(*)::text"
+        else:
+            value = "md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+        # Table names come from our own metadata, never from input.
+        parts.append(f"SELECT '{table.name}', {value} FROM \"{table.name}\" t")  # noqa: S608
+    return dict(db.session.execute(text(" UNION ALL ".join(parts))).all())  # type: ignore[arg-type]
+
+
+def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(name for name in before if before[name] != after.get(name))
+
+
+def stored_files(app: Flask) -> set[Path]:
+    """Every file under the instance folder (uploads, vault, mail …)."""
+    return {p for p in Path(app.instance_path).rglob("*") if p.is_file()}

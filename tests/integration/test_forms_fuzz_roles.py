@@ -17,21 +17,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 
 from nexus.extensions import db
 from nexus.models.aria import AnswerMode, AriaConversation, AriaMessage, MessageRole
 from nexus.models.notifications import Notification
 from nexus.services import utcnow
 from tests import factories
-from tests.helpers import ADMIN, ASSISTANTE, COACH, PARENT, SAMI, adam, user
+from tests.helpers import (
+    ADMIN,
+    ASSISTANTE,
+    COACH,
+    PARENT,
+    SAMI,
+    adam,
+    changed_tables,
+    fingerprint,
+    stored_files,
+    user,
+)
 
 # -- what is known to fail and fixed by someone else (remove once fixed) -------------------------
 
@@ -576,35 +585,6 @@ def factories_tz() -> Any:
 
 # -- checks ---------------------------------------------------------------------------------------
 
-# Rows every request may touch (the signed-in browser's session record).
-VOLATILE = {"user_sessions"}
-# Large tables whose rows a form never edits in place: their count is enough.
-COUNTED = {"chunk_embeddings", "document_chunks"}
-
-
-def fingerprint() -> dict[str, str]:
-    """A checksum of every table (rows as text, sorted), to compare before and after a request."""
-    parts = []
-    for table in db.metadata.sorted_tables:
-        if table.name in VOLATILE:
-            continue
-        if table.name in COUNTED:
-            value = "count(*)::text"
-        else:
-            value = "md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
-        # Table names come from our own metadata, never from input.
-        parts.append(f"SELECT '{table.name}', {value} FROM \"{table.name}\" t")  # noqa: S608
-    return dict(db.session.execute(text(" UNION ALL ".join(parts))).all())  # type: ignore[arg-type]
-
-
-def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    return sorted(name for name in before if before[name] != after.get(name))
-
-
-def stored_files(app: Any) -> set[Path]:
-    return {p for p in Path(app.instance_path).rglob("*") if p.is_file()}
-
-
 FUZZ = {
     "deadline": None,
     "derandomize": True,
@@ -662,7 +642,7 @@ def test_fuzz_every_form_of_every_role(app, client, login, world, target: Target
         assert response.status_code < 500, f"{target.id} answered {response.status_code} to {form!r}"
         assert "/auth/signin" not in response.headers.get("Location", ""), "signed out: nothing was tested"
         if hostile is not None:
-            after = changed(before, fingerprint())
+            after = changed_tables(before, fingerprint())
             assert after == [], f"{target.id} wrote to {after} although {hostile}={form[hostile]!r}"
             assert stored_files(app) == files, f"{target.id} left a file for {form!r}"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,15 +13,10 @@ from nexus.extensions import db
 from nexus.models.identity import User
 from nexus.models.knowledge import Document
 from nexus.services import ServiceError, knowledge, vault
-from tests.helpers import ASSISTANTE, PARENT, html
+from tests.helpers import ASSISTANTE, PARENT, changed_tables, fingerprint, html, stored_files
 
 DOCS = "/dashboard/assistante/docs"
 NOTE = "# Suites\n\nUne suite arithmétique ajoute la même raison à chaque terme.\n".encode()
-
-
-def stored_files(app) -> set[Path]:  # type: ignore[no-untyped-def]
-    """Every file under the instance folder (storage, vault, mail …)."""
-    return {p for p in Path(app.instance_path).rglob("*") if p.is_file()}
 
 
 def documents() -> int:
@@ -49,11 +43,11 @@ def post_upload(client, filename: str, data: bytes = NOTE, title: str = "Suites"
 )
 def test_a_hostile_file_name_is_refused_in_french_and_nothing_is_stored(app, client, login, filename):
     login(client, ASSISTANTE)
-    files, rows = stored_files(app), documents()
+    files, tables = stored_files(app), fingerprint()
     response = post_upload(client, filename)
     assert response.status_code == 422
     assert "nom du fichier" in html(response)
-    assert documents() == rows
+    assert changed_tables(tables, fingerprint()) == []
     assert stored_files(app) == files
 
 
@@ -125,11 +119,11 @@ contents = st.one_of(
 def test_fuzz_upload_never_fails_and_a_refusal_leaves_nothing(app, client, login, filename, data, title):
     if client.get_cookie("nexus_session") is None:
         login(client, ASSISTANTE)
-    files, rows = stored_files(app), documents()
+    files, rows, tables = stored_files(app), documents(), fingerprint()
     response = post_upload(client, filename, data, title)
     assert response.status_code in {303, 400, 413, 422}
     if response.status_code != 303:
-        assert documents() == rows
+        assert changed_tables(tables, fingerprint()) == []
         assert stored_files(app) == files
     else:  # accepted: one row at most, and a file only for a new row
         created = documents() - rows
