@@ -7,7 +7,12 @@ the server's own time zone never matters.
 Race-freedom (DESIGN rule 4): booking locks the student row first (the ledger's lock, so one
 student's bookings queue up and never spend the same credit twice), and the two exclusion
 constraints refuse any coach or student overlap: 50 people on the last slot give one booking and
-49 "ce créneau vient d'être réservé". Cancelling and reporting lock the booking row.
+49 "ce créneau vient d'être réservé". Cancelling, moving, reporting and no-shows lock the booking
+row and re-read it (populate_existing): the page loaded it before the lock, and a second click
+must see what the first one did.
+
+A session starts only where the slot computation (services/slots.py) offers a slot, so that a
+booking at 14:07 cannot leave two unbookable stubs around it.
 """
 
 from __future__ import annotations
