@@ -694,18 +694,24 @@ def get_pages(app: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("role", sorted(ROLE_EMAILS))
-def test_fuzz_query_strings_of_every_page(app, client, login, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_fuzz_query_strings_of_every_page(app, client, login, world, role: str) -> None:  # type: ignore[no-untyped-def]
     if ROLE_EMAILS[role]:
         login(client, ROLE_EMAILS[role])
     pages = get_pages(app)
+    # Valid values first, so that a page gets past "which child?" to the parameter being fuzzed.
+    child = {"parent": world["yasmine"], "eleve": world["sami"]}.get(role, world["sami"])
+    base = {"eleve": str(child), "matiere": "MATHEMATIQUES", "coach": str(world["helios"])}
+    base |= {"duree": "60", "debut": world["free_start"], "offre": "CREDITS_5", "type": "COURS_ONLINE"}
 
     @settings(max_examples=40, **FUZZ)
     @given(
         page=st.sampled_from(pages),
         query=st.dictionaries(st.sampled_from(QUERY_NAMES), QUERY_VALUES, min_size=1, max_size=4),
+        keep=st.booleans(),
         htmx=st.booleans(),
     )
-    def run(page: str, query: dict[str, str], htmx: bool) -> None:
+    def run(page: str, query: dict[str, str], keep: bool, htmx: bool) -> None:
+        query = {**base, **query} if keep else query
         headers = {"HX-Request": "true"} if htmx else {}
         response = client.get(page, query_string=query, headers=headers)
         assert response.status_code < 500, (
