@@ -461,10 +461,17 @@ def prepare(question: AriaMessage, claimed_at: datetime | None = None) -> Answer
     past = history(conversation.id, question.id)
     budget = prompt_budget(conf)
     prompt = fit_prompt(question.content, conversation.subject, grade, found.passages, past, budget)
-    if conf and prompt.messages != build_messages(
-        question.content, conversation.subject, grade, found.passages, past
-    ):
-        log.info("aria: prompt of question %d trimmed to fit %d tokens", question.id, budget)
+    kept_history = len(prompt.messages) - 3  # the rules, the passages and the question stay
+    if conf and (kept_history < len(past) or len(prompt.passages) < len(found.passages)):
+        log.info(
+            "aria: prompt of question %d trimmed to fit %d tokens: history %d/%d, passages %d/%d",
+            question.id,
+            budget,
+            kept_history,
+            len(past),
+            len(prompt.passages),
+            len(found.passages),
+        )
     passages = prompt.passages if conf else found.passages  # offline answers quote them all
     return AnswerPlan(
         question_id=question.id,
