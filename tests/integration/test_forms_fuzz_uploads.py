@@ -205,3 +205,14 @@ def test_an_invoice_copy_refreshed_in_a_failed_transaction_keeps_its_content(app
     db.session.refresh(document)
     assert vault.resolve(document.storage_path).read_bytes() == before
     assert stored_files(app) == files
+
+
+def test_a_file_over_the_size_limit_is_refused_and_nothing_is_stored(app, client, login, monkeypatch):
+    login(client, ASSISTANTE)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    files, tables = stored_files(app), fingerprint()
+    response = post_upload(client, "gros.md", b"# Gros\n\n" + b"x" * 8192)
+    assert response.status_code == 413
+    assert "dépasse la taille autorisée" in html(response)
+    assert changed_tables(tables, fingerprint()) == []
+    assert stored_files(app) == files
