@@ -63,7 +63,12 @@ ERROR_TEXTS = {
 
 
 class BoundedIntConverter(IntegerConverter):
-    """<int:…> that answers 404 (not a database error) for ids beyond bigint."""
+    """<int:…> that answers 404 (not a database error) for ids beyond bigint.
+
+    ASCII digits only: werkzeug's `\\d+` and int() would read '٣' or '３' as 3.
+    """
+
+    regex = r"[0-9]+"
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
@@ -73,7 +78,7 @@ class BoundedIntConverter(IntegerConverter):
 def page_arg() -> int:
     """The ?page= of a list; anything odd is page 1 (int() of a huge digit string is costly)."""
     raw = request.args.get("page", "1")[:5]
-    return max(int(raw), 1) if raw.isdecimal() else 1
+    return max(int(raw), 1) if raw.isascii() and raw.isdecimal() else 1
 
 
 def init_app(app: Flask) -> None:

@@ -46,3 +46,15 @@ def test_gets_never_fail(client, login, account, path):
 def test_posts_never_fail(client, login, account, path, data):
     login(client, account)
     assert client.post(path, data=data).status_code in (303, 404, 422)
+
+
+
+@pytest.mark.parametrize("digits", ["٣", "３", "²", "1٣", "߃"])
+def test_ids_in_other_scripts_digits_match_no_route(app, digits):
+    """int() reads '٣' as 3: an id in a URL takes ASCII digits only, like every other number."""
+    from werkzeug.exceptions import NotFound
+
+    urls = app.url_map.bind("localhost")
+    assert urls.match("/dashboard/sessions/3")[1] == {"booking_id": 3}
+    with pytest.raises(NotFound):
+        urls.match(f"/dashboard/sessions/{digits}")
