@@ -171,7 +171,7 @@ def test_the_llm_layer_tells_a_context_refusal_from_an_outage(app, fake_llm):
 
 
 def test_offline_answers_cost_no_daily_question(client, login, offline, monkeypatch):
-    monkeypatch.setattr(aria, "quota_of", lambda student_id: 1)
+    monkeypatch.setattr(aria.conversations, "quota_of", lambda student_id: 1)
     login(client, SAMI)
     for n in range(3):
         qid = question_id(ask(client, f"Question {n} sur les suites arithmétiques"))
@@ -182,7 +182,7 @@ def test_offline_answers_cost_no_daily_question(client, login, offline, monkeypa
 
 
 def test_answers_of_a_model_that_is_down_cost_no_daily_question(client, login, fake_llm, monkeypatch):
-    monkeypatch.setattr(aria, "quota_of", lambda student_id: 1)
+    monkeypatch.setattr(aria.conversations, "quota_of", lambda student_id: 1)
     fake_llm.mode = "busy"
     login(client, SAMI)
     stream(client, question_id(ask(client)))

@@ -87,7 +87,7 @@ def test_fifty_requests_for_one_answer_run_one_completion(app, live, fake_llm, m
 
 
 def test_a_second_stream_waits_then_says_so_in_french(client, login, fake_llm, monkeypatch):
-    monkeypatch.setattr(aria, "STREAM_WAIT", 0.6)
+    monkeypatch.setattr(aria.answers, "STREAM_WAIT", 0.6)
     login(client, SAMI)
     qid = question_id(ask(client))
     # Another stream is writing this answer (claimed a moment ago) and has not finished.
@@ -110,7 +110,7 @@ def test_a_writer_that_died_frees_the_question_after_its_lease(client, login, fa
 
 
 def test_without_javascript_a_busy_answer_is_announced_in_french(client, login, fake_llm, monkeypatch):
-    monkeypatch.setattr(aria, "NO_JS_WAIT", 0.5)
+    monkeypatch.setattr(aria.answers, "NO_JS_WAIT", 0.5)
     login(client, SAMI)
     qid = question_id(ask(client))
     db.session.execute(update(AriaMessage).where(AriaMessage.id == qid).values(answer_claimed_at=utcnow()))
@@ -123,7 +123,7 @@ def test_without_javascript_a_busy_answer_is_announced_in_french(client, login, 
 
 @pytest.mark.committed
 def test_a_slow_answer_keeps_its_claim_beyond_the_lease(app, live, fake_llm, monkeypatch):
-    monkeypatch.setattr(aria, "CLAIM_LEASE", timedelta(seconds=0.6))
+    monkeypatch.setattr(aria.claims, "CLAIM_LEASE", timedelta(seconds=0.6))
     monkeypatch.setitem(app.config, "LLM_TIMEOUT", 15)
     fake_llm.reply, fake_llm.chunk_delay = "mot " * 40, 0.05  # two seconds of streaming
     qid = aria.ask(student(), QUESTION, "MATHEMATIQUES", None).id
