@@ -98,6 +98,7 @@ def _chat(
     conversation: AriaConversation | None,
     form: AskForm | None = None,
     status: int = 200,
+    refused_feedback: dict[str, Any] | None = None,
 ) -> Any:
     access = aria.access_for(student)
     form = form or _ask_form(access, conversation)
@@ -114,6 +115,7 @@ def _chat(
         messages=messages,
         pending_ids={m.id for m in pending},
         form=form,
+        refused_feedback=refused_feedback,
     )
     return page, status
 
@@ -309,9 +311,11 @@ def feedback(message_id: int) -> Any:
         typed = form.comment.data if error else None  # kept in the box, to shorten it
         html = render_template("aria/_feedback.html", m=message, error=error, saved=not error, typed=typed)
         return html, 422 if error else 200
-    flash(
-        error or "Merci pour votre avis : il aide l'équipe à améliorer ARIA.", "error" if error else "success"
-    )
+    if error:  # without JavaScript: the conversation again, the message next to the box, text kept
+        refused = {"id": message_id, "error": error, "typed": form.comment.data}
+        conversation = aria.conversation_of(student.id, message.conversation_id)
+        return _chat(student, conversation, status=422, refused_feedback=refused)
+    flash("Merci pour votre avis : il aide l'équipe à améliorer ARIA.", "success")
     return redirect(url_for("aria.conversation", conversation_id=message.conversation_id), code=303)
 
 

@@ -167,3 +167,18 @@ def test_a_long_comment_is_refused_not_cut_and_stays_in_the_box(client, login, e
     assert "1000 caractères au plus." in body
     assert typed.strip() in body  # kept, to shorten it
     assert feedback_rows() == []
+
+
+def test_without_javascript_a_refused_comment_is_kept_next_to_its_message(client, login, exchange):
+    _, answer = exchange
+    login(client, SAMI)
+    typed = "Trop long. " * 120
+    response = client.post(
+        f"/dashboard/eleve/aria/messages/{answer.id}/avis", data={"rating": "-1", "comment": typed}
+    )
+    assert response.status_code == 422
+    body = html(response)
+    box = body[body.index(f'id="feedback-{answer.id}"') :]
+    assert "1000 caractères au plus." in box.split("</form>")[0]
+    assert typed.strip() in box.split("</textarea>")[0]
+    assert feedback_rows() == []
