@@ -24,8 +24,10 @@ from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nexus import policy
 from nexus.extensions import db
 from nexus.models.aria import AnswerMode, AriaConversation, AriaMessage, MessageRole
+from nexus.models.common import Role
 from nexus.models.notifications import Notification
 from nexus.services import utcnow
 from tests import factories
@@ -118,15 +120,11 @@ FREE = kind([], ODD_TEXT)  # a field no value of which must be refused (redirect
 class Target:
     """One POST form of one role: its URL, and its fields with their kind and a valid value."""
 
-    role: str
+    roles: str  # the roles that may use the form, space-separated (each is fuzzed)
     endpoint: str
     url: Callable[[dict[str, Any]], str]
     fields: dict[str, tuple[Kind, str | Callable[[dict[str, Any]], str]]] = field(default_factory=dict)
     examples: int = 12
-
-    @property
-    def id(self) -> str:
-        return f"{self.role}:{self.endpoint}"
 
 
 def fixed(url: str) -> Callable[[dict[str, Any]], str]:
@@ -138,6 +136,7 @@ def w(key: str) -> Callable[[dict[str, Any]], str]:
     return lambda world: str(world[key])
 
 
+EVERYONE = "admin assistante coach parent eleve"  # every signed-in role
 ROLE_EMAILS = {
     "admin": ADMIN,
     "assistante": ASSISTANTE,
@@ -229,7 +228,7 @@ TARGETS: list[Target] = [
         lambda w_: f"/dashboard/admin/utilisateurs/{w_['adam_user']}/desactiver",
     ),
     Target(
-        "admin",
+        "admin assistante",
         "invoices.create",
         fixed("/dashboard/admin/factures/nouvelle"),
         {
@@ -244,7 +243,7 @@ TARGETS: list[Target] = [
         },
     ),
     Target(
-        "admin",
+        "admin assistante",
         "invoices.change_status",
         lambda w_: f"/dashboard/admin/factures/{w_['invoice']}/statut",
         {
@@ -256,45 +255,48 @@ TARGETS: list[Target] = [
         },
     ),
     Target(
-        "admin", "invoices.send", lambda w_: f"/dashboard/admin/factures/{w_['invoice']}/envoyer", examples=3
+        "admin assistante",
+        "invoices.send",
+        lambda w_: f"/dashboard/admin/factures/{w_['invoice']}/envoyer",
+        examples=3,
     ),
-    # -- staff (assistante; admin goes through the same views) --
+    # -- staff (admin and assistante) --
     Target(
-        "assistante",
+        "admin assistante",
         "staff.bilan_status",
         lambda w_: f"/dashboard/assistante/bilans/{w_['bilan']}/statut",
         {"expected": (CHOICE, "NEW"), "status": (CHOICE, "CONTACTED"), "retour": (FREE, "")},
     ),
     Target(
-        "assistante",
+        "admin assistante",
         "staff.contact_handled",
         lambda w_: f"/dashboard/assistante/contacts/{w_['contact']}/traite",
     ),
     Target(
-        "assistante",
+        "admin assistante",
         "staff.student_activation",
         lambda w_: f"/dashboard/assistante/eleves/{w_['adam']}/activation",
         {"email": (EMAIL, "adam.nouveau@example.tn")},
     ),
-    Target("assistante", "coaches.create", fixed("/dashboard/assistante/coachs/nouveau"), COACH_FORM),
+    Target("admin assistante", "coaches.create", fixed("/dashboard/assistante/coachs/nouveau"), COACH_FORM),
     Target(
-        "assistante",
+        "admin assistante",
         "coaches.edit",
         lambda w_: f"/dashboard/assistante/coachs/{w_['zenon']}/modifier",
         {k: v for k, v in COACH_FORM.items() if k != "email"},  # an activated coach's login stays
     ),
     Target(
-        "assistante",
+        "admin assistante",
         "coaches.toggle_active",
         lambda w_: f"/dashboard/assistante/coachs/{w_['zenon']}/desactiver",
     ),
     Target(
-        "assistante",
+        "admin assistante",
         "coaches.invitation",
         lambda w_: f"/dashboard/assistante/coachs/{w_['zenon']}/invitation",
     ),
     Target(
-        "assistante",
+        "admin assistante",
         "credits.adjust",
         fixed("/dashboard/assistante/credits/ajustement"),
         {
@@ -306,32 +308,32 @@ TARGETS: list[Target] = [
         },
     ),
     Target(
-        "assistante",
+        "admin assistante",
         "credits.decide",
         lambda w_: f"/dashboard/assistante/credits/demandes/{w_['credit_request']}/refuser",
         {"reason": (NAME, "Pas de séance prévue")},
     ),
     Target(
-        "assistante",
+        "admin assistante",
         "knowledge.retry",
         lambda w_: f"/dashboard/assistante/docs/{w_['document']}/relancer",
         examples=3,
     ),
     Target(
-        "assistante",
+        "admin assistante",
         "knowledge.remove",
         lambda w_: f"/dashboard/assistante/docs/{w_['document']}/supprimer",
         examples=3,
     ),
     Target(
-        "assistante",
+        "admin assistante",
         "payments.approve",
         lambda w_: f"/dashboard/assistante/paiements/{w_['payment']}/valider",
         {"confirm": (FREE, "")},
         examples=4,
     ),
     Target(
-        "assistante",
+        "admin assistante",
         "payments.reject",
         lambda w_: f"/dashboard/assistante/paiements/{w_['payment']}/refuser",
         {"reason": (NAME, "Virement introuvable")},
@@ -420,23 +422,31 @@ TARGETS: list[Target] = [
         {"eleve": (ID, w("yasmine")), **BOOKING},
     ),
     Target(
-        "parent",
+        EVERYONE,
         "sessions.do_reschedule",
-        lambda w_: f"/dashboard/sessions/{w_['yasmine_booking']}/deplacer",
+        lambda w_: f"/dashboard/sessions/{w_['booking']}/deplacer",
         {"debut": (DATETIME, w("free_start"))},
     ),
     Target(
-        "parent",
+        EVERYONE,
         "sessions.cancel",
-        lambda w_: f"/dashboard/sessions/{w_['yasmine_booking']}/annuler",
+        lambda w_: f"/dashboard/sessions/{w_['booking']}/annuler",
         {"reason": (TEXT, "Empêchement")},
     ),
-    Target("parent", "sessions.regenerate_feed", fixed("/dashboard/calendrier"), examples=3),
+    Target("coach parent eleve", "sessions.regenerate_feed", fixed("/dashboard/calendrier"), examples=3),
     Target(
-        "parent", "notifications.mark_read", lambda w_: f"/notifications/{w_['notification']}/lu", examples=3
+        EVERYONE,
+        "notifications.mark_read",
+        lambda w_: f"/notifications/{w_['notification']}/lu",
+        examples=3,
     ),
-    Target("parent", "notifications.mark_all_read", fixed("/notifications/tout-lu"), examples=3),
-    Target("parent", "auth.account", fixed("/auth/compte"), ACCOUNT),
+    Target(
+        EVERYONE,
+        "notifications.mark_all_read",
+        fixed("/notifications/tout-lu"),
+        examples=3,
+    ),
+    Target(EVERYONE, "auth.account", fixed("/auth/compte"), ACCOUNT),
     # -- student --
     Target(
         "eleve",
@@ -455,7 +465,6 @@ TARGETS: list[Target] = [
         {"rating": (CHOICE, "1"), "comment": (TEXT, "")},
     ),
     Target("eleve", "sessions.book", fixed("/dashboard/sessions/reserver"), BOOKING),
-    Target("eleve", "auth.account", fixed("/auth/compte"), ACCOUNT),
 ]
 
 # POST routes not fuzzed here, each with the reason.
@@ -547,8 +556,9 @@ def world(app: Any) -> dict[str, Any]:
         citations=[{"n": 1, "title": "Suites numériques", "section": None, "page": None}],
         mode=AnswerMode.LLM,
     )
-    note = Notification(user_id=parent.id, kind="info", title="Bienvenue")
-    db.session.add_all([answer, note])
+    notes = {role: Notification(user_id=user(email).id, kind="info", title="Bienvenue")
+             for role, email in ROLE_EMAILS.items() if email}  # fmt: skip
+    db.session.add_all([answer, *notes.values()])
     db.session.flush()
     document = db.session.scalar(db.select(Document.id).order_by(Document.id).limit(1))
     db.session.commit()
@@ -570,7 +580,14 @@ def world(app: Any) -> dict[str, Any]:
         "invoice": invoice.id,
         "exception": exception.id,
         "answer": answer.id,
-        "notification": note.id,
+        # What each role acts on: its own notification, a session it takes part in.
+        "per_role": {
+            role: {
+                "notification": note.id,
+                "booking": {"eleve": sami_booking.id}.get(role, yasmine_booking.id),
+            }
+            for role, note in notes.items()
+        },
         "document": document,
         "next_week": (today + timedelta(days=7)).isoformat(),
         "free_start": free.strftime("%Y-%m-%dT%H:%M"),
@@ -625,12 +642,17 @@ def draw_form(
     return form, hostile
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.id)
-def test_fuzz_every_form_of_every_role(app, client, login, world, target: Target) -> None:  # type: ignore[no-untyped-def]
-    email = ROLE_EMAILS[target.role]
+CASES = [(target, role) for target in TARGETS for role in target.roles.split()]
+
+
+@pytest.mark.parametrize(("target", "role"), CASES, ids=[f"{role}:{t.endpoint}" for t, role in CASES])
+def test_fuzz_every_form_of_every_role(app, client, login, world, target: Target, role: str) -> None:  # type: ignore[no-untyped-def]
+    email = ROLE_EMAILS[role]
     if email:
         login(client, email)
+    world = world | world["per_role"].get(role, {})
     url = target.url(world)
+    name = f"{role}:{target.endpoint}"
 
     @settings(max_examples=target.examples, **FUZZ)
     @given(data=st.data(), htmx=st.booleans())
@@ -639,12 +661,12 @@ def test_fuzz_every_form_of_every_role(app, client, login, world, target: Target
         before, files = fingerprint(), stored_files(app)
         headers = {"HX-Request": "true"} if htmx else {}
         response = client.post(url, data=form, headers=headers)
-        assert response.status_code < 500, f"{target.id} answered {response.status_code} to {form!r}"
+        assert response.status_code < 500, f"{name} answered {response.status_code} to {form!r}"
         assert "/auth/signin" not in response.headers.get("Location", ""), "signed out: nothing was tested"
         if hostile is not None:
             after = changed_tables(before, fingerprint())
-            assert after == [], f"{target.id} wrote to {after} although {hostile}={form[hostile]!r}"
-            assert stored_files(app) == files, f"{target.id} left a file for {form!r}"
+            assert after == [], f"{name} wrote to {after} although {hostile}={form[hostile]!r}"
+            assert stored_files(app) == files, f"{name} left a file for {form!r}"
 
     run()
 
@@ -658,8 +680,30 @@ def test_every_post_route_is_fuzzed(app) -> None:  # type: ignore[no-untyped-def
     assert fuzzed | set(EXCLUDED) <= posts, "the table names a route the app no longer has"
 
 
-def test_every_role_has_its_forms_fuzzed() -> None:
-    assert {t.role for t in TARGETS} == set(ROLE_EMAILS)
+ROLE_NAMES = {Role.ADMIN: "admin", Role.ASSISTANTE: "assistante", Role.COACH: "coach"}
+ROLE_NAMES |= {Role.PARENT: "parent", Role.ELEVE: "eleve"}
+
+
+def allowed_roles(app: Any, endpoint: str) -> set[str]:
+    """The roles the access policy lets use an endpoint ("public" for everyone)."""
+    rule = policy.rule_for(app, endpoint)
+    assert rule is not None, endpoint
+    if rule.public:
+        return {"public"}
+    return {ROLE_NAMES[r] for r in (rule.roles if rule.roles is not None else ROLE_NAMES)}
+
+
+def test_every_form_is_fuzzed_as_every_role_that_may_use_it(app) -> None:  # type: ignore[no-untyped-def]
+    fuzzed: dict[str, set[str]] = {}
+    for target, role in CASES:
+        fuzzed.setdefault(target.endpoint, set()).add(role)
+    wrong = {
+        endpoint: (sorted(allowed_roles(app, endpoint)), sorted(roles))
+        for endpoint, roles in fuzzed.items()
+        if roles != allowed_roles(app, endpoint)
+    }
+    assert wrong == {}, "endpoint: (roles the policy allows, roles fuzzed)"
+    assert len(CASES) == len({(t.endpoint, role) for t, role in CASES}), "a (role, form) twice"
 
 
 def test_known_findings_name_fuzzed_fields() -> None:
