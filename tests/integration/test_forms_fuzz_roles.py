@@ -13,6 +13,7 @@ route of the app is neither in TARGETS nor in EXCLUDED with a reason, so no new 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -663,6 +664,9 @@ def test_fuzz_every_form_of_every_role(app, client, login, world, target: Target
         response = client.post(url, data=form, headers=headers)
         assert response.status_code < 500, f"{name} answered {response.status_code} to {form!r}"
         assert "/auth/signin" not in response.headers.get("Location", ""), "signed out: nothing was tested"
+        if response.status_code in (409, 422):  # the form or row again: the refusal is said
+            said = re.search(r'role="(alert|status)"[^>]*>\s*\S', response.get_data(as_text=True))
+            assert said, f"{name}: silent refusal of {form!r}"
         if hostile is not None:
             after = changed_tables(before, fingerprint())
             assert after == [], f"{name} wrote to {after} although {hostile}={form[hostile]!r}"
