@@ -581,6 +581,7 @@ def world(app: Any) -> dict[str, Any]:
         "invoice": invoice.id,
         "exception": exception.id,
         "answer": answer.id,
+        "conversation": conversation.id,
         # What each role acts on: its own notification, a session it takes part in.
         "per_role": {
             role: {
@@ -731,21 +732,40 @@ QUERY_VALUES = st.sampled_from(
 SLOW_OR_EXTERNAL = {"static", "health.healthz"}
 
 
-def get_pages(app: Any) -> list[str]:
-    """Every page without a path parameter (query strings are what is fuzzed)."""
+# Pages of one object, on the rows of the world (streams, downloads and redirects elsewhere aside).
+OBJECT_PAGES = [
+    "/dashboard/sessions/{booking}",
+    "/dashboard/sessions/{booking}/annuler",
+    "/dashboard/sessions/{booking}/deplacer",
+    "/dashboard/coach/sessions/{past_booking}/rapport",
+    "/dashboard/coach/eleves/{sami}",
+    "/dashboard/admin/factures/{invoice}",
+    "/factures/{invoice}/pdf",
+    "/factures/{invoice}/recu",
+    "/dashboard/assistante/coachs/{zenon}/modifier",
+    "/dashboard/assistante/docs/{document}/ligne",
+    "/dashboard/eleve/aria/conversations/{conversation}",
+]
+
+
+def get_pages(app: Any, world: dict[str, Any]) -> list[str]:
+    """Every page without a path parameter, and the pages of one object (their query strings
+    are what is fuzzed)."""
     rules = app.url_map.iter_rules()
-    return sorted(
+    plain = {
         r.rule
         for r in rules
         if "GET" in (r.methods or ()) and not r.arguments and r.endpoint not in SLOW_OR_EXTERNAL
-    )
+    }
+    return sorted(plain | {page.format(**world) for page in OBJECT_PAGES})
 
 
 @pytest.mark.parametrize("role", sorted(ROLE_EMAILS))
 def test_fuzz_query_strings_of_every_page(app, client, login, world, role: str) -> None:  # type: ignore[no-untyped-def]
     if ROLE_EMAILS[role]:
         login(client, ROLE_EMAILS[role])
-    pages = get_pages(app)
+    world = world | world["per_role"].get(role, {"booking": world["yasmine_booking"]})
+    pages = get_pages(app, world)
     # Valid values first, so that a page gets past "which child?" to the parameter being fuzzed.
     child = {"parent": world["yasmine"], "eleve": world["sami"]}.get(role, world["sami"])
     base = {"eleve": str(child), "matiere": "MATHEMATIQUES", "coach": str(world["helios"])}
