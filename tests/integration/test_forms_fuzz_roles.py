@@ -1,14 +1,19 @@
-"""Hypothesis fuzzes every POST form of every role: never a 5xx, and a refusal writes nothing.
+"""Every POST form, as every role the access policy lets use it: never a 5xx, a refusal writes nothing.
 
-The table TARGETS lists, per role, each POST route with its fields and the kind of each field.
-Every example sets at least one field to a value of its kind that must be refused (a non-finite
-number, an exotic digit, an impossible date or time, a control character, an over-long text…);
-the other fields get valid, odd or hostile values too. The whole database (a checksum per table)
-and the files under the instance folder must be the same after the refusal as before.
+TARGETS lists each POST route with its fields, the kind of each field and a valid value. Two tests
+post them:
 
-Routes that take no typed input (a toggle, "mark as read") are still posted with junk extra
-fields, and must only never answer a 5xx. `test_every_post_route_is_fuzzed` fails when a POST
-route of the app is neither in TARGETS nor in EXCLUDED with a reason, so no new form escapes.
+- the sweep sends every value of a field's kind that must be refused (a non-finite number, an
+  exotic digit, an impossible date or time, a line break or control character, an over-long
+  text…) alone, the other fields valid, then the valid form as a control that it is accepted;
+- Hypothesis mixes them: one field hostile, the others valid, odd or hostile too, with and
+  without htmx.
+
+After a refusal every table (a checksum per table) and every file under the instance folder must
+be as before, and a 409/422 answer must say why. Routes without typed input (a toggle, "mark as
+read") get junk extra fields and must only never answer a 5xx. The query strings of every page
+are fuzzed too. Tests fail when a POST route is neither fuzzed nor EXCLUDED with a reason, or is
+not fuzzed as exactly the roles the policy allows. The clock is frozen on a fixed date.
 """
 
 from __future__ import annotations
@@ -121,7 +126,7 @@ FREE = kind([], ODD_TEXT)  # a field no value of which must be refused (redirect
 
 @dataclass(frozen=True)
 class Target:
-    """One POST form of one role: its URL, and its fields with their kind and a valid value."""
+    """One POST form: who may use it, its URL, its fields with their kind and a valid value."""
 
     roles: str  # the roles that may use the form, space-separated (each is fuzzed)
     endpoint: str
