@@ -3,18 +3,24 @@
 - `app`: one application for the session, migrated with Alembic from an empty database.
 - every test runs inside a transaction rolled back at the end, unless marked
   `@pytest.mark.committed` (concurrency tests: real commits, tables truncated afterwards).
+- one clock: the demo data and every test (but the browser tests, whose server keeps its own
+  clock) start at CLOCK_START and tick from there, so no test depends on the day or the hour it
+  runs. A test that needs another moment still uses freezegun's freeze_time inside.
 - `client`, `login(client, email)`, `smtp`, `redis`, `run_jobs()`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -22,6 +28,16 @@ from sqlalchemy import text
 from tests.services import EmbeddedPostgres, RedisServer, SmtpSink
 
 DEMO_PASSWORD = "nexus-demo-2026"
+# A Wednesday mid-month, 09:00 in Tunis: weekday slots ahead, no month end within two weeks.
+CLOCK_START = datetime(2030, 3, 13, 8, 0, tzinfo=UTC)
+# The demo data is made an hour earlier, so what it starts (plans, rights) has begun for every test.
+DEMO_SEEDED_AT = CLOCK_START - timedelta(hours=1)
+
+
+def travel(moment: datetime) -> time_machine.travel:
+    """The suite's clock, ticking from `moment` (time-machine starts in microseconds, where
+    freezegun scans every loaded module)."""
+    return time_machine.travel(moment, tick=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -132,13 +148,21 @@ def app(
         upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
         from nexus.seed import seed_demo
 
-        seed_demo()  # committed once: every test starts from the demo data
+        with travel(DEMO_SEEDED_AT):
+            seed_demo()  # committed once: every test starts from the demo data
     yield application
 
 
 @pytest.fixture(autouse=True)
 def _isolation(request: pytest.FixtureRequest, app: Flask) -> Iterator[None]:
     """Roll back everything a test did; or, for committed tests, truncate what it added."""
+    with contextlib.ExitStack() as stack:
+        if "e2e" not in request.node.path.parts:
+            stack.enter_context(travel(CLOCK_START))
+        yield from _isolated(request, app)
+
+
+def _isolated(request: pytest.FixtureRequest, app: Flask) -> Iterator[None]:
     from nexus.extensions import db, limiter
 
     limiter.reset()
@@ -171,7 +195,8 @@ def _restore_demo_data() -> None:
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
-    seed_demo()
+    with travel(DEMO_SEEDED_AT):
+        seed_demo()
     db.session.remove()
 
 

@@ -9,14 +9,20 @@ from typing import Annotated
 from sqlalchemy import BigInteger, DateTime, Enum, String, func
 from sqlalchemy.orm import mapped_column
 
+from nexus.clock import utcnow
+
 # Integer ids: the booking exclusion constraints turn ids into one-point int8 ranges.
 intpk = Annotated[int, mapped_column(BigInteger, primary_key=True)]
+# The app's clock for rows it writes (nexus.clock); the database's now() for rows written by hand.
 created_at = Annotated[
-    datetime, mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    datetime,
+    mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now(), nullable=False),
 ]
 updated_at = Annotated[
     datetime,
-    mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False),
+    mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now(), onupdate=utcnow, nullable=False
+    ),
 ]
 tstz = Annotated[datetime, mapped_column(DateTime(timezone=True))]
 

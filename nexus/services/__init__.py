@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from nexus.clock import utcnow
+
+__all__ = ["MAX_ID", "ServiceError", "parse_id", "utcnow"]
 
 
 class ServiceError(Exception):
@@ -12,10 +14,6 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 MAX_ID = 2**63 - 1  # PostgreSQL bigint

@@ -254,7 +254,7 @@ def _claim(payment_id: int, status: PaymentStatus, staff: User, reason: str | No
             Payment.status == PaymentStatus.PENDING,
             Payment.method.in_(STAFF_DECIDED),
         )
-        .values(status=status, processed_at=func.now(), processed_by_id=staff.id, rejection_reason=reason)
+        .values(status=status, processed_at=utcnow(), processed_by_id=staff.id, rejection_reason=reason)
         .returning(Payment.id)
     )
     if claimed is None:

@@ -15,7 +15,7 @@ import urllib.request
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
@@ -101,7 +101,7 @@ def _drop_abandoned(order: Order) -> None:
         )
         .values(
             status=PaymentStatus.FAILED,
-            processed_at=func.now(),
+            processed_at=utcnow(),
             rejection_reason="Paiement par carte abandonné",
         )
     )
@@ -137,7 +137,7 @@ def confirm(order_id: str) -> Payment:
     claimed = db.session.scalar(
         update(Payment)
         .where(Payment.id == payment.id, Payment.status == PaymentStatus.PENDING)
-        .values(status=target, processed_at=func.now(), rejection_reason=reason, declared_at=utcnow())
+        .values(status=target, processed_at=utcnow(), rejection_reason=reason, declared_at=utcnow())
         .returning(Payment.id)
     )
     db.session.refresh(payment)

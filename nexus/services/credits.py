@@ -381,7 +381,7 @@ def decide_request(request_id: int, approve: bool, actor_id: int, reason: str | 
     claimed = db.session.scalar(
         update(CreditRequest)
         .where(CreditRequest.id == request_id, CreditRequest.status == RequestStatus.PENDING)
-        .values(status=target, processed_by_id=actor_id, processed_at=func.now(), rejection_reason=reason)
+        .values(status=target, processed_by_id=actor_id, processed_at=utcnow(), rejection_reason=reason)
         .returning(CreditRequest.id)
     )
     row = db.session.get(CreditRequest, request_id)

@@ -215,9 +215,9 @@ def consume_token(raw: str, purpose: TokenPurpose) -> User:
             UserToken.token_hash == _hash_token(raw),
             UserToken.purpose == purpose,
             UserToken.used_at.is_(None),
-            UserToken.expires_at > func.now(),
+            UserToken.expires_at > utcnow(),
         )
-        .values(used_at=func.now())
+        .values(used_at=utcnow())
         .returning(UserToken.user_id)
     )
     if user_id is None:
@@ -236,7 +236,7 @@ def pending_activation_links(user_ids: list[int]) -> dict[int, datetime]:
             UserToken.user_id.in_(user_ids),
             UserToken.purpose == TokenPurpose.ACTIVATION,
             UserToken.used_at.is_(None),
-            UserToken.expires_at > func.now(),
+            UserToken.expires_at > utcnow(),
             # Not the stand-in row kept when a parent gave an address that has an account.
             or_(UserToken.email.is_(None), UserToken.email == User.email),
         )

@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from nexus.models.knowledge import (
     DocumentStatus,
     SourceType,
 )
-from nexus.services import ServiceError, audit, embeddings, vault, vectorstore
+from nexus.services import ServiceError, audit, embeddings, utcnow, vault, vectorstore
 from nexus.services.embeddings import Embedder, EmbeddingUnavailable
 from nexus.services.vectorstore import Scope, VectorRow
 
@@ -43,6 +44,7 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 CORPUS_PREFIX = "corpus/"
 TARGET_CHARS = 900  # a chunk: a few paragraphs of one section
 MAX_CHARS = 1400
+STUCK_AFTER = timedelta(minutes=15)  # a PROCESSING document untouched this long was abandoned
 QUERY_CHARS = 500  # of a question, embedded for retrieval (about 128 tokens of e5's 512)
 EMBED_BATCH = 16
 CANDIDATES = 20  # per retriever, before fusion
@@ -421,7 +423,7 @@ def claim(document_id: int) -> bool:
             (Document.status.in_([DocumentStatus.PENDING, DocumentStatus.FAILED]))
             | (
                 (Document.status == DocumentStatus.PROCESSING)
-                & (Document.updated_at < func.now() - text("interval '15 minutes'"))
+                & (Document.updated_at < utcnow() - STUCK_AFTER)
             ),
         )
         .values(status=DocumentStatus.PROCESSING, progress=0, error=None)

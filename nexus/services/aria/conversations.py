@@ -264,7 +264,7 @@ def give_feedback(message: AriaMessage, rating: int, comment: str | None) -> Ari
     stmt = insert(AriaFeedback).values(message_id=message.id, rating=rating, comment=comment)
     stmt = stmt.on_conflict_do_update(
         index_elements=["message_id"],
-        set_={"rating": stmt.excluded.rating, "comment": stmt.excluded.comment, "updated_at": func.now()},
+        set_={"rating": stmt.excluded.rating, "comment": stmt.excluded.comment, "updated_at": utcnow()},
     )
     db.session.execute(stmt)
     db.session.flush()
