@@ -56,7 +56,7 @@ def setup_secret_key(app: Flask) -> None:
             handle.write(secrets.token_urlsafe(48))
         with contextlib.suppress(FileExistsError):
             os.link(draft, path)
-        os.unlink(draft)
+        Path(draft).unlink()
     app.config["SECRET_KEY"] = path.read_text().strip()
 
 

@@ -6,6 +6,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
+
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default

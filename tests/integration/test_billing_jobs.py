@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from nexus.extensions import db
 from nexus.jobs.billing import (

@@ -87,7 +87,8 @@ def test_development_secret_is_random_and_kept_under_instance(tmp_path):
 
     from nexus import setup_secret_key
 
-    first, second, other = (Flask(__name__, instance_path=str(p)) for p in (tmp_path, tmp_path, tmp_path / "x"))
+    folders = (tmp_path, tmp_path, tmp_path / "x")
+    first, second, other = (Flask(__name__, instance_path=str(p)) for p in folders)
     (tmp_path / "x").mkdir()
     for app in (first, second, other):
         app.config["SECRET_KEY"] = None
