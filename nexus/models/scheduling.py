@@ -18,10 +18,13 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    and_,
+    or_,
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from nexus.extensions import db
 from nexus.models.catalog import ServiceType
@@ -146,6 +149,17 @@ class SessionBooking(db.Model):
     student: Mapped[Student] = relationship()
     coach: Mapped[CoachProfile] = relationship()
     report: Mapped[SessionReport | None] = relationship(back_populates="booking")
+
+    @classmethod
+    def opens_student_to_coach(cls, now: datetime) -> ColumnElement[bool]:
+        """A session that lets its coach see the student (page, ARIA): held, or still to come.
+
+        A booking cancelled at once, a no-show or a session that never took place opens nothing.
+        """
+        return or_(
+            cls.status == SessionStatus.COMPLETED,
+            and_(cls.status.in_(HOLDING_STATUSES), cls.ends_at > now),
+        )
 
 
 class EngagementLevel(LabelledEnum):

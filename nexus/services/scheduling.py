@@ -542,11 +542,11 @@ def coach_agenda(coach_id: int, now: datetime | None = None, history_limit: int 
 
 
 def coach_students(coach_id: int) -> list[tuple[Student, int, datetime]]:
-    """Students who booked this coach: (student, sessions, latest start)."""
+    """This coach's students, through sessions held or to come: (student, sessions, latest)."""
     stmt = (
         select(Student, func.count(SessionBooking.id), func.max(SessionBooking.starts_at))
         .join(SessionBooking, SessionBooking.student_id == Student.id)
-        .where(SessionBooking.coach_id == coach_id)
+        .where(SessionBooking.coach_id == coach_id, SessionBooking.opens_student_to_coach(utcnow()))
         .group_by(Student.id)
         .options(joinedload(Student.user))
         .order_by(func.max(SessionBooking.starts_at).desc())
@@ -555,11 +555,15 @@ def coach_students(coach_id: int) -> list[tuple[Student, int, datetime]]:
 
 
 def coach_student(coach_id: int, student_id: int) -> Student | None:
-    """A student of this coach (at least one session together), else None (answer 404)."""
+    """A student of this coach (a session held or to come), else None (answer 404)."""
     stmt = (
         select(Student)
         .join(SessionBooking, SessionBooking.student_id == Student.id)
-        .where(SessionBooking.coach_id == coach_id, Student.id == student_id)
+        .where(
+            SessionBooking.coach_id == coach_id,
+            Student.id == student_id,
+            SessionBooking.opens_student_to_coach(utcnow()),
+        )
         .limit(1)
     )
     return db.session.scalar(stmt)

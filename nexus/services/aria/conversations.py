@@ -9,7 +9,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -18,7 +18,7 @@ from nexus.models.aria import FALLBACK_MODES, AriaConversation, AriaFeedback, Ar
 from nexus.models.catalog import OfferCode
 from nexus.models.common import Subject
 from nexus.models.family import Student
-from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking, SessionStatus
+from nexus.models.scheduling import SessionBooking
 from nexus.services import ServiceError, billing, utcnow
 
 log = logging.getLogger(__name__)
@@ -117,11 +117,7 @@ def _coach_sessions(coach_id: int, now: datetime | None = None) -> Any:
     """Sessions that open a student's conversations to their coach: held, or still to come."""
     now = now or utcnow()
     return select(SessionBooking.student_id, SessionBooking.subject).where(
-        SessionBooking.coach_id == coach_id,
-        or_(
-            SessionBooking.status == SessionStatus.COMPLETED,
-            and_(SessionBooking.status.in_(HOLDING_STATUSES), SessionBooking.ends_at > now),
-        ),
+        SessionBooking.coach_id == coach_id, SessionBooking.opens_student_to_coach(now)
     )
 
 
