@@ -28,8 +28,8 @@ from sqlalchemy import text
 from tests.services import EmbeddedPostgres, RedisServer, SmtpSink
 
 DEMO_PASSWORD = "nexus-demo-2026"
-# A Wednesday mid-month, 09:00 in Tunis: weekday slots ahead, no month end within two weeks.
-CLOCK_START = datetime(2030, 3, 13, 8, 0, tzinfo=UTC)
+# A Monday, 09:00 in Tunis: a week of weekday slots ahead, no month end within three weeks.
+CLOCK_START = datetime(2030, 3, 4, 8, 0, tzinfo=UTC)
 # The demo data is made an hour earlier, so what it starts (plans, rights) has begun for every test.
 DEMO_SEEDED_AT = CLOCK_START - timedelta(hours=1)
 

@@ -284,7 +284,7 @@ def cancel(booking_id: int) -> Any:
         done = scheduling.cancel(current_user, booking.id, request.form.get("reason"))
     except ServiceError as err:
         db.session.rollback()
-        return _cancel_refused(booking_id, err.message)
+        return _cancel_refused(booking_id, err)
     db.session.commit()
     refund = (
         f"{scheduling.credits_label(done.refunded)} crédit(s) rendu(s)"
@@ -298,12 +298,21 @@ def cancel(booking_id: int) -> Any:
     return redirect(_after_cancel(done.booking), code=303)
 
 
-def _cancel_refused(booking_id: int, message: str) -> Any:
+def _cancel_refused(booking_id: int, err: ServiceError) -> Any:
+    """The refusal in French: next to the reason (kept) when it is the reason, else on top."""
     booking = _booking(booking_id)
+    status = 422 if err.field == "reason" else 409
     if is_fragment_request():
-        return render_template("sessions/_staff_row.html", b=booking, notice=message), 409
+        return render_template("sessions/_staff_row.html", b=booking, notice=err.message), status
     terms = scheduling.cancel_terms(booking, current_user)
-    return render_template("sessions/cancel.html", b=booking, terms=terms, error=message), 409
+    return render_template(
+        "sessions/cancel.html",
+        b=booking,
+        terms=terms,
+        error=None if err.field == "reason" else err.message,
+        reason_error=err.message if err.field == "reason" else None,
+        reason=request.form.get("reason", ""),
+    ), status
 
 
 def _after_cancel(booking: SessionBooking) -> str:

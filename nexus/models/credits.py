@@ -125,6 +125,14 @@ class CreditRequest(db.Model):
     __table_args__ = (
         CheckConstraint("amount > 0 AND amount <= 100", name="amount_range"),
         Index("ix_credit_requests_status", "status", "created_at"),
+        # One pending request per child (each one notifies every staff member); the service
+        # refuses a second in French under a lock, this index backs it.
+        Index(
+            "uq_credit_requests_one_pending",
+            "student_id",
+            unique=True,
+            postgresql_where=text("status = 'PENDING'"),
+        ),
     )
 
     id: Mapped[intpk]

@@ -19,7 +19,7 @@ from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import AvailabilityException, CoachAvailability, ExceptionKind, SessionBooking
 from nexus.services import ServiceError
 from nexus.services.scheduling import HOLDING, TUNIS, local
-from nexus.text import check_line
+from nexus.text import check_line, check_size
 
 WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
 WEEKDAY_KEYS = tuple(str(d) for d in range(7))
@@ -212,13 +212,14 @@ def add_exception(
     if start is not None and end is not None and not start < end:
         raise ServiceError("La fin doit être après le début.", "end")
     check_line(note, "note")
+    check_size((note or "").strip(), "note", NOTE_MAX)
     row = AvailabilityException(
         coach_id=coach_id,
         on_date=on_date,
         kind=kind,
         start_time=start,
         end_time=end,
-        note=(note or "").strip()[:NOTE_MAX] or None,
+        note=(note or "").strip() or None,
     )
     db.session.add(row)
     db.session.flush()

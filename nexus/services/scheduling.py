@@ -75,7 +75,7 @@ from nexus.services.slots import (  # noqa: F401 - part of this module's interfa
     when_label,
     within_availability,
 )
-from nexus.text import check_text
+from nexus.text import check_size, check_text
 
 FREE_CANCEL_NOTICE = timedelta(hours=24)
 GROUP_FREE_CANCEL_NOTICE = timedelta(hours=48)
@@ -83,6 +83,7 @@ GROUP_FREE_CANCEL_NOTICE = timedelta(hours=48)
 # coach slot (exclusion constraint), so workshops are not self-booked here.
 SELF_BOOKABLE = (ServiceType.COURS_ONLINE, ServiceType.COURS_PRESENTIEL)
 CENTRE_LOCATION = "Centre Nexus Réussite, Tunis"
+REASON_MAX = 500  # a cancellation reason (session_bookings.cancel_reason)
 REMINDER_OFFSETS = {
     ReminderKind.DAY_BEFORE: timedelta(hours=24),
     ReminderKind.TWO_HOURS_BEFORE: timedelta(hours=2),
@@ -677,7 +678,8 @@ def cancel(
     if not terms.allowed:
         raise ServiceError(terms.message)
     check_text(reason, "reason")
-    reason = (reason or "").strip()[:500] or None
+    check_size((reason or "").strip(), "reason", REASON_MAX)
+    reason = (reason or "").strip() or None
     before = booking.status.value
     booking.status = SessionStatus.CANCELLED
     booking.cancelled_at = now

@@ -26,7 +26,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from freezegun import freeze_time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -51,15 +50,6 @@ from tests.helpers import (
     user,
 )
 from tests.integration.aria_support import entitle_aria
-
-# -- what is known to fail and fixed by someone else (remove once fixed) -------------------------
-
-# (endpoint, field) -> why that field is not given hostile values for now. Each entry is a 5xx or
-# a write this fuzzing found in an area another engineer is fixing (issue 8); remove it once fixed.
-KNOWN_OWNED_ELSEWHERE: dict[tuple[str, str], str] = {
-    ("coach.add_exception", "note"): "a 5,000-character note is saved, cut silently (scheduling)",
-    ("sessions.cancel", "reason"): "a 5,000-character reason is saved, cut silently (scheduling)",
-}
 
 # -- hostile and odd values, per kind of field ------------------------------------------------------
 
@@ -495,13 +485,6 @@ EXCLUDED = {
 # -- the world the forms act on ----------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock() -> Any:
-    """A fixed Monday morning, moving on from there: no example depends on today's date."""
-    with freeze_time("2030-03-04 08:00:00", tick=True):
-        yield
-
-
 @pytest.fixture
 def world(app: Any) -> dict[str, Any]:
     """Ids of one of each row a form acts on (rolled back with the test)."""
@@ -521,7 +504,7 @@ def world(app: Any) -> dict[str, Any]:
     )
     now = utcnow()
     factories.entitle(yasmine.id, 3)
-    factories.entitle(sami.id, 3)  # his seeded plan has expired by the frozen date
+    factories.entitle(sami.id, 3)
     entitle_aria(sami.id, "MATHEMATIQUES")
     start = (now + timedelta(days=9)).replace(hour=13, minute=0, second=0, microsecond=0)
     yasmine_booking = factories.booking(yasmine.id, helios.id, start)
@@ -534,7 +517,7 @@ def world(app: Any) -> dict[str, Any]:
             parent_last_name="Ben Ali",
             parent_email="nadia@example.tn",
             parent_phone="+216 22 333 444",
-            student_first_name="Yasmine",
+            student_first_name="Adam",  # not the form's valid child: that would be a resend
             student_last_name="Ben Ali",
             grade=Grade.TERMINALE,
             subjects=[Subject.MATHEMATIQUES],
@@ -633,8 +616,7 @@ def draw_form(
 ) -> tuple[dict[str, str], str | None]:
     """The posted fields: one (drawn) field gets a value that must be refused, the others anything."""
     hostile = None
-    skipped = {name for (endpoint, name) in KNOWN_OWNED_ELSEWHERE if endpoint == target.endpoint}
-    refusing = [name for name, (k, _) in target.fields.items() if k.refused and name not in skipped]
+    refusing = [name for name, (k, _) in target.fields.items() if k.refused]
     if refusing:
         hostile = data.draw(st.sampled_from(refusing), label="hostile field")
     form: dict[str, str] = {}
@@ -646,7 +628,7 @@ def draw_form(
         choices = [st.just(good)] * 4  # mostly valid, so that the form gets to the hostile field
         if k.odd:
             choices.append(st.sampled_from(k.odd))
-        if k.refused and name not in skipped:
+        if k.refused:
             choices.append(st.sampled_from(k.refused))
         form[name] = data.draw(st.one_of(*choices), label=name)
     if not target.fields:  # no typed input: junk extra fields only
@@ -710,10 +692,9 @@ def test_each_hostile_value_alone_is_refused(app, client, login, world, target: 
     world = world | world["per_role"].get(role, {})
     url = target.url(world)
     valid = {name: value(world) if callable(value) else value for name, (_, value) in target.fields.items()}
-    skipped = {name for (endpoint, name) in KNOWN_OWNED_ELSEWHERE if endpoint == target.endpoint}
     failures = []
     for name, (k, _) in target.fields.items():
-        for value in () if name in skipped else k.refused:
+        for value in k.refused:
             before, files = fingerprint(), stored_files(app)
             response = client.post(url, data={**valid, name: value})
             written = changed_tables(before, fingerprint())
@@ -750,12 +731,6 @@ def test_every_form_is_fuzzed_as_every_role_that_may_use_it(app) -> None:  # typ
     }
     assert wrong == {}, "endpoint: (roles the policy allows, roles fuzzed)"
     assert len(CASES) == len({(t.endpoint, role) for t, role in CASES}), "a (role, form) twice"
-
-
-def test_known_findings_name_fuzzed_fields() -> None:
-    """An entry of KNOWN_OWNED_ELSEWHERE that matches no field would silently skip nothing."""
-    fields = {(t.endpoint, name) for t in TARGETS for name in t.fields}
-    assert set(KNOWN_OWNED_ELSEWHERE) <= fields
 
 
 # -- the query strings of every page (search, filters, booking pages) -----------------------------

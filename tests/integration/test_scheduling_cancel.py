@@ -230,3 +230,28 @@ def test_reschedule_to_a_slot_outside_availability_is_refused_before_confirming(
     assert response.status_code == 422
     db.session.refresh(old)
     assert old.status is SessionStatus.SCHEDULED and balance(sami.id) == 3
+
+
+@pytest.mark.parametrize("reason", ["x" * 501, "Malade\x1bdésolé"])
+def test_a_refused_reason_is_said_next_to_it_and_kept(client, login, sami, helios, reason):
+    """Never cut silently: the reason comes back with its French message, the session stays."""
+    booking = paid_booking(sami, helios, hours_ahead=72)
+    login(client, SAMI)
+    response = client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"reason": reason})
+    assert response.status_code == 422
+    page = html(response)
+    assert 'id="reason-error"' in page
+    if reason == "x" * 501:
+        assert reason in page  # kept in the box, whole
+    db.session.refresh(booking)
+    assert booking.status is SessionStatus.SCHEDULED
+    assert balance(sami.id) == 3
+
+
+def test_a_long_exception_note_is_refused_not_cut(client, login, helios):
+    login(client, HELIOS)
+    day = (utcnow() + timedelta(days=10)).date().isoformat()
+    data = {"on_date": day, "kind": "UNAVAILABLE", "note": "n" * 201}
+    response = client.post("/dashboard/coach/availability/exceptions", data=data)
+    assert response.status_code == 422
+    assert "200 caractères au plus." in html(response)
