@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from nexus.extensions import db
-from nexus.models.aria import AriaConversation, AriaMessage, MessageRole
+from nexus.models.aria import AnswerMode, AriaConversation, AriaMessage, MessageRole
 from nexus.models.billing import Entitlement, EntitlementStatus
 from nexus.models.catalog import Feature, OfferCode
 from nexus.models.family import Student
@@ -133,6 +133,23 @@ def sami_conversation(title: str = "Suites") -> AriaConversation:
     db.session.add(conversation)
     db.session.flush()
     return conversation
+
+
+def add_exchange(conversation_id: int, question: str, answer: str) -> None:
+    """A past question and its model answer, as the conversation's history."""
+    asked = AriaMessage(conversation_id=conversation_id, role=MessageRole.USER, content=question)
+    db.session.add(asked)
+    db.session.flush()
+    db.session.add(
+        AriaMessage(
+            conversation_id=conversation_id,
+            role=MessageRole.ASSISTANT,
+            reply_to_id=asked.id,
+            content=answer,
+            mode=AnswerMode.LLM,
+        )
+    )
+    db.session.flush()
 
 
 @pytest.fixture

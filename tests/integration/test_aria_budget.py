@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nexus.extensions import db
-from nexus.models.aria import AnswerMode, AriaMessage, MessageRole
+from nexus.models.aria import AnswerMode
 from nexus.models.common import Grade, Subject
 from nexus.services import aria, knowledge, llm
 from nexus.services.knowledge import Passage
@@ -19,6 +18,7 @@ from tests.integration.aria_support import (
     ASK,
     QUESTION,
     SAMI,
+    add_exchange,
     ask,
     count_messages,
     fake_llm,
@@ -45,19 +45,8 @@ def long_conversation(exchanges: int = 8) -> int:
     """A conversation whose earlier exchanges are long exercises and long generated answers."""
     conversation = sami_conversation("Un long exercice")
     for n in range(exchanges):
-        question = AriaMessage(conversation_id=conversation.id, role=MessageRole.USER, content=EXERCISE)
-        db.session.add(question)
-        db.session.flush()
-        db.session.add(
-            AriaMessage(
-                conversation_id=conversation.id,
-                role=MessageRole.ASSISTANT,
-                reply_to_id=question.id,
-                content=f"Réponse {n} : " + "On raisonne par récurrence sur n, étape par étape. " * 30,
-                mode=AnswerMode.LLM,
-            )
-        )
-        db.session.flush()
+        answer = f"Réponse {n} : " + "On raisonne par récurrence sur n, étape par étape. " * 30
+        add_exchange(conversation.id, EXERCISE, answer)
     return conversation.id
 
 

@@ -18,6 +18,7 @@ from tests.integration.aria_support import (
     ASK,
     QUESTION,
     SAMI,
+    add_exchange,
     ask,
     count_messages,
     fake_llm,
@@ -235,21 +236,7 @@ def test_a_document_cannot_close_its_quotes_or_give_orders(app):
 def test_history_is_the_last_messages_within_the_budget(client, login, fake_llm):
     conversation = sami_conversation()
     for n in range(15):
-        question = AriaMessage(
-            conversation_id=conversation.id, role=MessageRole.USER, content=f"Question numéro {n}"
-        )
-        db.session.add(question)
-        db.session.flush()
-        db.session.add(
-            AriaMessage(
-                conversation_id=conversation.id,
-                role=MessageRole.ASSISTANT,
-                reply_to_id=question.id,
-                content=f"Réponse numéro {n} " + "développée " * 40,
-                mode=AnswerMode.LLM,
-            )
-        )
-        db.session.flush()
+        add_exchange(conversation.id, f"Question numéro {n}", f"Réponse numéro {n} " + "développée " * 40)
     login(client, SAMI)
     qid = question_id(ask(client, "Et la suivante ?", conversation=str(conversation.id)))
     stream(client, qid)
