@@ -49,19 +49,37 @@ SIGNED_IN = [
         [
             ("dashboard-assistante", "/dashboard/assistante"),
             ("assistante-eleves", "/dashboard/assistante/eleves"),
+            ("assistante-credits", "/dashboard/assistante/credits"),
+            ("assistante-paiements", "/dashboard/assistante/paiements"),
         ],
     ),
-    ("helios@nexus-reussite.tn", [("dashboard-coach", "/dashboard/coach")]),
+    (
+        "helios@nexus-reussite.tn",
+        [
+            ("dashboard-coach", "/dashboard/coach"),
+            ("coach-disponibilites", "/dashboard/coach/availability"),
+            ("coach-eleves", "/dashboard/coach/eleves"),
+        ],
+    ),
     (
         "parent@nexus-reussite.tn",
         [
             ("dashboard-parent", "/dashboard/parent"),
+            ("parent-enfants", "/dashboard/parent/enfants"),
+            ("parent-paiement-sans-offre", "/dashboard/parent/paiement"),
             ("notifications", "/notifications"),
             ("compte", "/auth/compte"),
-            ("bientot", "/dashboard/parent/sessions"),
+            ("parent-sessions", "/dashboard/parent/sessions"),
         ],
     ),
-    ("sami@nexus-reussite.tn", [("dashboard-eleve", "/dashboard/eleve")]),
+    (
+        "sami@nexus-reussite.tn",
+        [
+            ("dashboard-eleve", "/dashboard/eleve"),
+            ("eleve-aria", "/dashboard/eleve/aria"),
+            ("eleve-sessions", "/dashboard/eleve/sessions"),
+        ],
+    ),
 ]
 
 AUDIT = """
