@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 
 from nexus.extensions import db
@@ -417,9 +418,9 @@ def activation_addresses(user_ids: list[int]) -> dict[int, str]:
             UserToken.email.is_not(None),
         )
         .order_by(UserToken.user_id, UserToken.id.desc())
-        .distinct(UserToken.user_id)
+        .ext(distinct_on(UserToken.user_id))
     )
-    return dict(db.session.execute(stmt).tuples().all())
+    return dict(db.session.execute(stmt).all())
 
 
 def _mail_activation(user: User, student: Student, address: str) -> None:
