@@ -4,9 +4,13 @@ what a refused request must leave unchanged (every table, the instance folder's 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from html import unescape
 from pathlib import Path
+from threading import Barrier
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
@@ -16,8 +20,10 @@ from nexus.extensions import db
 from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail
+from nexus.services import ServiceError
 from tests.services import body_text
 
+T = TypeVar("T")
 DEMO_PASSWORD = "nexus-demo-2026"
 NEW_PASSWORD = "trois lanternes au port de Sidi Bou Said"
 HX = {"HX-Request": "true"}
@@ -121,3 +127,36 @@ def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
 def stored_files(app: Flask) -> set[Path]:
     """Every file under the instance folder (uploads, vault, mail …)."""
     return {p for p in Path(app.instance_path).rglob("*") if p.is_file()}
+
+
+FIFTY = 50
+
+
+def at_once(app: Flask, attempt: Callable[[int], T], n: int = FIFTY) -> list[T | ServiceError]:
+    """Run attempt(0) … attempt(n-1) in n threads released together, on committed data.
+
+    Each runs in its own app context (its own session and connection) as a view would: commit on
+    success, roll back on a ServiceError, which is returned (a refusal) rather than raised; any
+    other exception fails the test. For `@pytest.mark.committed` tests.
+    """
+    barrier = Barrier(n)
+
+    def one(i: int) -> T | ServiceError:
+        with app.app_context():
+            try:
+                barrier.wait()
+                result = attempt(i)
+                db.session.commit()
+                return result
+            except ServiceError as refusal:
+                db.session.rollback()
+                return refusal
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def refusals(results: list[Any]) -> list[ServiceError]:
+    return [r for r in results if isinstance(r, ServiceError)]
