@@ -1,9 +1,7 @@
 """Credits by hand and by request: nothing counts until staff approve, everything is audited."""
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from threading import Barrier
 
 import pytest
 from freezegun import freeze_time
@@ -16,7 +14,7 @@ from nexus.models.identity import User
 from nexus.models.notifications import Notification
 from nexus.services import credits
 from tests import factories
-from tests.helpers import adam
+from tests.helpers import FIFTY, adam, at_once, refusals
 
 HX = {"HX-Request": "true"}
 
@@ -121,21 +119,8 @@ def test_fifty_concurrent_approvals_of_one_request_grant_once(app):
         student_id = yasmine.id
         db.session.commit()
 
-    def attempt(_: int) -> bool:
-        with app.app_context():
-            try:
-                credits.decide_request(request_id, True, staff_id)
-                db.session.commit()
-                return True
-            except credits.ServiceError:
-                db.session.rollback()
-                return False
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(attempt, range(50)))
-    assert results.count(True) == 1
+    results = at_once(app, lambda _: credits.decide_request(request_id, True, staff_id))
+    assert len(refusals(results)) == FIFTY - 1
     with app.app_context():
         assert credits.balance(student_id) == 2
 
@@ -189,23 +174,7 @@ def test_fifty_concurrent_requests_for_one_child_give_one(app):
     with app.app_context():
         parent_id = db.session.scalar(select(User.id).where(User.email == "parent@nexus-reussite.tn"))
         student_id = factories.student("yasmine@nexus-reussite.tn").id
-    barrier = Barrier(50)
-
-    def attempt(_: int) -> bool:
-        with app.app_context():
-            try:
-                barrier.wait()
-                credits.request_credits(parent_id, student_id, Decimal(2), None)
-                db.session.commit()
-                return True
-            except credits.ServiceError:
-                db.session.rollback()
-                return False
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(attempt, range(50)))
-    assert results.count(True) == 1
+    results = at_once(app, lambda _: credits.request_credits(parent_id, student_id, Decimal(2), None))
+    assert len(refusals(results)) == FIFTY - 1
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(CreditRequest.student_id == student_id)) == 1
