@@ -16,7 +16,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus.extensions import db
@@ -191,7 +191,7 @@ def pending_for(order: Order) -> Payment | None:
 
 
 def create_pending(parent: User, order: Order, method: PaymentMethod, reference: str) -> Payment | None:
-    """A PENDING payment for the order, or None when one is already pending (unique index)."""
+    """A PENDING payment for the order, or None when one is already pending (unique indexes)."""
     payment_id = db.session.scalar(
         insert(Payment)
         .values(
@@ -205,9 +205,11 @@ def create_pending(parent: User, order: Order, method: PaymentMethod, reference:
             reference=reference,
             declared_at=utcnow() if method is PaymentMethod.BANK_TRANSFER else None,
         )
-        .on_conflict_do_nothing(
-            index_elements=["student_id", "offer_code"], index_where=text("status = 'PENDING'")
-        )
+        # No conflict target: every unique index is an arbiter. Concurrent declarations of one
+        # order carry the same reference (transfer_reference); with only the one-pending-order
+        # index as arbiter, a loser racing past its pre-check would hit the reference index
+        # and fail with an IntegrityError (a 500) instead of this None (a French refusal).
+        .on_conflict_do_nothing()
         .returning(Payment.id)
     )
     return db.session.get_one(Payment, payment_id) if payment_id is not None else None

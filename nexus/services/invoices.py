@@ -366,6 +366,18 @@ TRANSITIONS = {
 }
 
 
+def _locked(invoice_id: int) -> Invoice | None:
+    """The invoice locked (SELECT … FOR UPDATE) and re-read under the lock: a copy loaded
+    earlier in the transaction (by a view, say) would otherwise keep its old state, and 50
+    concurrent clicks would each see SENT and each mark it paid."""
+    return db.session.scalar(
+        select(Invoice)
+        .where(Invoice.id == invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def change_status(
     invoice_id: int,
     target: InvoiceStatus,
@@ -377,7 +389,7 @@ def change_status(
     reference: str | None = None,
 ) -> Invoice:
     """DRAFT → SENT → PAID, DRAFT/SENT → CANCELLED; the same target again changes nothing."""
-    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
+    invoice = _locked(invoice_id)
     if invoice is None:
         raise LookupError(invoice_id)
     if invoice.status is target:
@@ -439,7 +451,7 @@ def revoke_tokens(invoice: Invoice, actor_id: int | None) -> None:
 
 def send_link(invoice_id: int, actor: User, public_url: str) -> Invoice:
     """E-mail a 72-hour link to the PDF; at most 3 sends per invoice in 24 hours."""
-    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
+    invoice = _locked(invoice_id)
     if invoice is None:
         raise LookupError(invoice_id)
     if invoice.status not in (InvoiceStatus.SENT, InvoiceStatus.PAID):
