@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from nexus import policy
 from nexus.extensions import client_ip, db, limiter
 from nexus.forms import Form
+from nexus.jobs import identity as identity_jobs
 from nexus.models.identity import TokenPurpose, User
 from nexus.services import ServiceError, identity
 from nexus.services.identity import TokenState
@@ -154,7 +155,7 @@ def forgot() -> Any:
     if request.method == "POST":
         if not form.validate():
             return render_template("auth/forgot.html", form=form), 422
-        identity.request_password_reset(form.email.data or "")
+        identity_jobs.request_password_reset(form.email.data or "")
         db.session.commit()
         # The same answer whether the account exists or not.
         return render_template("auth/forgot_sent.html", email=form.email.data)

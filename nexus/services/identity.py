@@ -257,15 +257,6 @@ def link_path(path: str) -> str:
 # -- password reset -------------------------------------------------------------------------
 
 
-def request_password_reset(email: str) -> None:
-    """Hand the request to a job, whatever the address: the request does the same work, and so
-    takes the same time, whether an account exists or not (no enumeration by timing)."""
-    from nexus.jobs.identity import send_password_reset
-    from nexus.jobs.queue import enqueue_after_commit
-
-    enqueue_after_commit("emails", send_password_reset, normalize_email(email))
-
-
 def mail_password_reset(email: str) -> bool:
     """E-mail a reset link if the account exists and may sign in; silent otherwise."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
