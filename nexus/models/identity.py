@@ -36,8 +36,11 @@ class User(db.Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
-        # A student may be created before anyone knows their address; others sign in by e-mail.
-        CheckConstraint("email IS NOT NULL OR role = 'ELEVE'", name="email_required"),
+        # A student may be created before anyone knows their address; others sign in by e-mail
+        # (an anonymised account keeps no address at all).
+        CheckConstraint(
+            "email IS NOT NULL OR role = 'ELEVE' OR anonymised_at IS NOT NULL", name="email_required"
+        ),
         Index("ix_users_role", "role"),
     )
 
@@ -54,6 +57,8 @@ class User(db.Model):
     # Bumped on password change or deactivation: every open session of the user ends.
     session_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when an admin deleted the account: personal data erased, money records kept.
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
@@ -86,6 +91,7 @@ class User(db.Model):
 class TokenPurpose(LabelledEnum):
     ACTIVATION = "ACTIVATION", "Activation du compte"
     PASSWORD_RESET = "PASSWORD_RESET", "Réinitialisation du mot de passe"
+    EMAIL_CHANGE = "EMAIL_CHANGE", "Confirmation d'une nouvelle adresse e-mail"
 
 
 class UserToken(db.Model):
@@ -100,7 +106,8 @@ class UserToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Activation: the address the parent or staff gave for this link (counted, shown again).
+    # Activation: the address the parent or staff gave for this link (counted, shown again);
+    # e-mail change: the new address, which replaces the old one once this link is used.
     email: Mapped[str | None] = mapped_column(email_type())
     created_at: Mapped[created_at]
 

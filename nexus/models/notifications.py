@@ -74,4 +74,6 @@ class ContactMessage(db.Model):
     topic: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The family space staff opened from this message, if any.
+    parent_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]

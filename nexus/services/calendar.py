@@ -18,10 +18,10 @@ from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
 from nexus.models.common import Role
-from nexus.models.family import ParentProfile, Student
+from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import CalendarFeed, SessionBooking, SessionStatus
-from nexus.services import parse_id, scheduling, utcnow, video
+from nexus.services import family, parse_id, scheduling, utcnow, video
 
 FEED_ROLES = (Role.COACH, Role.PARENT, Role.ELEVE)
 FEED_PAST = timedelta(days=14)
@@ -113,9 +113,7 @@ def feed_bookings(user: User, now: datetime | None = None) -> list[SessionBookin
     if user.role is Role.ELEVE:
         stmt = stmt.where(Student.user_id == user.id)
     elif user.role is Role.PARENT:
-        stmt = stmt.join(ParentProfile, Student.parent_id == ParentProfile.id).where(
-            ParentProfile.user_id == user.id
-        )
+        stmt = stmt.where(Student.parent_id.in_(family.family_ids(user.id)))
     elif user.role is Role.COACH:
         stmt = stmt.where(CoachProfile.user_id == user.id)
     else:

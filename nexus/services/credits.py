@@ -24,7 +24,7 @@ from nexus.models.common import Role
 from nexus.models.credits import CreditEntry, CreditLot, CreditRequest, EntryKind, LotSource, RequestStatus
 from nexus.models.family import ParentProfile, Student
 from nexus.numbers import exact
-from nexus.services import ServiceError, audit, notifications, utcnow
+from nexus.services import ServiceError, audit, family, notifications, utcnow
 from nexus.text import check_line, check_size
 
 MAX_GRANT = Decimal(500)
@@ -332,7 +332,8 @@ def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: st
     check_line(reason, "reason")
     check_size(reason, "reason", 500)
     now = utcnow()
-    db.session.execute(select(ParentProfile.id).where(ParentProfile.user_id == parent_id).with_for_update())
+    family_row = select(ParentProfile.id).where(ParentProfile.id.in_(family.family_ids(parent_id)))
+    db.session.execute(family_row.with_for_update())
     _check_request_bounds(parent_id, student_id, now)
     row = CreditRequest(
         student_id=student_id,

@@ -383,17 +383,20 @@ def _check_link_quota(student: Student, parent: User) -> None:
 
 
 def resend_activation(user: User) -> None:
-    """A fresh link for a student (or an invited coach) whose link expired, to the address on file."""
+    """A fresh link for an account whose activation link expired, to the address on file."""
     if user.role is Role.COACH:
         from nexus.services import coaching
 
         if user.activated_at is None and user.is_active and user.email:
             coaching.invite_coach(user, None)
         return
-    student = db.session.scalar(select(Student).where(Student.user_id == user.id))
-    if student is None or user.activated_at is not None or not user.email:
+    if user.activated_at is not None or not user.email or not user.is_active:
         return
-    _mail_activation(user, student, user.email)
+    student = db.session.scalar(select(Student).where(Student.user_id == user.id))
+    if student is not None:
+        _mail_activation(user, student, user.email)
+    elif user.role is not Role.ELEVE:
+        send_account_activation(user, None)
     audit.record("account.activation_renewed", None, user)
 
 
@@ -452,15 +455,42 @@ def activate(raw: str, password: str) -> User:
     audit.record("account.activated", user.id, user)
     if user.role is Role.ELEVE:
         student = db.session.scalar(select(Student).where(Student.user_id == user.id))
-        if student is not None:
+        for parent in student.parent.guardians if student is not None else []:
             notifications.notify(
-                student.parent.user_id,
+                parent.id,
                 "STUDENT_ACTIVATED",
                 f"{user.first_name} a activé son compte",
                 "Votre enfant peut maintenant se connecter à son espace.",
                 "/dashboard/parent",
             )
     return user
+
+
+# Words of the activation e-mail of an account opened for someone (not a student, not a coach).
+ACCOUNT_WELCOME = {
+    Role.PARENT: "l'espace de votre famille est ouvert",
+    Role.ASSISTANTE: "votre compte d'assistante est ouvert",
+    Role.ADMIN: "votre compte d'administrateur est ouvert",
+}
+
+
+def send_account_activation(user: User, actor: User | None) -> None:
+    """E-mail a parent or staff member the 72-hour link to choose their password."""
+    raw = issue_token(user, TokenPurpose.ACTIVATION, ACTIVATION_TTL, email=user.email)
+    notifications.queue_email(
+        user.email or "",
+        "account_activation",
+        "Votre accès à Nexus Réussite — choisissez votre mot de passe",
+        {
+            "first_name": user.first_name,
+            "welcome": ACCOUNT_WELCOME.get(user.role, "votre compte est ouvert"),
+            "opened_by": actor.first_name if actor else None,
+            "url": link("/auth/activate", raw),
+            "hours": 72,
+        },
+        user_id=user.id,
+    )
+    audit.record("account.activation_sent", actor.id if actor else None, user, after={"email": user.email})
 
 
 # -- staff administration -------------------------------------------------------------------

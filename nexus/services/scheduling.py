@@ -30,7 +30,7 @@ from sqlalchemy.orm import joinedload
 from nexus.extensions import db
 from nexus.models.catalog import Feature, ServiceType
 from nexus.models.common import Role, Subject
-from nexus.models.family import ParentProfile, Student
+from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import (
     EngagementLevel,
@@ -46,6 +46,7 @@ from nexus.services import (
     billing,
     catalog,
     credits,
+    family,
     notifications,
     parse_id,
     utcnow,
@@ -392,8 +393,8 @@ def is_staff(user: User) -> bool:
 
 
 def family_users(booking: SessionBooking) -> list[User]:
-    """The student (if they have an address) and their parent."""
-    users = [booking.student.user, booking.student.parent.user]
+    """The student (if they have an address) and their parents."""
+    users = [booking.student.user, *booking.student.parent.guardians]
     return [u for u in users if u.email and u.is_active]
 
 
@@ -474,10 +475,8 @@ def booking_for(user: User, booking_id: int, *, lock: bool = False) -> SessionBo
     if user.role is Role.ELEVE:
         stmt = stmt.join(Student, SessionBooking.student_id == Student.id).where(Student.user_id == user.id)
     elif user.role is Role.PARENT:
-        stmt = (
-            stmt.join(Student, SessionBooking.student_id == Student.id)
-            .join(ParentProfile, Student.parent_id == ParentProfile.id)
-            .where(ParentProfile.user_id == user.id)
+        stmt = stmt.join(Student, SessionBooking.student_id == Student.id).where(
+            Student.parent_id.in_(family.family_ids(user.id))
         )
     elif user.role is Role.COACH:
         stmt = stmt.join(CoachProfile, SessionBooking.coach_id == CoachProfile.id).where(
