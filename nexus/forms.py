@@ -5,10 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, PasswordField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    Field,
+    FieldList,
+    FormField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.meta import DefaultMeta
-from wtforms.validators import Email, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
+from nexus.models.common import Grade
+from nexus.services.family import ChildDraft
 from nexus.text import line_problem, text_problem
 
 
@@ -55,3 +66,88 @@ class ActivationForm(Form):
             Length(max=254, message="254 caractères au plus."),
         ],
     )
+
+
+# -- children of a family: one group per child, added and removed without JavaScript -----------
+
+MAX_CHILDREN = 6
+NAME = Length(2, 80, "Entre 2 et 80 caractères.")
+
+
+class ChildEntry(Form):
+    """One child of a family being created (sign-up, staff opening a family, admin)."""
+
+    class Meta:
+        csrf = False  # part of a form that carries the token
+
+    first_name = StringField("Prénom", validators=[DataRequired("Indiquez le prénom."), NAME])
+    last_name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), NAME])
+    grade = SelectField(
+        "Classe",
+        choices=[("", "— Choisir —"), *Grade.choices()],
+        validate_choice=False,
+        validators=[
+            DataRequired("Choisissez la classe."),
+            AnyOf([g.value for g in Grade], "Choisissez une classe dans la liste."),
+        ],
+    )
+    email = EmailField(
+        "E-mail de l'enfant (facultatif)",
+        validators=[
+            Optional(),
+            Email("Adresse e-mail invalide.", check_deliverability=False),
+            Length(max=254, message="254 caractères au plus."),
+        ],
+    )
+
+    def is_blank(self) -> bool:
+        return not any((self[name].data or "").strip() for name in ("first_name", "last_name", "email"))
+
+    def draft(self) -> ChildDraft:
+        return ChildDraft(
+            first_name=self.first_name.data or "",
+            last_name=self.last_name.data or "",
+            grade=Grade(self.grade.data),
+            email=(self.email.data or "").strip().lower() or None,
+        )
+
+
+def children_list(minimum: int = 1) -> FieldList:
+    """The children of a family form (`children`), at least `minimum` once blank groups are dropped."""
+    return FieldList(FormField(ChildEntry), min_entries=max(minimum, 1), max_entries=MAX_CHILDREN)
+
+
+class ChildrenMixin:
+    """For a form with `children = children_list()`: add or remove a group, drafts, the minimum."""
+
+    children: FieldList
+    min_children = 1
+
+    def change_children(self, values: Any) -> bool:
+        """Apply "Ajouter un autre enfant" or "Retirer" if that is what was clicked (then the form
+        is shown again, nothing validated nor saved); False for any other button."""
+        if values.get("enfant") == "ajouter":
+            if len(self.children.entries) < MAX_CHILDREN:
+                self.children.append_entry()
+            return True
+        index = values.get("retirer", "")[:2]
+        if index.isdecimal():
+            entries = self.children.entries
+            position = next((i for i, e in enumerate(entries) if e.name.endswith(f"-{index}")), None)
+            if position is not None and len(entries) > 1:
+                del entries[position]
+            return True
+        return False
+
+    def validate_children(self) -> bool:
+        """Blank groups are dropped; the rest must be valid (every error shown), and enough."""
+        kept = [entry for entry in self.children.entries if not entry.form.is_blank()]
+        if len(kept) < self.min_children:
+            self.children.errors = ["Indiquez au moins un enfant."]
+            return False
+        self.children.entries = kept
+        results = [entry.validate(self) for entry in kept]
+        return all(results)
+
+    def child_drafts(self) -> list[ChildDraft]:
+        return [entry.form.draft() for entry in self.children.entries]
