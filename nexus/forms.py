@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -34,6 +35,27 @@ class NoControlCharacters:
             problem = text_problem(field.data) if self.multiline else line_problem(field.data)
             if problem:
                 raise ValidationError(problem)
+
+
+class Phone:
+    """A Tunisian number (8 digits, with or without +216) or an international one (+ and the
+    country code); the field's data becomes its international form, e.g. "+216 22 333 444"."""
+
+    message = "Numéro de téléphone invalide : 8 chiffres pour la Tunisie, ou +indicatif pour l'étranger."
+
+    def __call__(self, form: Any, field: Field) -> None:
+        raw = (field.data or "").strip()
+        if not raw:
+            return
+        if len(raw) > 32:
+            raise ValidationError(self.message)
+        try:
+            number = phonenumbers.parse(raw, "TN")
+        except phonenumbers.NumberParseException:
+            raise ValidationError(self.message) from None
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError(self.message)
+        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 class Form(FlaskForm):
