@@ -138,12 +138,14 @@ def register_blueprints(app: Flask) -> None:
         payments,
         public,
         sessions,
+        signup,
         staff,
     )
 
     for module in (
         public,
         bilan,
+        signup,
         auth,
         dashboard,
         parent,

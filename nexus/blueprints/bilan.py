@@ -297,6 +297,8 @@ def request_form() -> Any:
     row = diagnostics.submit_bilan_request(form.answers())
     db.session.commit()
     session["bilan_email"] = row.parent_email
+    # The confirmation page offers to create the family space from these answers (/inscription).
+    session["bilan_request_id"] = row.id
     return _confirmed()
 
 

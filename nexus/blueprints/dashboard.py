@@ -45,6 +45,7 @@ def _parent_page(form: ActivationForm, **extra: Any) -> str:
         "dashboard/parent.html",
         children=children,
         waiting=dashboards.waiting_for(current_user),
+        next_step=dashboards.next_step(current_user, children),
         form=form,
         # The address each child's last link was given for, shown again in its field.
         addresses=identity.activation_addresses([card.student.user_id for card in children]),

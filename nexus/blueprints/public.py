@@ -131,7 +131,6 @@ def robots() -> Response:
 # The original's addresses keep working.
 REDIRECTS = {
     "/tarifs": ("/offres", 301),
-    "/inscription": ("/bilan-gratuit", 301),
     "/questionnaire": ("/bilan-gratuit", 301),
     "/conditions": ("/mentions-legales", 301),
     "/plateforme": ("/plateforme-aria", 301),

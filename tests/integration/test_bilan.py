@@ -202,10 +202,11 @@ def test_a_filled_honeypot_is_thanked_and_dropped(client):
     assert count(OutboxEmail) == 0
 
 
-def test_the_old_signup_addresses_lead_here(client):
-    for path in ("/inscription", "/questionnaire"):
-        response = client.get(path)
-        assert response.headers["Location"].endswith("/bilan-gratuit")
+def test_the_old_questionnaire_address_leads_here(client):
+    response = client.get("/questionnaire")
+    assert response.headers["Location"].endswith("/bilan-gratuit")
+    # /inscription is the family sign-up now (test_signup.py), no longer a redirect.
+    assert client.get("/inscription").status_code == 200
 
 
 @pytest.mark.ratelimited

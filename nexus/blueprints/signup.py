@@ -1,0 +1,388 @@
+"""/inscription: a family signs up by itself, one question group at a time, then confirms its
+address from the link e-mailed to the parent.
+
+Works without JavaScript exactly like /bilan-gratuit: every step is a plain POST and the answers
+of the other steps travel as hidden fields (never the password: it is asked on the last step
+only). With htmx only the form fragment is swapped. The answer page is the same whatever the
+address (no enumeration); the account is created only when the link is used.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from limits import parse
+from markupsafe import Markup
+from wtforms import BooleanField, EmailField, Field, PasswordField, StringField, TelField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from nexus import policy
+from nexus.blueprints.auth import end_session
+from nexus.extensions import client_ip, db, limiter
+from nexus.forms import ChildrenMixin, Form, Phone, children_list
+from nexus.models.common import Grade
+from nexus.models.diagnostics import BilanRequest
+from nexus.models.family import FamilySignup
+from nexus.services import ServiceError, family, identity, signup
+from nexus.services.family import ParentDraft
+from nexus.services.signup import LinkState
+from nexus.web import is_fragment_request
+
+log = logging.getLogger(__name__)
+bp = Blueprint("signup", __name__, url_prefix="/inscription")
+
+# The bilan request sent from this browser (set by /bilan-gratuit): the only source of the link
+# between a sign-up and a request, never a posted field.
+BILAN_KEY = "bilan_request_id"
+LAST_STEP = 3
+SEND_LIMIT = parse("5/hour")
+TOO_MANY = (
+    "Plusieurs inscriptions ont déjà été envoyées depuis cette connexion. Réessayez dans une heure : "
+    "vos réponses restent ci-dessous (retapez seulement le mot de passe)."
+)
+FROM_BILAN = (
+    "Nous avons repris les réponses de votre demande de bilan. Vérifiez-les, puis choisissez "
+    "votre mot de passe."
+)
+STEP_TITLES = {1: "Vous", 2: "Vos enfants", 3: "Mot de passe et envoi"}
+STEP_FIELDS: dict[int, tuple[str, ...]] = {
+    1: ("first_name", "last_name", "email", "phone"),
+    2: ("children",),
+    3: ("password", "confirm", "accept_terms"),
+}
+NEVER_CARRIED = {"password", "confirm"}
+REQUIRED = "Ce champ est obligatoire."
+NAME = Length(2, 80, "Entre 2 et 80 caractères.")
+
+
+class SignupForm(ChildrenMixin, Form):
+    first_name = StringField("Votre prénom", validators=[DataRequired(REQUIRED), NAME])
+    last_name = StringField("Votre nom", validators=[DataRequired(REQUIRED), NAME])
+    email = EmailField(
+        "Votre e-mail",
+        validators=[
+            DataRequired(REQUIRED),
+            Email("Adresse e-mail invalide.", check_deliverability=False),
+            Length(max=254, message="254 caractères au plus."),
+        ],
+    )
+    phone = TelField("Votre téléphone", validators=[DataRequired(REQUIRED), Phone()])
+    children = children_list()
+    password = PasswordField(
+        "Mot de passe",
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=identity.PASSWORD_MAX, message="128 caractères au plus."),
+        ],
+    )
+    confirm = PasswordField(
+        "Confirmer le mot de passe",
+        validators=[
+            DataRequired(REQUIRED),
+            EqualTo("password", "Les deux mots de passe ne correspondent pas."),
+        ],
+    )
+    accept_terms = BooleanField(
+        Markup(
+            "J'accepte que Nexus Réussite conserve ces informations pour ouvrir et gérer l'espace de "
+            'ma famille (voir les <a href="/mentions-legales">mentions légales</a>).'
+        ),
+        validators=[DataRequired("Cochez cette case pour créer votre espace.")],
+    )
+    # Left empty by people; bots fill it in.
+    website = StringField("Ne pas remplir", validators=[Optional()])
+
+    def validate_step(self, step: int) -> bool:
+        """Validate the fields of one step only (every field, so every error shows)."""
+        if step == 2:
+            return self.validate_children()
+        results = [self[name].validate(self) for name in STEP_FIELDS[step]]
+        if step == 3 and not self.password.errors:
+            problem = identity.password_problem(self.password.data or "", self.email.data)
+            if problem:
+                self.password.errors.append(problem)
+                return False
+        return all(results)
+
+    def first_invalid_step(self, up_to: int) -> int | None:
+        """The first step (1..up_to) with an error; earlier steps come back as hidden fields."""
+        return next((step for step in range(1, up_to + 1) if not self.validate_step(step)), None)
+
+    def carried(self, shown: int) -> list[tuple[str, str]]:
+        """(name, value) of every answer outside the shown step, for hidden inputs (never the
+        password)."""
+        pairs: list[tuple[str, str]] = []
+        for step, names in STEP_FIELDS.items():
+            if step == shown:
+                continue
+            for name in names:
+                if name in NEVER_CARRIED:
+                    continue
+                fields = (
+                    [sub for entry in self.children for sub in entry.form]
+                    if name == "children"
+                    else [self[name]]
+                )
+                pairs += [(f.name, value) for f in fields for value in _values(f)]
+        return pairs
+
+    def focus(self, step: int) -> Field:
+        """The field to focus after a swap: the first with an error, else the step's first."""
+        if step == 2:
+            fields = [sub for entry in self.children for sub in entry.form]
+        else:
+            fields = [self[name] for name in STEP_FIELDS[step]]
+        return next((f for f in fields if f.errors), fields[0])
+
+    def summary(self) -> list[tuple[int, list[tuple[str, str]]]]:
+        """The answers of steps 1-2 in French, for the last step's recap."""
+        kids = [
+            (
+                f"Enfant {i}",
+                " · ".join(
+                    part
+                    for part in (
+                        f"{entry.form.first_name.data or ''} {entry.form.last_name.data or ''}".strip(),
+                        _grade_label(entry.form.grade.data),
+                        entry.form.email.data or "",
+                    )
+                    if part
+                ),
+            )
+            for i, entry in enumerate(self.children, start=1)
+        ]
+        return [
+            (
+                1,
+                [
+                    ("Nom", f"{self.first_name.data or ''} {self.last_name.data or ''}"),
+                    ("E-mail", self.email.data or ""),
+                    ("Téléphone", self.phone.data or ""),
+                ],
+            ),
+            (2, kids),
+        ]
+
+    def draft(self, bilan_request_id: int | None) -> signup.SignupDraft:
+        return signup.SignupDraft(
+            parent=ParentDraft(
+                first_name=self.first_name.data or "",
+                last_name=self.last_name.data or "",
+                email=self.email.data or "",
+                phone=self.phone.data,
+            ),
+            children=self.child_drafts(),
+            bilan_request_id=bilan_request_id,
+        )
+
+
+def _values(field: Field) -> list[str]:
+    """What a field holds, as posted, or its prefilled value (a form filled from a bilan)."""
+    raw = getattr(field, "raw_data", None)
+    if raw is not None:
+        return [v for v in raw if isinstance(v, str)]
+    if field.data in (None, "", False):
+        return []
+    return ["y" if field.data is True else str(field.data)]
+
+
+def _grade_label(value: str | None) -> str:
+    try:
+        return Grade(value).label
+    except ValueError:
+        return ""
+
+
+def _posted_step() -> int:
+    raw = request.form.get("step", "1")[:2]
+    return min(max(int(raw), 1), LAST_STEP) if raw.isascii() and raw.isdecimal() else 1
+
+
+def _send_allowed() -> bool:
+    """At most SEND_LIMIT sign-ups sent per address; moving between steps is free.
+
+    Checked here rather than by a route decorator so that a refusal keeps the answers on screen.
+    """
+    if not limiter.enabled:
+        return True
+    try:
+        return limiter.limiter.hit(SEND_LIMIT, "inscription", client_ip())
+    except Exception:  # the limit store (Redis) is down: accept rather than lose the sign-up
+        log.warning("rate-limit store unavailable for /inscription", exc_info=True)
+        return True
+
+
+def _navigation() -> int | None:
+    """The step asked for by "Retour" or "Modifier" (never forward), or None to go on."""
+    shown = _posted_step()
+    if request.form.get("action") == "retour":
+        return max(shown - 1, 1)
+    target = request.form.get("modifier", "")[:2]
+    if target.isascii() and target.isdecimal() and 1 <= int(target) < shown:
+        return int(target)
+    return None
+
+
+def _odd_child_keys() -> bool:
+    """A child group numbered with digits Python cannot read ("children-²-…"): not our form."""
+    for key in request.form:
+        if key.startswith("children-"):
+            index = key[len("children-") :].split("-", 1)[0]
+            if index.isdigit() and not (index.isascii() and index.isdecimal()):
+                return True
+    return False
+
+
+def _render(
+    form: SignupForm, step: int, status: int = 200, notice: str | None = None, focus: bool = True
+) -> Any:
+    target = form.focus(step) if focus and request.method == "POST" else None
+    if target is not None:
+        target.render_kw = {**(target.render_kw or {}), "autofocus": True}
+    context = {
+        "form": form,
+        "step": step,
+        "last_step": LAST_STEP,
+        "title": STEP_TITLES[step],
+        "step_titles": STEP_TITLES,
+        "carried": form.carried(step),
+        "summary": form.summary() if step == LAST_STEP else [],
+        "notice": notice,
+    }
+    template = "signup/_form.html" if is_fragment_request() else "signup/form.html"
+    return render_template(template, **context), status
+
+
+def _sent(email: str | None) -> Any:
+    """The one answer page, whatever happened to the sign-up."""
+    session["signup_email"] = (email or "").strip()[:254]
+    target = url_for("signup.sent")
+    if is_fragment_request():
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target, code=303)
+
+
+def _bilan() -> BilanRequest | None:
+    """The bilan request this browser sent, if it still exists."""
+    value = session.get(BILAN_KEY)
+    return signup.bilan_prefill(value if isinstance(value, int) else None)
+
+
+def _start() -> Any:
+    """The first page: empty, or filled from the bilan request sent from this browser."""
+    bilan = _bilan() if request.args.get("depuis") == "bilan" else None
+    if bilan is None:
+        return _render(SignupForm(), 1)
+    form = SignupForm(
+        first_name=bilan.parent_first_name,
+        last_name=bilan.parent_last_name,
+        email=bilan.parent_email,
+        phone=bilan.parent_phone,
+        children=[
+            {
+                "first_name": bilan.student_first_name,
+                "last_name": bilan.student_last_name,
+                "grade": bilan.grade.value,
+                "email": "",
+            }
+        ],
+    )
+    # Straight to the password when the answers hold; else to the first step to correct.
+    failed = form.first_invalid_step(2)
+    return _render(form, failed or LAST_STEP, notice=FROM_BILAN)
+
+
+@bp.route("", methods=["GET", "POST"])
+@policy.access(policy.PUBLIC)
+def form() -> Any:
+    if current_user.is_authenticated:  # a signed-in family already has its space
+        return redirect(url_for("dashboard.home"), code=303 if request.method == "POST" else 302)
+    if request.method == "GET":
+        return _start()
+    if _odd_child_keys():
+        abort(400)
+    form = SignupForm()
+    if form.website.data:  # a filled honeypot gets the same answer, and nothing is kept
+        return _sent(form.email.data)
+    if form.change_children(request.form):
+        added = request.form.get("enfant") == "ajouter"
+        if added:
+            form.children.entries[-1].form.first_name.render_kw = {"autofocus": True}
+        return _render(form, 2, focus=False)
+    back = _navigation()
+    if back is not None:
+        return _render(form, back, focus=False)
+    step = _posted_step()
+    failed = form.first_invalid_step(step)
+    if failed is not None:
+        return _render(form, failed, 422)
+    if step < LAST_STEP:
+        return _render(form, step + 1)
+    if not _send_allowed():
+        return _render(form, LAST_STEP, 429, notice=TOO_MANY)
+    bilan = _bilan()
+    signup.register(form.draft(bilan.id if bilan else None), form.password.data or "")
+    db.session.commit()
+    session.pop(BILAN_KEY, None)
+    return _sent(form.email.data)
+
+
+@bp.get("/envoyee")
+@policy.access(policy.PUBLIC)
+def sent() -> Any:
+    return render_template("signup/sent.html", email=session.pop("signup_email", None))
+
+
+def _link_page(state: LinkState, row: FamilySignup | None, token: str) -> Any:
+    """The page a link leads to: the confirmation button, or why it cannot be used."""
+    if state is LinkState.VALID and row is not None:
+        return render_template("signup/confirm.html", row=row, token=token, children=signup.children_of(row))
+    status = 200 if state is LinkState.CONFIRMED else 410
+    return render_template(
+        "signup/link_problem.html",
+        state=state.value,
+        row=row,
+        token=token,
+        can_renew=row is not None and signup.can_renew(row),
+    ), status
+
+
+@bp.route("/confirmer", methods=["GET", "POST"])
+@policy.access(policy.PUBLIC)
+@limiter.limit("20/15 minutes", methods=["POST"], key_func=client_ip)
+def confirm() -> Any:
+    """GET only shows the page (mail scanners open links); the button (POST) confirms."""
+    token = request.args.get("token", "")[:300]
+    state, row = signup.state_of(token)
+    if request.method == "GET" or row is None:
+        return _link_page(state, row, token)
+    try:
+        confirmed = signup.confirm(token)
+    except family.EmailTaken:
+        db.session.rollback()
+        return render_template("signup/email_taken.html", email=row.email), 409
+    except signup.SignupExpired:
+        db.session.rollback()
+        return _link_page(LinkState.EXPIRED, row, token)
+    except (LookupError, ServiceError):
+        db.session.rollback()
+        return _link_page(LinkState.UNKNOWN, None, token)
+    email = confirmed.email
+    db.session.commit()
+    if current_user.is_authenticated:  # someone else was signed in on this device
+        end_session()
+    flash("Adresse confirmée, votre espace est prêt. Connectez-vous.", "success")
+    return redirect(url_for("auth.signin", email=email), code=303)
+
+
+@bp.post("/nouveau-lien")
+@policy.access(policy.PUBLIC)
+@limiter.limit("3/hour", key_func=client_ip)
+def renew() -> Any:
+    """An expired link asks for a fresh one, sent to the same address (at most 3 times)."""
+    signup.renew(request.form.get("token", "")[:300])
+    db.session.commit()
+    return render_template("signup/renewed.html")
