@@ -1,4 +1,5 @@
-"""The parent's pages: children, offers, paying (transfer or card), payments, documents."""
+"""The parent's pages: children (and their care: details, removal, the second parent), offers,
+paying (transfer or card), payments, documents."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import EmailField, SelectField, StringField, TelField
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 
 from nexus import policy
 from nexus.extensions import client_ip, db, limiter
-from nexus.forms import Form
+from nexus.forms import Form, Phone
 from nexus.models.catalog import OfferKind
 from nexus.models.common import Grade, Subject
 from nexus.services import ServiceError, billing, catalog, clictopay, dashboards, family, invoices, parse_id
@@ -68,8 +69,168 @@ def children() -> Any:
         status = 422
     else:
         status = 200
-    cards = dashboards.children_summary(current_user)
-    return render_template("parent/children.html", cards=cards, form=form), status
+    return _children_page(form=form, status=status)
+
+
+def _children_page(
+    form: ChildForm | None = None,
+    co_form: CoParentForm | None = None,
+    co_error: str | None = None,
+    status: int = 200,
+) -> Any:
+    """The children page: a card per child, adding a child, the family's second parent."""
+    return (
+        render_template(
+            "parent/children.html",
+            cards=dashboards.children_summary(current_user),
+            form=form or ChildForm(formdata=None),
+            parents=family.parents_of(current_user),
+            co_form=co_form or CoParentForm(formdata=None),
+            co_error=co_error,
+        ),
+        status,
+    )
+
+
+# -- a child's care: details, removal ------------------------------------------------------------
+
+NAME_LENGTH = Length(2, 80, "Entre 2 et 80 caractères.")
+
+
+class ChildEditForm(Form):
+    first_name = StringField("Prénom", validators=[DataRequired("Indiquez le prénom."), NAME_LENGTH])
+    last_name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), NAME_LENGTH])
+    grade = SelectField(
+        "Classe",
+        choices=Grade.choices(),
+        validate_choice=False,
+        validators=[
+            DataRequired("Choisissez la classe."),
+            AnyOf([g.value for g in Grade], "Choisissez une classe dans la liste."),
+        ],
+    )
+
+
+@bp.route("/enfants/<int:student_id>/modifier", methods=["GET", "POST"])
+@policy.access(policy.PARENT)
+def edit_child(student_id: int) -> Any:
+    """Change a child's first name, last name and class."""
+    student = family.child_of(current_user, student_id)
+    if student is None:
+        abort(404)
+    current = {"first_name": student.user.first_name, "last_name": student.user.last_name}
+    form = ChildEditForm(data={**current, "grade": student.grade.value})
+    if request.method == "GET":
+        return render_template("parent/child_edit.html", student=student, form=form, name=current)
+    if not form.validate():
+        return render_template("parent/child_edit.html", student=student, form=form, name=current), 422
+    try:
+        student = family.update_child(
+            current_user,
+            student_id,
+            form.first_name.data or "",
+            form.last_name.data or "",
+            Grade(form.grade.data),
+        )
+    except LookupError:  # removed meanwhile
+        db.session.rollback()
+        abort(404)
+    first_name = student.user.first_name
+    db.session.commit()
+    flash(f"Modifications enregistrées pour {first_name}.", "success")
+    return redirect(url_for("parent.children", _anchor=f"enfant-{student_id}"), code=303)
+
+
+def _already_removed(first_name: str) -> Any:
+    flash(f"{first_name} a déjà été retiré(e) de votre famille.", "info")
+    return redirect(url_for("parent.children"), code=303)
+
+
+@bp.route("/enfants/<int:student_id>/retirer", methods=["GET", "POST"])
+@policy.access(policy.PARENT)
+def remove_child(student_id: int) -> Any:
+    """The confirmation page (GET), then the removal (POST) of a child without history."""
+    student = family.child_of(current_user, student_id)
+    if student is None:  # a second click says so; someone else's child is not found
+        removed = family.removed_child_name(current_user, student_id)
+        if removed is None:
+            abort(404)
+        return _already_removed(removed)
+    first_name = student.user.first_name
+    if request.method == "GET":
+        history = family.child_history(student)
+        return render_template("parent/child_remove.html", student=student, history=history)
+    try:
+        family.remove_child(current_user, student_id)
+    except LookupError:  # another click removed the child while this one waited for the lock
+        db.session.rollback()
+        return _already_removed(first_name)
+    except ServiceError as err:
+        db.session.rollback()
+        student = family.child_of(current_user, student_id)
+        if student is None:
+            abort(404)
+        history = family.child_history(student)
+        return render_template(
+            "parent/child_remove.html", student=student, history=history, error=err.message
+        ), 409
+    db.session.commit()
+    flash(f"{first_name} a été retiré(e) de votre famille.", "success")
+    return redirect(url_for("parent.children"), code=303)
+
+
+# -- the second parent ---------------------------------------------------------------------------
+
+
+class CoParentForm(Form):
+    first_name = StringField("Prénom", validators=[DataRequired("Indiquez le prénom."), NAME_LENGTH])
+    last_name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), NAME_LENGTH])
+    email = EmailField(
+        "E-mail",
+        validators=[
+            DataRequired("Indiquez son adresse e-mail."),
+            Email("Adresse e-mail invalide.", check_deliverability=False),
+            Length(max=254, message="254 caractères au plus."),
+        ],
+    )
+    phone = TelField("Téléphone (facultatif)", validators=[Optional(), Phone()])
+
+
+@bp.post("/enfants/second-parent")
+@policy.access(policy.PARENT)
+@limiter.limit("10/hour", key_func=_parent_key)  # each invitation is an e-mail
+def invite_co_parent() -> Any:
+    """Invite the family's second parent; an address in use answers like any other."""
+    co_form = CoParentForm()
+    if not co_form.validate():
+        return _children_page(co_form=co_form, status=422)
+    address = (co_form.email.data or "").strip().lower()
+    draft = family.ParentDraft(
+        co_form.first_name.data or "", co_form.last_name.data or "", address, co_form.phone.data
+    )
+    try:
+        family.invite_co_parent(current_user, draft)
+    except ServiceError as err:
+        db.session.rollback()
+        return _children_page(co_form=co_form, co_error=err.message, status=409)
+    db.session.commit()
+    flash(f"Invitation envoyée à {address}. Le lien est valable 72 heures.", "success")
+    return redirect(url_for("parent.children", _anchor="second-parent"), code=303)
+
+
+@bp.post("/enfants/second-parent/renvoyer")
+@policy.access(policy.PARENT)
+@limiter.limit("10/hour", key_func=_parent_key)
+def resend_co_parent() -> Any:
+    """A new activation link for the second parent who has not activated their account yet."""
+    try:
+        address = family.resend_co_parent_link(current_user)
+    except ServiceError as err:
+        db.session.rollback()
+        return _children_page(co_error=err.message, status=409)
+    db.session.commit()
+    flash(f"Nouveau lien envoyé à {address}. Il est valable 72 heures.", "success")
+    return redirect(url_for("parent.children", _anchor="second-parent"), code=303)
 
 
 @bp.get("/abonnements")
