@@ -1,4 +1,4 @@
-"""Admin tables: accounts (search, deactivate/reactivate inline) and the audit log."""
+"""Admin pages: accounts (list, create, manage, delete = anonymise), the audit log, plans."""
 
 from __future__ import annotations
 
@@ -6,16 +6,117 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms import EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 
 from nexus import policy
 from nexus.extensions import db
+from nexus.forms import ChildrenMixin, Form, Phone, children_list
 from nexus.models.billing import SubscriptionStatus
 from nexus.models.common import Role
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, billing, identity
+from nexus.services import ServiceError, accounts, audit, billing, family, identity
 from nexus.web import is_fragment_request, page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
+
+NAME = Length(2, 80, "Entre 2 et 80 caractères.")
+EMAIL = [
+    Email("Adresse e-mail invalide.", check_deliverability=False),
+    Length(max=254, message="254 caractères au plus."),
+]
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class PersonFields(Form):
+    first_name = StringField(
+        "Prénom", filters=[_strip], validators=[DataRequired("Indiquez le prénom."), NAME]
+    )
+    last_name = StringField("Nom", filters=[_strip], validators=[DataRequired("Indiquez le nom."), NAME])
+    phone = TelField("Téléphone (facultatif)", filters=[_strip], validators=[Optional(), Phone()])
+
+
+class NewAccountForm(ChildrenMixin, PersonFields):
+    """An admin, assistante or parent (with children); the person chooses a password later."""
+
+    role = SelectField(
+        "Profil du compte",
+        choices=[("", "— Choisir —"), *((r.value, r.label) for r in accounts.CREATABLE_ROLES)],
+        validate_choice=False,
+        validators=[
+            DataRequired("Choisissez le profil du compte."),
+            AnyOf([r.value for r in accounts.CREATABLE_ROLES], "Choisissez un profil dans la liste."),
+        ],
+    )
+    email = EmailField(
+        "E-mail (identifiant de connexion)",
+        filters=[_strip],
+        validators=[DataRequired("Indiquez l'adresse e-mail."), *EMAIL],
+    )
+    children = children_list(minimum=0)
+    min_children = 0
+    password = PasswordField(
+        "Votre mot de passe (pour confirmer)", validators=[Length(max=128, message="128 caractères au plus.")]
+    )
+
+    def check(self) -> bool:
+        """Validate; the children count for a parent only (blank groups dropped).
+
+        Not Form.validate(): WTForms would take ChildrenMixin.validate_children for an inline
+        validator of the `children` field and call it with the wrong arguments.
+        """
+        results = [f.validate(self) for name, f in self._fields.items() if name != "children"]
+        ok = all(results)  # every field checked, every error shown
+        if self.role.data == Role.ADMIN.value and not self.password.data:
+            self.password.errors = ["Saisissez votre mot de passe pour créer un administrateur."]
+            ok = False
+        if self.role.data != Role.PARENT.value:
+            return ok  # children concern parents only; shown again as typed
+        typed = list(self.children.entries)
+        ok = self.validate_children() and ok
+        if not self.children.entries:
+            self.children.entries = typed  # all blank: the blank group is shown again
+        return ok
+
+    def kids(self) -> list[family.ChildDraft]:
+        """The children to create: a parent's filled groups, nobody's for other roles."""
+        if self.role.data != Role.PARENT.value:
+            return []
+        return [e.form.draft() for e in self.children.entries if not e.form.is_blank()]
+
+    def draft(self) -> accounts.AccountDraft:
+        return accounts.AccountDraft(
+            role=Role(self.role.data),
+            first_name=self.first_name.data or "",
+            last_name=self.last_name.data or "",
+            email=self.email.data or "",
+            phone=self.phone.data,
+        )
+
+
+class AccountForm(PersonFields):
+    """Name and phone change at once; a new e-mail only once confirmed from that address."""
+
+    email = EmailField("E-mail (identifiant de connexion)", filters=[_strip], validators=[Optional(), *EMAIL])
+
+
+def _refused(form: Form, err: ServiceError) -> None:
+    """Put the service's French refusal next to its field, or above the form."""
+    target = getattr(form, err.field, None) if err.field else None
+    if target is not None and not isinstance(target, (list, dict)):
+        target.errors = [err.message]
+    else:
+        form.form_errors.append(err.message)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = accounts.get(user_id)
+    if user is None:
+        abort(404)
+    return user
 
 
 @bp.get("/utilisateurs")
@@ -23,9 +124,170 @@ bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
 def users() -> Any:
     query = request.args.get("q", "")[:100]
     role = Role.__members__.get(request.args.get("role", ""))
-    page = identity.search_users(query, role, page_arg())
+    state = request.args.get("etat", "")
+    state = state if state in accounts.STATE_FILTERS else ""
+    page = accounts.search(query, role, state, page_arg())
     template = "admin/_users_table.html" if is_fragment_request() else "admin/users.html"
-    return render_template(template, page=page, query=query, role=role, roles=list(Role))
+    return render_template(
+        template,
+        page=page,
+        query=query,
+        role=role,
+        roles=list(Role),
+        state=state,
+        states=accounts.STATE_FILTERS,
+        links=identity.pending_activation_links([u.id for u in page.items]),
+    )
+
+
+@bp.route("/utilisateurs/nouveau", methods=["GET", "POST"])
+@policy.access(policy.ADMIN)
+def new_user() -> Any:
+    form = NewAccountForm()
+    if request.method == "GET":
+        form.role.data = request.args.get("role", "")[:20] or None
+        return render_template("admin/user_new.html", form=form)
+    if form.change_children(request.form):
+        return render_template("admin/user_new.html", form=form)
+    if form.check():
+        try:
+            user = accounts.create_account(
+                form.draft(), form.kids(), current_user._get_current_object(), form.password.data
+            )
+        except family.EmailTaken as err:
+            db.session.rollback()
+            form.email.errors = [err.message]
+            return render_template("admin/user_new.html", form=form, taken=err.owner), 422
+        except ServiceError as err:
+            db.session.rollback()
+            if err.field == "email":  # a child's address (the parent's is EmailTaken above)
+                form.form_errors.append(f"Adresse d'un enfant : {err.message}")
+            else:
+                _refused(form, err)
+        else:
+            db.session.commit()
+            flash(
+                f"Compte de {user.full_name} créé. Un lien d'activation valable 72 heures "
+                f"a été envoyé à {user.email}.",
+                "success",
+            )
+            return redirect(url_for("admin.user_page", user_id=user.id), code=303)
+    return render_template("admin/user_new.html", form=form), 422
+
+
+def _account_page(user: User, form: AccountForm, status: int = 200, taken: User | None = None) -> Any:
+    links = identity.pending_activation_links([user.id])
+    return (
+        render_template(
+            "admin/user_edit.html",
+            user=user,
+            form=form,
+            taken=taken,
+            link_expires_at=links.get(user.id),
+            pending_email=accounts.pending_email_change(user.id),
+            family=accounts.family_of(user),
+            student_family=accounts.student_parent(user) if user.role is Role.ELEVE else None,
+        ),
+        status,
+    )
+
+
+@bp.route("/utilisateurs/<int:user_id>", methods=["GET", "POST"])
+@policy.access(policy.ADMIN)
+def user_page(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    form = AccountForm(obj=user) if request.method == "GET" else AccountForm()
+    if request.method == "GET":
+        return _account_page(user, form)
+    if user.anonymised_at is not None:
+        form.form_errors.append("Ce compte a été supprimé : il ne peut plus être modifié.")
+        return _account_page(user, form, 409)
+    if not form.validate():
+        return _account_page(user, form, 422)
+    if not form.email.data and user.email:
+        form.email.errors = ["Indiquez l'adresse e-mail."]
+        return _account_page(user, form, 422)
+    actor = current_user._get_current_object()
+    try:
+        changed = accounts.update_profile(
+            user.id, form.first_name.data or "", form.last_name.data or "", form.phone.data, actor
+        )
+        asked = bool(form.email.data) and accounts.request_email_change(user.id, form.email.data or "", actor)
+    except family.EmailTaken as err:
+        db.session.rollback()
+        form.email.errors = [err.message]
+        return _account_page(user, form, 422, taken=err.owner)
+    except ServiceError as err:
+        db.session.rollback()
+        _refused(form, err)
+        return _account_page(user, form, 422)
+    db.session.commit()
+    if asked:
+        flash(
+            f"Un lien de confirmation a été envoyé à {form.email.data}. L'adresse actuelle reste "
+            "valable jusqu'à ce qu'il soit utilisé.",
+            "success",
+        )
+    if changed or not asked:
+        flash("Modifications enregistrées." if changed else "Aucune modification.", "success")
+    return redirect(url_for("admin.user_page", user_id=user.id), code=303)
+
+
+def _small_action(user_id: int, action: Any, done: str) -> Any:
+    """A button of the account page: do it, then back to the page with a flash (PRG)."""
+    _user_or_404(user_id)
+    try:
+        result = action(user_id, current_user._get_current_object())
+    except ServiceError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            done if result is not False else "Rien à annuler.", "success" if result is not False else "info"
+        )
+    return redirect(url_for("admin.user_page", user_id=user_id), code=303)
+
+
+@bp.post("/utilisateurs/<int:user_id>/email/annuler")
+@policy.access(policy.ADMIN)
+def cancel_email_change(user_id: int) -> Any:
+    return _small_action(
+        user_id, accounts.cancel_email_change, "Changement d'adresse annulé : le lien ne fonctionne plus."
+    )
+
+
+@bp.post("/utilisateurs/<int:user_id>/activation")
+@policy.access(policy.ADMIN)
+def resend_activation(user_id: int) -> Any:
+    return _small_action(user_id, accounts.resend_activation, "Nouveau lien d'activation envoyé (72 heures).")
+
+
+@bp.route("/utilisateurs/<int:user_id>/anonymiser", methods=["GET", "POST"])
+@policy.access(policy.ADMIN)
+def anonymise(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    if request.method == "GET":
+        return render_template(
+            "admin/user_anonymise.html", user=user, family=accounts.family_of(user), error=None
+        )
+    try:
+        user, done = accounts.anonymise(user_id, current_user._get_current_object())
+    except LookupError:
+        abort(404)
+    except ServiceError as err:
+        db.session.rollback()
+        db.session.refresh(user)
+        page = render_template(
+            "admin/user_anonymise.html", user=user, family=accounts.family_of(user), error=err.message
+        )
+        return page, 409
+    db.session.commit()
+    if done:
+        flash("Compte supprimé : ses données personnelles sont effacées.", "success")
+    else:
+        flash("Ce compte est déjà supprimé.", "info")
+    return redirect(url_for("admin.user_page", user_id=user_id), code=303)
 
 
 @bp.post("/utilisateurs/<int:user_id>/<any(activer, desactiver):action>")
@@ -49,7 +311,9 @@ def toggle_active(user_id: int, action: str) -> Any:
         flash(error, "error")
     else:
         flash(f"Compte de {user.full_name} {'réactivé' if user.is_active else 'désactivé'}.", "success")
-    return redirect(url_for("admin.users"), code=303)
+    # From the account page, back to it; from the table, back to the table.
+    page = url_for("admin.user_page", user_id=user_id)
+    return redirect(page if request.form.get("retour") == page else url_for("admin.users"), code=303)
 
 
 @bp.get("/audit")

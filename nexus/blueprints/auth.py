@@ -16,7 +16,7 @@ from nexus.extensions import client_ip, db, limiter
 from nexus.forms import Form
 from nexus.jobs import identity as identity_jobs
 from nexus.models.identity import TokenPurpose, User
-from nexus.services import ServiceError, identity
+from nexus.services import ServiceError, accounts, identity
 from nexus.services.identity import TokenState
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -225,6 +225,30 @@ def renew_activation() -> Any:
         identity.resend_activation(row.user)
         db.session.commit()
     return render_template("auth/activation_renewed.html")
+
+
+@bp.route("/confirmer-email", methods=["GET", "POST"])
+@policy.access(policy.PUBLIC)
+@limiter.limit("20/15 minutes", methods=["POST"], key_func=client_ip)
+def confirm_email() -> Any:
+    """A new address chosen by staff replaces the old one once its owner confirms it. A GET only
+    shows the button (mail scanners open links); the POST uses the link, once."""
+    token = request.values.get("token", "")[:200]
+    state, row = accounts.email_change_link(token)
+    if state is not TokenState.VALID or row is None:
+        return render_template("auth/email_confirm.html", state=state.value, row=None), 410
+    if request.method == "POST":
+        try:
+            accounts.confirm_email_change(token)
+        except ServiceError as err:
+            db.session.rollback()
+            return render_template(
+                "auth/email_confirm.html", state="refused", row=row, error=err.message
+            ), 409
+        db.session.commit()
+        flash("Votre nouvelle adresse e-mail est confirmée : utilisez-la pour vous connecter.", "success")
+        return redirect(url_for("auth.signin"), code=303)
+    return render_template("auth/email_confirm.html", state=state.value, row=row, token=token)
 
 
 @bp.route("/compte", methods=["GET", "POST"])

@@ -510,6 +510,10 @@ def set_active(user_id: int, active: bool, actor: User) -> User:
     """Deactivate (ending every session at once) or reactivate an account; audited."""
     if user_id == actor.id:
         raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
+    if not active:
+        # The last-admin rule: the same lock as accounts.anonymise, taken before the row lock, so
+        # two admins deactivating each other queue up and the second sees the first's change.
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext("active-admins"))))
     # populate_existing: the caller may have loaded this user already (the coaches desk does);
     # the state compared below must be the one read under the lock.
     user = db.session.scalar(
@@ -519,6 +523,14 @@ def set_active(user_id: int, active: bool, actor: User) -> User:
         raise LookupError(user_id)
     if user.is_active == active:
         return user  # a second click changes nothing
+    if user.anonymised_at is not None:
+        raise ServiceError("Ce compte a été supprimé : il ne peut pas être réactivé.")
+    if not active and user.role is Role.ADMIN:
+        others = select(func.count()).where(
+            User.role == Role.ADMIN, User.is_active, User.anonymised_at.is_(None), User.id != user.id
+        )
+        if not db.session.scalar(others):  # read under the lock: the count is current
+            raise ServiceError("C'est le dernier administrateur actif : il ne peut pas être désactivé.")
     user.is_active = active
     if not active:
         user.session_version += 1

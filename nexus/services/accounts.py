@@ -1,0 +1,463 @@
+"""Admin account management: create, edit, confirm a new e-mail, and delete (= anonymise).
+
+The last-admin rule lives here and in identity.set_active: both take the same transaction-scoped
+advisory lock before counting the other active admins, so two admins acting on each other at the
+same moment queue up and one of them always remains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from nexus.extensions import db
+from nexus.models.common import Role
+from nexus.models.family import CoParent, FamilySignup, ParentProfile, Student
+from nexus.models.identity import CoachProfile, TokenPurpose, User, UserSession, UserToken
+from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
+from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking
+from nexus.services import ServiceError, audit, family, identity, notifications, utcnow
+from nexus.services.paging import Page, matches, paginate
+
+TUNIS = ZoneInfo("Africa/Tunis")
+EMAIL_CHANGE_TTL = timedelta(hours=72)
+RESEND_EVERY = timedelta(minutes=1)
+CREATABLE_ROLES = (Role.ADMIN, Role.ASSISTANTE, Role.PARENT)
+ERASED_FIRST, ERASED_LAST = "Compte", "supprimé"
+ADDRESS_IN_USE = "Cette adresse e-mail est déjà utilisée par un autre compte."
+
+# The state filter of the users table: key in the query string → label.
+STATE_FILTERS = {
+    "": "Tous les états",
+    "actifs": "Actifs",
+    "desactives": "Désactivés",
+    "en-attente": "En attente d'activation",
+    "anonymises": "Anonymisés (supprimés)",
+}
+
+
+def search(query: str = "", role: Role | None = None, state: str = "", page: int = 1) -> Page[User]:
+    """Accounts matching a name or e-mail fragment, a role and a state, newest first."""
+    stmt = select(User).order_by(User.id.desc())
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if query.strip():
+        stmt = stmt.where(matches(query, User.email, User.first_name + " " + User.last_name))
+    live = User.anonymised_at.is_(None)
+    if state == "actifs":
+        stmt = stmt.where(live, User.is_active, User.activated_at.is_not(None))
+    elif state == "desactives":
+        stmt = stmt.where(live, User.is_active.is_(False))
+    elif state == "en-attente":
+        stmt = stmt.where(live, User.is_active, User.activated_at.is_(None))
+    elif state == "anonymises":
+        stmt = stmt.where(User.anonymised_at.is_not(None))
+    return paginate(stmt, page)
+
+
+def get(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def _lock(user_id: int) -> User | None:
+    """The user row, locked and re-read (a copy loaded earlier in the request may be stale)."""
+    stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(stmt)
+
+
+def local(moment: datetime) -> str:
+    """A moment as people in Tunis read it, for e-mails (their context is stored as JSON)."""
+    return moment.astimezone(TUNIS).strftime("%d/%m/%Y à %H:%M")
+
+
+# -- the last active admin --------------------------------------------------------------------
+
+
+def lock_admins() -> None:
+    """Serialise every change that may remove an active admin (transaction-scoped)."""
+    db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext("active-admins"))))
+
+
+def other_active_admins(user_id: int) -> int:
+    """How many admins but this one may still sign in (call after lock_admins)."""
+    stmt = select(func.count()).where(
+        User.role == Role.ADMIN,
+        User.is_active,
+        User.anonymised_at.is_(None),
+        User.id != user_id,
+    )
+    return db.session.scalar(stmt) or 0
+
+
+# -- creating an account ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountDraft:
+    role: Role
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None = None
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return bool(identity.hasher.verify(user.password_hash or "", password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_account(
+    draft: AccountDraft,
+    kids: Sequence[family.ChildDraft],
+    actor: User,
+    actor_password: str | None = None,
+) -> User:
+    """An admin, assistante or parent (with children) without password; they get a 72-hour link.
+
+    Creating an admin asks for the creator's password again. Raises family.EmailTaken.
+    """
+    if draft.role not in CREATABLE_ROLES:
+        raise ServiceError("Choisissez un profil dans la liste.", field="role")
+    if draft.role is Role.ADMIN and not verify_password(actor, actor_password or ""):
+        raise ServiceError(
+            "Mot de passe incorrect : il confirme la création d'un administrateur.", "password"
+        )
+    if draft.role is Role.PARENT:
+        parent = family.ParentDraft(draft.first_name, draft.last_name, draft.email, draft.phone)
+        user = family.open_family(parent, kids, actor)
+    else:
+        owner = family.lock_address(draft.email)
+        if owner is not None:
+            raise family.EmailTaken(owner)
+        user = User(
+            email=identity.normalize_email(draft.email),
+            role=draft.role,
+            first_name=draft.first_name.strip(),
+            last_name=draft.last_name.strip(),
+            phone=(draft.phone or "").strip() or None,
+        )
+        db.session.add(user)
+        db.session.flush()
+        identity.send_account_activation(user, actor)
+    audit.record("account.created", actor.id, user, after={"role": user.role.value, "children": len(kids)})
+    return user
+
+
+# -- editing ----------------------------------------------------------------------------------
+
+
+def update_profile(user_id: int, first_name: str, last_name: str, phone: str | None, actor: User) -> bool:
+    """Change names and phone; audited with before/after. False when nothing changed."""
+    user = _editable(user_id)
+    after = {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "phone": (phone or "").strip() or None,
+    }
+    before = {key: getattr(user, key) for key in after}
+    if before == after:
+        return False
+    for key, value in after.items():
+        setattr(user, key, value)
+    changed = [key for key in after if before[key] != after[key]]
+    audit.record(
+        "account.updated",
+        actor.id,
+        user,
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
+    )
+    return True
+
+
+def _editable(user_id: int) -> User:
+    user = _lock(user_id)
+    if user is None:
+        raise LookupError(user_id)
+    if user.anonymised_at is not None:
+        raise ServiceError("Ce compte a été supprimé : il ne peut plus être modifié.")
+    return user
+
+
+def request_email_change(user_id: int, new_email: str, actor: User) -> bool:
+    """E-mail a 72-hour confirmation link to the new address; the old one stays until it is used.
+
+    False when the address is the account's own already (nothing to do).
+    """
+    user = _editable(user_id)
+    address = identity.normalize_email(new_email)
+    if address == user.email:
+        return False
+    owner = family.lock_address(address)
+    if owner is not None:
+        raise family.EmailTaken(owner)
+    raw = identity.issue_token(user, TokenPurpose.EMAIL_CHANGE, EMAIL_CHANGE_TTL, email=address)
+    notifications.queue_email(
+        address,
+        "email_change",
+        "Confirmez votre nouvelle adresse e-mail — Nexus Réussite",
+        {
+            "first_name": user.first_name,
+            "url": identity.link("/auth/confirmer-email", raw),
+            "hours": 72,
+            "until": local(utcnow() + EMAIL_CHANGE_TTL),
+        },
+        user_id=user.id,
+    )
+    audit.record("account.email_change_requested", actor.id, user, after={"email": address})
+    return True
+
+
+@dataclass(frozen=True)
+class PendingEmail:
+    email: str
+    expires_at: datetime
+
+
+def pending_email_change(user_id: int) -> PendingEmail | None:
+    """The new address waiting for its confirmation link to be used, if any."""
+    stmt = (
+        select(UserToken)
+        .where(
+            UserToken.user_id == user_id,
+            UserToken.purpose == TokenPurpose.EMAIL_CHANGE,
+            UserToken.used_at.is_(None),
+            UserToken.expires_at > utcnow(),
+        )
+        .order_by(UserToken.id.desc())
+        .limit(1)
+    )
+    token = db.session.scalar(stmt)
+    return PendingEmail(token.email or "", token.expires_at) if token else None
+
+
+def cancel_email_change(user_id: int, actor: User) -> bool:
+    """Revoke the pending confirmation link; False when there was none."""
+    user = _editable(user_id)
+    revoked = db.session.execute(
+        update(UserToken)
+        .where(
+            UserToken.user_id == user.id,
+            UserToken.purpose == TokenPurpose.EMAIL_CHANGE,
+            UserToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+        .returning(UserToken.id)
+    ).all()
+    if revoked:
+        audit.record("account.email_change_cancelled", actor.id, user)
+    return bool(revoked)
+
+
+def email_change_link(raw: str) -> tuple[identity.TokenState, UserToken | None]:
+    return identity.inspect_token(raw, TokenPurpose.EMAIL_CHANGE)
+
+
+def confirm_email_change(raw: str) -> User:
+    """Use the link once: the new address replaces the old, which is told. Refusals in French."""
+    state, token = email_change_link(raw)
+    if state is not identity.TokenState.VALID or token is None or not token.email:
+        raise ServiceError("Ce lien n'est plus valable. Demandez à notre équipe d'en envoyer un nouveau.")
+    address = token.email
+    # The address lock first (as every account creation takes it), then the user row.
+    owner = family.lock_address(address)
+    user = identity.consume_token(raw, TokenPurpose.EMAIL_CHANGE)
+    user = _lock(user.id)
+    if user is None or user.anonymised_at is not None:
+        raise ServiceError("Ce compte n'existe plus.")
+    if owner is not None and owner.id != user.id:
+        raise ServiceError(
+            "Cette adresse est désormais utilisée par un autre compte : elle ne peut pas remplacer "
+            "la vôtre. Votre adresse actuelle reste valable ; contactez notre équipe."
+        )
+    old = user.email
+    try:
+        with db.session.begin_nested():  # the unique index decides against a late creation
+            user.email = address
+            db.session.flush()
+    except IntegrityError:
+        raise ServiceError("Cette adresse est désormais utilisée par un autre compte.") from None
+    audit.record("account.email_changed", user.id, user, before={"email": old}, after={"email": address})
+    if old:
+        notifications.queue_email(
+            old,
+            "email_changed",
+            "Votre adresse e-mail a été modifiée — Nexus Réussite",
+            {
+                "first_name": user.first_name,
+                "new_email": address,
+                "contact_url": identity.link_path("/contact"),
+            },
+            user_id=user.id,
+        )
+    return user
+
+
+# -- activation link --------------------------------------------------------------------------
+
+
+def resend_activation(user_id: int, actor: User) -> None:
+    """A fresh activation link to the address on file, at most one a minute per account."""
+    user = _editable(user_id)
+    if user.activated_at is not None:
+        raise ServiceError("Ce compte est déjà activé.")
+    if not user.is_active:
+        raise ServiceError("Ce compte est désactivé : réactivez-le d'abord.")
+    if not user.email:
+        raise ServiceError("Ce compte n'a pas d'adresse e-mail : indiquez-en une d'abord.")
+    last = db.session.scalar(
+        select(func.max(UserToken.created_at)).where(
+            UserToken.user_id == user.id, UserToken.purpose == TokenPurpose.ACTIVATION
+        )
+    )
+    if last is not None and utcnow() - last < RESEND_EVERY:
+        raise ServiceError("Un lien vient d'être envoyé. Patientez une minute avant d'en renvoyer un.")
+    identity.resend_activation(user)
+    audit.record("account.activation_resent", actor.id, user)
+
+
+# -- the account page -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FamilyView:
+    children: list[Student]
+    guardians: list[User]
+
+
+def family_of(user: User) -> FamilyView | None:
+    """For a parent: the family's children and every parent of it."""
+    if user.role is not Role.PARENT:
+        return None
+    profile = family.parent_profile(user)
+    if profile is None:
+        return FamilyView([], [user])
+    return FamilyView(family.children(user), profile.guardians)
+
+
+def student_parent(user: User) -> ParentProfile | None:
+    student = db.session.scalar(
+        select(Student).where(Student.user_id == user.id).options(joinedload(Student.parent))
+    )
+    return student.parent if student else None
+
+
+# -- delete = anonymise -----------------------------------------------------------------------
+
+
+def _sole_family(user: User) -> ParentProfile | None:
+    """The family of which this parent is the last parent still present, if any."""
+    profile = family.parent_profile(user)
+    if profile is None:
+        return None
+    others = [g for g in profile.guardians if g.id != user.id and g.anonymised_at is None]
+    return None if others else profile
+
+
+def upcoming_sessions(user: User, children: Sequence[Student] = ()) -> int:
+    """Booked sessions not over yet of the person, or of the children given."""
+    student_ids = [s.id for s in children]
+    own = db.session.scalar(select(Student.id).where(Student.user_id == user.id))
+    if own is not None:
+        student_ids.append(own)
+    coach_id = db.session.scalar(select(CoachProfile.id).where(CoachProfile.user_id == user.id))
+    who = []
+    if student_ids:
+        who.append(SessionBooking.student_id.in_(student_ids))
+    if coach_id is not None:
+        who.append(SessionBooking.coach_id == coach_id)
+    if not who:
+        return 0
+    stmt = select(func.count()).where(
+        or_(*who), SessionBooking.status.in_(HOLDING_STATUSES), SessionBooking.ends_at > utcnow()
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def anonymise(user_id: int, actor: User) -> tuple[User, bool]:
+    """Delete an account: personal data erased, money records and session history kept.
+
+    Returns (user, False) when it was already done (nothing more happens).
+    """
+    lock_admins()  # before the row lock, in the same order as set_active
+    user = _lock(user_id)
+    if user is None:
+        raise LookupError(user_id)
+    if user.anonymised_at is not None:
+        return user, False
+    if user.id == actor.id:
+        raise ServiceError("Vous ne pouvez pas supprimer votre propre compte.")
+    if user.role is Role.ADMIN and user.is_active and other_active_admins(user.id) == 0:
+        raise ServiceError("C'est le dernier administrateur actif : il ne peut pas être supprimé.")
+    profile = _sole_family(user) if user.role is Role.PARENT else None
+    kids = list(profile.children) if profile else []
+    kid_users = [_lock(k.user_id) for k in kids]  # the children's rows too, parent first
+    count = upcoming_sessions(user, kids)
+    if count:
+        plural = "s" if count > 1 else ""
+        raise ServiceError(
+            f"Annulez d'abord les {count} séance{plural} à venir"
+            f"{' de ce compte' if not kids else ' de ce compte et de ses enfants'}."
+        )
+    role = user.role.value
+    _erase(user)
+    if user.role is Role.PARENT:
+        if profile is not None:
+            profile.address = profile.city = None
+        # A co-parent leaves the family; the family stays with the parent who opened it.
+        db.session.execute(delete(CoParent).where(CoParent.user_id == user.id))
+    for kid, kid_user in zip(kids, kid_users, strict=True):
+        if kid_user is not None and kid_user.anonymised_at is None:
+            _erase(kid_user)
+            kid.school, kid.birth_date = None, None
+            audit.record(
+                "account.anonymised", actor.id, kid_user, after={"role": "ELEVE", "with_parent": user.id}
+            )
+    if user.role is Role.ELEVE:
+        db.session.execute(
+            update(Student).where(Student.user_id == user.id).values(school=None, birth_date=None)
+        )
+    if user.role is Role.COACH:
+        coach = db.session.scalar(select(CoachProfile).where(CoachProfile.user_id == user.id))
+        if coach is not None:
+            coach.title = coach.tag = coach.description = coach.philosophy = coach.expertise = None
+            coach.pseudonym = f"Coach supprimé {coach.id}"
+    audit.record("account.anonymised", actor.id, user, after={"role": role, "children": len(kids)})
+    return user, True
+
+
+def _erase(user: User) -> None:
+    """Erase one account's personal data and end everything that lets it act or be reached."""
+    old_email = user.email
+    now = utcnow()
+    user.first_name, user.last_name = ERASED_FIRST, ERASED_LAST
+    user.email = user.phone = user.password_hash = None
+    user.is_active = False
+    user.anonymised_at = now
+    user.session_version += 1
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    # Used links too: they carry the addresses the account had.
+    db.session.execute(delete(UserToken).where(UserToken.user_id == user.id))
+    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
+    db.session.execute(delete(FamilySignup).where(FamilySignup.user_id == user.id))
+    to_them = OutboxEmail.to_user_id == user.id
+    if old_email:
+        to_them = or_(to_them, OutboxEmail.to_email == old_email)
+    db.session.execute(
+        update(OutboxEmail)
+        .where(to_them, OutboxEmail.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error="Annulé : compte supprimé.")
+    )
