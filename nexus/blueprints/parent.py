@@ -183,17 +183,24 @@ def remove_child(student_id: int) -> Any:
 
 
 class CoParentForm(Form):
-    first_name = StringField("Prénom", validators=[DataRequired("Indiquez le prénom."), NAME_LENGTH])
-    last_name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), NAME_LENGTH])
+    """The second parent; its own ids, since it shares the page with the add-a-child form."""
+
+    first_name = StringField(
+        "Prénom", id="co-first-name", validators=[DataRequired("Indiquez le prénom."), NAME_LENGTH]
+    )
+    last_name = StringField(
+        "Nom", id="co-last-name", validators=[DataRequired("Indiquez le nom."), NAME_LENGTH]
+    )
     email = EmailField(
         "E-mail",
+        id="co-email",
         validators=[
             DataRequired("Indiquez son adresse e-mail."),
             Email("Adresse e-mail invalide.", check_deliverability=False),
             Length(max=254, message="254 caractères au plus."),
         ],
     )
-    phone = TelField("Téléphone (facultatif)", validators=[Optional(), Phone()])
+    phone = TelField("Téléphone (facultatif)", id="co-phone", validators=[Optional(), Phone()])
 
 
 @bp.post("/enfants/second-parent")

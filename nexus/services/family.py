@@ -291,8 +291,8 @@ def _locked_family(parent: User) -> ParentProfile:
         .execution_options(populate_existing=True)
     )
     profile = db.session.scalar(stmt)
-    if profile is None:
-        raise LookupError("parent profile")
+    if profile is None:  # a parent account whose family is not opened yet
+        raise ServiceError("L'espace de votre famille n'est pas encore ouvert : écrivez-nous.")
     return profile
 
 
@@ -436,10 +436,6 @@ class Parents:
     opener: User
     second: SecondParent | None
     viewer_opened: bool
-
-    @property
-    def can_invite(self) -> bool:
-        return self.second is None
 
 
 def parents_of(user: User) -> Parents | None:
