@@ -136,7 +136,6 @@ def users() -> Any:
         roles=list(Role),
         state=state,
         states=accounts.STATE_FILTERS,
-        links=identity.pending_activation_links([u.id for u in page.items]),
     )
 
 
@@ -268,8 +267,10 @@ def resend_activation(user_id: int) -> Any:
 def anonymise(user_id: int) -> Any:
     user = _user_or_404(user_id)
     if request.method == "GET":
+        actor = current_user._get_current_object()
+        problem = None if user.anonymised_at else accounts.anonymise_refusal(user, actor)
         return render_template(
-            "admin/user_anonymise.html", user=user, family=accounts.family_of(user), error=None
+            "admin/user_anonymise.html", user=user, family=accounts.family_of(user), error=problem
         )
     try:
         user, done = accounts.anonymise(user_id, current_user._get_current_object())

@@ -383,6 +383,25 @@ def upcoming_sessions(user: User, children: Sequence[Student] = ()) -> int:
     return db.session.scalar(stmt) or 0
 
 
+def anonymise_refusal(user: User, actor: User, kids: Sequence[Student] | None = None) -> str | None:
+    """Why this account may not be deleted now, in French, or None. Under anonymise's locks it
+    decides; on the confirmation page it only warns ahead."""
+    if user.id == actor.id:
+        return "Vous ne pouvez pas supprimer votre propre compte."
+    if user.role is Role.ADMIN and user.is_active and other_active_admins(user.id) == 0:
+        return "C'est le dernier administrateur actif : il ne peut pas être supprimé."
+    if kids is None:
+        profile = _sole_family(user) if user.role is Role.PARENT else None
+        kids = list(profile.children) if profile else []
+    count = upcoming_sessions(user, kids)
+    whose = " de ce compte et de ses enfants" if kids else " de ce compte"
+    if count == 1:
+        return f"Annulez d'abord la séance à venir{whose}."
+    if count:
+        return f"Annulez d'abord les {count} séances à venir{whose}."
+    return None
+
+
 def anonymise(user_id: int, actor: User) -> tuple[User, bool]:
     """Delete an account: personal data erased, money records and session history kept.
 
@@ -394,20 +413,12 @@ def anonymise(user_id: int, actor: User) -> tuple[User, bool]:
         raise LookupError(user_id)
     if user.anonymised_at is not None:
         return user, False
-    if user.id == actor.id:
-        raise ServiceError("Vous ne pouvez pas supprimer votre propre compte.")
-    if user.role is Role.ADMIN and user.is_active and other_active_admins(user.id) == 0:
-        raise ServiceError("C'est le dernier administrateur actif : il ne peut pas être supprimé.")
     profile = _sole_family(user) if user.role is Role.PARENT else None
     kids = list(profile.children) if profile else []
     kid_users = [_lock(k.user_id) for k in kids]  # the children's rows too, parent first
-    count = upcoming_sessions(user, kids)
-    if count:
-        plural = "s" if count > 1 else ""
-        raise ServiceError(
-            f"Annulez d'abord les {count} séance{plural} à venir"
-            f"{' de ce compte' if not kids else ' de ce compte et de ses enfants'}."
-        )
+    problem = anonymise_refusal(user, actor, kids)
+    if problem:
+        raise ServiceError(problem)
     role = user.role.value
     _erase(user)
     if user.role is Role.PARENT:

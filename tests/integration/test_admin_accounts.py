@@ -16,7 +16,7 @@ from nexus.models.audit import AuditLog
 from nexus.models.billing import Invoice, Payment, PaymentStatus
 from nexus.models.common import Grade, Role
 from nexus.models.credits import CreditEntry, CreditLot
-from nexus.models.family import Student
+from nexus.models.family import CoParent, Student
 from nexus.models.identity import TokenPurpose, User, UserSession, UserToken
 from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
 from nexus.services import ServiceError, accounts, billing, family, identity, utcnow
@@ -454,6 +454,9 @@ def test_anonymise_is_refused_for_oneself_and_with_upcoming_sessions(client, log
     for days in (3, 4):
         factories.booking(yasmine.id, helios.id, utcnow() + timedelta(days=days))
     db.session.commit()
+    warned = html(client.get(f"{page_of(user(PARENT).id)}/anonymiser"))  # said ahead, no button
+    assert "Annulez d'abord les 2 séances à venir de ce compte et de ses enfants." in warned
+    assert "Supprimer définitivement ce compte" not in warned
     before = fingerprint()
     parent = client.post(f"{page_of(user(PARENT).id)}/anonymiser")
     assert parent.status_code == 409
@@ -462,6 +465,23 @@ def test_anonymise_is_refused_for_oneself_and_with_upcoming_sessions(client, log
     assert coach.status_code == 409 and "séances à venir" in html(coach)
     assert changed_tables(before, fingerprint()) == []
     assert user(PARENT).anonymised_at is None
+
+
+def test_anonymise_a_parent_with_a_co_parent_keeps_the_children(client, login):
+    nadia = user(PARENT)
+    karim = User(email="karim@example.tn", role=Role.PARENT, first_name="Karim", last_name="Ben Ali")
+    db.session.add(karim)
+    db.session.flush()
+    db.session.add(CoParent(profile_id=family.parent_profile(nadia).id, user_id=karim.id))
+    db.session.commit()
+    login(client, ADMIN)
+    assert "Karim Ben Ali" in html(client.get(page_of(nadia.id)))  # co-parents listed
+    assert client.post(f"{page_of(nadia.id)}/anonymiser").status_code == 303
+    db.session.expire_all()
+    assert nadia.anonymised_at is not None
+    assert user(YASMINE).anonymised_at is None  # the family still has a parent
+    assert [c.user.first_name for c in family.children(karim)] == ["Yasmine", "Adam"]
+    assert audit_lines("account.anonymised", nadia.id)[0].after == {"role": "PARENT", "children": 0}
 
 
 def test_anonymise_a_coach_replaces_the_pseudonym(client, login):
