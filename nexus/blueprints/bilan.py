@@ -127,8 +127,9 @@ class BilanForm(Form):
     )
     accept_terms = BooleanField(
         Markup(
-            "J'accepte que Nexus Réussite conserve ces informations pour me recontacter au sujet "
-            'de ce bilan (voir les <a href="/mentions-legales">mentions légales</a>).'
+            # One span: the label is a flex row, and a bare link would become a column of its own.
+            "<span>J'accepte que Nexus Réussite conserve ces informations pour me recontacter au sujet "
+            'de ce bilan (voir les <a href="/mentions-legales">mentions légales</a>).</span>'
         ),
         validators=[DataRequired("Cochez cette case pour envoyer la demande.")],
     )

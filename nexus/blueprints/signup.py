@@ -87,8 +87,9 @@ class SignupForm(ChildrenMixin, Form):
     )
     accept_terms = BooleanField(
         Markup(
-            "J'accepte que Nexus Réussite conserve ces informations pour ouvrir et gérer l'espace de "
-            'ma famille (voir les <a href="/mentions-legales">mentions légales</a>).'
+            # One span: the label is a flex row, and a bare link would become a column of its own.
+            "<span>J'accepte que Nexus Réussite conserve ces informations pour ouvrir et gérer l'espace "
+            'de ma famille (voir les <a href="/mentions-legales">mentions légales</a>).</span>'
         ),
         validators=[DataRequired("Cochez cette case pour créer votre espace.")],
     )

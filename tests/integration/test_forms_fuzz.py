@@ -84,3 +84,94 @@ def test_token_pages(client, token, password, confirm):
 def test_next_parameter(client, target):
     response = client.get("/auth/signin", query_string={"next": target})
     assert response.status_code in OK
+
+
+# -- the family sign-up (/inscription) -------------------------------------------------------------
+
+steps = st.one_of(st.sampled_from(["1", "2", "3", "", "0", "9", "²", "٣"]), anything)
+grades = st.one_of(st.sampled_from(["TERMINALE", "PREMIERE", "SECONDE", ""]), anything)
+
+
+@FUZZ
+@given(
+    step=steps,
+    first_name=anything,
+    last_name=anything,
+    email=emails,
+    phone=st.one_of(st.sampled_from(["20 123 456", "+33 6 12 34 56 78", "+216 ²²"]), anything),
+    child_first=anything,
+    child_grade=grades,
+    child_email=emails,
+    password=anything,
+    confirm=anything,
+    accept_terms=st.sampled_from(["", "y", "\x00"]),
+    website=st.sampled_from(["", "x"]),
+    button=st.sampled_from(
+        [
+            {},
+            {"enfant": "ajouter"},
+            {"retirer": "0"},
+            {"retirer": "²"},
+            {"modifier": "1"},
+            {"action": "retour"},
+        ]
+    ),
+    htmx=st.booleans(),
+)
+def test_signup_form(
+    client, step, first_name, last_name, email, phone, child_first, child_grade, child_email,
+    password, confirm, accept_terms, website, button, htmx,
+):  # fmt: skip
+    from nexus.models.family import FamilySignup
+    from tests.helpers import count
+
+    data = {
+        "step": step,
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "phone": phone,
+        "children-0-first_name": child_first,
+        "children-0-last_name": "Trabelsi",
+        "children-0-grade": child_grade,
+        "children-0-email": child_email,
+        "password": password,
+        "confirm": confirm,
+        "accept_terms": accept_terms,
+        "website": website,
+        **button,
+    }
+    before = count(FamilySignup)
+    response = client.post("/inscription", data=data, headers={"HX-Request": "true"} if htmx else {})
+    assert response.status_code in OK | {204}
+    if response.status_code == 422:  # refused: said next to a field, nothing kept
+        assert 'role="alert"' in response.get_data(as_text=True)
+        assert count(FamilySignup) == before
+
+
+def test_signup_link_pages(client):
+    """Any token on the confirmation and renewal routes, and a real one among them."""
+    from nexus.extensions import db
+    from nexus.models.common import Grade
+    from nexus.services import signup
+    from nexus.services.family import ChildDraft, ParentDraft
+    from tests.helpers import NEW_PASSWORD, outbox_to, token_of
+
+    draft = signup.SignupDraft(
+        ParentDraft("Leïla", "Trabelsi", "fuzz.signup@example.tn", "+216 20 123 456"),
+        [ChildDraft("Nour", "Trabelsi", Grade.TERMINALE)],
+    )
+    signup.register(draft, NEW_PASSWORD)
+    db.session.commit()
+    real = token_of(outbox_to("fuzz.signup@example.tn")[0].context["url"])
+
+    @FUZZ
+    @given(token=st.one_of(anything, st.just(real), st.just(real + "x"), st.just(real[:-1])))
+    def run(token):
+        for method in (client.get, client.post):
+            response = method("/inscription/confirmer", query_string={"token": token})
+            assert response.status_code in OK
+        renew = client.post("/inscription/nouveau-lien", data={"token": token})
+        assert renew.status_code in OK
+
+    run()
