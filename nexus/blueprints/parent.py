@@ -418,3 +418,25 @@ def payments() -> Any:
         invoices=invoices.of_user(current_user),
         label=billing.order_label,
     )
+
+
+@bp.route("/enfants/second-parent/annuler", methods=["GET", "POST"])
+@policy.access(policy.PARENT)
+def cancel_co_parent() -> Any:
+    """The confirmation page (GET), then the withdrawal (POST) of a waiting invitation."""
+    parents = family.parents_of(current_user)
+    second = parents.second if parents and parents.viewer_opened else None
+    if second is None or second.active:  # nothing waits (a second click, an old tab)
+        flash("Aucune invitation n'attend d'activation.", "info")
+        return redirect(url_for("parent.children", _anchor="second-parent"), code=303)
+    if request.method == "GET":
+        return render_template("parent/co_parent_cancel.html", second=second)
+    try:
+        first_name = family.cancel_co_parent_invitation(current_user)
+    except ServiceError as err:  # withdrawn by another click meanwhile
+        db.session.rollback()
+        flash(err.message, "info")
+        return redirect(url_for("parent.children", _anchor="second-parent"), code=303)
+    db.session.commit()
+    flash(f"L'invitation de {first_name} est annulée : son lien ne fonctionne plus.", "success")
+    return redirect(url_for("parent.children", _anchor="second-parent"), code=303)

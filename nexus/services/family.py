@@ -279,6 +279,7 @@ def removed_child_name(parent: User, student_id: int) -> str | None:
 # -- the second parent ----------------------------------------------------------------------------
 
 INVITED, RENEWED = "family.co_parent_invited", "family.co_parent_link_renewed"
+CANCELLED = "family.co_parent_invitation_cancelled"
 RESEND_EVERY = timedelta(minutes=1)
 
 
@@ -301,13 +302,13 @@ def _co_parent_of(profile: ParentProfile) -> CoParent | None:
 
 
 def _last_invitation(profile: ParentProfile) -> AuditLog | None:
-    """The newest invitation line of the family (sent or renewed)."""
+    """The newest invitation line of the family (sent, renewed or cancelled)."""
     from nexus.models.audit import AuditLog
 
     return db.session.scalar(
         select(AuditLog)
         .where(
-            AuditLog.action.in_([INVITED, RENEWED]),
+            AuditLog.action.in_([INVITED, RENEWED, CANCELLED]),
             AuditLog.object_type == "parent_profiles",
             AuditLog.object_id == profile.id,
         )
@@ -324,7 +325,9 @@ def _stand_in(profile: ParentProfile) -> dict[str, Any] | None:
     table for an invitation without an account (schema frozen), its audit line is what is shown.
     """
     line = _last_invitation(profile)
-    if line is None or not line.after or line.after.get("account") != "address_in_use":
+    if line is None or line.action == CANCELLED or not line.after:
+        return None
+    if line.after.get("account") != "address_in_use":
         return None
     return line.after
 
@@ -412,6 +415,26 @@ def resend_co_parent_link(parent: User) -> str:
     # The same e-mail as the first one ("à l'initiative de …"), with a new link.
     identity.send_account_activation(user, parent)
     return user.email
+
+
+def cancel_co_parent_invitation(parent: User) -> str:
+    """Withdraw the invitation of a second parent who has not activated their account: the account
+    and its link are deleted (an invitation given an address in use is closed alike), and the
+    family may invite someone else. Returns the first name of the person who was invited."""
+    profile = _locked_family(parent)
+    co_parent = _co_parent_of(profile)
+    stand_in = _stand_in(profile) if co_parent is None else None
+    if co_parent is not None and co_parent.user.activated_at is None:
+        invited = co_parent.user
+        first_name, user_id = invited.first_name, invited.id
+        email = invited.email
+        db.session.execute(delete(User).where(User.id == user_id))  # its co_parents row, its link
+    elif stand_in is not None:
+        first_name, email = stand_in["first_name"], stand_in["email"]
+    else:
+        raise ServiceError("Aucune invitation n'attend d'activation.")
+    audit.record(CANCELLED, parent.id, profile, after={"first_name": first_name, "email": email})
+    return first_name
 
 
 @dataclass(frozen=True)

@@ -446,6 +446,56 @@ def test_nothing_to_resend_is_said(client, login):
     assert refused.status_code == 409 and "Aucune invitation n'attend d'activation." in html(refused)
 
 
+CANCEL = "/dashboard/parent/enfants/second-parent/annuler"
+
+
+@pytest.mark.parametrize("address", [CO_PARENT, SAMI])
+def test_a_waiting_invitation_is_withdrawn_and_another_may_follow(
+    app, client, login, run_jobs, smtp, address
+):
+    """Alike for a new address (its account and link go) and one in use (nothing was made)."""
+    login(client, PARENT)
+    invite(client, {**INVITATION, "email": address})
+    run_jobs()
+    link = link_in(smtp.wait_for(CO_PARENT), "/auth/activate") if address == CO_PARENT else None
+    box = section(html(client.get(CHILDREN)), "second-parent")
+    assert f'href="{CANCEL}"' in box
+    page = html(client.get(CANCEL))
+    assert "Karim Ben Ali" in page and f"({address})" in page and 'hx-confirm="' in page
+
+    response = client.post(CANCEL)
+    assert response.status_code == 303 and response.headers["Location"] == f"{CHILDREN}#second-parent"
+    page = html(client.get(CHILDREN))
+    assert "L'invitation de Karim est annulée : son lien ne fonctionne plus." in flashes(page)
+    assert 'name="email"' in section(page, "second-parent")  # the form is back
+    assert db.session.scalar(select(func.count()).select_from(CoParent)) == 0
+    assert db.session.scalar(select(User).where(User.email == CO_PARENT)) is None
+    assert user(SAMI).role is Role.ELEVE  # the owner of an address in use is untouched
+    (line,) = audit_lines("family.co_parent_invitation_cancelled")
+    assert line.after == {"first_name": "Karim", "email": address}
+    if link:
+        assert app.test_client().get(link).status_code in (404, 410)
+
+    # A second click says so; another person may now be invited.
+    assert client.post(CANCEL).status_code == 303
+    assert "Aucune invitation n'attend d'activation." in flashes(html(client.get(CHILDREN)))
+    other = {**INVITATION, "first_name": "Sonia", "email": "sonia@example.tn"}
+    assert invite(client, other).status_code == 303
+    assert user("sonia@example.tn").role is Role.PARENT
+
+
+def test_an_active_co_parent_is_not_withdrawn_here(app, client, login, run_jobs, smtp):
+    login(client, PARENT)
+    invite(client)
+    run_jobs()
+    link = link_in(smtp.wait_for(CO_PARENT), "/auth/activate")
+    app.test_client().post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    before = fingerprint()
+    assert client.post(CANCEL).status_code == 303
+    assert changed_tables(before, fingerprint()) == []
+    assert "Annuler l'invitation" not in section(html(client.get(CHILDREN)), "second-parent")
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
