@@ -396,6 +396,20 @@ def test_fifty_concurrent_confirmations_open_one_family(app):
     assert count(Student, Student.parent_id.in_(family.family_ids(parent.id))) == 2
 
 
+@pytest.mark.committed
+def test_fifty_identical_submits_at_once_keep_one_sign_up_and_one_e_mail(app):
+    draft = signup.SignupDraft(
+        ParentDraft("Leïla", "Trabelsi", EMAIL, "+216 20 123 456"),
+        [ChildDraft("Nour", "Trabelsi", Grade.TERMINALE)],
+    )
+
+    results = at_once(app, lambda i: signup.register(draft, NEW_PASSWORD))
+
+    assert refusals(results) == []
+    assert count(FamilySignup, FamilySignup.email == EMAIL) == 1
+    assert len(outbox_to(EMAIL)) == 1
+
+
 # -- from the bilan gratuit -----------------------------------------------------------------------
 
 BILAN = {
