@@ -366,7 +366,7 @@ CONTACT_SOURCE = _Source(
     "staff.contact_family",
     "staff.contact_row",
     "message_id",
-    lambda message_id: db.session.get(ContactMessage, message_id),
+    enrolment.get_contact,
     ContactFamilyForm,
     _from_contact,
     enrolment.open_from_contact,
@@ -428,7 +428,7 @@ def _open_family(source: _Source, row_id: int) -> Any:
         abort(404)
     back = _list_url(source)
     if row.parent_user_id is not None:
-        return _settled(source, row, back, ALREADY_OPEN, ok=True)
+        return _settled(source, row, back, ALREADY_OPEN, ok=True, category="info")
     if source.kind == "bilan" and row.status is BilanStatus.CLOSED:
         return _settled(source, row, back, enrolment.CLOSED_REQUEST, ok=False)
     if request.method == "GET":
@@ -450,29 +450,40 @@ def _submit(source: _Source, row_id: int, form: OpenFamilyForm, back: str) -> An
     except enrolment.EmailTaken as err:
         db.session.rollback()
         form.email.errors = [enrolment.taken_message(err.owner)]
-        row = source.load(row_id)
-        return _form_answer(source, row, form, back, 422, taken=err.owner)
+        return _form_answer(source, _reload(source, row_id), form, back, 422, taken=err.owner)
     except enrolment.ChildEmailRefused as err:
         db.session.rollback()
         form.children.entries[err.index].form.email.errors = [err.message]
-        return _form_answer(source, source.load(row_id), form, back, 422)
+        return _form_answer(source, _reload(source, row_id), form, back, 422)
     except ServiceError as err:
         db.session.rollback()
-        return _form_answer(source, source.load(row_id), form, back, 422, error=err.message)
+        return _form_answer(source, _reload(source, row_id), form, back, 422, error=err.message)
     if opened is None:
         abort(404)
     db.session.commit()
-    notice = OPENED.format(email=opened.parent.email) if opened.created else ALREADY_OPEN
-    return _settled(source, source.load(row_id), back, notice, ok=True)
+    if opened.created:
+        notice = OPENED.format(email=opened.parent.email)
+        return _settled(source, _reload(source, row_id), back, notice, ok=True)
+    return _settled(source, _reload(source, row_id), back, ALREADY_OPEN, ok=True, category="info")
 
 
-def _settled(source: _Source, row: Any, back: str, notice: str, *, ok: bool) -> Any:
+def _reload(source: _Source, row_id: int) -> Any:
+    row = source.load(row_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _settled(
+    source: _Source, row: Any, back: str, notice: str, *, ok: bool, category: str = "success"
+) -> Any:
     """The request is linked (or closed): the new row with htmx; the list, or a page, without."""
-    status = 200 if ok else 422
+    posted = request.method == "POST"
+    status = 422 if posted and not ok else 200
     if is_fragment_request():
         return _source_row(source, row, back, notice=notice, ok=ok, status=status)
-    if request.method == "POST":
-        flash(notice, "success" if ok else "error")
+    if posted:
+        flash(notice, category if ok else "error")
         return redirect(back, code=303)
     context = _page_context(source, row, back)
     return render_template("staff/open_family.html", **context, notice=notice, notice_ok=ok), 200

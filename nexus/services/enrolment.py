@@ -25,6 +25,7 @@ __all__ = [
     "ChildEmailRefused",
     "EmailTaken",
     "Opened",
+    "get_contact",
     "linked_parents",
     "open_from_bilan",
     "open_from_contact",
@@ -159,6 +160,10 @@ def open_from_contact(
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def get_contact(message_id: int) -> ContactMessage | None:
+    return db.session.get(ContactMessage, message_id)
 
 
 def linked_parents(rows: Iterable[BilanRequest | ContactMessage]) -> dict[int, User]:

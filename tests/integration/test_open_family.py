@@ -424,7 +424,11 @@ def test_a_closed_request_cannot_become_a_family(client, login):
     bilan.status = BilanStatus.CLOSED
     db.session.commit()
     login(client, ASSISTANTE)
-    assert enrolment.CLOSED_REQUEST in html(client.get(bilan_url(bilan.id)))
+    page = html(client.get(bilan_url(bilan.id)))
+    assert enrolment.CLOSED_REQUEST in page and 'name="email"' not in page
+    row = client.get(bilan_url(bilan.id), headers=HX)  # a stale row asks: it gets the row back
+    assert row.status_code == 200 and enrolment.CLOSED_REQUEST in html(row)
+    assert "Ouvrir l'espace famille" not in html(row)
     response = client.post(bilan_url(bilan.id), data=bilan_form(), headers=HX)
     assert response.status_code == 422 and enrolment.CLOSED_REQUEST in html(response)
     assert account(FAMILY_EMAIL) is None
