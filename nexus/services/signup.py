@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from nexus.extensions import db
 from nexus.models.common import Grade
@@ -30,6 +30,7 @@ LINK_TTL = timedelta(hours=72)
 SAME_SUBMIT_WINDOW = timedelta(minutes=10)  # a double click or a retry re-uses the pending row
 PENDING_PER_ADDRESS, PENDING_WINDOW = 5, timedelta(hours=24)
 MAX_RENEWALS = 3
+STALE_AFTER = timedelta(days=30)  # an unconfirmed sign-up is forgotten this long after its link expired
 CONFIRM_PATH = "/inscription/confirmer"
 OPEN_BILAN = (BilanStatus.RECEIVED, BilanStatus.CONTACTED)
 
@@ -250,6 +251,7 @@ def confirm(raw: str) -> FamilySignup:
     )
     row.confirmed_at = utcnow()
     row.user_id = parent.id
+    row.password_hash = ""  # the account holds it now; no copy lingers here
     if row.bilan_request_id is not None:
         _link_bilan(row.bilan_request_id, parent)
     return row
@@ -306,3 +308,14 @@ def children_of(row: FamilySignup) -> list[str]:
 def bilan_prefill(bilan_id: int | None) -> BilanRequest | None:
     """The bilan request sent from this browser, to prefill the sign-up."""
     return db.session.get(BilanRequest, bilan_id) if bilan_id else None
+
+
+def purge_stale() -> int:
+    """Forget the sign-ups never confirmed, STALE_AFTER after their link expired (personal data
+    and a password hash are kept no longer than a renewal may need them); how many."""
+    result = db.session.execute(
+        delete(FamilySignup).where(
+            FamilySignup.confirmed_at.is_(None), FamilySignup.expires_at < utcnow() - STALE_AFTER
+        )
+    )
+    return result.rowcount or 0

@@ -149,6 +149,7 @@ def test_full_sign_up_without_javascript(app, client, run_jobs, smtp):
     ]
     db.session.expire_all()
     assert row.confirmed_at is not None and row.user_id == parent.id
+    assert row.password_hash == ""  # the account holds the hash; the sign-up keeps no copy
 
     run_jobs()  # the child with an address gets its activation link, as add_child does
     activation = smtp.wait_for(CHILD_EMAIL)
@@ -408,6 +409,18 @@ def test_fifty_identical_submits_at_once_keep_one_sign_up_and_one_e_mail(app):
     assert refusals(results) == []
     assert count(FamilySignup, FamilySignup.email == EMAIL) == 1
     assert len(outbox_to(EMAIL)) == 1
+
+
+def test_unconfirmed_sign_ups_are_forgotten_a_month_after_expiry(client, run_jobs, smtp):
+    sign_up(client)
+    sign_up(client, email="confirmee@example.tn")
+    client.post(confirmation_link(run_jobs, smtp, "confirmee@example.tn"))
+    with travel(CLOCK_START + timedelta(hours=72) + signup.STALE_AFTER - timedelta(minutes=5)):
+        assert signup.purge_stale() == 0  # still renewable
+    with travel(CLOCK_START + timedelta(hours=72) + signup.STALE_AFTER + timedelta(minutes=5)):
+        assert signup.purge_stale() == 1
+    db.session.commit()
+    assert [r.email for r in db.session.scalars(select(FamilySignup))] == ["confirmee@example.tn"]
 
 
 # -- from the bilan gratuit -----------------------------------------------------------------------
