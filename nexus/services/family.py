@@ -1,24 +1,29 @@
 """Families: parents, co-parents and their children; scoped loaders (someone else's child is
-simply not found) and the one way a family is created."""
+simply not found), the one way a family is created, and the family's care by its parents (a
+child's details, removing a child without history, inviting the second parent)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
+from nexus.models.aria import AriaConversation
+from nexus.models.audit import AuditLog
+from nexus.models.billing import Entitlement, Invoice, Payment, Subscription
 from nexus.models.common import Grade, Role
+from nexus.models.credits import CreditEntry, CreditLot, CreditRequest
+from nexus.models.diagnostics import Assessment
 from nexus.models.family import CoParent, ParentProfile, Student
 from nexus.models.identity import User
+from nexus.models.scheduling import SessionBooking
+from nexus.models.vault import UserDocument
 from nexus.services import ServiceError, audit, identity, notifications, utcnow
-
-if TYPE_CHECKING:
-    from nexus.models.audit import AuditLog
 
 
 def family_ids(user_id: int) -> Select[tuple[int]]:
@@ -196,13 +201,6 @@ def child_history(student: Student) -> list[str]:
     Every table that references the student (or the student's account) is looked at, so that
     removing the account never erases, nor fails on, a payment, a session, credits or a document.
     """
-    from nexus.models.aria import AriaConversation
-    from nexus.models.billing import Entitlement, Invoice, Payment, Subscription
-    from nexus.models.credits import CreditEntry, CreditLot, CreditRequest
-    from nexus.models.diagnostics import Assessment
-    from nexus.models.scheduling import SessionBooking
-    from nexus.models.vault import UserDocument
-
     checks = [
         ("paiements", select(Payment.id).where(Payment.student_id == student.id)),
         ("factures", select(Invoice.id).where(Invoice.student_id == student.id)),
@@ -258,8 +256,6 @@ def remove_child(parent: User, student_id: int) -> str:
 
 def removed_child_name(parent: User, student_id: int) -> str | None:
     """The first name of a child this family removed (a second click), else None (→ 404)."""
-    from nexus.models.audit import AuditLog
-
     family = family_ids(parent.id)
     guardians = select(ParentProfile.user_id).where(ParentProfile.id.in_(family))
     guardians = guardians.union(select(CoParent.user_id).where(CoParent.profile_id.in_(family)))
@@ -303,8 +299,6 @@ def _co_parent_of(profile: ParentProfile) -> CoParent | None:
 
 def _last_invitation(profile: ParentProfile) -> AuditLog | None:
     """The newest invitation line of the family (sent, renewed or cancelled)."""
-    from nexus.models.audit import AuditLog
-
     return db.session.scalar(
         select(AuditLog)
         .where(
