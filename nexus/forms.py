@@ -134,15 +134,28 @@ class ChildEntry(Form):
         )
 
 
-def children_list(minimum: int = 1) -> FieldList:
-    """The children of a family form (`children`), at least `minimum` once blank groups are dropped."""
-    return FieldList(FormField(ChildEntry), min_entries=max(minimum, 1), max_entries=MAX_CHILDREN)
+class ChildList(FieldList):
+    """The children's groups; a group number is one or two ASCII digits (WTForms would call
+    int() on any str.isdigit() text, and "²" or a 5,000-digit number would raise)."""
+
+    def _extract_indices(self, prefix: str, formdata: Any) -> Any:
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                number = key[offset:].split(self._field_separator, 1)[0]
+                if number.isascii() and number.isdecimal() and len(number) <= 2:
+                    yield int(number)
+
+
+def children_list(minimum: int = 1) -> ChildList:
+    """The children of a family form (`children`); see ChildrenMixin.min_children."""
+    return ChildList(FormField(ChildEntry), min_entries=max(minimum, 1), max_entries=MAX_CHILDREN)
 
 
 class ChildrenMixin:
     """For a form with `children = children_list()`: add or remove a group, drafts, the minimum."""
 
-    children: FieldList
+    children: ChildList
     min_children = 1
 
     def change_children(self, values: Any) -> bool:
@@ -161,8 +174,17 @@ class ChildrenMixin:
             return True
         return False
 
-    def validate_children(self) -> bool:
-        """Blank groups are dropped; the rest must be valid (every error shown), and enough."""
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Every other field, then the children: every error shown."""
+        own = [f.validate(self) for name, f in self._fields.items() if name != "children"]  # type: ignore[attr-defined]
+        children_ok = self.check_children()
+        return all(own) and children_ok
+
+    def check_children(self) -> bool:
+        """Blank groups are dropped; the rest must be valid (every error shown), and enough.
+
+        Not named validate_children: WTForms would take it for the field's inline validator.
+        """
         kept = [entry for entry in self.children.entries if not entry.form.is_blank()]
         if len(kept) < self.min_children:
             self.children.errors = ["Indiquez au moins un enfant."]

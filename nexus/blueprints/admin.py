@@ -63,11 +63,7 @@ class NewAccountForm(ChildrenMixin, PersonFields):
     )
 
     def check(self) -> bool:
-        """Validate; the children count for a parent only (blank groups dropped).
-
-        Not Form.validate(): WTForms would take ChildrenMixin.validate_children for an inline
-        validator of the `children` field and call it with the wrong arguments.
-        """
+        """Validate; the children count for a parent only (blank groups dropped)."""
         results = [f.validate(self) for name, f in self._fields.items() if name != "children"]
         ok = all(results)  # every field checked, every error shown
         if self.role.data == Role.ADMIN.value and not self.password.data:
@@ -76,7 +72,7 @@ class NewAccountForm(ChildrenMixin, PersonFields):
         if self.role.data != Role.PARENT.value:
             return ok  # children concern parents only; shown again as typed
         typed = list(self.children.entries)
-        ok = self.validate_children() and ok
+        ok = self.check_children() and ok
         if not self.children.entries:
             self.children.entries = typed  # all blank: the blank group is shown again
         return ok

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from limits import parse
 from markupsafe import Markup
@@ -99,7 +99,7 @@ class SignupForm(ChildrenMixin, Form):
     def validate_step(self, step: int) -> bool:
         """Validate the fields of one step only (every field, so every error shows)."""
         if step == 2:
-            return self.validate_children()
+            return self.check_children()
         results = [self[name].validate(self) for name in STEP_FIELDS[step]]
         if step == 3 and not self.password.errors:
             problem = identity.password_problem(self.password.data or "", self.email.data)
@@ -227,16 +227,6 @@ def _navigation() -> int | None:
     return None
 
 
-def _odd_child_keys() -> bool:
-    """A child group numbered with digits Python cannot read ("children-²-…"): not our form."""
-    for key in request.form:
-        if key.startswith("children-"):
-            index = key[len("children-") :].split("-", 1)[0]
-            if index.isdigit() and not (index.isascii() and index.isdecimal()):
-                return True
-    return False
-
-
 def _render(
     form: SignupForm, step: int, status: int = 200, notice: str | None = None, focus: bool = True
 ) -> Any:
@@ -303,8 +293,6 @@ def form() -> Any:
         return redirect(url_for("dashboard.home"), code=303 if request.method == "POST" else 302)
     if request.method == "GET":
         return _start()
-    if _odd_child_keys():
-        abort(400)
     form = SignupForm()
     if form.website.data:  # a filled honeypot gets the same answer, and nothing is kept
         return _sent(form.email.data)

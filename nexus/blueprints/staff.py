@@ -289,7 +289,7 @@ class OpenFamilyForm(ChildrenMixin, Form):
         and validate the blank groups too; the children are checked here instead.
         """
         own = [field.validate(self) for name, field in self._fields.items() if name != "children"]
-        children_ok = self.validate_children()
+        children_ok = self.check_children()
         return all(own) and children_ok
 
     def parent_draft(self) -> ParentDraft:
