@@ -1,10 +1,11 @@
-"""Account jobs: the password-reset e-mail, prepared off the request (same answer time for all)."""
+"""Account jobs: the password-reset e-mail, prepared off the request (same answer time for all),
+and forgetting the sign-ups never confirmed."""
 
 from __future__ import annotations
 
 from nexus.extensions import db
 from nexus.jobs.queue import enqueue_after_commit, job
-from nexus.services import identity
+from nexus.services import identity, signup
 
 
 def request_password_reset(email: str) -> None:
@@ -19,3 +20,11 @@ def send_password_reset(email: str) -> str:
     sent = identity.mail_password_reset(email)
     db.session.commit()
     return "sent" if sent else "skipped"
+
+
+@job
+def purge_stale_signups() -> str:
+    """Forget the family sign-ups whose link was never used, a while after it expired."""
+    removed = signup.purge_stale()
+    db.session.commit()
+    return f"{removed} removed"
