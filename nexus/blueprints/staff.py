@@ -282,16 +282,6 @@ class OpenFamilyForm(ChildrenMixin, Form):
     phone = TelField("Téléphone (facultatif)", validators=[Optional(), Phone()])
     children = children_list(minimum=1)
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        """The parent's fields, then the children (blank groups dropped): every error shown.
-
-        WTForms would take ChildrenMixin.validate_children for an inline validator of `children`
-        and validate the blank groups too; the children are checked here instead.
-        """
-        own = [field.validate(self) for name, field in self._fields.items() if name != "children"]
-        children_ok = self.check_children()
-        return all(own) and children_ok
-
     def parent_draft(self) -> ParentDraft:
         return ParentDraft(
             first_name=(self.first_name.data or "").strip(),
