@@ -467,6 +467,122 @@ TARGETS: list[Target] = [
         {"rating": (CHOICE, "1"), "comment": (TEXT, "")},
     ),
     Target("eleve", "sessions.book", fixed("/dashboard/sessions/reserver"), BOOKING),
+    # Family care (issue 9)
+    Target(
+        "parent",
+        "parent.edit_child",
+        lambda w_: f"/dashboard/parent/enfants/{w_['care_child']}/modifier",
+        {"first_name": (NAME, "Lina"), "last_name": (NAME, "Ben Ali"), "grade": (CHOICE, "PREMIERE")},
+    ),
+    Target(
+        "parent",
+        "parent.remove_child",
+        lambda w_: f"/dashboard/parent/enfants/{w_['care_child']}/retirer",
+        examples=3,
+    ),
+    Target(
+        "parent",
+        "parent.invite_co_parent",
+        fixed("/dashboard/parent/enfants/second-parent"),
+        {
+            "first_name": (NAME, "Karim"),
+            "last_name": (NAME, "Ben Ali"),
+            "email": (EMAIL, "karim.benali@example.tn"),
+            "phone": (PHONE, ""),
+        },
+    ),
+    Target(
+        "parent",
+        "parent.resend_co_parent",
+        fixed("/dashboard/parent/enfants/second-parent/renvoyer"),
+        examples=3,
+    ),
+    Target(
+        "parent",
+        "parent.cancel_co_parent",
+        fixed("/dashboard/parent/enfants/second-parent/annuler"),
+        examples=3,
+    ),
+    # Admin accounts (issue 9)
+    Target(
+        "admin",
+        "admin.new_user",
+        fixed("/dashboard/admin/utilisateurs/nouveau"),
+        {
+            "role": (CHOICE, "PARENT"),
+            "first_name": (NAME, "Leïla"),
+            "last_name": (NAME, "Trabelsi"),
+            "email": (EMAIL, "famille.trabelsi@example.tn"),
+            "phone": (PHONE, ""),
+            "children-0-first_name": (NAME, "Rania"),
+            "children-0-last_name": (NAME, "Trabelsi"),
+            "children-0-grade": (CHOICE, "PREMIERE"),
+            "children-0-email": (EMAIL, ""),
+            "password": (FREE, ""),  # read for an admin account only
+        },
+    ),
+    Target(
+        "admin",
+        "admin.user_page",
+        lambda w_: f"/dashboard/admin/utilisateurs/{w_['adam_user']}",
+        {
+            "first_name": (NAME, "Adem"),
+            "last_name": (NAME, "Ben Ali"),
+            "phone": (PHONE, ""),
+            "email": (EMAIL, ""),
+        },
+    ),
+    Target(
+        "admin",
+        "admin.cancel_email_change",
+        lambda w_: f"/dashboard/admin/utilisateurs/{w_['adam_user']}/email/annuler",
+        examples=3,
+    ),
+    Target(
+        "admin",
+        "admin.resend_activation",
+        lambda w_: f"/dashboard/admin/utilisateurs/{w_['adam_user']}/activation",
+        examples=3,
+    ),
+    Target(
+        "admin",
+        "admin.anonymise",
+        lambda w_: f"/dashboard/admin/utilisateurs/{w_['adam_user']}/anonymiser",
+        examples=3,
+    ),
+    # Open family (issue 9)
+    Target(
+        "admin assistante",
+        "staff.bilan_family",
+        lambda w_: f"/dashboard/assistante/bilans/{w_['bilan']}/espace-famille",
+        {
+            "first_name": (NAME, "Nadia"),
+            "last_name": (NAME, "Ben Ali"),
+            "email": (EMAIL, "nadia@example.tn"),
+            "phone": (PHONE, "+216 22 333 444"),
+            "children-0-first_name": (NAME, "Adam"),
+            "children-0-last_name": (NAME, "Ben Ali"),
+            "children-0-grade": (CHOICE, "TERMINALE"),
+            "children-0-email": (EMAIL, ""),
+            "retour": (FREE, ""),
+        },
+    ),
+    Target(
+        "admin assistante",
+        "staff.contact_family",
+        lambda w_: f"/dashboard/assistante/contacts/{w_['contact']}/espace-famille",
+        {
+            "first_name": (NAME, "Nadia"),
+            "last_name": (NAME, "Ben Ali"),
+            "email": (EMAIL, "nadia@example.tn"),
+            "phone": (PHONE, ""),
+            "children-0-first_name": (NAME, "Adam"),
+            "children-0-last_name": (NAME, "Ben Ali"),
+            "children-0-grade": (CHOICE, "TERMINALE"),
+            "children-0-email": (EMAIL, "adam.nouveau@example.tn"),
+            "retour": (FREE, ""),
+        },
+    ),
 ]
 
 # POST routes not fuzzed here, each with the reason.
@@ -479,6 +595,12 @@ EXCLUDED = {
     "auth.signout": "no input; it only ends the session (test_auth.py)",
     "knowledge.upload": "multipart upload: test_forms_fuzz_uploads.py",
     "aria.answer": "no input; streams the answer of a stored question (test_aria_stream.py)",
+    # Signup (issue 9)
+    "signup.form": "public form: test_forms_fuzz.py::test_signup_form",
+    "signup.confirm": "public form: test_forms_fuzz.py::test_signup_link_pages",
+    "signup.renew": "public form: test_forms_fuzz.py::test_signup_link_pages",
+    # Admin accounts (issue 9)
+    "auth.confirm_email": "public form: test_admin_accounts.py::test_confirm_email_link_fuzz",
 }
 
 
@@ -558,6 +680,10 @@ def world(app: Any) -> dict[str, Any]:
     db.session.add_all([answer, *notes.values()])
     db.session.flush()
     document = db.session.scalar(db.select(Document.id).order_by(Document.id).limit(1))
+    # Family care (issue 9)
+    from nexus.services import family as family_service
+
+    care_child = family_service.add_child(user(PARENT), "Lina", "Ben Ali", Grade.SECONDE, None, None)
     db.session.commit()
     free = (now + timedelta(days=15)).astimezone(factories_tz()).replace(hour=15, minute=0)
     return {
@@ -589,6 +715,8 @@ def world(app: Any) -> dict[str, Any]:
         "document": document,
         "next_week": (today + timedelta(days=7)).isoformat(),
         "free_start": free.strftime("%Y-%m-%dT%H:%M"),
+        # Family care (issue 9)
+        "care_child": care_child.id,  # no history: it may be edited and removed
     }
 
 
@@ -761,6 +889,12 @@ OBJECT_PAGES = [
     "/dashboard/assistante/coachs/{zenon}/modifier",
     "/dashboard/assistante/docs/{document}/ligne",
     "/dashboard/eleve/aria/conversations/{conversation}",
+    "/dashboard/assistante/bilans/{bilan}/espace-famille",
+    "/dashboard/assistante/contacts/{contact}/espace-famille",
+    "/dashboard/admin/utilisateurs/{adam_user}",
+    "/dashboard/admin/utilisateurs/{adam_user}/anonymiser",
+    "/dashboard/parent/enfants/{care_child}/modifier",
+    "/dashboard/parent/enfants/{care_child}/retirer",
 ]
 
 
