@@ -7,7 +7,8 @@ one bad row does not block the others, and can be run by hand: `flask jobs run N
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -18,6 +19,7 @@ from nexus.jobs.queue import job
 from nexus.models.billing import Entitlement, EntitlementStatus, Subscription, SubscriptionStatus
 from nexus.models.credits import CreditEntry, CreditLot
 from nexus.models.family import Student
+from nexus.models.identity import User
 from nexus.services import billing, credits, notifications, utcnow
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ def expire_credit_lots() -> int:
 
 @job
 def remind_expiring_credits() -> int:
-    """E-mail the parent once per lot, 7 days before its credits expire."""
+    """E-mail the parents once per lot, 7 days before its credits expire."""
     now = utcnow()
     remaining = func.sum(CreditEntry.amount)
     rows = db.session.execute(
@@ -68,29 +70,8 @@ def remind_expiring_credits() -> int:
     sent = 0
     for lot_id, student_id, expires_at, left in rows:
         student = db.session.get_one(Student, student_id)
-        parent = student.parent.user
-        queued = notifications.queue_email(
-            parent.email or "",
-            "credits_expiring",
-            f"Rappel : des crédits de {student.user.first_name} expirent bientôt",
-            {
-                "first_name": parent.first_name,
-                "child": student.user.first_name,
-                "credits": str(left),
-                "expires_on": expires_at.astimezone(TUNIS).strftime("%d/%m/%Y"),
-            },
-            user_id=parent.id,
-            dedupe_key=f"credits-expiring:{lot_id}",
-        )
-        if queued is not None:
-            notifications.notify(
-                parent.id,
-                "CREDITS_EXPIRING",
-                f"Crédits de {student.user.first_name} bientôt expirés",
-                "Réservez une séance pour en profiter.",
-                "/dashboard/parent",
-            )
-            sent += 1
+        told = [_remind_parent(parent, student, lot_id, left, expires_at) for parent in _parents(student)]
+        sent += any(told)
         db.session.commit()
     return sent
 
@@ -114,3 +95,36 @@ def end_lapsed_subscriptions() -> int:
     if ended:
         log.info("subscriptions expired: %s", ended)
     return len(ended)
+
+
+def _parents(student: Student) -> list[User]:
+    """Every parent of the family who can read an e-mail (co-parents included)."""
+    return [p for p in student.parent.guardians if p.email and p.is_active]
+
+
+def _remind_parent(parent: User, student: Student, lot_id: int, left: Decimal, expires_at: datetime) -> bool:
+    """E-mail and notify one parent once per lot; True if it was not done before."""
+    first = parent.id == student.parent.user_id  # the opener keeps the key of one-parent days
+    queued = notifications.queue_email(
+        parent.email or "",
+        "credits_expiring",
+        f"Rappel : des crédits de {student.user.first_name} expirent bientôt",
+        {
+            "first_name": parent.first_name,
+            "child": student.user.first_name,
+            "credits": str(left),
+            "expires_on": expires_at.astimezone(TUNIS).strftime("%d/%m/%Y"),
+        },
+        user_id=parent.id,
+        dedupe_key=f"credits-expiring:{lot_id}" + ("" if first else f":{parent.id}"),
+    )
+    if queued is None:
+        return False
+    notifications.notify(
+        parent.id,
+        "CREDITS_EXPIRING",
+        f"Crédits de {student.user.first_name} bientôt expirés",
+        "Réservez une séance pour en profiter.",
+        "/dashboard/parent",
+    )
+    return True

@@ -851,14 +851,15 @@ def _announce_report(booking: SessionBooking, report: SessionReport) -> None:
     title = f"Compte rendu de la séance de {booking.subject.label}"
     for user in family_users(booking):
         notifications.notify(user.id, "SESSION_REPORT", title, f"Par {booking.coach.pseudonym}.", link)
-    parent = booking.student.parent.user
-    if parent.email:
+    for parent in booking.student.parent.guardians:
+        if not parent.is_active:
+            continue
         _mail(
             parent,
             "session_report",
             f"{title} de {student.first_name}",
             booking,
-            f"report:{booking.id}",
+            f"report:{booking.id}" + ("" if parent.id == booking.student.parent.user_id else f":{parent.id}"),
             summary=report.summary,
             topics=report.topics,
             rating=str(report.rating),

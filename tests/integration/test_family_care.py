@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from nexus.extensions import db
+from nexus.jobs.billing import remind_expiring_credits
 from nexus.models.audit import AuditLog
 from nexus.models.common import Grade, Role
+from nexus.models.credits import LotSource
 from nexus.models.family import CoParent, Student
 from nexus.models.identity import TokenPurpose, User, UserToken
-from nexus.services import family
+from nexus.models.notifications import OutboxEmail
+from nexus.services import credits, family, scheduling, utcnow
 from tests import factories
 from tests.helpers import (
     NEW_PASSWORD,
@@ -565,3 +569,45 @@ def test_fifty_concurrent_removals_remove_once_without_error(app, login):
     assert sum("Lina a déjà été retiré(e) de votre famille." in f for f in said) == 49
     assert db.session.get(Student, student_id) is None and db.session.get(User, user_id) is None
     assert len(audit_lines("family.child_removed")) == 1
+
+
+# -- both parents are told ----------------------------------------------------------------------
+
+
+def active_co_parent() -> User:
+    """Karim, co-parent of the demo family, already activated."""
+    karim = User(
+        email=CO_PARENT, role=Role.PARENT, first_name="Karim", last_name="Ben Ali", activated_at=utcnow()
+    )
+    db.session.add(karim)
+    db.session.flush()
+    db.session.add(CoParent(profile_id=family.parent_profile(user(PARENT)).id, user_id=karim.id))
+    db.session.flush()
+    return karim
+
+
+def mails_to(template: str) -> set[str]:
+    stmt = select(OutboxEmail.to_email).where(OutboxEmail.template == template)
+    return set(db.session.scalars(stmt))
+
+
+def test_both_parents_are_reminded_of_expiring_credits(app):
+    active_co_parent()
+    yasmine = factories.student(YASMINE)
+    credits.grant(yasmine.id, Decimal(2), LotSource.MANUAL, utcnow() + timedelta(days=5))
+    db.session.commit()
+    assert remind_expiring_credits() == 1  # one lot
+    assert mails_to("credits_expiring") == {PARENT, CO_PARENT}
+    assert remind_expiring_credits() == 0  # once per lot and parent
+
+
+def test_both_parents_receive_the_session_report(app):
+    active_co_parent()
+    yasmine, helios = factories.student(YASMINE), factories.coach("Hélios")
+    past = factories.booking(yasmine.id, helios.id, utcnow() - timedelta(hours=3))
+    data = scheduling.ReportInput(
+        summary="Les suites", topics="Récurrence", rating=4, progress_notes="Bien",
+        recommendations="Exercices", attended=True,
+    )  # fmt: skip
+    scheduling.write_report(helios.user, past.id, data)
+    assert mails_to("session_report") == {PARENT, CO_PARENT}
