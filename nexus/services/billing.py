@@ -16,7 +16,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus.extensions import db
@@ -477,7 +477,9 @@ def _grant_pack(payment: Payment, offer: Offer) -> None:
 
 
 def payments_of_parent(parent: User) -> list[Payment]:
-    stmt = select(Payment).where(Payment.payer_id == parent.id).order_by(Payment.id.desc())
+    """The family's payments, whichever of its parents made them."""
+    mine = or_(Payment.payer_id == parent.id, Payment.student_id.in_(family.children_ids(parent.id)))
+    stmt = select(Payment).where(mine).order_by(Payment.id.desc())
     return list(db.session.scalars(stmt))
 
 

@@ -107,13 +107,14 @@ class Waiting:
 
 
 def waiting_for(user: User) -> list[Waiting]:
-    """Declared transfers not yet validated, and credit requests not yet answered."""
+    """The family's declared transfers not yet validated and credit requests not yet answered."""
+    kids = family.children_ids(user.id)
     payments = db.session.scalars(
-        select(Payment).where(Payment.payer_id == user.id, Payment.status == PaymentStatus.PENDING)
+        select(Payment).where(Payment.student_id.in_(kids), Payment.status == PaymentStatus.PENDING)
     )
     requests = db.session.scalars(
         select(CreditRequest).where(
-            CreditRequest.requested_by_id == user.id, CreditRequest.status == RequestStatus.PENDING
+            CreditRequest.student_id.in_(kids), CreditRequest.status == RequestStatus.PENDING
         )
     )
     items = [

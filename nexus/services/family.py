@@ -32,6 +32,17 @@ def family_ids(user_id: int) -> Select[tuple[int]]:
     return own.union(select(CoParent.profile_id).where(CoParent.user_id == user_id))
 
 
+def children_ids(user_id: int) -> Select[tuple[int]]:
+    """The students of a parent's family."""
+    return select(Student.id).where(Student.parent_id.in_(family_ids(user_id)))
+
+
+def guardian_ids(user_id: int) -> Select[tuple[int]]:
+    """Every parent of a parent's family, this one included (what one pays, both see)."""
+    opener = select(ParentProfile.user_id).where(ParentProfile.id.in_(family_ids(user_id)))
+    return opener.union(select(CoParent.user_id).where(CoParent.profile_id.in_(family_ids(user_id))))
+
+
 def parent_profile(user: User) -> ParentProfile | None:
     return db.session.scalar(select(ParentProfile).where(ParentProfile.id.in_(family_ids(user.id))))
 

@@ -30,9 +30,10 @@ from nexus.models.billing import (
     PaymentMethod,
     TaxRegime,
 )
+from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.models.vault import DocumentKind
-from nexus.services import ServiceError, audit, catalog, notifications, utcnow, vault
+from nexus.services import ServiceError, audit, catalog, family, notifications, utcnow, vault
 from nexus.services.paging import Page, matches, paginate
 from nexus.text import check_line, check_size, check_text
 
@@ -296,13 +297,10 @@ def _totals(pdf: FPDF, invoice: Invoice, write: Any) -> None:
 
 
 def visible_to(user: User, invoice_id: int) -> Invoice | None:
-    """Staff see every invoice; anyone else only those they are the beneficiary of."""
-    invoice = db.session.get(Invoice, invoice_id)
-    if invoice is None:
-        return None
-    if user.role.value in ("ADMIN", "ASSISTANTE") or invoice.beneficiary_id == user.id:
-        return invoice
-    return None
+    """Staff see every invoice; anyone else only their own (a parent: their family's)."""
+    if user.role.value in ("ADMIN", "ASSISTANTE"):
+        return db.session.get(Invoice, invoice_id)
+    return db.session.scalar(select(Invoice).where(Invoice.id == invoice_id, _beneficiary_is(user)))
 
 
 def search(query: str, status: InvoiceStatus | None, page: int) -> Page[Invoice]:
@@ -315,8 +313,15 @@ def search(query: str, status: InvoiceStatus | None, page: int) -> Page[Invoice]
     return paginate(stmt, page)
 
 
+def _beneficiary_is(user: User) -> Any:
+    """The invoices of this user, and for a parent those of every parent of the family."""
+    if user.role is Role.PARENT:
+        return Invoice.beneficiary_id.in_(family.guardian_ids(user.id))
+    return Invoice.beneficiary_id == user.id
+
+
 def of_user(user: User) -> list[Invoice]:
-    stmt = select(Invoice).where(Invoice.beneficiary_id == user.id).order_by(Invoice.id.desc())
+    stmt = select(Invoice).where(_beneficiary_is(user)).order_by(Invoice.id.desc())
     return list(db.session.scalars(stmt))
 
 

@@ -19,9 +19,10 @@ from nexus.models.credits import LotSource
 from nexus.models.family import CoParent, Student
 from nexus.models.identity import TokenPurpose, User, UserToken
 from nexus.models.notifications import OutboxEmail
-from nexus.services import credits, family, scheduling, utcnow
+from nexus.services import billing, credits, family, identity, invoices, scheduling, utcnow
 from tests import factories
 from tests.helpers import (
+    ADMIN,
     NEW_PASSWORD,
     PARENT,
     PARENT2,
@@ -611,3 +612,23 @@ def test_both_parents_receive_the_session_report(app):
     )  # fmt: skip
     scheduling.write_report(helios.user, past.id, data)
     assert mails_to("session_report") == {PARENT, CO_PARENT}
+
+
+def test_both_parents_see_the_familys_payments_and_invoices(app, client, login):
+    karim = active_co_parent()
+    karim.password_hash = identity.hash_password(NEW_PASSWORD)
+    nadia, yasmine = user(PARENT), factories.student(YASMINE)
+    payment = billing.declare_transfer(nadia, billing.build_order(nadia, yasmine.id, "CREDITS_5", None))
+    db.session.commit()
+    login(client, CO_PARENT, NEW_PASSWORD)
+    assert payment.reference in html(client.get("/dashboard/parent"))  # waiting for the centre
+    assert payment.reference in html(client.get("/dashboard/parent/paiements"))
+
+    billing.approve(payment.id, user(ADMIN))
+    db.session.commit()
+    (invoice,) = invoices.of_user(karim)
+    assert invoice.beneficiary_id == nadia.id
+    assert client.get(f"/factures/{invoice.id}/pdf").status_code == 200
+    other = login(app.test_client(), PARENT2)  # another family sees none of it
+    assert payment.reference not in html(other.get("/dashboard/parent/paiements"))
+    assert other.get(f"/factures/{invoice.id}/pdf").status_code == 404
