@@ -15,7 +15,17 @@ from nexus.extensions import client_ip, db, limiter
 from nexus.forms import Form, Phone
 from nexus.models.catalog import OfferKind
 from nexus.models.common import Grade, Subject
-from nexus.services import ServiceError, billing, catalog, clictopay, dashboards, family, invoices, parse_id
+from nexus.services import (
+    ServiceError,
+    billing,
+    catalog,
+    clictopay,
+    co_parents,
+    dashboards,
+    family,
+    invoices,
+    parse_id,
+)
 from nexus.services.billing import Order
 
 bp = Blueprint("parent", __name__, url_prefix="/dashboard/parent")
@@ -84,7 +94,7 @@ def _children_page(
             "parent/children.html",
             cards=dashboards.children_summary(current_user),
             form=form or ChildForm(formdata=None),
-            parents=family.parents_of(current_user),
+            parents=co_parents.parents_of(current_user),
             co_form=co_form or CoParentForm(formdata=None),
             co_error=co_error,
         ),
@@ -216,7 +226,7 @@ def invite_co_parent() -> Any:
         co_form.first_name.data or "", co_form.last_name.data or "", address, co_form.phone.data
     )
     try:
-        family.invite_co_parent(current_user, draft)
+        co_parents.invite(current_user, draft)
     except ServiceError as err:
         db.session.rollback()
         return _children_page(co_form=co_form, co_error=err.message, status=409)
@@ -231,7 +241,7 @@ def invite_co_parent() -> Any:
 def resend_co_parent() -> Any:
     """A new activation link for the second parent who has not activated their account yet."""
     try:
-        address = family.resend_co_parent_link(current_user)
+        address = co_parents.resend_link(current_user)
     except ServiceError as err:
         db.session.rollback()
         return _children_page(co_error=err.message, status=409)
@@ -424,7 +434,7 @@ def payments() -> Any:
 @policy.access(policy.PARENT)
 def cancel_co_parent() -> Any:
     """The confirmation page (GET), then the withdrawal (POST) of a waiting invitation."""
-    parents = family.parents_of(current_user)
+    parents = co_parents.parents_of(current_user)
     second = parents.second if parents and parents.viewer_opened else None
     if second is None or second.active:  # nothing waits (a second click, an old tab)
         flash("Aucune invitation n'attend d'activation.", "info")
@@ -432,7 +442,7 @@ def cancel_co_parent() -> Any:
     if request.method == "GET":
         return render_template("parent/co_parent_cancel.html", second=second)
     try:
-        first_name = family.cancel_co_parent_invitation(current_user)
+        first_name = co_parents.cancel_invitation(current_user)
     except ServiceError as err:  # withdrawn by another click meanwhile
         db.session.rollback()
         flash(err.message, "info")

@@ -19,7 +19,7 @@ from nexus.models.credits import LotSource
 from nexus.models.family import CoParent, Student
 from nexus.models.identity import TokenPurpose, User, UserToken
 from nexus.models.notifications import OutboxEmail
-from nexus.services import billing, credits, family, identity, invoices, scheduling, utcnow
+from nexus.services import billing, co_parents, credits, family, identity, invoices, scheduling, utcnow
 from tests import factories
 from tests.helpers import (
     ADMIN,
@@ -538,7 +538,7 @@ def test_fifty_concurrent_invitations_make_one_co_parent(app):
 
     def attempt(i: int) -> str:
         parent = db.session.get_one(User, parent_id)
-        family.invite_co_parent(parent, family.ParentDraft("Karim", "Ben Ali", f"karim{i}@example.tn"))
+        co_parents.invite(parent, family.ParentDraft("Karim", "Ben Ali", f"karim{i}@example.tn"))
         return "invited"
 
     results = at_once(app, attempt)
