@@ -15,7 +15,7 @@ from nexus.forms import ChildrenMixin, Form, Phone, children_list
 from nexus.models.billing import SubscriptionStatus
 from nexus.models.common import Role
 from nexus.models.identity import User
-from nexus.services import ServiceError, accounts, audit, billing, family, identity
+from nexus.services import ServiceError, accounts, audit, billing, erasure, family, identity
 from nexus.web import is_fragment_request, page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
@@ -264,12 +264,12 @@ def anonymise(user_id: int) -> Any:
     user = _user_or_404(user_id)
     if request.method == "GET":
         actor = current_user._get_current_object()
-        problem = None if user.anonymised_at else accounts.anonymise_refusal(user, actor)
+        problem = None if user.anonymised_at else erasure.anonymise_refusal(user, actor)
         return render_template(
             "admin/user_anonymise.html", user=user, family=accounts.family_of(user), error=problem
         )
     try:
-        user, done = accounts.anonymise(user_id, current_user._get_current_object())
+        user, done = erasure.anonymise(user_id, current_user._get_current_object())
     except LookupError:
         abort(404)
     except ServiceError as err:

@@ -1,9 +1,5 @@
-"""Admin account management: create, edit, confirm a new e-mail, and delete (= anonymise).
-
-The last-admin rule lives here and in identity.set_active: both take the same transaction-scoped
-advisory lock before counting the other active admins, so two admins acting on each other at the
-same moment queue up and one of them always remains.
-"""
+"""Admin account management: search, create, edit, confirm a new e-mail, resend the activation
+link, and what the account page shows. Deleting (= anonymising) is in erasure."""
 
 from __future__ import annotations
 
@@ -13,16 +9,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
 from nexus.models.common import Role
-from nexus.models.family import CoParent, FamilySignup, ParentProfile, Student
-from nexus.models.identity import CoachProfile, TokenPurpose, User, UserSession, UserToken
-from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
-from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking
+from nexus.models.family import ParentProfile, Student
+from nexus.models.identity import TokenPurpose, User, UserToken
 from nexus.services import ServiceError, audit, family, identity, notifications, utcnow
 from nexus.services.paging import Page, matches, paginate
 
@@ -30,7 +24,6 @@ TUNIS = ZoneInfo("Africa/Tunis")
 EMAIL_CHANGE_TTL = timedelta(hours=72)
 RESEND_EVERY = timedelta(minutes=1)
 CREATABLE_ROLES = (Role.ADMIN, Role.ASSISTANTE, Role.PARENT)
-ERASED_FIRST, ERASED_LAST = "Compte", "supprimé"
 ADDRESS_IN_USE = "Cette adresse e-mail est déjà utilisée par un autre compte."
 
 # The state filter of the users table: key in the query string → label.
@@ -66,7 +59,7 @@ def get(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
-def _lock(user_id: int) -> User | None:
+def lock_user(user_id: int) -> User | None:
     """The user row, locked and re-read (a copy loaded earlier in the request may be stale)."""
     stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
     return db.session.scalar(stmt)
@@ -75,25 +68,6 @@ def _lock(user_id: int) -> User | None:
 def local(moment: datetime) -> str:
     """A moment as people in Tunis read it, for e-mails (their context is stored as JSON)."""
     return moment.astimezone(TUNIS).strftime("%d/%m/%Y à %H:%M")
-
-
-# -- the last active admin --------------------------------------------------------------------
-
-
-def lock_admins() -> None:
-    """Serialise every change that may remove an active admin (transaction-scoped)."""
-    db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext("active-admins"))))
-
-
-def other_active_admins(user_id: int) -> int:
-    """How many admins but this one may still sign in (call after lock_admins)."""
-    stmt = select(func.count()).where(
-        User.role == Role.ADMIN,
-        User.is_active,
-        User.anonymised_at.is_(None),
-        User.id != user_id,
-    )
-    return db.session.scalar(stmt) or 0
 
 
 # -- creating an account ----------------------------------------------------------------------
@@ -180,7 +154,7 @@ def update_profile(user_id: int, first_name: str, last_name: str, phone: str | N
 
 
 def _editable(user_id: int) -> User:
-    user = _lock(user_id)
+    user = lock_user(user_id)
     if user is None:
         raise LookupError(user_id)
     if user.anonymised_at is not None:
@@ -271,7 +245,7 @@ def confirm_email_change(raw: str) -> User:
     # The address lock first (as every account creation takes it), then the user row.
     owner = family.lock_address(address)
     user = identity.consume_token(raw, TokenPurpose.EMAIL_CHANGE)
-    user = _lock(user.id)
+    user = lock_user(user.id)
     if user is None or user.anonymised_at is not None:
         raise ServiceError("Ce compte n'existe plus.")
     if owner is not None and owner.id != user.id:
@@ -349,126 +323,3 @@ def student_parent(user: User) -> ParentProfile | None:
         select(Student).where(Student.user_id == user.id).options(joinedload(Student.parent))
     )
     return student.parent if student else None
-
-
-# -- delete = anonymise -----------------------------------------------------------------------
-
-
-def _sole_family(user: User) -> ParentProfile | None:
-    """The family of which this parent is the last parent still present, if any."""
-    profile = family.parent_profile(user)
-    if profile is None:
-        return None
-    others = [g for g in profile.guardians if g.id != user.id and g.anonymised_at is None]
-    return None if others else profile
-
-
-def upcoming_sessions(user: User, children: Sequence[Student] = ()) -> int:
-    """Booked sessions not over yet of the person, or of the children given."""
-    student_ids = [s.id for s in children]
-    own = db.session.scalar(select(Student.id).where(Student.user_id == user.id))
-    if own is not None:
-        student_ids.append(own)
-    coach_id = db.session.scalar(select(CoachProfile.id).where(CoachProfile.user_id == user.id))
-    who = []
-    if student_ids:
-        who.append(SessionBooking.student_id.in_(student_ids))
-    if coach_id is not None:
-        who.append(SessionBooking.coach_id == coach_id)
-    if not who:
-        return 0
-    stmt = select(func.count()).where(
-        or_(*who), SessionBooking.status.in_(HOLDING_STATUSES), SessionBooking.ends_at > utcnow()
-    )
-    return db.session.scalar(stmt) or 0
-
-
-def anonymise_refusal(user: User, actor: User, kids: Sequence[Student] | None = None) -> str | None:
-    """Why this account may not be deleted now, in French, or None. Under anonymise's locks it
-    decides; on the confirmation page it only warns ahead."""
-    if user.id == actor.id:
-        return "Vous ne pouvez pas supprimer votre propre compte."
-    if user.role is Role.ADMIN and user.is_active and other_active_admins(user.id) == 0:
-        return "C'est le dernier administrateur actif : il ne peut pas être supprimé."
-    if kids is None:
-        profile = _sole_family(user) if user.role is Role.PARENT else None
-        kids = list(profile.children) if profile else []
-    count = upcoming_sessions(user, kids)
-    whose = " de ce compte et de ses enfants" if kids else " de ce compte"
-    if count == 1:
-        return f"Annulez d'abord la séance à venir{whose}."
-    if count:
-        return f"Annulez d'abord les {count} séances à venir{whose}."
-    return None
-
-
-def anonymise(user_id: int, actor: User) -> tuple[User, bool]:
-    """Delete an account: personal data erased, money records and session history kept.
-
-    Returns (user, False) when it was already done (nothing more happens).
-    """
-    lock_admins()  # before the row lock, in the same order as set_active
-    user = _lock(user_id)
-    if user is None:
-        raise LookupError(user_id)
-    if user.anonymised_at is not None:
-        return user, False
-    profile = _sole_family(user) if user.role is Role.PARENT else None
-    kids = list(profile.children) if profile else []
-    kid_users = [_lock(k.user_id) for k in kids]  # the children's rows too, parent first
-    problem = anonymise_refusal(user, actor, kids)
-    if problem:
-        raise ServiceError(problem)
-    role = user.role.value
-    _erase(user)
-    if user.role is Role.PARENT:
-        if profile is not None:
-            profile.address = profile.city = None
-        # A co-parent leaves the family; the family stays with the parent who opened it.
-        db.session.execute(delete(CoParent).where(CoParent.user_id == user.id))
-    for kid, kid_user in zip(kids, kid_users, strict=True):
-        if kid_user is not None and kid_user.anonymised_at is None:
-            _erase(kid_user)
-            kid.school, kid.birth_date = None, None
-            audit.record(
-                "account.anonymised", actor.id, kid_user, after={"role": "ELEVE", "with_parent": user.id}
-            )
-    if user.role is Role.ELEVE:
-        db.session.execute(
-            update(Student).where(Student.user_id == user.id).values(school=None, birth_date=None)
-        )
-    if user.role is Role.COACH:
-        coach = db.session.scalar(select(CoachProfile).where(CoachProfile.user_id == user.id))
-        if coach is not None:
-            coach.title = coach.tag = coach.description = coach.philosophy = coach.expertise = None
-            coach.pseudonym = f"Coach supprimé {coach.id}"
-    audit.record("account.anonymised", actor.id, user, after={"role": role, "children": len(kids)})
-    return user, True
-
-
-def _erase(user: User) -> None:
-    """Erase one account's personal data and end everything that lets it act or be reached."""
-    old_email = user.email
-    now = utcnow()
-    user.first_name, user.last_name = ERASED_FIRST, ERASED_LAST
-    user.email = user.phone = user.password_hash = None
-    user.is_active = False
-    user.anonymised_at = now
-    user.session_version += 1
-    db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    # Used links too: they carry the addresses the account had.
-    db.session.execute(delete(UserToken).where(UserToken.user_id == user.id))
-    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
-    db.session.execute(delete(FamilySignup).where(FamilySignup.user_id == user.id))
-    to_them = OutboxEmail.to_user_id == user.id
-    if old_email:
-        to_them = or_(to_them, OutboxEmail.to_email == old_email)
-    db.session.execute(
-        update(OutboxEmail)
-        .where(to_them, OutboxEmail.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.FAILED, last_error="Annulé : compte supprimé.")
-    )

@@ -19,7 +19,6 @@ from nexus.models.common import Role
 from nexus.models.family import Student
 from nexus.models.identity import TokenPurpose, User, UserSession, UserToken
 from nexus.services import ServiceError, audit, notifications, utcnow
-from nexus.services.paging import Page, matches, paginate
 
 hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 # Verified when the e-mail is unknown, so that both cases take the same time.
@@ -496,14 +495,18 @@ def send_account_activation(user: User, actor: User | None) -> None:
 # -- staff administration -------------------------------------------------------------------
 
 
-def search_users(query: str = "", role: Role | None = None, page: int = 1) -> Page[User]:
-    """Users matching a name or e-mail fragment, newest first."""
-    stmt = select(User).order_by(User.id.desc())
-    if role is not None:
-        stmt = stmt.where(User.role == role)
-    if query.strip():
-        stmt = stmt.where(matches(query, User.email, User.first_name + " " + User.last_name))
-    return paginate(stmt, page)
+def lock_admins() -> None:
+    """Serialise every change that may remove an active admin (transaction-scoped): two admins
+    deactivating or deleting each other queue up, and the second sees the first's change."""
+    db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext("active-admins"))))
+
+
+def other_active_admins(user_id: int) -> int:
+    """How many admins but this one may still sign in (call after lock_admins)."""
+    stmt = select(func.count()).where(
+        User.role == Role.ADMIN, User.is_active, User.anonymised_at.is_(None), User.id != user_id
+    )
+    return db.session.scalar(stmt) or 0
 
 
 def set_active(user_id: int, active: bool, actor: User) -> User:
@@ -511,9 +514,7 @@ def set_active(user_id: int, active: bool, actor: User) -> User:
     if user_id == actor.id:
         raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
     if not active:
-        # The last-admin rule: the same lock as accounts.anonymise, taken before the row lock, so
-        # two admins deactivating each other queue up and the second sees the first's change.
-        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext("active-admins"))))
+        lock_admins()  # before the row lock, as erasure.anonymise takes them
     # populate_existing: the caller may have loaded this user already (the coaches desk does);
     # the state compared below must be the one read under the lock.
     user = db.session.scalar(
@@ -525,12 +526,8 @@ def set_active(user_id: int, active: bool, actor: User) -> User:
         return user  # a second click changes nothing
     if user.anonymised_at is not None:
         raise ServiceError("Ce compte a été supprimé : il ne peut pas être réactivé.")
-    if not active and user.role is Role.ADMIN:
-        others = select(func.count()).where(
-            User.role == Role.ADMIN, User.is_active, User.anonymised_at.is_(None), User.id != user.id
-        )
-        if not db.session.scalar(others):  # read under the lock: the count is current
-            raise ServiceError("C'est le dernier administrateur actif : il ne peut pas être désactivé.")
+    if not active and user.role is Role.ADMIN and other_active_admins(user.id) == 0:
+        raise ServiceError("C'est le dernier administrateur actif : il ne peut pas être désactivé.")
     user.is_active = active
     if not active:
         user.session_version += 1

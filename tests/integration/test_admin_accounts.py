@@ -19,7 +19,7 @@ from nexus.models.credits import CreditEntry, CreditLot
 from nexus.models.family import CoParent, Student
 from nexus.models.identity import TokenPurpose, User, UserSession, UserToken
 from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
-from nexus.services import ServiceError, accounts, billing, family, identity, utcnow
+from nexus.services import ServiceError, accounts, billing, erasure, family, identity, utcnow
 from tests import factories
 from tests.helpers import (
     ADMIN,
@@ -508,7 +508,7 @@ def test_the_last_active_admin_is_kept():
     first.is_active = False
     db.session.flush()
     with pytest.raises(ServiceError, match="dernier administrateur actif"):
-        accounts.anonymise(second.id, first)
+        erasure.anonymise(second.id, first)
     with pytest.raises(ServiceError, match="dernier administrateur actif"):
         identity.set_active(second.id, False, first)
     assert second.is_active and second.anonymised_at is None
@@ -571,7 +571,7 @@ def live_admins() -> list[int]:
 def act(kind: str, actor_id: int, target_id: int) -> Any:
     actor = db.session.get_one(User, actor_id)
     if kind == "anonymise":
-        return accounts.anonymise(target_id, actor)[1]
+        return erasure.anonymise(target_id, actor)[1]
     return identity.set_active(target_id, False, actor).id
 
 
