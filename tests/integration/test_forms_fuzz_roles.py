@@ -553,7 +553,7 @@ TARGETS: list[Target] = [
     # Open family (issue 9)
     Target(
         "admin assistante",
-        "staff.bilan_family",
+        "enrolment.bilan_family",
         lambda w_: f"/dashboard/assistante/bilans/{w_['bilan']}/espace-famille",
         {
             "first_name": (NAME, "Nadia"),
@@ -569,7 +569,7 @@ TARGETS: list[Target] = [
     ),
     Target(
         "admin assistante",
-        "staff.contact_family",
+        "enrolment.contact_family",
         lambda w_: f"/dashboard/assistante/contacts/{w_['contact']}/espace-famille",
         {
             "first_name": (NAME, "Nadia"),
