@@ -7,7 +7,6 @@ a validation error or on "Retour". With htmx only the form fragment is swapped.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
@@ -26,16 +25,15 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, StopValidation
 
-from nexus import policy
+from nexus import policy, steps
 from nexus.blueprints.public import PHONE, REQUIRED
-from nexus.extensions import client_ip, db, limiter
+from nexus.extensions import db
 from nexus.forms import Form
 from nexus.models.common import Grade, Subject
 from nexus.models.diagnostics import Modality
 from nexus.services import diagnostics
 from nexus.web import is_fragment_request
 
-log = logging.getLogger(__name__)
 bp = Blueprint("bilan", __name__, url_prefix="/bilan-gratuit")
 
 LAST_STEP = 4
@@ -220,36 +218,6 @@ class BilanForm(Form):
         ]
 
 
-def _posted_step() -> int:
-    raw = request.form.get("step", "1")[:2]
-    return min(max(int(raw), 1), LAST_STEP) if raw.isdecimal() else 1
-
-
-def _send_allowed() -> bool:
-    """At most SEND_LIMIT requests sent per address; moving between steps is free.
-
-    Checked here rather than by a route decorator so that a refusal keeps the answers on screen.
-    """
-    if not limiter.enabled:
-        return True
-    try:
-        return limiter.limiter.hit(SEND_LIMIT, "bilan-gratuit", client_ip())
-    except Exception:  # the limit store (Redis) is down: accept rather than lose the request
-        log.warning("rate-limit store unavailable for /bilan-gratuit", exc_info=True)
-        return True
-
-
-def _navigation() -> int | None:
-    """The step asked for by "Retour" or "Modifier" (never forward), or None to go on."""
-    shown = _posted_step()
-    if request.form.get("action") == "retour":
-        return max(shown - 1, 1)
-    target = request.form.get("modifier", "")[:2]
-    if target.isdecimal() and 1 <= int(target) < shown:
-        return int(target)
-    return None
-
-
 def _render(form: BilanForm, step: int, status: int = 200, notice: str | None = None) -> Any:
     focus = form.focus(step) if request.method == "POST" else None
     if focus and form[focus].type not in ("RadioField", "SubjectsField"):
@@ -284,16 +252,16 @@ def request_form() -> Any:
         return _render(form, 1)
     if form.website.data:  # a filled honeypot gets the same thanks, and nothing is kept
         return _confirmed()
-    back = _navigation()
+    back = steps.navigation(LAST_STEP)
     if back is not None:
         return _render(form, back)
-    step = _posted_step()
+    step = steps.posted_step(LAST_STEP)
     failed = form.first_invalid_step(step)
     if failed is not None:
         return _render(form, failed, 422)
     if step < LAST_STEP:
         return _render(form, step + 1)
-    if not _send_allowed():
+    if not steps.send_allowed(SEND_LIMIT, "bilan-gratuit"):
         return _render(form, LAST_STEP, 429, notice=TOO_MANY)
     row = diagnostics.submit_bilan_request(form.answers())
     db.session.commit()

@@ -9,7 +9,6 @@ address (no enumeration); the account is created only when the link is used.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -19,7 +18,7 @@ from markupsafe import Markup
 from wtforms import BooleanField, EmailField, Field, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from nexus import policy
+from nexus import policy, steps
 from nexus.blueprints.auth import end_session
 from nexus.extensions import client_ip, db, limiter
 from nexus.forms import ChildrenMixin, Form, Phone, children_list
@@ -31,7 +30,6 @@ from nexus.services.family import ParentDraft
 from nexus.services.signup import LinkState
 from nexus.web import is_fragment_request
 
-log = logging.getLogger(__name__)
 bp = Blueprint("signup", __name__, url_prefix="/inscription")
 
 # The bilan request sent from this browser (set by /bilan-gratuit): the only source of the link
@@ -197,36 +195,6 @@ def _grade_label(value: str | None) -> str:
         return ""
 
 
-def _posted_step() -> int:
-    raw = request.form.get("step", "1")[:2]
-    return min(max(int(raw), 1), LAST_STEP) if raw.isascii() and raw.isdecimal() else 1
-
-
-def _send_allowed() -> bool:
-    """At most SEND_LIMIT sign-ups sent per address; moving between steps is free.
-
-    Checked here rather than by a route decorator so that a refusal keeps the answers on screen.
-    """
-    if not limiter.enabled:
-        return True
-    try:
-        return limiter.limiter.hit(SEND_LIMIT, "inscription", client_ip())
-    except Exception:  # the limit store (Redis) is down: accept rather than lose the sign-up
-        log.warning("rate-limit store unavailable for /inscription", exc_info=True)
-        return True
-
-
-def _navigation() -> int | None:
-    """The step asked for by "Retour" or "Modifier" (never forward), or None to go on."""
-    shown = _posted_step()
-    if request.form.get("action") == "retour":
-        return max(shown - 1, 1)
-    target = request.form.get("modifier", "")[:2]
-    if target.isascii() and target.isdecimal() and 1 <= int(target) < shown:
-        return int(target)
-    return None
-
-
 def _render(
     form: SignupForm, step: int, status: int = 200, notice: str | None = None, focus: bool = True
 ) -> Any:
@@ -301,16 +269,16 @@ def form() -> Any:
         if added:
             form.children.entries[-1].form.first_name.render_kw = {"autofocus": True}
         return _render(form, 2, focus=False)
-    back = _navigation()
+    back = steps.navigation(LAST_STEP)
     if back is not None:
         return _render(form, back, focus=False)
-    step = _posted_step()
+    step = steps.posted_step(LAST_STEP)
     failed = form.first_invalid_step(step)
     if failed is not None:
         return _render(form, failed, 422)
     if step < LAST_STEP:
         return _render(form, step + 1)
-    if not _send_allowed():
+    if not steps.send_allowed(SEND_LIMIT, "inscription"):
         return _render(form, LAST_STEP, 429, notice=TOO_MANY)
     bilan = _bilan()
     signup.register(form.draft(bilan.id if bilan else None), form.password.data or "")

@@ -1,0 +1,45 @@
+"""Forms asked one group of questions at a time (/bilan-gratuit, /inscription), without JavaScript:
+every step is a plain POST carrying the other steps' answers as hidden fields."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from limits import RateLimitItem
+
+from nexus.extensions import client_ip, limiter
+
+log = logging.getLogger(__name__)
+
+
+def posted_step(last: int) -> int:
+    """The step the form was shown at (1..last), whatever was posted."""
+    raw = request.form.get("step", "1")[:2]
+    return min(max(int(raw), 1), last) if raw.isascii() and raw.isdecimal() else 1
+
+
+def navigation(last: int) -> int | None:
+    """The step asked for by "Retour" or "Modifier" (never forward), or None to go on."""
+    shown = posted_step(last)
+    if request.form.get("action") == "retour":
+        return max(shown - 1, 1)
+    target = request.form.get("modifier", "")[:2]
+    if target.isascii() and target.isdecimal() and 1 <= int(target) < shown:
+        return int(target)
+    return None
+
+
+def send_allowed(limit: RateLimitItem, scope: str) -> bool:
+    """At most `limit` forms sent per address; moving between steps is free.
+
+    Checked in the view rather than by a route decorator so that a refusal keeps the answers on
+    screen.
+    """
+    if not limiter.enabled:
+        return True
+    try:
+        return limiter.limiter.hit(limit, scope, client_ip())
+    except Exception:  # the limit store (Redis) is down: accept rather than lose what was typed
+        log.warning("rate-limit store unavailable for %s", scope, exc_info=True)
+        return True
