@@ -105,22 +105,14 @@ def create_account(
         raise ServiceError(
             "Mot de passe incorrect : il confirme la création d'un administrateur.", "password"
         )
+    person = family.ParentDraft(draft.first_name, draft.last_name, draft.email, draft.phone)
     if draft.role is Role.PARENT:
-        parent = family.ParentDraft(draft.first_name, draft.last_name, draft.email, draft.phone)
-        user = family.open_family(parent, kids, actor)
+        user = family.open_family(person, kids, actor)
     else:
         owner = family.lock_address(draft.email)
         if owner is not None:
             raise family.EmailTaken(owner)
-        user = User(
-            email=identity.normalize_email(draft.email),
-            role=draft.role,
-            first_name=draft.first_name.strip(),
-            last_name=draft.last_name.strip(),
-            phone=(draft.phone or "").strip() or None,
-        )
-        db.session.add(user)
-        db.session.flush()
+        user = family.new_account(person, draft.role)
         identity.send_account_activation(user, actor)
     audit.record("account.created", actor.id, user, after={"role": user.role.value, "children": len(kids)})
     return user

@@ -15,7 +15,7 @@ from nexus.models.common import Role
 from nexus.models.family import CoParent, ParentProfile
 from nexus.models.identity import User
 from nexus.services import ServiceError, audit, identity, notifications, utcnow
-from nexus.services.family import ParentDraft, family_ids, lock_address, parent_profile
+from nexus.services.family import ParentDraft, family_ids, lock_address, new_account, parent_profile
 
 INVITED, RENEWED = "family.co_parent_invited", "family.co_parent_link_renewed"
 CANCELLED = "family.co_parent_invitation_cancelled"
@@ -114,15 +114,7 @@ def invite(parent: User, draft: ParentDraft) -> None:
         _mail_co_parent_address_in_use(owner, parent)
         _invitation_line(INVITED, parent, profile, draft, "address_in_use")
         return
-    user = User(
-        email=identity.normalize_email(draft.email),
-        role=Role.PARENT,
-        first_name=draft.first_name.strip(),
-        last_name=draft.last_name.strip(),
-        phone=(draft.phone or "").strip() or None,
-    )
-    db.session.add(user)
-    db.session.flush()
+    user = new_account(draft, Role.PARENT)
     db.session.add(CoParent(profile_id=profile.id, user_id=user.id))
     db.session.flush()
     _invitation_line(INVITED, parent, profile, draft, "created")

@@ -133,6 +133,23 @@ def lock_address(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email))
 
 
+def new_account(person: ParentDraft, role: Role, password_hash: str | None = None) -> User:
+    """A user row for a person with an address (the caller holds `lock_address`): with a password
+    hash they may sign in at once, else they wait for their activation link."""
+    user = User(
+        email=identity.normalize_email(person.email),
+        role=role,
+        first_name=person.first_name.strip(),
+        last_name=person.last_name.strip(),
+        phone=(person.phone or "").strip() or None,
+        password_hash=password_hash,
+        activated_at=utcnow() if password_hash else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
 def open_family(
     draft: ParentDraft,
     kids: Sequence[ChildDraft],
@@ -149,17 +166,7 @@ def open_family(
     owner = lock_address(draft.email)
     if owner is not None:
         raise EmailTaken(owner)
-    parent = User(
-        email=identity.normalize_email(draft.email),
-        role=Role.PARENT,
-        first_name=draft.first_name.strip(),
-        last_name=draft.last_name.strip(),
-        phone=(draft.phone or "").strip() or None,
-        password_hash=password_hash,
-        activated_at=utcnow() if password_hash else None,
-    )
-    db.session.add(parent)
-    db.session.flush()
+    parent = new_account(draft, Role.PARENT, password_hash)
     db.session.add(ParentProfile(user_id=parent.id))
     db.session.flush()
     audit.record(
