@@ -4,6 +4,7 @@ every step is a plain POST carrying the other steps' answers as hidden fields.""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import request
 from limits import RateLimitItem
@@ -43,3 +44,19 @@ def send_allowed(limit: RateLimitItem, scope: str) -> bool:
     except Exception:  # the limit store (Redis) is down: accept rather than lose what was typed
         log.warning("rate-limit store unavailable for %s", scope, exc_info=True)
         return True
+
+
+def context(form: Any, step: int, titles: dict[int, str], notice: str | None) -> dict[str, Any]:
+    """What a step's template needs: the form, where we are, the other steps' answers as hidden
+    fields, and on the last step the recap (the form gives carried() and summary())."""
+    last = max(titles)
+    return {
+        "form": form,
+        "step": step,
+        "last_step": last,
+        "title": titles[step],
+        "step_titles": titles,
+        "carried": form.carried(step),
+        "summary": form.summary() if step == last else [],
+        "notice": notice,
+    }

@@ -222,17 +222,7 @@ def _render(form: BilanForm, step: int, status: int = 200, notice: str | None = 
     focus = form.focus(step) if request.method == "POST" else None
     if focus and form[focus].type not in ("RadioField", "SubjectsField"):
         form[focus].render_kw = {**(form[focus].render_kw or {}), "autofocus": True}
-    context = {
-        "form": form,
-        "step": step,
-        "last_step": LAST_STEP,
-        "title": STEP_TITLES[step],
-        "step_titles": STEP_TITLES,
-        "carried": form.carried(step),
-        "summary": form.summary() if step == LAST_STEP else [],
-        "focus": focus,
-        "notice": notice,
-    }
+    context = steps.context(form, step, STEP_TITLES, notice) | {"focus": focus}
     template = "public/_bilan_form.html" if is_fragment_request() else "public/bilan.html"
     return render_template(template, **context), status
 

@@ -201,16 +201,7 @@ def _render(
     target = form.focus(step) if focus and request.method == "POST" else None
     if target is not None:
         target.render_kw = {**(target.render_kw or {}), "autofocus": True}
-    context = {
-        "form": form,
-        "step": step,
-        "last_step": LAST_STEP,
-        "title": STEP_TITLES[step],
-        "step_titles": STEP_TITLES,
-        "carried": form.carried(step),
-        "summary": form.summary() if step == LAST_STEP else [],
-        "notice": notice,
-    }
+    context = steps.context(form, step, STEP_TITLES, notice)
     template = "signup/_form.html" if is_fragment_request() else "signup/form.html"
     return render_template(template, **context), status
 
