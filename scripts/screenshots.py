@@ -33,6 +33,8 @@ PUBLIC = [
     ("aria", "/plateforme-aria"),
     ("contact", "/contact"),
     ("bilan-gratuit", "/bilan-gratuit"),
+    ("inscription", "/inscription"),
+    ("inscription-lien-invalide", "/inscription/confirmer?token=x"),
     ("mentions-legales", "/mentions-legales"),
     ("signin", "/auth/signin"),
     ("mot-de-passe-oublie", "/auth/mot-de-passe-oublie"),
@@ -42,7 +44,12 @@ PUBLIC = [
 SIGNED_IN = [
     (
         "admin@nexus-reussite.tn",
-        [("dashboard-admin", "/dashboard/admin"), ("admin-factures", "/dashboard/admin/factures")],
+        [
+            ("dashboard-admin", "/dashboard/admin"),
+            ("admin-factures", "/dashboard/admin/factures"),
+            ("admin-utilisateurs", "/dashboard/admin/utilisateurs"),
+            ("admin-nouveau-compte", "/dashboard/admin/utilisateurs/nouveau"),
+        ],
     ),
     (
         "assistante@nexus-reussite.tn",
@@ -51,6 +58,8 @@ SIGNED_IN = [
             ("assistante-eleves", "/dashboard/assistante/eleves"),
             ("assistante-credits", "/dashboard/assistante/credits"),
             ("assistante-paiements", "/dashboard/assistante/paiements"),
+            ("assistante-bilans", "/dashboard/assistante/bilans?filtre=toutes"),
+            ("assistante-contacts", "/dashboard/assistante/contacts?filtre=tous"),
         ],
     ),
     (
