@@ -34,7 +34,18 @@ def prepare() -> dict[str, str]:
     return env
 
 
+def _stop_on_sigterm() -> None:
+    """`kill`, `timeout` or a supervisor's stop ends everything as Ctrl-C does (without this, a
+    SIGTERM would end this process alone and leave gunicorn and PostgreSQL running)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main() -> int:
+    _stop_on_sigterm()
     port = os.environ.get("PORT", "5000")
     env = prepare()
     python = sys.executable
