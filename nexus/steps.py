@@ -31,6 +31,23 @@ def navigation(last: int) -> int | None:
     return None
 
 
+def advance(
+    form: Any, last: int, limit: RateLimitItem, scope: str, too_many: str
+) -> tuple[int, int, str | None] | None:
+    """After "Continuer": the step to show, its status and notice — the first step with an error
+    (422), the next one, or the last again when too many were sent (429); None: send the form.
+    The form gives first_invalid_step(up_to)."""
+    step = posted_step(last)
+    failed = form.first_invalid_step(step)
+    if failed is not None:
+        return failed, 422, None
+    if step < last:
+        return step + 1, 200, None
+    if not send_allowed(limit, scope):
+        return last, 429, too_many
+    return None
+
+
 def send_allowed(limit: RateLimitItem, scope: str) -> bool:
     """At most `limit` forms sent per address; moving between steps is free.
 

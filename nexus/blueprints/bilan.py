@@ -245,14 +245,9 @@ def request_form() -> Any:
     back = steps.navigation(LAST_STEP)
     if back is not None:
         return _render(form, back)
-    step = steps.posted_step(LAST_STEP)
-    failed = form.first_invalid_step(step)
-    if failed is not None:
-        return _render(form, failed, 422)
-    if step < LAST_STEP:
-        return _render(form, step + 1)
-    if not steps.send_allowed(SEND_LIMIT, "bilan-gratuit"):
-        return _render(form, LAST_STEP, 429, notice=TOO_MANY)
+    shown = steps.advance(form, LAST_STEP, SEND_LIMIT, "bilan-gratuit", TOO_MANY)
+    if shown is not None:
+        return _render(form, *shown)
     row = diagnostics.submit_bilan_request(form.answers())
     db.session.commit()
     session["bilan_email"] = row.parent_email

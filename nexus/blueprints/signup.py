@@ -263,14 +263,9 @@ def form() -> Any:
     back = steps.navigation(LAST_STEP)
     if back is not None:
         return _render(form, back, focus=False)
-    step = steps.posted_step(LAST_STEP)
-    failed = form.first_invalid_step(step)
-    if failed is not None:
-        return _render(form, failed, 422)
-    if step < LAST_STEP:
-        return _render(form, step + 1)
-    if not steps.send_allowed(SEND_LIMIT, "inscription"):
-        return _render(form, LAST_STEP, 429, notice=TOO_MANY)
+    shown = steps.advance(form, LAST_STEP, SEND_LIMIT, "inscription", TOO_MANY)
+    if shown is not None:
+        return _render(form, *shown)
     bilan = _bilan()
     signup.register(form.draft(bilan.id if bilan else None), form.password.data or "")
     db.session.commit()
