@@ -56,8 +56,16 @@ def children(user: User) -> list[Student]:
 
 
 def child_of(user: User, student_id: int) -> Student | None:
-    """The student if it is one of this parent's children, else None (answer 404)."""
-    stmt = select(Student).where(Student.id == student_id, Student.parent_id.in_(family_ids(user.id)))
+    """The student if it is one of this parent's children, else None (answer 404).
+
+    With its account in the same query: a child removed by another request meanwhile is then
+    either found whole or not at all (a later lazy load could find the account gone).
+    """
+    stmt = (
+        select(Student)
+        .where(Student.id == student_id, Student.parent_id.in_(family_ids(user.id)))
+        .options(joinedload(Student.user))
+    )
     return db.session.scalar(stmt)
 
 
