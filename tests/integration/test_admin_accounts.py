@@ -493,9 +493,8 @@ def test_anonymise_a_coach_replaces_the_pseudonym(client, login):
     assert coach.description is None and coach.user.email is None
 
 
-def test_the_last_active_admin_is_kept():
-    """Service level: the acting admin is not active any more (deactivated meanwhile)."""
-    first = user(ADMIN)
+def second_admin() -> User:
+    """An active admin beside the demo one (flushed)."""
     second = User(
         email="admin2@example.tn",
         role=Role.ADMIN,
@@ -505,6 +504,12 @@ def test_the_last_active_admin_is_kept():
     )
     db.session.add(second)
     db.session.flush()
+    return second
+
+
+def test_the_last_active_admin_is_kept():
+    """Service level: the acting admin is not active any more (deactivated meanwhile)."""
+    first, second = user(ADMIN), second_admin()
     first.is_active = False
     db.session.flush()
     with pytest.raises(ServiceError, match="dernier administrateur actif"):
@@ -550,14 +555,7 @@ def test_non_admins_are_refused_and_unknown_ids_are_404(client, login):
 
 def two_admins() -> tuple[int, int]:
     """The demo admin and a second, active admin (committed)."""
-    second = User(
-        email="admin2@example.tn",
-        role=Role.ADMIN,
-        first_name="Hana",
-        last_name="Saidi",
-        activated_at=utcnow(),
-    )
-    db.session.add(second)
+    second = second_admin()
     db.session.commit()
     return user(ADMIN).id, second.id
 
