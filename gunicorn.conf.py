@@ -21,7 +21,7 @@ def post_worker_init(worker):
     """Without Redis, run the periodic jobs from this worker."""
     if os.environ.get("REDIS_URL"):
         return
-    from nexus.jobs.queue import start_inprocess_scheduler
     from nexus.jobs.schedule import PERIODIC
+    from nexus.queue import start_inprocess_scheduler
 
     start_inprocess_scheduler(worker.app.wsgi(), PERIODIC)

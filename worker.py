@@ -13,7 +13,7 @@ import sys
 from rq import Queue, Worker
 from rq.cron import CronScheduler
 
-from nexus.jobs.queue import QUEUES, preload_app, redis_connection
+from nexus.queue import QUEUES, preload_app, redis_connection
 
 
 def run_cron(url: str) -> None:

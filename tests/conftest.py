@@ -229,7 +229,7 @@ def run_jobs(app: Flask, redis_url: str) -> Callable[[], int]:
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    from nexus.jobs.queue import QUEUES
+    from nexus.queue import QUEUES
 
     def drain() -> int:
         connection = Redis.from_url(redis_url)

@@ -426,7 +426,7 @@ def payments() -> Any:
         "parent/payments.html",
         payments=billing.payments_of_parent(current_user),
         invoices=invoices.of_user(current_user),
-        label=billing.order_label,
+        label=catalog.order_label,
     )
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from nexus import policy
 from nexus.extensions import db
 from nexus.models.billing import Payment
-from nexus.services import ServiceError, billing
+from nexus.services import ServiceError, billing, catalog
 from nexus.web import is_fragment_request
 
 bp = Blueprint("payments", __name__, url_prefix="/dashboard/assistante/paiements")
@@ -20,7 +20,7 @@ bp = Blueprint("payments", __name__, url_prefix="/dashboard/assistante/paiements
 def _row(payment: Payment, message: str | None = None, error: str | None = None, status: int = 200) -> Any:
     return (
         render_template(
-            "payments/_row.html", p=payment, label=billing.order_label, message=message, error=error
+            "payments/_row.html", p=payment, label=catalog.order_label, message=message, error=error
         ),
         status,
     )
@@ -41,7 +41,7 @@ def index() -> Any:
     search = request.args.get("q", "").strip()[:100]
     rows = billing.pending_transfers(search)
     template = "payments/_table.html" if is_fragment_request() else "payments/index.html"
-    return render_template(template, rows=rows, q=search, label=billing.order_label)
+    return render_template(template, rows=rows, q=search, label=catalog.order_label)
 
 
 @bp.post("/<int:payment_id>/valider")
@@ -50,11 +50,11 @@ def approve(payment_id: int) -> Any:
     payment = db.get_or_404(Payment, payment_id)
     if request.form.get("confirm") != "1" and billing.staff_decides(payment):
         # Without JavaScript: a confirmation page first (a card payment is refused at once).
-        return render_template("payments/confirm.html", p=payment, label=billing.order_label)
+        return render_template("payments/confirm.html", p=payment, label=catalog.order_label)
     return _decide(
         payment,
         lambda: billing.approve(payment_id, current_user),
-        f"Validé : {billing.order_label(payment)} est actif.",
+        f"Validé : {catalog.order_label(payment)} est actif.",
     )
 
 

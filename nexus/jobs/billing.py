@@ -15,11 +15,11 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, update
 
 from nexus.extensions import db
-from nexus.jobs.queue import job
 from nexus.models.billing import Entitlement, EntitlementStatus, Subscription, SubscriptionStatus
 from nexus.models.credits import CreditEntry, CreditLot
 from nexus.models.family import Student
 from nexus.models.identity import User
+from nexus.queue import job
 from nexus.services import billing, credits, notifications, utcnow
 
 log = logging.getLogger(__name__)

@@ -4,14 +4,14 @@ and forgetting the sign-ups never confirmed."""
 from __future__ import annotations
 
 from nexus.extensions import db
-from nexus.jobs.queue import enqueue_after_commit, job
+from nexus.queue import enqueue_after_commit, job
 from nexus.services import identity, signup
 
 
 def request_password_reset(email: str) -> None:
     """Hand a reset request to the job, whatever the address: the request does the same work, and
     so takes the same time, whether an account exists or not (no enumeration by timing)."""
-    enqueue_after_commit("emails", send_password_reset, identity.normalize_email(email))
+    enqueue_after_commit("emails", "nexus.jobs.identity.send_password_reset", identity.normalize_email(email))
 
 
 @job

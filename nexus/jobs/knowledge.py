@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from nexus.jobs.queue import job
+from nexus.queue import job
+from nexus.services import knowledge
 
 
 @job
 def ingest_document(document_id: int) -> str:
     """Extract, chunk, embed and store one document; a second run finds nothing to do."""
-    from nexus.services import knowledge
-
     return knowledge.ingest(document_id)

@@ -11,9 +11,9 @@ from flask_mail import Message
 from sqlalchemy import select
 
 from nexus.extensions import db, mail
-from nexus.jobs.queue import job
 from nexus.models.notifications import OutboxEmail, OutboxStatus
-from nexus.services import utcnow
+from nexus.queue import job
+from nexus.services import calendar, utcnow
 from nexus.services.notifications import MAX_ATTEMPTS, backoff, one_line
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,6 @@ def attachments(ctx: dict[str, Any]) -> list[tuple[str, str, bytes]]:
     """
     found = []
     if ctx.get("ics_booking_id"):
-        from nexus.services import calendar
-
         ics = calendar.booking_attachment(
             int(ctx["ics_booking_id"]), for_coach=ctx.get("audience") == "coach"
         )

@@ -7,7 +7,7 @@ committed on its own, so one bad row does not hold back the others.
 from __future__ import annotations
 
 from nexus.extensions import db
-from nexus.jobs.queue import job
+from nexus.queue import job
 from nexus.services import scheduling, utcnow
 
 

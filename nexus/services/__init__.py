@@ -1,10 +1,25 @@
-"""Business rules and state changes. No request or response objects here."""
+"""Business rules and state changes. No request or response objects here.
+
+A state change is a `@command`: it owns its transaction, so a view or a job only parses, calls
+one command and answers. The outermost command commits when it returns and rolls back when it
+raises (a refusal changes nothing); a command called by another joins the caller's transaction,
+so two changes that must stand or fall together are one outer command.
+"""
 
 from __future__ import annotations
 
-from nexus.clock import utcnow
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
-__all__ = ["MAX_ID", "ServiceError", "parse_id", "utcnow"]
+from nexus.clock import utcnow
+from nexus.extensions import db
+
+__all__ = ["MAX_ID", "ServiceError", "command", "parse_id", "utcnow"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_IN_COMMAND = "in_command"
 
 
 class ServiceError(Exception):
@@ -27,3 +42,25 @@ def parse_id(raw: str | None) -> int | None:
         return None
     value = int(raw)
     return value if 0 < value <= MAX_ID else None
+
+
+def command(func: Callable[P, R]) -> Callable[P, R]:
+    """Run `func` as one transaction: commit on return, roll back on any exception."""
+
+    @wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        info = db.session.info
+        if info.get(_IN_COMMAND):  # joined: the outermost command decides
+            return func(*args, **kwargs)
+        info[_IN_COMMAND] = True
+        try:
+            result = func(*args, **kwargs)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        finally:
+            info.pop(_IN_COMMAND, None)
+        return result
+
+    return run

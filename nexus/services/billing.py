@@ -34,7 +34,7 @@ from nexus.models.common import Role, Subject
 from nexus.models.credits import LotSource
 from nexus.models.family import Student
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, catalog, credits, family, notifications, utcnow
+from nexus.services import ServiceError, audit, catalog, credits, family, invoices, notifications, utcnow
 from nexus.services.catalog import Offer
 from nexus.text import check_line, check_size
 
@@ -292,7 +292,7 @@ def reject(payment_id: int, staff: User, reason: str) -> Payment:
         "Votre virement n'a pas pu être validé — Nexus Réussite",
         {
             "first_name": payer.first_name,
-            "label": order_label(payment),
+            "label": catalog.order_label(payment),
             "amount": payment.amount_millimes,
             "reference": payment.reference,
             "reason": payment.rejection_reason,
@@ -303,7 +303,7 @@ def reject(payment_id: int, staff: User, reason: str) -> Payment:
         payer.id,
         "PAYMENT_REJECTED",
         "Virement non validé",
-        f"{order_label(payment)} : {payment.rejection_reason}",
+        f"{catalog.order_label(payment)} : {payment.rejection_reason}",
         "/dashboard/parent/paiements",
     )
     audit.record(
@@ -312,19 +312,11 @@ def reject(payment_id: int, staff: User, reason: str) -> Payment:
     return payment
 
 
-def order_label(payment: Payment) -> str:
-    offer = catalog.offer(payment.offer_code)
-    subject = f" — ARIA {Subject(payment.aria_subject).label}" if payment.aria_subject else ""
-    return f"{offer.name}{subject} pour {payment.student.user.first_name}"
-
-
 # -- fulfilment ----------------------------------------------------------------------------
 
 
 def fulfil(payment: Payment, actor: User | None) -> None:
     """Grant what the payment bought, then invoice it and tell the family."""
-    from nexus.services import invoices
-
     offer = catalog.offer(payment.offer_code)
     credits.lock_student(payment.student_id)
     if offer.kind is OfferKind.PLAN:
@@ -341,7 +333,7 @@ def fulfil(payment: Payment, actor: User | None) -> None:
         f"Paiement validé — facture {invoice.number}",
         {
             "first_name": payer.first_name,
-            "label": order_label(payment),
+            "label": catalog.order_label(payment),
             "amount": payment.amount_millimes,
             "invoice_number": invoice.number,
             "child": payment.student.user.first_name,
@@ -352,7 +344,7 @@ def fulfil(payment: Payment, actor: User | None) -> None:
         payer.id,
         "PAYMENT_APPROVED",
         "Paiement validé",
-        f"{order_label(payment)} est actif. Facture {invoice.number} dans vos documents.",
+        f"{catalog.order_label(payment)} est actif. Facture {invoice.number} dans vos documents.",
         "/dashboard/parent/paiements",
     )
     audit.record(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from nexus.models.billing import Payment
 from nexus.models.catalog import Feature, OfferCode, OfferKind, ServiceType
 from nexus.models.common import Subject
 
@@ -211,3 +212,10 @@ def session_cost(service: ServiceType, minutes: int) -> Decimal:
     (90 min in person: 1.875 -> 1.88), whatever the thread's decimal context says."""
     exact = CREDIT_COSTS[service] * Decimal(minutes) / Decimal(60)
     return exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def order_label(payment: Payment) -> str:
+    """What a payment buys, for whom: "Pack 10 crédits pour Yasmine"."""
+    chosen = offer(payment.offer_code)
+    subject = f" — ARIA {Subject(payment.aria_subject).label}" if payment.aria_subject else ""
+    return f"{chosen.name}{subject} pour {payment.student.user.first_name}"

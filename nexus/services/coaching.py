@@ -18,7 +18,7 @@ from nexus.extensions import db
 from nexus.models.common import Role, Subject
 from nexus.models.identity import CoachProfile, TokenPurpose, User, UserToken
 from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking
-from nexus.services import ServiceError, audit, identity, notifications, utcnow
+from nexus.services import ServiceError, audit, identity, utcnow
 from nexus.services.paging import Page, matches, paginate
 
 COACH_FILTERS = {
@@ -30,7 +30,6 @@ COACH_FILTERS = {
 EMAIL_TAKEN = "Cette adresse e-mail est déjà utilisée par un autre compte."
 PSEUDONYM_TAKEN = "Ce pseudonyme est déjà pris par un autre coach : choisissez-en un autre."
 RESEND_AFTER = timedelta(minutes=1)
-ALREADY_ACTIVATED = "Ce coach a déjà activé son compte : il se connecte avec son mot de passe."
 # The free texts of the public profile (empty means none).
 PROFILE_TEXTS = ("title", "tag", "description", "philosophy", "expertise")
 # Unique constraints of the schema, and the form field each one is about.
@@ -142,29 +141,8 @@ def create_coach(email: str, fields: CoachFields, actor: User) -> CoachProfile:
     db.session.add_all([user, profile])
     _flush_unique()
     audit.record("coach.created", actor.id, profile, after=_snapshot(profile))
-    invite_coach(user, actor)
+    identity.invite_coach(user, actor)
     return profile
-
-
-def invite_coach(user: User, actor: User | None) -> None:
-    """E-mail a 72-hour link to /auth/activate where the coach chooses a password; audited."""
-    if user.activated_at is not None:
-        raise ServiceError(ALREADY_ACTIVATED)
-    raw = identity.issue_token(user, TokenPurpose.ACTIVATION, identity.ACTIVATION_TTL)
-    profile = user.coach_profile
-    notifications.queue_email(
-        user.email or "",
-        "coach_invitation",
-        "Votre espace coach Nexus Réussite vous attend",
-        {
-            "first_name": user.first_name,
-            "pseudonym": profile.pseudonym if profile else "",
-            "url": identity.link("/auth/activate", raw),
-            "hours": int(identity.ACTIVATION_TTL.total_seconds() // 3600),
-        },
-        user_id=user.id,
-    )
-    audit.record("coach.invitation_sent", actor.id if actor else None, user, after={"email": user.email})
 
 
 def resend_invitation(coach_id: int, actor: User) -> CoachProfile:
@@ -177,7 +155,7 @@ def resend_invitation(coach_id: int, actor: User) -> CoachProfile:
         raise ServiceError("Ce compte est désactivé : réactivez-le avant de renvoyer l'invitation.")
     if user.activated_at is None:
         _refuse_recent_invitation(user)
-    invite_coach(user, actor)
+    identity.invite_coach(user, actor)
     return profile
 
 
@@ -227,7 +205,7 @@ def update_coach(coach_id: int, fields: CoachFields, actor: User, email: str | N
             after={k: after[k] for k in changed},
         )
     if new_address:
-        invite_coach(profile.user, actor)
+        identity.invite_coach(profile.user, actor)
     return bool(new_address)
 
 

@@ -16,7 +16,7 @@ from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.notifications import ContactMessage
 from nexus.models.scheduling import SessionBooking, SessionStatus
-from nexus.services import billing, credits, family, identity, utcnow
+from nexus.services import billing, catalog, credits, family, identity, utcnow
 from nexus.services.credits import LotView
 
 
@@ -118,7 +118,7 @@ def waiting_for(user: User) -> list[Waiting]:
         )
     )
     items = [
-        Waiting(billing.order_label(p), p.declared_at or p.created_at, f"Référence {p.reference}")
+        Waiting(catalog.order_label(p), p.declared_at or p.created_at, f"Référence {p.reference}")
         for p in payments
     ]
     items += [

@@ -34,7 +34,7 @@ def redis() -> str:
     url = current_app.config.get("REDIS_URL")
     if not url:
         return "ok (not configured: jobs run in-process)"
-    from nexus.jobs.queue import redis_connection
+    from nexus.queue import redis_connection
 
     redis_connection(url).ping()
     return "ok"

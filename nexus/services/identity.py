@@ -384,10 +384,8 @@ def _check_link_quota(student: Student, parent: User) -> None:
 def resend_activation(user: User) -> None:
     """A fresh link for an account whose activation link expired, to the address on file."""
     if user.role is Role.COACH:
-        from nexus.services import coaching
-
         if user.activated_at is None and user.is_active and user.email:
-            coaching.invite_coach(user, None)
+            invite_coach(user, None)
         return
     if user.activated_at is not None or not user.email or not user.is_active:
         return
@@ -471,6 +469,27 @@ ACCOUNT_WELCOME = {
     Role.ASSISTANTE: "votre compte d'assistante est ouvert",
     Role.ADMIN: "votre compte d'administrateur est ouvert",
 }
+
+
+def invite_coach(user: User, actor: User | None) -> None:
+    """E-mail a 72-hour link to /auth/activate where the coach chooses a password; audited."""
+    if user.activated_at is not None:
+        raise ServiceError("Ce coach a déjà activé son compte : il se connecte avec son mot de passe.")
+    raw = issue_token(user, TokenPurpose.ACTIVATION, ACTIVATION_TTL)
+    profile = user.coach_profile
+    notifications.queue_email(
+        user.email or "",
+        "coach_invitation",
+        "Votre espace coach Nexus Réussite vous attend",
+        {
+            "first_name": user.first_name,
+            "pseudonym": profile.pseudonym if profile else "",
+            "url": link("/auth/activate", raw),
+            "hours": int(ACTIVATION_TTL.total_seconds() // 3600),
+        },
+        user_id=user.id,
+    )
+    audit.record("coach.invitation_sent", actor.id if actor else None, user, after={"email": user.email})
 
 
 def send_account_activation(user: User, actor: User | None) -> None:

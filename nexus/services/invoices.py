@@ -151,13 +151,11 @@ def create(
 
 def for_payment(payment: Payment, actor: User | None) -> Invoice:
     """The PAID invoice of an approved payment, rendered and put in the payer's vault."""
-    from nexus.services.billing import order_label
-
     payer = payment.payer
     offer = catalog.offer(payment.offer_code)
     invoice = create(
         payer.full_name,
-        [Line(order_label(payment), 1, payment.amount_millimes, offer_code=offer.code.value)],
+        [Line(catalog.order_label(payment), 1, payment.amount_millimes, offer_code=offer.code.value)],
         status=InvoiceStatus.PAID,
         actor_id=actor.id if actor else None,
         customer_email=payer.email,

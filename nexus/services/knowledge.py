@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
+from nexus import queue
 from nexus.extensions import db
 from nexus.models.common import Grade, Subject
 from nexus.models.knowledge import (
@@ -47,6 +48,7 @@ MAX_CHARS = 1400
 STUCK_AFTER = timedelta(minutes=15)  # a PROCESSING document untouched this long was abandoned
 QUERY_CHARS = 500  # of a question, embedded for retrieval (about 128 tokens of e5's 512)
 EMBED_BATCH = 16
+INGEST_JOB = "nexus.jobs.knowledge.ingest_document"
 CANDIDATES = 20  # per retriever, before fusion
 RRF_K = 60
 # Calibrated cosine similarities (strong, weak) per model: a passage is relevant when it is
@@ -309,9 +311,6 @@ def upload(
     *, title: str, subject: Subject, level: Grade, filename: str, data: bytes, actor_id: int
 ) -> tuple[Document, bool]:
     """Staff upload: store, audit, and index in a job after the commit."""
-    from nexus.jobs.knowledge import ingest_document
-    from nexus.jobs.queue import enqueue_after_commit
-
     filename = vault.clean_filename(filename)  # before anything is stored
     if not data:
         raise IngestionError("Le fichier est vide.")
@@ -330,15 +329,12 @@ def upload(
                 "size": len(data),
             },
         )
-        enqueue_after_commit("embeddings", ingest_document, document.id)
+        queue.enqueue_after_commit("embeddings", INGEST_JOB, document.id)
     return document, created
 
 
 def retry(document_id: int, actor_id: int) -> Document:
     """Index a failed document again (or fill in its missing vectors)."""
-    from nexus.jobs.knowledge import ingest_document
-    from nexus.jobs.queue import enqueue_after_commit
-
     # Claimed in one conditional UPDATE: fifty clicks start one indexing, and a retry never
     # resets a document that a job is indexing right now (two jobs would then index it at once).
     claimed = db.session.scalar(
@@ -362,7 +358,7 @@ def retry(document_id: int, actor_id: int) -> Document:
             raise ServiceError("Ce document est déjà consultable.")
         raise ServiceError("L'indexation de ce document est déjà en cours.")
     audit.record("document.reindexed", actor_id, document)
-    enqueue_after_commit("embeddings", ingest_document, document.id)
+    queue.enqueue_after_commit("embeddings", INGEST_JOB, document.id)
     return document
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus.extensions import db
-from nexus.jobs.queue import enqueue_after_commit
 from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
+from nexus.queue import enqueue_after_commit
 from nexus.services import utcnow
 
 MAX_ATTEMPTS = 8
@@ -68,9 +68,7 @@ def queue_email(
     )
     outbox_id = db.session.execute(stmt).scalar_one_or_none()
     if outbox_id is not None:
-        from nexus.jobs.mail import deliver_email
-
-        enqueue_after_commit("emails", deliver_email, outbox_id)
+        enqueue_after_commit("emails", "nexus.jobs.mail.deliver_email", outbox_id)
     return outbox_id
 
 

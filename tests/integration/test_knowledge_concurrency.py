@@ -60,7 +60,7 @@ def audit_lines(action: str) -> int:
 
 @pytest.mark.committed
 def test_fifty_retries_start_one_indexing(app, live, monkeypatch):
-    from nexus.jobs import queue
+    from nexus import queue
 
     enqueued = []
     monkeypatch.setattr(queue, "enqueue_after_commit", lambda *args, **kw: enqueued.append(args))

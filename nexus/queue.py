@@ -1,13 +1,16 @@
 """Where jobs run: RQ on Redis when REDIS_URL is set, otherwise threads in this process.
 
-Services never call a job directly: they call enqueue_after_commit, so nothing is sent for a
-transaction that rolled back, and a job always finds the rows it is given.
+Services never call a job directly: they call enqueue_after_commit with the job's dotted name
+("nexus.jobs.mail.deliver_email"), so nothing is sent for a transaction that rolled back, a job
+always finds the rows it is given, and services never import the job layer (models ← services ←
+blueprints, jobs: one way).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pkgutil
 import threading
 import time
 from collections.abc import Callable
@@ -76,8 +79,8 @@ def redis_connection(url: str, *, blocking: bool = False) -> Any:
     return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 
-def enqueue(queue: str, func: Callable[..., Any], *args: Any) -> None:
-    """Hand a job to RQ, or to the in-process pool when there is no Redis.
+def enqueue(queue: str, func: str, *args: Any) -> None:
+    """Hand the job named `func` to RQ, or to the in-process pool when there is no Redis.
 
     A failure to enqueue is logged, never raised: the outbox sweeper delivers later.
     """
@@ -89,9 +92,9 @@ def enqueue(queue: str, func: Callable[..., Any], *args: Any) -> None:
 
             Queue(queue, connection=redis_connection(url)).enqueue(func, *args)
         except Exception:  # Redis down: the periodic sweep catches up.
-            log.warning("could not enqueue %s on %s", func.__name__, queue, exc_info=True)
+            log.warning("could not enqueue %s on %s", func, queue, exc_info=True)
         return
-    _pool().submit(_run_in_app, app, func, args)
+    _pool().submit(_run_in_app, app, pkgutil.resolve_name(func), args)
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -112,8 +115,9 @@ def _run_in_app(app: Flask, func: Callable[..., Any], args: tuple[Any, ...]) -> 
             db.session.remove()
 
 
-def enqueue_after_commit(queue: str, func: Callable[..., Any], *args: Any) -> None:
-    """Enqueue once the current transaction commits; dropped if it rolls back."""
+def enqueue_after_commit(queue: str, func: str, *args: Any) -> None:
+    """Enqueue the job named `func` once the current transaction commits; dropped if it rolls
+    back."""
     pending = db.session.info.setdefault("after_commit_jobs", [])
     pending.append((queue, func, args))
 
