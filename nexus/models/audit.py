@@ -1,16 +1,15 @@
-"""Who did what, when: staff actions, sign-ins, and runs of periodic jobs."""
+"""Who did what, when: staff actions, sign-ins, changes of state."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nexus.extensions import db
-from nexus.models.common import LabelledEnum, created_at, enum_type, intpk
+from nexus.models.common import created_at, intpk
 from nexus.models.identity import User
 
 
@@ -32,25 +31,3 @@ class AuditLog(db.Model):
     created_at: Mapped[created_at]
 
     actor: Mapped[User | None] = relationship(lazy="joined")
-
-
-class JobRunStatus(LabelledEnum):
-    RUNNING = "RUNNING", "En cours"
-    COMPLETED = "COMPLETED", "Terminé"
-    FAILED = "FAILED", "Échec"
-
-
-class JobRun(db.Model):
-    """Makes a periodic job idempotent per key (e.g. monthly allocation for "2026-11")."""
-
-    __tablename__ = "job_runs"
-    __table_args__ = (Index("uq_job_runs_name_key", "job_name", "run_key", unique=True),)
-
-    id: Mapped[intpk]
-    job_name: Mapped[str] = mapped_column(String(60))
-    run_key: Mapped[str] = mapped_column(String(60))
-    status: Mapped[JobRunStatus] = mapped_column(enum_type(JobRunStatus))
-    started_at: Mapped[created_at]
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    error: Mapped[str | None] = mapped_column(Text)
-    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
