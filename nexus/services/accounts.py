@@ -17,7 +17,7 @@ from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import TokenPurpose, User, UserToken
-from nexus.services import ServiceError, audit, family, identity, notifications, utcnow
+from nexus.services import ServiceError, audit, command, family, identity, notifications, utcnow
 from nexus.services.paging import Page, matches, paginate
 
 TUNIS = ZoneInfo("Africa/Tunis")
@@ -89,6 +89,7 @@ def verify_password(user: User, password: str) -> bool:
         return False
 
 
+@command
 def create_account(
     draft: AccountDraft,
     kids: Sequence[family.ChildDraft],
@@ -121,6 +122,7 @@ def create_account(
 # -- editing ----------------------------------------------------------------------------------
 
 
+@command
 def update_profile(user_id: int, first_name: str, last_name: str, phone: str | None, actor: User) -> bool:
     """Change names and phone; audited with before/after. False when nothing changed."""
     user = _editable(user_id)
@@ -154,6 +156,7 @@ def _editable(user_id: int) -> User:
     return user
 
 
+@command
 def request_email_change(user_id: int, new_email: str, actor: User) -> bool:
     """E-mail a 72-hour confirmation link to the new address; the old one stays until it is used.
 
@@ -206,6 +209,7 @@ def pending_email_change(user_id: int) -> PendingEmail | None:
     return PendingEmail(token.email or "", token.expires_at) if token else None
 
 
+@command
 def cancel_email_change(user_id: int, actor: User) -> bool:
     """Revoke the pending confirmation link; False when there was none."""
     user = _editable(user_id)
@@ -228,6 +232,7 @@ def email_change_link(raw: str) -> tuple[identity.TokenState, UserToken | None]:
     return identity.inspect_token(raw, TokenPurpose.EMAIL_CHANGE)
 
 
+@command
 def confirm_email_change(raw: str) -> User:
     """Use the link once: the new address replaces the old, which is told. Refusals in French."""
     state, token = email_change_link(raw)
@@ -271,6 +276,7 @@ def confirm_email_change(raw: str) -> User:
 # -- activation link --------------------------------------------------------------------------
 
 
+@command
 def resend_activation(user_id: int, actor: User) -> None:
     """A fresh activation link to the address on file, at most one a minute per account."""
     user = _editable(user_id)

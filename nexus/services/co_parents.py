@@ -14,7 +14,7 @@ from nexus.models.audit import AuditLog
 from nexus.models.common import Role
 from nexus.models.family import CoParent, ParentProfile
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, identity, notifications, utcnow
+from nexus.services import ServiceError, audit, command, identity, notifications, utcnow
 from nexus.services.family import ParentDraft, family_ids, lock_address, new_account, parent_profile
 
 INVITED, RENEWED = "family.co_parent_invited", "family.co_parent_link_renewed"
@@ -99,6 +99,7 @@ def _invitation_line(
     audit.record(action, parent.id, profile, after=after)
 
 
+@command
 def invite(parent: User, draft: ParentDraft) -> None:
     """Invite the family's second parent: their own PARENT account, activated from an e-mailed link.
 
@@ -121,6 +122,7 @@ def invite(parent: User, draft: ParentDraft) -> None:
     identity.send_account_activation(user, parent)
 
 
+@command
 def resend_link(parent: User) -> str:
     """A fresh activation link for the waiting second parent (once a minute); the address used."""
     profile = _locked_family(parent)
@@ -146,6 +148,7 @@ def resend_link(parent: User) -> str:
     return user.email
 
 
+@command
 def cancel_invitation(parent: User) -> str:
     """Withdraw the invitation of a second parent who has not activated their account: the account
     and its link are deleted (an invitation given an address in use is closed alike), and the

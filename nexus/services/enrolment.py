@@ -17,7 +17,7 @@ from nexus.extensions import db
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.identity import User
 from nexus.models.notifications import ContactMessage
-from nexus.services import ServiceError, audit, family, utcnow
+from nexus.services import ServiceError, audit, command, family, utcnow
 from nexus.services.family import ChildDraft, EmailTaken, ParentDraft
 from nexus.services.identity import normalize_email
 
@@ -95,6 +95,7 @@ def _open(draft: ParentDraft, kids: Sequence[ChildDraft], actor: User) -> User:
     return family.open_family(draft, kids, actor)
 
 
+@command
 def open_from_bilan(
     bilan_id: int, draft: ParentDraft, kids: Sequence[ChildDraft], actor: User
 ) -> Opened | None:
@@ -127,6 +128,7 @@ def open_from_bilan(
     return Opened(parent, created=True)
 
 
+@command
 def open_from_contact(
     message_id: int, draft: ParentDraft, kids: Sequence[ChildDraft], actor: User
 ) -> Opened | None:

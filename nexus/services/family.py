@@ -21,7 +21,7 @@ from nexus.models.family import CoParent, ParentProfile, Student
 from nexus.models.identity import User
 from nexus.models.scheduling import SessionBooking
 from nexus.models.vault import UserDocument
-from nexus.services import ServiceError, audit, identity, utcnow
+from nexus.services import ServiceError, audit, command, identity, utcnow
 
 
 def family_ids(user_id: int) -> Select[tuple[int]]:
@@ -74,6 +74,7 @@ def student_of(user: User) -> Student | None:
     return db.session.scalar(select(Student).where(Student.user_id == user.id))
 
 
+@command
 def add_child(
     parent: User,
     first_name: str,
@@ -158,6 +159,7 @@ def new_account(person: ParentDraft, role: Role, password_hash: str | None = Non
     return user
 
 
+@command
 def open_family(
     draft: ParentDraft,
     kids: Sequence[ChildDraft],
@@ -165,7 +167,7 @@ def open_family(
     *,
     password_hash: str | None = None,
 ) -> User:
-    """Create a parent account, its family and its children, in the caller's transaction.
+    """Create a parent account, its family and its children, in one transaction (or the caller's).
 
     With `password_hash` (a sign-up whose link was opened) the parent may sign in at once;
     without, the parent is e-mailed an activation link to choose a password. `actor` is the staff
@@ -204,6 +206,7 @@ def _locked_child(parent: User, student_id: int) -> Student | None:
     return db.session.scalar(stmt)
 
 
+@command
 def update_child(parent: User, student_id: int, first_name: str, last_name: str, grade: Grade) -> Student:
     """Change a child's name and class (row locked); audited with before/after. LookupError if
     the child is not in the parent's family."""
@@ -256,6 +259,7 @@ class HasHistory(ServiceError):
         )
 
 
+@command
 def remove_child(parent: User, student_id: int) -> str:
     """Remove a child without history: the student record and its account, in one transaction.
 

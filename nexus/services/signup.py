@@ -23,7 +23,7 @@ from nexus.models.common import Grade
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import FamilySignup
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, family, identity, notifications, utcnow
+from nexus.services import ServiceError, audit, command, family, identity, notifications, utcnow
 from nexus.services.family import ChildDraft, ParentDraft
 
 LINK_TTL = timedelta(hours=72)
@@ -85,6 +85,7 @@ def _password_matches(stored: str | None, password: str) -> bool:
 # -- signing up -------------------------------------------------------------------------------
 
 
+@command
 def register(draft: SignupDraft, password: str) -> None:
     """Record a sign-up and e-mail its confirmation link, or tell an account's owner; the caller
     commits. The same outcome for the caller whatever the address (nothing is returned)."""
@@ -221,6 +222,7 @@ def _locked(raw: str) -> FamilySignup | None:
     return db.session.scalar(stmt)
 
 
+@command
 def confirm(raw: str) -> FamilySignup:
     """Open the family of a sign-up exactly once (a second use gives the same outcome).
 
@@ -278,6 +280,7 @@ def _link_bilan(bilan_id: int, parent: User) -> None:
         audit.record("bilan.linked_by_signup", parent.id, bilan, before=before, after=after)
 
 
+@command
 def renew(raw: str) -> None:
     """A fresh link for an expired sign-up, to the same address, at most MAX_RENEWALS times.
 
@@ -310,6 +313,7 @@ def bilan_prefill(bilan_id: int | None) -> BilanRequest | None:
     return db.session.get(BilanRequest, bilan_id) if bilan_id else None
 
 
+@command
 def purge_stale() -> int:
     """Forget the sign-ups never confirmed, STALE_AFTER after their link expired (personal data
     and a password hash are kept no longer than a renewal may need them); how many."""
