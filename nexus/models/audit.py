@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nexus.extensions import db
-from nexus.models.common import created_at, intpk
+from nexus.models.common import LabelledEnum, created_at, intpk
 from nexus.models.identity import User
 
 
@@ -31,3 +31,170 @@ class AuditLog(db.Model):
     created_at: Mapped[created_at]
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def action_label(self) -> str:
+        """The action in French ("Virement validé"); the raw name only for an unknown action."""
+        return ACTIONS.get(self.action, self.action)
+
+    @property
+    def object_label(self) -> str:
+        if not self.object_type:
+            return "—"
+        return f"{OBJECTS.get(self.object_type, 'Objet')} n° {self.object_id}"
+
+    @property
+    def changes(self) -> list[tuple[str, str | None, str | None]]:
+        """(field, before, after) in French, for each field the line recorded."""
+        before, after = self.before or {}, self.after or {}
+        keys = list(dict.fromkeys([*before, *after]))
+        return [
+            (
+                FIELDS.get(key, key.replace("_", " ")),
+                _value(key, before[key]) if key in before else None,
+                _value(key, after[key]) if key in after else None,
+            )
+            for key in keys
+        ]
+
+
+ACTIONS = {
+    "account.activated": "Compte activé",
+    "account.activation_renewed": "Lien d'activation renouvelé",
+    "account.activation_resent": "Lien d'activation renvoyé",
+    "account.activation_sent": "Lien d'activation envoyé",
+    "account.anonymised": "Compte supprimé (anonymisé)",
+    "account.created": "Compte créé",
+    "account.deactivated": "Compte désactivé",
+    "account.email_change_cancelled": "Changement d'adresse annulé",
+    "account.email_change_requested": "Changement d'adresse demandé",
+    "account.email_changed": "Adresse e-mail changée",
+    "account.reactivated": "Compte réactivé",
+    "account.updated": "Compte modifié",
+    "auth.password_changed": "Mot de passe modifié",
+    "auth.password_reset": "Mot de passe réinitialisé",
+    "auth.reset_requested": "Réinitialisation demandée",
+    "auth.signin": "Connexion",
+    "bilan.family_opened": "Bilan : espace famille ouvert",
+    "bilan.linked_by_signup": "Bilan rattaché à l'inscription",
+    "bilan.status_changed": "Bilan : statut modifié",
+    "coach.created": "Coach créé",
+    "coach.invitation_sent": "Invitation coach envoyée",
+    "coach.updated": "Coach modifié",
+    "contact.family_opened": "Message : espace famille ouvert",
+    "contact.handled": "Message de contact traité",
+    "credits.manual_deduct": "Crédits retirés à la main",
+    "credits.manual_grant": "Crédits ajoutés à la main",
+    "credits.request_approved": "Demande de crédits accordée",
+    "credits.request_rejected": "Demande de crédits refusée",
+    "document.deleted": "Document supprimé",
+    "document.reindexed": "Document réindexé",
+    "document.uploaded": "Document déposé",
+    "family.child_added": "Enfant ajouté",
+    "family.child_removed": "Enfant retiré",
+    "family.child_updated": "Enfant modifié",
+    "family.co_parent_invitation_cancelled": "Invitation du second parent annulée",
+    "family.co_parent_invited": "Second parent invité",
+    "family.co_parent_link_renewed": "Lien du second parent renouvelé",
+    "family.opened": "Espace famille ouvert",
+    "invoice.status": "Facture : statut modifié",
+    "payment.approve": "Virement validé",
+    "payment.card_started": "Paiement par carte commencé",
+    "payment.declared": "Virement déclaré",
+    "payment.reject": "Virement refusé",
+    "session.cancelled": "Séance annulée",
+}
+OBJECTS = {
+    "users": "Compte",
+    "students": "Élève",
+    "parent_profiles": "Famille",
+    "coach_profiles": "Coach",
+    "payments": "Paiement",
+    "invoices": "Facture",
+    "credit_lots": "Lot de crédits",
+    "credit_requests": "Demande de crédits",
+    "subscriptions": "Abonnement",
+    "bilan_requests": "Demande de bilan",
+    "contact_messages": "Message de contact",
+    "session_bookings": "Séance",
+    "documents": "Document",
+    "user_documents": "Document",
+}
+FIELDS = {
+    "account": "Compte",
+    "amount": "Montant",
+    "amount_millimes": "Montant (millimes)",
+    "available_in_person": "Au centre",
+    "available_online": "En ligne",
+    "by": "Par",
+    "children": "Enfants",
+    "description": "Présentation",
+    "email": "E-mail",
+    "expertise": "Expertise",
+    "expires_at": "Expire le",
+    "first_name": "Prénom",
+    "grade": "Classe",
+    "handled_at": "Traité le",
+    "invoice": "Facture",
+    "is_active": "Actif",
+    "last_name": "Nom",
+    "level": "Niveau",
+    "offer": "Offre",
+    "parent_user_id": "Compte parent n°",
+    "phone": "Téléphone",
+    "philosophy": "Approche",
+    "pseudonym": "Pseudonyme",
+    "reason": "Motif",
+    "refunded": "Crédits rendus",
+    "role": "Rôle",
+    "size": "Taille (octets)",
+    "status": "Statut",
+    "student_id": "Élève n°",
+    "subject": "Matière",
+    "subjects": "Matières",
+    "tag": "Accroche",
+    "title": "Titre",
+    "with_parent": "Avec le parent",
+}
+ENUM_FIELDS = {"grade", "level", "offer", "role", "status", "subject", "subjects"}  # hold enum names
+WORDS = {"staff": "l'équipe", "sign-up": "inscription en ligne"}
+
+
+def _labels() -> dict[str, str]:
+    """Every enum value of the schema → its French label ("PAID" → "Payée")."""
+    found: dict[str, str] = {}
+    for enum_class in _enum_classes(LabelledEnum):
+        for member in enum_class:
+            found.setdefault(member.value, member.label)
+    return found
+
+
+def _enum_classes(base: type) -> list[type]:
+    subclasses = base.__subclasses__()
+    return [cls for sub in subclasses for cls in [sub, *_enum_classes(sub)]]
+
+
+def _value(key: str, value: Any) -> str:
+    """A recorded value as a reader says it: oui/non, —, labels instead of enum names."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list):
+        return ", ".join(_value(key, item) for item in value)
+    if isinstance(value, str):
+        if key.endswith("_at") and len(value) >= 16 and value[4] == "-":
+            return value[:16].replace("T", " à ")
+        if key in ENUM_FIELDS:
+            return _enum_labels().get(value, value)
+        return WORDS.get(value, value)
+    return str(value)
+
+
+_LABELS: dict[str, str] = {}
+
+
+def _enum_labels() -> dict[str, str]:
+    if not _LABELS:  # built on first use, once every model module is imported
+        _LABELS.update(_labels())
+    return _LABELS

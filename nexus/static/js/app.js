@@ -1,0 +1,64 @@
+/* Slow phones: every htmx request shows it is working (a bar at the top, aria-busy on what it
+   replaces, its form's buttons held), and one that cannot reach the server says so in French with
+   a retry, instead of doing nothing. Without JavaScript the browser's own navigation does both. */
+(function () {
+  "use strict";
+  var failed = null;
+
+  function banner() { return document.getElementById("net-error"); }
+
+  function hold(form, on) {
+    if (!form || form.tagName !== "FORM") return;
+    form.querySelectorAll("button:not([type=button])").forEach(function (button) {
+      if (on && !button.disabled) { button.disabled = true; button.dataset.held = "1"; }
+      if (!on && button.dataset.held) { button.disabled = false; delete button.dataset.held; }
+    });
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail;
+    document.documentElement.classList.add("is-loading");
+    if (detail.target) detail.target.setAttribute("aria-busy", "true");
+    hold(detail.elt, true);
+    if (banner()) banner().hidden = true;
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail;
+    document.documentElement.classList.remove("is-loading");
+    if (detail.target) detail.target.removeAttribute("aria-busy");
+    hold(detail.elt, false);
+  });
+
+  function fail(event) {
+    var box = banner();
+    if (!box) return;
+    failed = event.detail.elt;
+    box.querySelector("[data-message]").textContent = navigator.onLine === false
+      ? "Vous êtes hors ligne : rien n'a été envoyé. Reconnectez-vous puis réessayez."
+      : "Le serveur ne répond pas : rien n'a été changé. Vérifiez votre connexion puis réessayez.";
+    box.hidden = false;
+    box.querySelector("button").focus();
+  }
+  document.addEventListener("htmx:sendError", fail);
+  document.addEventListener("htmx:timeout", fail);
+
+  // The dashboard menu is a sideways strip on phones: bring its current tab into view.
+  function showCurrentTab() {
+    var link = document.querySelector(".sidebar [aria-current=page]");
+    var strip = link && link.closest("ul");
+    if (!strip || strip.scrollWidth <= strip.clientWidth) return;
+    var offset = link.getBoundingClientRect().left - strip.getBoundingClientRect().left;
+    strip.scrollLeft += offset - (strip.clientWidth - link.offsetWidth) / 2;
+  }
+  document.addEventListener("DOMContentLoaded", showCurrentTab);
+  document.addEventListener("htmx:afterSettle", showCurrentTab);
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("[data-retry]")) return;
+    var elt = failed;
+    banner().hidden = true;
+    if (!elt || !elt.isConnected) { window.location.reload(); return; }
+    if (elt.tagName === "FORM") elt.requestSubmit(); else elt.click();
+  });
+})();
