@@ -114,3 +114,19 @@ def test_the_menu_shows_the_current_tab_and_the_audit_log_reads_in_french(
     for raw in ("True", "False", "None", "'PAID'", "PARENT"):
         assert raw not in text, raw
     expect(page.locator("main")).to_contain_text("Connexion")
+
+
+def test_the_question_bubble_holds_the_question_only(page: Page, sign_in: Callable[..., None]) -> None:
+    page.set_viewport_size(PHONE)
+    sign_in(page, SAMI)
+    expect(page).to_have_url(re.compile(r"/dashboard/eleve$"))
+    page.goto("/dashboard/eleve/aria")
+    page.get_by_label("Votre question").fill("Qu'est-ce qu'une suite géométrique ?")
+    page.get_by_role("button", name="Envoyer").click()
+    bubble = page.locator("#transcript .msg-user").last
+    expect(bubble).to_contain_text("suite géométrique")
+    # No blank lines around the text: the bubble is its text plus its padding.
+    gap = bubble.evaluate(
+        "b => b.getBoundingClientRect().height - b.querySelector('.msg-body').getBoundingClientRect().height"
+    )
+    assert gap < 40, gap
