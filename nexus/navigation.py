@@ -1,8 +1,10 @@
-"""The sidebar of each role."""
+"""The sidebar of each role, by endpoint: a URL changes in one place, its route."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from flask import current_app
 
 from nexus.models.common import Role
 
@@ -10,60 +12,65 @@ from nexus.models.common import Role
 @dataclass(frozen=True)
 class NavItem:
     label: str
-    path: str
+    endpoint: str
+
+    @property
+    def path(self) -> str:
+        """The entry's URL (needs an app context, not a request)."""
+        return current_app.url_map.bind("localhost").build(self.endpoint)
 
 
 _ASSISTANTE_DESK = [
-    NavItem("Paiements", "/dashboard/assistante/paiements"),
-    NavItem("Séances", "/dashboard/assistante/seances"),
-    NavItem("Factures", "/dashboard/admin/factures"),
-    NavItem("Élèves", "/dashboard/assistante/eleves"),
-    NavItem("Coachs", "/dashboard/assistante/coachs"),
-    NavItem("Crédits", "/dashboard/assistante/credits"),
-    NavItem("Demandes de bilan", "/dashboard/assistante/bilans"),
-    NavItem("Messages de contact", "/dashboard/assistante/contacts"),
-    NavItem("Documents ARIA", "/dashboard/assistante/docs"),
+    NavItem("Paiements", "payments.index"),
+    NavItem("Séances", "sessions.staff_sessions"),
+    NavItem("Factures", "invoices.index"),
+    NavItem("Élèves", "staff.students"),
+    NavItem("Coachs", "coaches.index"),
+    NavItem("Crédits", "credits.desk"),
+    NavItem("Demandes de bilan", "staff.bilans"),
+    NavItem("Messages de contact", "staff.contacts"),
+    NavItem("Documents ARIA", "knowledge.docs"),
 ]
 
 NAV: dict[Role, list[NavItem]] = {
     Role.ADMIN: [
-        NavItem("Tableau de bord", "/dashboard/admin"),
-        NavItem("Utilisateurs", "/dashboard/admin/utilisateurs"),
-        NavItem("Abonnements", "/dashboard/admin/abonnements"),
-        NavItem("Statistiques ARIA", "/dashboard/admin/aria"),
-        NavItem("Journal d'audit", "/dashboard/admin/audit"),
+        NavItem("Tableau de bord", "dashboard.admin"),
+        NavItem("Utilisateurs", "admin.users"),
+        NavItem("Abonnements", "admin.subscriptions"),
+        NavItem("Statistiques ARIA", "aria.stats"),
+        NavItem("Journal d'audit", "admin.audit_log"),
         *_ASSISTANTE_DESK,
     ],
     Role.ASSISTANTE: [
-        NavItem("Tableau de bord", "/dashboard/assistante"),
+        NavItem("Tableau de bord", "dashboard.assistante"),
         *_ASSISTANTE_DESK,
     ],
     Role.COACH: [
-        NavItem("Tableau de bord", "/dashboard/coach"),
-        NavItem("Mes séances", "/dashboard/coach/sessions"),
-        NavItem("Disponibilités", "/dashboard/coach/availability"),
-        NavItem("Agenda (iCal)", "/dashboard/calendrier"),
-        NavItem("Mes élèves", "/dashboard/coach/eleves"),
-        NavItem("Conversations ARIA", "/dashboard/coach/aria"),
+        NavItem("Tableau de bord", "dashboard.coach"),
+        NavItem("Mes séances", "coach.sessions"),
+        NavItem("Disponibilités", "coach.availability_page"),
+        NavItem("Agenda (iCal)", "sessions.calendar_page"),
+        NavItem("Mes élèves", "coach.students"),
+        NavItem("Conversations ARIA", "aria.coach_index"),
     ],
     Role.PARENT: [
-        NavItem("Tableau de bord", "/dashboard/parent"),
-        NavItem("Mes enfants", "/dashboard/parent/enfants"),
-        NavItem("Offres et abonnements", "/dashboard/parent/abonnements"),
-        NavItem("Paiements et factures", "/dashboard/parent/paiements"),
-        NavItem("Séances", "/dashboard/parent/sessions"),
-        NavItem("Agenda (iCal)", "/dashboard/calendrier"),
-        NavItem("ARIA", "/dashboard/parent/aria"),
-        NavItem("Documents", "/dashboard/parent/ressources"),
+        NavItem("Tableau de bord", "dashboard.parent"),
+        NavItem("Mes enfants", "parent.children"),
+        NavItem("Offres et abonnements", "parent.offers"),
+        NavItem("Paiements et factures", "parent.payments"),
+        NavItem("Séances", "sessions.parent_sessions"),
+        NavItem("Agenda (iCal)", "sessions.calendar_page"),
+        NavItem("ARIA", "aria.parent_index"),
+        NavItem("Documents", "documents.parent_documents"),
     ],
     Role.ELEVE: [
-        NavItem("Tableau de bord", "/dashboard/eleve"),
-        NavItem("Réserver une séance", "/dashboard/eleve/sessions"),
-        NavItem("Mes séances", "/dashboard/eleve/mes-sessions"),
-        NavItem("Agenda (iCal)", "/dashboard/calendrier"),
-        NavItem("ARIA", "/dashboard/eleve/aria"),
-        NavItem("Mes crédits", "/dashboard/eleve/credits"),
-        NavItem("Documents", "/dashboard/eleve/ressources"),
+        NavItem("Tableau de bord", "dashboard.eleve"),
+        NavItem("Réserver une séance", "sessions.eleve_book"),
+        NavItem("Mes séances", "sessions.eleve_sessions"),
+        NavItem("Agenda (iCal)", "sessions.calendar_page"),
+        NavItem("ARIA", "aria.chat"),
+        NavItem("Mes crédits", "credits.mine"),
+        NavItem("Documents", "documents.student_documents"),
     ],
 }
 
