@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-
+from nexus import links
 from nexus.models.common import Role
 
 
@@ -17,7 +16,7 @@ class NavItem:
     @property
     def path(self) -> str:
         """The entry's URL (needs an app context, not a request)."""
-        return current_app.url_map.bind("localhost").build(self.endpoint)
+        return links.internal(self.endpoint)
 
 
 _ASSISTANTE_DESK = [
