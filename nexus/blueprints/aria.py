@@ -36,7 +36,7 @@ from nexus.forms import Form
 from nexus.models.aria import AriaConversation, AriaMessage
 from nexus.models.family import Student
 from nexus.richtext import render_markdown
-from nexus.services import ServiceError, aria, family, parse_id, scheduling
+from nexus.services import ServiceError, aria, family, knowledge, parse_id, scheduling
 from nexus.web import is_fragment_request
 
 log = logging.getLogger(__name__)
@@ -381,8 +381,6 @@ def coach_conversation(student_id: int, conversation_id: int) -> Any:
 @bp.get("/dashboard/admin/aria")
 @policy.access(policy.ADMIN)
 def stats() -> Any:
-    from nexus.services import knowledge
-
     return render_template(
         "aria/stats.html",
         subjects=aria.stats_by_subject(),

@@ -42,12 +42,8 @@ class UploadForm(Form):
 
 
 def _page(form: UploadForm, status: int = 200) -> Any:
-    return (
-        render_template(
-            "knowledge/docs.html", form=form, documents=knowledge.documents(), coverage=knowledge.coverage()
-        ),
-        status,
-    )
+    documents, coverage = knowledge.all_documents(), knowledge.coverage()
+    return render_template("knowledge/docs.html", form=form, documents=documents, coverage=coverage), status
 
 
 @bp.get("")

@@ -11,7 +11,7 @@ import pytest
 
 from nexus.models.aria import AnswerMode
 from nexus.models.common import Grade, Subject
-from nexus.services import aria, knowledge, llm
+from nexus.services import aria, embeddings, knowledge, llm
 from nexus.services.knowledge import Passage
 from tests.helpers import html
 from tests.integration.aria_support import (
@@ -195,7 +195,7 @@ def test_a_question_waiting_for_its_answer_counts(client, login, offline):
 
 def test_only_the_start_of_a_long_question_is_embedded(client, login, offline, monkeypatch):
     embedded: list[str] = []
-    local = knowledge.embeddings.LocalEmbedder()
+    local = embeddings.LocalEmbedder()
 
     class Recording:
         model = local.model
@@ -207,7 +207,7 @@ def test_only_the_start_of_a_long_question_is_embedded(client, login, offline, m
         def passages(self, texts):
             return local.passages(texts)
 
-    monkeypatch.setattr(knowledge.embeddings, "current", Recording)
+    monkeypatch.setattr(embeddings, "current", Recording)
     login(client, SAMI)
     question = "Comment calculer la somme des termes d'une suite arithmétique ? " + EXERCISE[:1900]
     stream(client, question_id(ask(client, question)))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from nexus.extensions import db
 from nexus.models.identity import User
 from nexus.models.knowledge import Document
-from nexus.services import ServiceError, knowledge, vault
+from nexus.services import ServiceError, audit, knowledge, vault
 from tests.helpers import ASSISTANTE, PARENT, changed_tables, fingerprint, html, stored_files
 
 DOCS = "/dashboard/assistante/docs"
@@ -89,7 +89,7 @@ def test_a_failure_after_the_file_is_written_leaves_no_file(app, client, login, 
         raise RuntimeError("audit down")
 
     login(client, ASSISTANTE)
-    monkeypatch.setattr(knowledge.audit, "record", broken)
+    monkeypatch.setattr(audit, "record", broken)
     files, rows = stored_files(app), documents()
     assert post_upload(client, "suites.md").status_code == 500
     assert documents() == rows

@@ -10,6 +10,7 @@ import pytest
 
 from nexus.models.common import Grade
 from nexus.services import knowledge, vectorstore
+from nexus.services.knowledge import retrieval
 from nexus.services.vectorstore import Scope
 from tests.services import free_port
 
@@ -37,7 +38,7 @@ def test_chroma_answers_once_filled_from_pgvector(app, chroma):
     )
     assert store == "chroma" and hits
     levels = {
-        p.level for p in knowledge._passages([h.chunk_id for h in hits], {h.chunk_id: 0.0 for h in hits})
+        p.level for p in retrieval._passages([h.chunk_id for h in hits], {h.chunk_id: 0.0 for h in hits})
     }
     assert levels <= {Grade.SECONDE, Grade.PREMIERE}
 
