@@ -4,9 +4,13 @@ retry, session lists read as cards, the menu shows where you are, the audit log 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import LiveServer
 
 PHONE = {"width": 360, "height": 740}
 SAMI = "sami@nexus-reussite.tn"
@@ -130,3 +134,27 @@ def test_the_question_bubble_holds_the_question_only(page: Page, sign_in: Callab
         "b => b.getBoundingClientRect().height - b.querySelector('.msg-body').getBoundingClientRect().height"
     )
     assert gap < 40, gap
+
+
+@pytest.fixture(params=["js", "no-js"])
+def phone(request: pytest.FixtureRequest, browser: Browser, live_server: LiveServer,
+          browser_context_args: dict[str, Any]) -> Iterator[Page]:  # fmt: skip
+    """A 360 px phone, with JavaScript or without."""
+    options = {**browser_context_args, "base_url": live_server.url, "viewport": PHONE}
+    context = browser.new_context(**options, java_script_enabled=request.param == "js")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_each_booking_step_lands_on_what_it_reveals(phone: Page, sign_in: Callable[..., None]) -> None:
+    sign_in(phone, SAMI)
+    expect(phone).to_have_url(re.compile(r"/dashboard/eleve$"))
+    phone.goto("/dashboard/eleve/sessions")
+    phone.get_by_label("Matière").select_option("MATHEMATIQUES")
+    phone.get_by_role("button", name="Voir les coachs").click()
+    expect(phone.get_by_role("heading", name="2. Le coach")).to_be_in_viewport()
+    phone.get_by_role("link", name="Voir les créneaux de Hélios").click()
+    expect(phone.get_by_role("heading", name="3. Le créneau avec Hélios")).to_be_in_viewport()
+    expect(phone.get_by_role("heading", name="1. La séance")).not_to_be_in_viewport()
