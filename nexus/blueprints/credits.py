@@ -76,9 +76,7 @@ def adjust() -> Any:
                 raise ServiceError("La validité doit être comprise entre 1 et 730 jours.", "days")
             credits.manual_grant(student.id, amount, reason, current_user.id, days)
     except ServiceError as err:
-        db.session.rollback()
         return _desk(request.form, {err.field or "amount": err.message}, 422)
-    db.session.commit()
     flash(f"Crédits de {student.user.full_name} mis à jour : solde {credits.balance(student.id)}.", "success")
     return redirect(url_for("credits.desk"), code=303)
 
@@ -94,11 +92,8 @@ def decide(request_id: int, decision: str) -> Any:
     except LookupError:
         abort(404)
     except ServiceError as err:
-        db.session.rollback()
         error = err.message
         row = db.get_or_404(CreditRequest, request_id)
-    else:
-        db.session.commit()
     if is_fragment_request():
         return render_template("credits/_request_row.html", r=row, error=error), 422 if error else 200
     flash(error or "Demande traitée.", "error" if error else "success")
@@ -116,10 +111,8 @@ def request_credits() -> Any:
         amount = _typed_credits("Indiquez un nombre de crédits entre 1 et 20, par exemple 2.")
         credits.request_credits(current_user.id, child.id, amount, request.form.get("reason"))
     except ServiceError as err:
-        db.session.rollback()
         errors = {err.field or "form": err.message}
         return render_template("credits/request.html", child=child, form=request.form, errors=errors), 422
-    db.session.commit()
     flash("Demande envoyée : notre équipe vous répond rapidement.", "success")
     return redirect(url_for("parent.children"), code=303)
 

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from nexus import policy
-from nexus.extensions import db, limiter
+from nexus.extensions import limiter
 from nexus.forms import ActivationForm
 from nexus.services import ServiceError, dashboards, family, identity
 
@@ -82,13 +82,11 @@ def send_activation(student_id: int) -> Any:
         try:
             address = identity.send_activation(student, form.email.data, current_user)
         except ServiceError as err:
-            db.session.rollback()
             if err.field:
                 form.email.errors = [err.message]
             else:  # about the account, not the address typed: shown above the cards
                 flash(err.message, "error")
         else:
-            db.session.commit()
             flash(
                 f"Lien d'activation envoyé à {address}. Il est valable 72 heures.",
                 "success",

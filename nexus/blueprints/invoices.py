@@ -95,9 +95,7 @@ def create() -> Any:
             notes=(request.form.get("notes") or "").strip() or None,
         )
     except ServiceError as err:
-        db.session.rollback()
         return _new_form({err.field or "form": err.message}), 422
-    db.session.commit()
     flash(f"Facture {invoice.number} créée (brouillon).", "success")
     return redirect(url_for("invoices.show", invoice_id=invoice.id), code=303)
 
@@ -156,11 +154,9 @@ def _act(invoice_id: int, action: Callable[[], Invoice], done: Callable[[Invoice
     except LookupError:
         abort(404)
     except ServiceError as err:
-        db.session.rollback()
         if err.field:  # a typed value refused: the page again, the message by its field
             return _show(db.get_or_404(Invoice, invoice_id), {err.field: err.message}), 422
         flash(err.message, "error")
     else:
-        db.session.commit()
         flash(done(invoice), "success")
     return redirect(url_for("invoices.show", invoice_id=invoice_id), code=303)

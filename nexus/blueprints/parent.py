@@ -11,8 +11,9 @@ from wtforms import EmailField, SelectField, StringField, TelField
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 
 from nexus import policy
-from nexus.extensions import client_ip, db, limiter
+from nexus.extensions import client_ip, limiter
 from nexus.forms import Form, Phone
+from nexus.models.billing import PaymentStatus
 from nexus.models.catalog import OfferKind
 from nexus.models.common import Grade, Subject
 from nexus.services import (
@@ -69,10 +70,8 @@ def children() -> Any:
                     form.email.data,
                 )
             except ServiceError as err:
-                db.session.rollback()
                 getattr(form, err.field or "email").errors = [err.message]
             else:
-                db.session.commit()
                 sent = " Le lien d'activation lui a été envoyé." if form.email.data else ""
                 flash(f"{student.user.first_name} est ajouté(e) à votre famille.{sent}", "success")
                 return redirect(url_for("parent.children"), code=303)
@@ -134,19 +133,13 @@ def edit_child(student_id: int) -> Any:
         return render_template("parent/child_edit.html", student=student, form=form, name=current)
     if not form.validate():
         return render_template("parent/child_edit.html", student=student, form=form, name=current), 422
+    first_name = (form.first_name.data or "").strip()  # as stored: nothing read after the commit
     try:
-        student = family.update_child(
-            current_user,
-            student_id,
-            form.first_name.data or "",
-            form.last_name.data or "",
-            Grade(form.grade.data),
+        family.update_child(
+            current_user, student_id, first_name, form.last_name.data or "", Grade(form.grade.data)
         )
     except LookupError:  # removed meanwhile
-        db.session.rollback()
         abort(404)
-    first_name = student.user.first_name
-    db.session.commit()
     flash(f"Modifications enregistrées pour {first_name}.", "success")
     return redirect(url_for("parent.children", _anchor=f"enfant-{student_id}"), code=303)
 
@@ -173,10 +166,8 @@ def remove_child(student_id: int) -> Any:
     try:
         family.remove_child(current_user, student_id)
     except LookupError:  # another click removed the child while this one waited for the lock
-        db.session.rollback()
         return _already_removed(first_name)
     except ServiceError as err:
-        db.session.rollback()
         student = family.child_of(current_user, student_id)
         if student is None:
             abort(404)
@@ -184,7 +175,6 @@ def remove_child(student_id: int) -> Any:
         return render_template(
             "parent/child_remove.html", student=student, history=history, error=err.message
         ), 409
-    db.session.commit()
     flash(f"{first_name} a été retiré(e) de votre famille.", "success")
     return redirect(url_for("parent.children"), code=303)
 
@@ -228,9 +218,7 @@ def invite_co_parent() -> Any:
     try:
         co_parents.invite(current_user, draft)
     except ServiceError as err:
-        db.session.rollback()
         return _children_page(co_form=co_form, co_error=err.message, status=409)
-    db.session.commit()
     flash(f"Invitation envoyée à {address}. Le lien est valable 72 heures.", "success")
     return redirect(url_for("parent.children", _anchor="second-parent"), code=303)
 
@@ -243,9 +231,7 @@ def resend_co_parent() -> Any:
     try:
         address = co_parents.resend_link(current_user)
     except ServiceError as err:
-        db.session.rollback()
         return _children_page(co_error=err.message, status=409)
-    db.session.commit()
     flash(f"Nouveau lien envoyé à {address}. Il est valable 72 heures.", "success")
     return redirect(url_for("parent.children", _anchor="second-parent"), code=303)
 
@@ -362,12 +348,10 @@ def declare_transfer() -> Any:
         order = _order_from(request.form)
         payment = billing.declare_transfer(current_user, order)
     except ServiceError as err:
-        db.session.rollback()
         order = _order_for_form(order, err, request.form)
         offer = catalog.find(request.form.get("offre"))
         child = order.student if order else None
         return _render_payment(order, err.message, 422, err.field, offer=offer, child=child, pending=None)
-    db.session.commit()
     flash(
         f"Merci ! Votre virement (référence {payment.reference}) est enregistré. "
         "Nous le validons sous 24 à 48 h ouvrées et vous prévenons par e-mail.",
@@ -387,12 +371,10 @@ def pay_by_card() -> Any:
         order = _order_from(request.form)
         url = clictopay.start(current_user, order)
     except ServiceError as err:
-        db.session.rollback()
         order = _order_for_form(order, err, request.form)
         child = order.student if order else None
         offer = order.offer if order else None
         return _render_payment(order, err.message, 422, err.field, offer=offer, child=child)
-    db.session.commit()
     return redirect(url, code=303)
 
 
@@ -402,17 +384,13 @@ def card_return() -> Any:
     """Back from the gateway: its answer is asked for server-side, never read from the URL."""
     order_id = request.args.get("orderId", "")
     try:
-        payment = clictopay.confirm(order_id)
-    except LookupError:
+        payment = clictopay.confirm(order_id, current_user)
+    except LookupError:  # no such card order, or someone else's
         abort(404)
     except ServiceError as err:
-        db.session.rollback()
         flash(err.message, "error")
         return redirect(url_for("parent.payments"), code=303)
-    if payment.payer_id != current_user.id:
-        abort(404)
-    db.session.commit()
-    if payment.status.value == "COMPLETED":
+    if payment.status is PaymentStatus.COMPLETED:
         flash("Paiement accepté : c'est actif dès maintenant. La facture est dans vos documents.", "success")
     else:
         flash(f"Le paiement par carte n'a pas abouti : {payment.rejection_reason}.", "error")
@@ -444,9 +422,7 @@ def cancel_co_parent() -> Any:
     try:
         first_name = co_parents.cancel_invitation(current_user)
     except ServiceError as err:  # withdrawn by another click meanwhile
-        db.session.rollback()
         flash(err.message, "info")
         return redirect(url_for("parent.children", _anchor="second-parent"), code=303)
-    db.session.commit()
     flash(f"L'invitation de {first_name} est annulée : son lien ne fonctionne plus.", "success")
     return redirect(url_for("parent.children", _anchor="second-parent"), code=303)

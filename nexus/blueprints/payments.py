@@ -74,10 +74,7 @@ def _decide(payment: Payment, decision: Callable[[], Payment], done: str) -> Any
     try:
         decision()
     except billing.AlreadyProcessed:
-        db.session.rollback()
         return _answer(db.get_or_404(Payment, payment.id), "Déjà traité", "info")
     except ServiceError as err:
-        db.session.rollback()
         return _answer(db.get_or_404(Payment, payment.id), err.message, "error", 422)
-    db.session.commit()
     return _answer(payment, done, "success")

@@ -34,7 +34,17 @@ from nexus.models.common import Role, Subject
 from nexus.models.credits import LotSource
 from nexus.models.family import Student
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, catalog, credits, family, invoices, notifications, utcnow
+from nexus.services import (
+    ServiceError,
+    audit,
+    catalog,
+    command,
+    credits,
+    family,
+    invoices,
+    notifications,
+    utcnow,
+)
 from nexus.services.catalog import Offer
 from nexus.text import check_line, check_size
 
@@ -215,6 +225,7 @@ def create_pending(parent: User, order: Order, method: PaymentMethod, reference:
     return db.session.get_one(Payment, payment_id) if payment_id is not None else None
 
 
+@command
 def declare_transfer(parent: User, order: Order) -> Payment:
     """Record "J'ai effectué le virement": one pending declaration per order, at most."""
     payment = create_pending(parent, order, PaymentMethod.BANK_TRANSFER, transfer_reference(order))
@@ -271,6 +282,7 @@ def _claim(payment_id: int, status: PaymentStatus, staff: User, reason: str | No
     return payment
 
 
+@command
 def approve(payment_id: int, staff: User) -> Payment:
     """Approve a declared transfer and give the family what it paid for, in one transaction."""
     payment = _claim(payment_id, PaymentStatus.COMPLETED, staff)
@@ -278,6 +290,7 @@ def approve(payment_id: int, staff: User) -> Payment:
     return payment
 
 
+@command
 def reject(payment_id: int, staff: User, reason: str) -> Payment:
     reason = (reason or "").strip()
     if len(reason) < 5:
@@ -441,6 +454,47 @@ def allocate(sub: Subscription, period_start: datetime, payment_id: int | None =
         payment_id=payment_id,
     )
     return lot is not None
+
+
+def subscriptions_to_allocate() -> list[int]:
+    """The active subscriptions that come with monthly credits."""
+    stmt = select(Subscription.id).where(
+        Subscription.status == SubscriptionStatus.ACTIVE, Subscription.credits_per_month > 0
+    )
+    return list(db.session.scalars(stmt.order_by(Subscription.id)))
+
+
+@command
+def allocate_started_months(subscription_id: int, at: datetime | None = None) -> int:
+    """Grant a subscription the credits of every month it has started (once each): how many
+    months were granted now."""
+    at = at or utcnow()
+    sub = db.session.get_one(Subscription, subscription_id)
+    start, month, granted = sub.started_at, 0, 0
+    while start <= at and start < sub.current_period_end:
+        granted += allocate(sub, start)
+        month += 1
+        start = sub.started_at + relativedelta(months=month)
+    return granted
+
+
+@command
+def end_lapsed_subscriptions(at: datetime | None = None) -> list[int]:
+    """A period that ended without renewal: the subscription expires, so do its rights. The ids
+    of the subscriptions ended now."""
+    at = at or utcnow()
+    ended = db.session.scalars(
+        update(Subscription)
+        .where(Subscription.status == SubscriptionStatus.ACTIVE, Subscription.current_period_end <= at)
+        .values(status=SubscriptionStatus.EXPIRED, ended_at=at)
+        .returning(Subscription.id)
+    ).all()
+    db.session.execute(
+        update(Entitlement)
+        .where(Entitlement.status == EntitlementStatus.ACTIVE, Entitlement.ends_at <= at)
+        .values(status=EntitlementStatus.EXPIRED)
+    )
+    return list(ended)
 
 
 def _grant_addon(payment: Payment, offer: Offer) -> None:

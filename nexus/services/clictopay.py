@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, billing, utcnow
+from nexus.services import ServiceError, audit, billing, command, utcnow
 from nexus.services.billing import Order
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ def _same_gateway(url: str) -> bool:
     return target.scheme in ("https", gateway.scheme) and target.netloc == gateway.netloc
 
 
+@command
 def start(parent: User, order: Order) -> str:
     """Create the payment and the gateway order; return the gateway's payment page URL."""
     _drop_abandoned(order)
@@ -116,12 +117,16 @@ def _millimes(value: Any) -> int | None:
     return None
 
 
-def confirm(order_id: str) -> Payment:
-    """Ask the gateway for the order's status and settle the payment once (LookupError → 404)."""
+@command
+def confirm(order_id: str, payer: User | None = None) -> Payment:
+    """Ask the gateway for the order's status and settle the payment once (LookupError → 404).
+
+    Given the payer (the family back from the gateway), someone else's order is not found and
+    nothing is asked nor changed."""
     payment = db.session.scalar(
         select(Payment).where(Payment.method == PaymentMethod.CLICTOPAY, Payment.external_id == order_id[:64])
     )
-    if payment is None:
+    if payment is None or (payer is not None and payment.payer_id != payer.id):
         raise LookupError(order_id)
     if payment.status is not PaymentStatus.PENDING:
         return payment  # already settled by an earlier return

@@ -4,7 +4,8 @@ Credits come in lots that expire together; every movement is a signed entry on o
 - grant: a lot and its GRANT entry;
 - consume: from the lot that expires first, for one booking;
 - refund: back to the lots the booking consumed, once;
-- expire: an EXPIRE entry of what is left of a lot, once.
+- expire: an EXPIRE entry of what is left of a lot, once (and a reminder to the family the week
+  before).
 Every change locks the student's row first, so concurrent changes for one student queue up
 instead of both spending the same credit.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -23,12 +25,15 @@ from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.credits import CreditEntry, CreditLot, CreditRequest, EntryKind, LotSource, RequestStatus
 from nexus.models.family import ParentProfile, Student
+from nexus.models.identity import User
 from nexus.numbers import exact
-from nexus.services import ServiceError, audit, family, notifications, utcnow
+from nexus.services import ServiceError, audit, command, family, notifications, utcnow
 from nexus.text import check_line, check_size
 
 MAX_GRANT = Decimal(500)
 CENT = Decimal("0.01")
+REMINDER_DAYS = 7
+TUNIS = ZoneInfo("Africa/Tunis")
 
 
 class InsufficientCredits(ServiceError):
@@ -44,8 +49,14 @@ def _fmt(value: Decimal) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
-def _remaining() -> object:
+def _remaining() -> Any:
+    """What is left: the sum of the entries (of a lot, when grouped or filtered by lot)."""
     return func.coalesce(func.sum(CreditEntry.amount), 0)
+
+
+def lot_remaining(lot_id: int) -> Decimal:
+    """What is left on one lot, expired or not."""
+    return Decimal(db.session.scalar(select(_remaining()).where(CreditEntry.lot_id == lot_id)))
 
 
 def balances(student_ids: list[int], at: datetime | None = None) -> dict[int, Decimal]:
@@ -76,13 +87,12 @@ class LotView:
 def open_lots_of(student_ids: list[int], at: datetime | None = None) -> dict[int, list[LotView]]:
     """Unexpired lots with credits left, first to expire first (the order consumption follows)."""
     at = at or utcnow()
-    remaining = func.sum(CreditEntry.amount)
     stmt = (
-        select(CreditLot.student_id, CreditLot.id, CreditLot.source, remaining, CreditLot.expires_at)
+        select(CreditLot.student_id, CreditLot.id, CreditLot.source, _remaining(), CreditLot.expires_at)
         .join(CreditEntry, CreditEntry.lot_id == CreditLot.id)
         .where(CreditLot.student_id.in_(student_ids), CreditLot.expires_at > at)
         .group_by(CreditLot.id)
-        .having(remaining > 0)
+        .having(_remaining() > 0)
         .order_by(CreditLot.expires_at, CreditLot.id)
     )
     lots: dict[int, list[LotView]] = {student_id: [] for student_id in student_ids}
@@ -233,16 +243,16 @@ def refund(student_id: int, booking_id: int, actor_id: int | None = None, note: 
     return total
 
 
+@command
 def expire_due(at: datetime | None = None) -> int:
     """Write an EXPIRE entry for what is left of each expired lot (once per lot)."""
     at = at or utcnow()
-    remaining = func.sum(CreditEntry.amount)
     due = db.session.execute(
         select(CreditLot.id, CreditLot.student_id)
         .join(CreditEntry, CreditEntry.lot_id == CreditLot.id)
         .where(CreditLot.expires_at <= at)
         .group_by(CreditLot.id)
-        .having(remaining > 0)
+        .having(_remaining() > 0)
         # Students are locked one after another until the job commits: always in the same order,
         # so that two runs at once queue up instead of deadlocking.
         .order_by(CreditLot.student_id, CreditLot.id)
@@ -250,17 +260,76 @@ def expire_due(at: datetime | None = None) -> int:
     count = 0
     for lot_id, student_id in due:
         lock_student(student_id)
-        left = db.session.scalar(select(_remaining()).where(CreditEntry.lot_id == lot_id))
-        if Decimal(left) <= 0:
+        left = lot_remaining(lot_id)
+        if left <= 0:
             continue
         inserted = db.session.scalar(
             insert(CreditEntry)
-            .values(student_id=student_id, lot_id=lot_id, kind=EntryKind.EXPIRE, amount=-Decimal(left))
+            .values(student_id=student_id, lot_id=lot_id, kind=EntryKind.EXPIRE, amount=-left)
             .on_conflict_do_nothing(index_elements=["lot_id"], index_where=text("kind = 'EXPIRE'"))
             .returning(CreditEntry.id)
         )
         count += inserted is not None
     return count
+
+
+def lots_expiring_soon(at: datetime | None = None) -> list[int]:
+    """The lots with credits left that expire within REMINDER_DAYS (the reminders to send)."""
+    at = at or utcnow()
+    stmt = (
+        select(CreditLot.id)
+        .join(CreditEntry, CreditEntry.lot_id == CreditLot.id)
+        .where(CreditLot.expires_at > at, CreditLot.expires_at <= at + timedelta(days=REMINDER_DAYS))
+        .group_by(CreditLot.id)
+        .having(_remaining() > 0)
+        .order_by(CreditLot.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+@command
+def remind_expiring(lot_id: int, at: datetime | None = None) -> bool:
+    """E-mail (and notify) the family's parents once about a lot whose credits expire within
+    REMINDER_DAYS; True if someone was told now, False if they had been (or nothing is left)."""
+    at = at or utcnow()
+    lot = db.session.get(CreditLot, lot_id)
+    if lot is None or not at < lot.expires_at <= at + timedelta(days=REMINDER_DAYS):
+        return False
+    left = lot_remaining(lot_id)
+    if left <= 0:
+        return False
+    student = db.session.get_one(Student, lot.student_id)
+    parents = [p for p in student.parent.guardians if p.email and p.is_active]  # co-parents too
+    told = [_remind_parent(parent, student, lot, left) for parent in parents]
+    return any(told)
+
+
+def _remind_parent(parent: User, student: Student, lot: CreditLot, left: Decimal) -> bool:
+    """E-mail and notify one parent once per lot; True if it was not done before."""
+    first = parent.id == student.parent.user_id  # the opener keeps the key of one-parent days
+    queued = notifications.queue_email(
+        parent.email or "",
+        "credits_expiring",
+        f"Rappel : des crédits de {student.user.first_name} expirent bientôt",
+        {
+            "first_name": parent.first_name,
+            "child": student.user.first_name,
+            "credits": str(left),
+            "expires_on": lot.expires_at.astimezone(TUNIS).strftime("%d/%m/%Y"),
+        },
+        user_id=parent.id,
+        dedupe_key=f"credits-expiring:{lot.id}" + ("" if first else f":{parent.id}"),
+    )
+    if queued is None:
+        return False
+    notifications.notify(
+        parent.id,
+        "CREDITS_EXPIRING",
+        f"Crédits de {student.user.first_name} bientôt expirés",
+        "Réservez une séance pour en profiter.",
+        "/dashboard/parent",
+    )
+    return True
 
 
 def history(student_id: int, limit: int = 100) -> list[CreditEntry]:
@@ -280,6 +349,7 @@ MAX_REQUESTS_PER_DAY = 5  # per parent, all children together
 REQUEST_WINDOW = timedelta(hours=24)
 
 
+@command
 def manual_grant(student_id: int, amount: Decimal, reason: str, actor_id: int, days: int = 365) -> CreditLot:
     """Staff add credits by hand, with a reason (audited)."""
     reason = _reason(reason)
@@ -299,6 +369,7 @@ def manual_grant(student_id: int, amount: Decimal, reason: str, actor_id: int, d
     return lot
 
 
+@command
 def manual_deduct(student_id: int, amount: Decimal, reason: str, actor_id: int) -> Decimal:
     """Staff remove credits by hand (a correction), first-expiring lot first, with a reason."""
     reason = _reason(reason)
@@ -320,6 +391,7 @@ def _reason(reason: str) -> str:
     return reason
 
 
+@command
 def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: str | None) -> CreditRequest:
     """A parent asks for credits; nothing counts until staff approve.
 
@@ -378,6 +450,7 @@ def _check_request_bounds(parent_id: int, student_id: int, now: datetime) -> Non
         )
 
 
+@command
 def decide_request(request_id: int, approve: bool, actor_id: int, reason: str | None = None) -> CreditRequest:
     """Approve (a lot is granted) or reject a PENDING request; a second decision is refused."""
     reason = None if approve else _reason(reason or "")  # an approval has no reason to keep

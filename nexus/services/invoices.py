@@ -33,7 +33,7 @@ from nexus.models.billing import (
 from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.models.vault import DocumentKind
-from nexus.services import ServiceError, audit, catalog, family, notifications, utcnow, vault
+from nexus.services import ServiceError, audit, catalog, command, family, notifications, utcnow, vault
 from nexus.services.paging import Page, matches, paginate
 from nexus.text import check_line, check_size, check_text
 
@@ -88,6 +88,7 @@ def _check_typed_text(
         check_size(line.label, f"label_{i}", 160)
 
 
+@command
 def create(
     customer_name: str,
     lines: list[Line],
@@ -381,6 +382,7 @@ def _locked(invoice_id: int) -> Invoice | None:
     )
 
 
+@command
 def change_status(
     invoice_id: int,
     target: InvoiceStatus,
@@ -452,6 +454,7 @@ def revoke_tokens(invoice: Invoice, actor_id: int | None) -> None:
     event(invoice, "TOKENS_REVOKED", actor_id)
 
 
+@command
 def send_link(invoice_id: int, actor: User, public_url: str) -> Invoice:
     """E-mail a 72-hour link to the PDF; at most 3 sends per invoice in 24 hours."""
     invoice = _locked(invoice_id)

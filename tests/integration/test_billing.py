@@ -14,7 +14,7 @@ from nexus.models.catalog import Feature
 from nexus.models.credits import CreditLot
 from nexus.models.identity import User
 from nexus.models.vault import UserDocument
-from nexus.services import ServiceError, billing, credits, invoices
+from nexus.services import ServiceError, billing, command, credits, invoices
 from tests import factories
 
 
@@ -201,22 +201,28 @@ def test_fifty_concurrent_approvals_grant_once_and_invoice_once(app):
 def test_invoice_numbers_have_no_gap_and_no_duplicate_under_concurrency(app):
     barrier = Barrier(50)
 
+    class Failed(Exception):
+        pass
+
+    @command
+    def invoice_then_maybe_fail(i: int) -> str:
+        invoice = invoices.create(  # joins this transaction
+            f"Client {i}",
+            [invoices.Line("Séance", 1, 60_000)],
+            status=invoices.InvoiceStatus.DRAFT,
+            actor_id=None,
+        )
+        if i % 10 == 0:  # some transactions fail after taking a number
+            raise Failed
+        return invoice.number
+
     def attempt(i: int) -> str:
         with app.app_context():
             barrier.wait()
             try:
-                invoice = invoices.create(
-                    f"Client {i}",
-                    [invoices.Line("Séance", 1, 60_000)],
-                    status=invoices.InvoiceStatus.DRAFT,
-                    actor_id=None,
-                )
-                number = invoice.number
-                if i % 10 == 0:  # some transactions fail after taking a number
-                    db.session.rollback()
-                    return ""
-                db.session.commit()
-                return number
+                return invoice_then_maybe_fail(i)
+            except Failed:
+                return ""
             finally:
                 db.session.remove()
 
