@@ -69,10 +69,8 @@ def upload() -> Any:
             actor_id=current_user.id,
         )
     except ServiceError as err:
-        db.session.rollback()
         form.file.errors = [err.message]
         return _page(form, 422)
-    db.session.commit()
     if created:
         flash(f"« {document.title} » est en cours d'indexation.", "success")
     else:
@@ -101,13 +99,10 @@ def retry(document_id: int) -> Any:
     try:
         knowledge.retry(document_id, current_user.id)
     except LookupError:  # deleted meanwhile
-        db.session.rollback()
         abort(404)
     except ServiceError as err:
-        db.session.rollback()
         flash(err.message, "info")
     else:
-        db.session.commit()
         flash("Indexation relancée.", "success")
     return redirect(url_for("knowledge.docs"), code=303)
 
@@ -117,12 +112,9 @@ def retry(document_id: int) -> Any:
 def remove(document_id: int) -> Any:
     title = _document(document_id).title
     try:
-        stored = knowledge.remove(document_id, current_user.id)
+        knowledge.remove(document_id, current_user.id)
     except LookupError:  # removed meanwhile (a second click): nothing left to do
-        db.session.rollback()
         flash(f"« {title} » a déjà été retiré de la base d'ARIA.", "info")
         return redirect(url_for("knowledge.docs"), code=303)
-    db.session.commit()
-    knowledge.discard_file(stored)
     flash(f"« {title} » a été retiré de la base d'ARIA.", "success")
     return redirect(url_for("knowledge.docs"), code=303)

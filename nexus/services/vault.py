@@ -76,7 +76,12 @@ def replace(document: UserDocument, data: bytes) -> None:
     old = document.storage_path
     document.storage_path = store(data, Path(old).suffix)
     document.size_bytes = len(data)
-    db.session.info.setdefault(OLD_FILES, []).append(old)
+    discard_after_commit(old)
+
+
+def discard_after_commit(relative: str) -> None:
+    """Remove a stored file once the current transaction commits (a rollback keeps it)."""
+    db.session.info.setdefault(OLD_FILES, []).append(relative)
 
 
 @event.listens_for(Session, "after_commit")

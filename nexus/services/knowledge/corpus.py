@@ -11,7 +11,7 @@ from sqlalchemy import select
 from nexus.extensions import db
 from nexus.models.common import Grade, Subject
 from nexus.models.knowledge import Document, DocumentStatus, SourceType
-from nexus.services import embeddings
+from nexus.services import command, embeddings
 from nexus.services.embeddings import Embedder
 from nexus.services.knowledge.chunking import chunk, embedding_text
 from nexus.services.knowledge.documents import CORPUS_DIR, CORPUS_PREFIX, add_document, content_hash
@@ -42,35 +42,41 @@ def corpus_files() -> list[tuple[Path, dict[str, str]]]:
 
 
 def seed_corpus(embedder: Embedder | None = None) -> list[Document]:
-    """Ingest the French seed corpus (idempotent: unchanged files are left as they are)."""
+    """Ingest the French seed corpus (idempotent: unchanged files are left as they are); one
+    transaction a file, then its indexing (which commits as it goes)."""
     base = embedder or embeddings.current()
     cached = embeddings.CachedEmbedder(base, load_corpus_vectors(), vector_key)
     documents_out = []
     for path, meta in corpus_files():
-        data = path.read_bytes()
-        storage = CORPUS_PREFIX + path.name
-        stale = select(Document.id).where(
-            Document.storage_path == storage, Document.content_hash != content_hash(data)
-        )
-        for stale_id in db.session.scalars(stale).all():
-            db.session.delete(db.session.get(Document, stale_id))
-        document, _ = add_document(
-            title=meta.get("titre") or path.stem,
-            subject=Subject(meta["matiere"]),
-            level=Grade(meta["niveau"]),
-            filename=path.name,
-            data=data,
-            uploaded_by_id=None,
-            storage_path=storage,
-        )
-        db.session.commit()
+        document = _add_corpus_file(path, meta)
         if document.status is not DocumentStatus.READY:
             ingest(document.id, cached)
-        elif missing_vectors(base.model, document.id):
-            for _ in embed_chunks(missing_vectors(base.model, document.id), cached):
-                db.session.commit()
+        elif missing := missing_vectors(base.model, document.id):
+            embed_chunks(missing, cached)
         documents_out.append(document)
     return documents_out
+
+
+@command
+def _add_corpus_file(path: Path, meta: dict[str, str]) -> Document:
+    """The document of a corpus file, replacing the one of an earlier version of the file."""
+    data = path.read_bytes()
+    storage = CORPUS_PREFIX + path.name
+    stale = select(Document.id).where(
+        Document.storage_path == storage, Document.content_hash != content_hash(data)
+    )
+    for stale_id in db.session.scalars(stale).all():
+        db.session.delete(db.session.get(Document, stale_id))
+    document, _ = add_document(
+        title=meta.get("titre") or path.stem,
+        subject=Subject(meta["matiere"]),
+        level=Grade(meta["niveau"]),
+        filename=path.name,
+        data=data,
+        uploaded_by_id=None,
+        storage_path=storage,
+    )
+    return document
 
 
 def write_corpus_vectors(embedder: Embedder | None = None) -> int:

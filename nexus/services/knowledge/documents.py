@@ -6,7 +6,6 @@ Indexing runs in a job on the `embeddings` queue, enqueued by name after the com
 from __future__ import annotations
 
 import hashlib
-import logging
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -16,10 +15,8 @@ from nexus import queue
 from nexus.extensions import db
 from nexus.models.common import Grade, Subject
 from nexus.models.knowledge import Document, DocumentStatus
-from nexus.services import ServiceError, audit, vault, vectorstore
+from nexus.services import ServiceError, audit, command, vault, vectorstore
 from nexus.services.knowledge.extraction import IngestionError, source_type_of
-
-log = logging.getLogger(__name__)
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpus"
 CORPUS_PREFIX = "corpus/"
@@ -30,6 +27,7 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@command
 def add_document(
     *,
     title: str,
@@ -72,6 +70,7 @@ def add_document(
     return document, new_id is not None
 
 
+@command
 def upload(
     *, title: str, subject: Subject, level: Grade, filename: str, data: bytes, actor_id: int
 ) -> tuple[Document, bool]:
@@ -98,6 +97,7 @@ def upload(
     return document, created
 
 
+@command
 def retry(document_id: int, actor_id: int) -> Document:
     """Index a failed document again (or fill in its missing vectors)."""
     # Claimed in one conditional UPDATE: fifty clicks start one indexing, and a retry never
@@ -127,8 +127,9 @@ def retry(document_id: int, actor_id: int) -> Document:
     return document
 
 
-def remove(document_id: int, actor_id: int) -> str | None:
-    """Delete a document and its chunks; returns the stored file to discard after the commit.
+@command
+def remove(document_id: int, actor_id: int) -> None:
+    """Delete a document and its chunks; its stored file goes once the deletion is committed.
 
     The row is locked and re-read: of two simultaneous deletes, the second finds nothing
     (LookupError) instead of deleting a row that is gone (and auditing it twice).
@@ -148,17 +149,9 @@ def remove(document_id: int, actor_id: int) -> str | None:
         before={"title": document.title, "subject": document.subject.value, "level": document.level.value},
     )
     vectorstore.delete_document(document.id)
-    path = document.storage_path
+    if not document.storage_path.startswith(CORPUS_PREFIX):  # the corpus files ship with the code
+        vault.discard_after_commit(document.storage_path)
     db.session.delete(document)
-    return None if path.startswith(CORPUS_PREFIX) else path
-
-
-def discard_file(storage_path: str | None) -> None:
-    if storage_path:
-        try:
-            vault.resolve(storage_path).unlink(missing_ok=True)
-        except (LookupError, OSError):
-            log.warning("could not remove %s", storage_path, exc_info=True)
 
 
 def all_documents() -> list[Document]:

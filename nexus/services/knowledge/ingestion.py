@@ -4,7 +4,7 @@ model; its progress is committed batch by batch so the staff page can show it.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
 from nexus.models.knowledge import ChunkEmbedding, Document, DocumentChunk, DocumentStatus
-from nexus.services import embeddings, utcnow, vectorstore
+from nexus.services import command, embeddings, utcnow, vectorstore
 from nexus.services.embeddings import Embedder, EmbeddingUnavailable
 from nexus.services.knowledge.chunking import chunk, embedding_text
 from nexus.services.knowledge.documents import document_bytes
@@ -30,6 +30,7 @@ EMBEDDINGS_MISSING = (
 )
 
 
+@command
 def claim(document_id: int) -> bool:
     """PENDING/FAILED (or stuck PROCESSING) -> PROCESSING, once, however many jobs start."""
     stmt = (
@@ -48,6 +49,7 @@ def claim(document_id: int) -> bool:
     return db.session.scalar(stmt) is not None
 
 
+@command
 def write_chunks(document: Document) -> int:
     """Replace the document's chunks with freshly extracted ones; returns how many."""
     drafts = chunk(extract(document_bytes(document), document.source_type))
@@ -72,18 +74,29 @@ def write_chunks(document: Document) -> int:
     return len(drafts)
 
 
-def missing_vectors(model: str, document_id: int | None) -> list[DocumentChunk]:
-    has_vector = select(ChunkEmbedding.chunk_id).where(
-        ChunkEmbedding.chunk_id == DocumentChunk.id, ChunkEmbedding.model == model
-    )
-    stmt = select(DocumentChunk).options(joinedload(DocumentChunk.document)).where(~has_vector.exists())
+def missing_vectors(model: str, document_id: int | None, *, every: bool = False) -> list[DocumentChunk]:
+    """The chunks without a vector of this model (all of them with `every`), of one document or all."""
+    stmt = select(DocumentChunk).options(joinedload(DocumentChunk.document))
+    if not every:
+        has_vector = select(ChunkEmbedding.chunk_id).where(
+            ChunkEmbedding.chunk_id == DocumentChunk.id, ChunkEmbedding.model == model
+        )
+        stmt = stmt.where(~has_vector.exists())
     if document_id is not None:
         stmt = stmt.where(DocumentChunk.document_id == document_id)
     return list(db.session.scalars(stmt.order_by(DocumentChunk.id)))
 
 
-def embed_chunks(chunks: Sequence[DocumentChunk], embedder: Embedder) -> Iterator[int]:
-    """Embed and store in batches; yields how many are done after each batch (caller commits)."""
+def embed_chunks(
+    chunks: Sequence[DocumentChunk],
+    embedder: Embedder,
+    document: Document | None = None,
+    *,
+    replace: bool = False,
+) -> int:
+    """Embed and store in batches, one transaction a batch (which moves the document's progress
+    bar, if given); returns how many were stored. With `replace`, the model's other vectors go in
+    the first batch's transaction: a failure before it keeps them."""
     for start in range(0, len(chunks), EMBED_BATCH):
         batch = chunks[start : start + EMBED_BATCH]
         vectors = embedder.passages([embedding_text(c.document.title, c.section, c.content) for c in batch])
@@ -91,74 +104,89 @@ def embed_chunks(chunks: Sequence[DocumentChunk], embedder: Embedder) -> Iterato
             VectorRow(c.id, c.document_id, c.subject.value, c.level.value, vector)
             for c, vector in zip(batch, vectors, strict=True)
         ]
-        vectorstore.add(embedder.model, rows)
-        yield start + len(batch)
+        done = start + len(batch)
+        progress = 5 + 95 * done // len(chunks)
+        _store_batch(embedder.model, rows, document, progress, forget_others=replace and start == 0)
+    return len(chunks)
+
+
+@command
+def _store_batch(
+    model: str, rows: list[VectorRow], document: Document | None, progress: int, *, forget_others: bool
+) -> None:
+    if forget_others:
+        db.session.execute(delete(ChunkEmbedding).where(ChunkEmbedding.model == model))
+    vectorstore.add(model, rows)
+    if document is not None:
+        document.progress = progress
 
 
 def ingest(document_id: int, embedder: Embedder | None = None) -> str:
-    """Index one document, committing as it goes so that its progress bar moves. Idempotent."""
+    """Index one document, committing as it goes so that its progress bar moves. Idempotent.
+
+    Not one command but a sequence of them (the claim, the chunks, each batch of vectors, the
+    outcome): the staff page follows the progress, and a failure keeps the steps done before it.
+    """
     if not claim(document_id):
-        db.session.rollback()
         return "already indexed or in progress"
-    db.session.commit()
     document = db.session.get(Document, document_id)
     assert document is not None
     try:
         write_chunks(document)
-        db.session.commit()
         warning = _embed_document(document, embedder or embeddings.current())
     except IngestionError as err:
-        db.session.rollback()
         return _fail(document_id, err.message)
     except Exception:
-        db.session.rollback()
         log.exception("ingestion of document %s failed", document_id)
+        # A step rolls back its own failure, but a read between two steps (a lost connection)
+        # leaves the session unusable until rolled back: the failure must still be recorded.
+        db.session.rollback()
         return _fail(document_id, "Erreur inattendue pendant l'indexation ; réessayez.")
-    document.status = DocumentStatus.READY
-    document.progress = 100
-    document.error = warning
-    db.session.commit()
+    _finish(document, warning)
     return f"{document.chunk_count} chunks" + (" (full-text only)" if warning else "")
 
 
 def _embed_document(document: Document, embedder: Embedder) -> str | None:
-    chunks = missing_vectors(embedder.model, document.id)
     try:
-        for done in embed_chunks(chunks, embedder):
-            document.progress = 5 + 95 * done // max(len(chunks), 1)
-            db.session.commit()
+        embed_chunks(missing_vectors(embedder.model, document.id), embedder, document)
     except EmbeddingUnavailable:
-        db.session.rollback()
         log.warning("embeddings unavailable: document %s searchable by full text only", document.id)
         return EMBEDDINGS_MISSING
     return None
 
 
+@command
+def _finish(document: Document, warning: str | None) -> None:
+    document.status = DocumentStatus.READY
+    document.progress = 100
+    document.error = warning
+
+
+@command
 def _fail(document_id: int, message: str) -> str:
     db.session.execute(
         update(Document)
         .where(Document.id == document_id)
         .values(status=DocumentStatus.FAILED, error=message[:500], progress=0)
     )
-    db.session.commit()
     return f"failed: {message}"
 
 
 def reindex(*, everything: bool = False, embedder: Embedder | None = None) -> int:
-    """Vectors for the current model: the missing ones, or all of them. Commits per batch."""
+    """Vectors for the current model: the missing ones, or all of them. One transaction a batch."""
     embedder = embedder or embeddings.current()
-    if everything:
-        db.session.execute(delete(ChunkEmbedding).where(ChunkEmbedding.model == embedder.model))
-    chunks = missing_vectors(embedder.model, None)
-    done = 0
-    for count in embed_chunks(chunks, embedder):
-        db.session.commit()
-        done = count
+    chunks = missing_vectors(embedder.model, None, every=everything)
+    done = embed_chunks(chunks, embedder, replace=everything)
+    _clear_warnings()
+    return done
+
+
+@command
+def _clear_warnings() -> None:
+    """The documents indexed while embeddings were down have their vectors now."""
     db.session.execute(
         update(Document).where(Document.error == EMBEDDINGS_MISSING).values(error=None, progress=100)
     )
-    db.session.commit()
-    return done
 
 
 def sync_secondary(batch: int = 500) -> int:
