@@ -21,8 +21,8 @@ from nexus.extensions import db
 from nexus.forms import Form
 from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import EngagementLevel, ExceptionKind
-from nexus.services import ServiceError, availability, scheduling, utcnow
-from nexus.services.scheduling import ReportInput
+from nexus.services import ServiceError, scheduling, utcnow
+from nexus.services.scheduling import ReportInput, availability
 from nexus.web import is_fragment_request
 
 bp = Blueprint("coach", __name__, url_prefix="/dashboard/coach")

@@ -20,8 +20,8 @@ from nexus.extensions import db, limiter
 from nexus.models.common import Role, Subject
 from nexus.models.family import Student
 from nexus.models.scheduling import SessionBooking
-from nexus.services import ServiceError, calendar, catalog, credits, family, scheduling, utcnow, video
-from nexus.services.scheduling import BookingChoice
+from nexus.services import ServiceError, catalog, credits, family, parse_id, scheduling, utcnow
+from nexus.services.scheduling import BookingChoice, calendar, slots, video
 from nexus.web import is_fragment_request
 
 bp = Blueprint("sessions", __name__)
@@ -32,12 +32,12 @@ FEED_USERS = policy.roles(*calendar.FEED_ROLES)
 
 @bp.app_template_filter("when")
 def _when(value: Any) -> str:
-    return scheduling.when_label(value)
+    return slots.when_label(value)
 
 
 @bp.app_template_filter("hm")
 def _hm(value: Any) -> str:
-    return value.astimezone(scheduling.TUNIS).strftime("%H:%M")
+    return value.astimezone(slots.TUNIS).strftime("%H:%M")
 
 
 # -- whose sessions ----------------------------------------------------------------------------
@@ -51,7 +51,7 @@ def _student(values: Any) -> Student:
         if student is None or (raw and raw != str(student.id)):
             abort(404)
         return student
-    student_id = scheduling.parse_id(raw)
+    student_id = parse_id(raw)
     student = family.child_of(current_user, student_id) if student_id else None
     if student is None:
         abort(404)
@@ -79,7 +79,7 @@ def _first_day(raw: str | None, today: date) -> date:
     day = scheduling.parse_day(raw)
     if day is None:
         return today
-    last_week = today + scheduling.HORIZON - timedelta(days=6)
+    last_week = today + slots.HORIZON - timedelta(days=6)
     return min(max(day, today), last_week)
 
 
@@ -94,16 +94,16 @@ def _search(student: Student, values: Any) -> dict[str, Any]:
     try:
         minutes = scheduling.parse_minutes(values.get("duree"))
     except ServiceError as err:
-        minutes, errors["duree"] = scheduling.DURATIONS[0], err.message
+        minutes, errors["duree"] = slots.DURATIONS[0], err.message
     coaches = scheduling.coaches_for(subject) if subject else []
     coach = next((c for c in coaches if str(c.id) == values.get("coach")), None)
     now = utcnow()
-    today = scheduling.local_today(now)
+    today = slots.local_today(now)
     first_day = _first_day(values.get("du"), today)
     days = []
     if coach is not None and service in scheduling.services_of(coach):
-        days = scheduling.free_slots(coach.id, minutes, first_day, 7, student_id=student.id, now=now)
-    last_day = scheduling.booking_bounds(now)[1].astimezone(scheduling.TUNIS).date()
+        days = slots.free_slots(coach.id, minutes, first_day, 7, student_id=student.id, now=now)
+    last_day = slots.booking_bounds(now)[1].astimezone(slots.TUNIS).date()
     return {
         "student": student,
         "subjects": Subject,
@@ -111,7 +111,7 @@ def _search(student: Student, values: Any) -> dict[str, Any]:
         "service": service,
         "services": scheduling.SELF_BOOKABLE,
         "minutes": minutes,
-        "durations": scheduling.DURATIONS,
+        "durations": slots.DURATIONS,
         "coaches": coaches,
         "coach": coach,
         "coach_services": [s.value for s in scheduling.services_of(coach)] if coach else [],
@@ -196,7 +196,7 @@ def book() -> Any:
         db.session.rollback()
         return _render_confirm(student, choice, err.message, 422)
     db.session.commit()
-    flash(f"Séance réservée : {booking.title}, {scheduling.when_label(booking.starts_at)}.", "success")
+    flash(f"Séance réservée : {booking.title}, {slots.when_label(booking.starts_at)}.", "success")
     return redirect(url_for("sessions.detail", booking_id=booking.id), code=303)
 
 
@@ -254,7 +254,7 @@ def detail(booking_id: int) -> Any:
         room_opens_at=video.opens_at(booking),
         has_room=video.has_room(booking),
         started=booking.starts_at <= now,
-        minutes=scheduling.minutes_of(booking),
+        minutes=slots.minutes_of(booking),
     )
 
 
@@ -265,7 +265,7 @@ def join(booking_id: int) -> Any:
     booking = _booking(booking_id)
     if not video.is_open(booking):
         if video.has_room(booking) and booking.starts_at > utcnow():
-            flash(f"La salle ouvrira le {scheduling.when_label(video.opens_at(booking))}.", "info")
+            flash(f"La salle ouvrira le {slots.when_label(video.opens_at(booking))}.", "info")
         else:
             flash("La salle de cette séance n'est pas ouverte.", "info")
         return redirect(url_for("sessions.detail", booking_id=booking.id))
@@ -342,7 +342,7 @@ def _render_reschedule(
 ) -> Any:
     now = utcnow()
     terms = scheduling.cancel_terms(booking, current_user, now)
-    minutes = scheduling.minutes_of(booking)
+    minutes = slots.minutes_of(booking)
     new_start = None
     if values.get("debut") and error is None:
         try:
@@ -351,11 +351,11 @@ def _render_reschedule(
             scheduling.check_choice(moved, now, ignoring=booking.id)
         except ServiceError as err:
             error, new_start = err.message, None
-    today = scheduling.local_today(now)
+    today = slots.local_today(now)
     first_day = _first_day(values.get("du"), today)
     days = []
     if terms.allowed and new_start is None:
-        days = scheduling.free_slots(
+        days = slots.free_slots(
             booking.coach_id,
             minutes,
             first_day,
@@ -386,9 +386,9 @@ def _render_reschedule(
     )
 
 
-def _without_start(days: list[scheduling.DaySlots], start: Any) -> list[scheduling.DaySlots]:
+def _without_start(days: list[slots.DaySlots], start: Any) -> list[slots.DaySlots]:
     """The free days minus the session's own time (moving it there would change nothing)."""
-    kept = [scheduling.DaySlots(d.day, [s for s in d.slots if s.starts_at != start]) for d in days]
+    kept = [slots.DaySlots(d.day, [s for s in d.slots if s.starts_at != start]) for d in days]
     return [d for d in kept if d.slots]
 
 
@@ -409,7 +409,7 @@ def do_reschedule(booking_id: int) -> Any:
         db.session.rollback()
         return _render_reschedule(_booking(booking_id), request.form, err.message, 422)
     db.session.commit()
-    flash(f"Séance déplacée au {scheduling.when_label(new.starts_at)}.", "success")
+    flash(f"Séance déplacée au {slots.when_label(new.starts_at)}.", "success")
     return redirect(url_for("sessions.detail", booking_id=new.id), code=303)
 
 

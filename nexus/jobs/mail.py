@@ -13,8 +13,9 @@ from sqlalchemy import select
 from nexus.extensions import db, mail
 from nexus.models.notifications import OutboxEmail, OutboxStatus
 from nexus.queue import job
-from nexus.services import calendar, utcnow
+from nexus.services import utcnow
 from nexus.services.notifications import MAX_ATTEMPTS, backoff, one_line
+from nexus.services.scheduling import calendar
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from nexus.extensions import db
 from nexus.models.common import Role, Subject
 from nexus.models.identity import CoachProfile, TokenPurpose, User, UserToken
 from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking
-from nexus.services import ServiceError, audit, identity, utcnow
+from nexus.services import ServiceError, audit, command, identity, utcnow
 from nexus.services.paging import Page, matches, paginate
 
 COACH_FILTERS = {
@@ -130,6 +130,7 @@ def upcoming_counts(coach_ids: list[int]) -> dict[int, int]:
 # -- creating and inviting --------------------------------------------------------------------
 
 
+@command
 def create_coach(email: str, fields: CoachFields, actor: User) -> CoachProfile:
     """A coach account without password, its public profile, and the invitation e-mail."""
     address = identity.normalize_email(email)
@@ -145,6 +146,7 @@ def create_coach(email: str, fields: CoachFields, actor: User) -> CoachProfile:
     return profile
 
 
+@command
 def resend_invitation(coach_id: int, actor: User) -> CoachProfile:
     """A new link (the previous ones stop working); one at a time, at most one a minute."""
     profile = get_coach(coach_id)
@@ -181,6 +183,7 @@ def _refuse_recent_invitation(user: User) -> None:
 # -- editing ----------------------------------------------------------------------------------
 
 
+@command
 def update_coach(coach_id: int, fields: CoachFields, actor: User, email: str | None = None) -> bool:
     """Save the profile; a new address (only before activation) gets a fresh invitation.
 
@@ -235,6 +238,7 @@ def _new_address(user: User, email: str | None) -> str | None:
 # -- deactivating -----------------------------------------------------------------------------
 
 
+@command
 def set_coach_active(coach_id: int, active: bool, actor: User) -> CoachProfile:
     """Deactivate (refused while sessions are still booked) or reactivate the coach's account."""
     profile = get_coach(coach_id)

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from nexus.extensions import db
 from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking, SessionReminder
-from nexus.services import credits, scheduling, utcnow
+from nexus.services import credits, utcnow
+from nexus.services.scheduling.slots import Slot, free_slots, local_today
 
 SAMI = "sami@nexus-reussite.tn"
 YASMINE = "yasmine@nexus-reussite.tn"
@@ -21,17 +22,17 @@ ZENON = "zenon@nexus-reussite.tn"
 ASSISTANTE = "assistante@nexus-reussite.tn"
 
 
-def free_slot(coach: CoachProfile, days_ahead: int = 3, minutes: int = 60, index: int = 0) -> scheduling.Slot:
+def free_slot(coach: CoachProfile, days_ahead: int = 3, minutes: int = 60, index: int = 0) -> Slot:
     """A free slot of the coach at least `days_ahead` days from now (Tunis dates)."""
-    first = scheduling.local_today(utcnow()) + timedelta(days=days_ahead)
-    days = scheduling.free_slots(coach.id, minutes, first, 14)
+    first = local_today(utcnow()) + timedelta(days=days_ahead)
+    days = free_slots(coach.id, minutes, first, 14)
     slots = [s for d in days for s in d.slots]
     return slots[index]
 
 
 def form(
     coach: CoachProfile,
-    slot: scheduling.Slot | str,
+    slot: Slot | str,
     *,
     subject: str = "MATHEMATIQUES",
     service: str = "COURS_ONLINE",

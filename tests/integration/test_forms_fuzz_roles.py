@@ -615,8 +615,9 @@ def world(app: Any) -> dict[str, Any]:
     from nexus.models.diagnostics import Modality
     from nexus.models.knowledge import Document
     from nexus.models.scheduling import ExceptionKind, SessionStatus
-    from nexus.services import availability, billing, contact, credits, diagnostics, invoices
+    from nexus.services import billing, contact, credits, diagnostics, invoices
     from nexus.services.diagnostics import BilanAnswers
+    from nexus.services.scheduling import availability
 
     sami, yasmine, helios, zenon = (
         factories.student(SAMI),

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from nexus.extensions import db
 from nexus.models.notifications import Notification, OutboxEmail
 from nexus.models.scheduling import AvailabilityException, ExceptionKind, SessionStatus
-from nexus.services import scheduling, utcnow
+from nexus.services import utcnow
+from nexus.services.scheduling import slots
+from nexus.services.scheduling.booking import CENTRE_LOCATION
 from tests import factories
 from tests.helpers import html, user
 from tests.integration.scheduling_support import (
@@ -93,7 +95,7 @@ def test_in_person_and_ninety_minutes_cost_what_the_catalog_says(client, login, 
     assert client.post("/dashboard/sessions/reserver", data=values).status_code == 303
     (booking,) = bookings_of(sami.id)
     assert booking.credits_cost == Decimal("1.88")
-    assert booking.location == scheduling.CENTRE_LOCATION
+    assert booking.location == CENTRE_LOCATION
     assert balance(sami.id) == Decimal("2.12")
 
 
@@ -155,7 +157,7 @@ def test_someone_elses_session_is_not_found(client, login, sami, helios):
 
 def _next(weekday: int, days_ahead: int = 3) -> str:
     """The date of the next given weekday at least days_ahead away, as YYYY-MM-DD (Tunis)."""
-    day = scheduling.local_today(utcnow()) + timedelta(days=days_ahead)
+    day = slots.local_today(utcnow()) + timedelta(days=days_ahead)
     while day.weekday() != weekday:
         day += timedelta(days=1)
     return day.isoformat()
@@ -189,7 +191,7 @@ def test_bad_input_gets_a_french_message_and_books_nothing(
 
 
 def test_less_than_two_hours_ahead_is_refused(client, login, sami, helios):
-    soon = (utcnow() + timedelta(minutes=61)).astimezone(scheduling.TUNIS)
+    soon = (utcnow() + timedelta(minutes=61)).astimezone(slots.TUNIS)
     login(client, SAMI)
     response = client.post("/dashboard/sessions/reserver", data=form(helios, soon.strftime("%Y-%m-%dT%H:%M")))
     assert response.status_code == 422

@@ -10,7 +10,8 @@ import pytest
 
 from nexus.extensions import db
 from nexus.models.scheduling import SessionStatus
-from nexus.services import calendar, utcnow
+from nexus.services import utcnow
+from nexus.services.scheduling import calendar
 from tests import factories
 from tests.helpers import html, user
 from tests.integration.scheduling_support import ASSISTANTE, HELIOS, PARENT, PARENT2, SAMI

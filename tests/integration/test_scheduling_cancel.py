@@ -15,6 +15,7 @@ from nexus.models.catalog import ServiceType
 from nexus.models.notifications import OutboxEmail
 from nexus.models.scheduling import SessionStatus
 from nexus.services import credits, scheduling, utcnow
+from nexus.services.scheduling import slots
 from tests import factories
 from tests.helpers import HX, html, notifications_of, user
 from tests.integration.scheduling_support import (
@@ -222,7 +223,7 @@ def test_cancel_terms_rules():
 def test_reschedule_to_a_slot_outside_availability_is_refused_before_confirming(client, login, sami, helios):
     old = paid_booking(sami, helios, hours_ahead=72)
     login(client, SAMI)
-    night = (scheduling.local_today(utcnow()) + timedelta(days=5)).isoformat() + "T03:00"
+    night = (slots.local_today(utcnow()) + timedelta(days=5)).isoformat() + "T03:00"
     page = html(client.get(f"/dashboard/sessions/{old.id}/deplacer?debut={night}"))
     assert "Ce créneau est en dehors des disponibilités de Hélios." in page
     assert "Confirmer le déplacement" not in page and "Choisir un nouveau créneau" in page

@@ -17,7 +17,8 @@ from nexus.models.scheduling import (
     SessionReport,
     SessionStatus,
 )
-from nexus.services import credits, scheduling, utcnow
+from nexus.services import credits, utcnow
+from nexus.services.scheduling import slots
 from tests import factories
 from tests.helpers import HX, html, notifications_of
 from tests.integration.scheduling_support import HELIOS, PARENT, PARENT2, SAMI, YASMINE, ZENON, balance
@@ -61,10 +62,10 @@ def test_a_day_saves_without_javascript(client, login, helios):
     assert response.status_code == 303
     assert windows(helios.id, 5) == ["09:00-12:00", "14:00-16:00"]
     assert "Samedi enregistré." in html(client.get(response.headers["Location"]))
-    saturday = scheduling.local_today(utcnow()) + timedelta(days=7)
+    saturday = slots.local_today(utcnow()) + timedelta(days=7)
     while saturday.weekday() != 5:
         saturday += timedelta(days=1)
-    days = scheduling.free_slots(helios.id, 60, saturday, 1)
+    days = slots.free_slots(helios.id, 60, saturday, 1)
     assert [s.local_start.strftime("%H:%M") for s in days[0].slots] == [
         "09:00",
         "10:00",
@@ -134,7 +135,7 @@ def test_validity_period(client, login, helios):
 
 @freeze_time("2030-03-01 08:00:00")
 def test_exceptions_are_added_checked_and_deleted(client, login, helios, sami):
-    day = scheduling.local_today(utcnow()) + timedelta(days=10)
+    day = slots.local_today(utcnow()) + timedelta(days=10)
     login(client, HELIOS)
     refused = client.post(
         "/dashboard/coach/availability/exceptions", data={"on_date": day.isoformat(), "kind": "EXTRA"}
@@ -150,7 +151,7 @@ def test_exceptions_are_added_checked_and_deleted(client, login, helios, sami):
     )
     assert far.status_code == 422 and "Indiquez une date entre le 01/01/2000 et le 29/02/2032." in html(far)
 
-    factories.booking(sami.id, helios.id, scheduling.local(day, time(15, 0)))
+    factories.booking(sami.id, helios.id, slots.local(day, time(15, 0)))
     response = client.post(
         "/dashboard/coach/availability/exceptions",
         data={"on_date": day.isoformat(), "kind": "UNAVAILABLE", "note": "Congé"},
@@ -159,7 +160,7 @@ def test_exceptions_are_added_checked_and_deleted(client, login, helios, sami):
     page = html(client.get("/dashboard/coach/availability"))
     assert "Toute la journée" in page and "Congé" in page
     assert "Attention : 1 séance(s) restent réservées ce jour-là" in page
-    assert scheduling.free_slots(helios.id, 60, day, 1) == []
+    assert slots.free_slots(helios.id, 60, day, 1) == []
 
     row = db.session.scalar(select(AvailabilityException).where(AvailabilityException.coach_id == helios.id))
     client.post("/auth/signout")

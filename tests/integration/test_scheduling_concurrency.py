@@ -19,7 +19,7 @@ from nexus.models.credits import CreditEntry, EntryKind
 from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import SessionBooking, SessionReminder, SessionStatus
-from nexus.services import credits, scheduling
+from nexus.services import ServiceError, credits, scheduling
 from nexus.services.scheduling import BookingChoice
 from tests import factories
 from tests.integration.scheduling_support import SAMI, free_slot
@@ -125,7 +125,7 @@ def test_fifty_concurrent_cancels_refund_once(app):
                 scheduling.cancel(actor, booking_id)
                 db.session.commit()
                 return "cancelled"
-            except scheduling.ServiceError as err:
+            except ServiceError as err:
                 db.session.rollback()
                 return err.message
             finally:

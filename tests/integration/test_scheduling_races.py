@@ -31,7 +31,7 @@ from nexus.models.identity import CoachProfile, User, UserToken
 from nexus.models.notifications import Notification, OutboxEmail
 from nexus.models.scheduling import CoachAvailability, SessionBooking, SessionReport, SessionStatus
 from nexus.services import coaching, credits, scheduling
-from nexus.services.scheduling import BookingChoice
+from nexus.services.scheduling import BookingChoice, slots
 from tests import factories
 from tests.helpers import DEMO_PASSWORD, html
 
@@ -58,7 +58,7 @@ def frozen() -> Iterator[None]:
 
 
 def tunis(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=scheduling.TUNIS)
+    return datetime.combine(day, time(hour), tzinfo=slots.TUNIS)
 
 
 def prepare(credit: int = 60) -> tuple[int, int]:
@@ -131,7 +131,7 @@ def test_fifty_reschedules_of_one_booking_move_it_once(app, frozen):
         student_id, coach_id = prepare(credit=60)
         old_id = book(student_id, coach_id, tunis(date(2030, 3, 11), 14))
         # 50 different free slots, so that nothing but the booking's own lock can refuse a move.
-        days = scheduling.free_slots(coach_id, 60, date(2030, 3, 12), 21)
+        days = slots.free_slots(coach_id, 60, date(2030, 3, 12), 21)
         targets = [s.param for d in days for s in d.slots][:THREADS]
         assert len(targets) == THREADS
         db.session.commit()

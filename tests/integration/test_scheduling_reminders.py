@@ -14,9 +14,10 @@ from nexus.jobs.scheduling import send_session_reminders
 from nexus.models.catalog import ServiceType
 from nexus.models.common import Subject
 from nexus.models.notifications import OutboxEmail
-from nexus.models.scheduling import SessionReminder, SessionStatus
+from nexus.models.scheduling import ReminderKind, SessionReminder, SessionStatus
 from nexus.services import scheduling, utcnow
 from nexus.services.scheduling import BookingChoice
+from nexus.services.scheduling.reminders import REMINDER_OFFSETS
 from tests import factories
 from tests.helpers import notifications_of
 from tests.integration.scheduling_support import HELIOS, PARENT2, SAMI, free_slot, reminders_of
@@ -101,7 +102,7 @@ def test_no_reminder_is_planned_for_a_moment_already_past():
     choice = BookingChoice(coach, Subject.MATHEMATIQUES, ServiceType.COURS_ONLINE, 60, slot.starts_at)
     booking = scheduling.book(sami.user, sami, choice)
     kinds = {r.kind.value for r in reminders_of(booking.id)}
-    if slot.starts_at - utcnow() < scheduling.REMINDER_OFFSETS[scheduling.ReminderKind.DAY_BEFORE]:
+    if slot.starts_at - utcnow() < REMINDER_OFFSETS[ReminderKind.DAY_BEFORE]:
         assert "DAY_BEFORE" not in kinds
     assert "TWO_HOURS_BEFORE" in kinds
 

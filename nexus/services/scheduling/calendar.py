@@ -19,9 +19,12 @@ from sqlalchemy.orm import joinedload
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import Student
-from nexus.models.identity import CoachProfile, User
+from nexus.models.identity import User
 from nexus.models.scheduling import CalendarFeed, SessionBooking, SessionStatus
-from nexus.services import family, parse_id, scheduling, utcnow, video
+from nexus.services import command, parse_id, utcnow
+from nexus.services.scheduling import video
+from nexus.services.scheduling.queries import visible_to
+from nexus.services.scheduling.slots import duration_label, minutes_of
 
 FEED_ROLES = (Role.COACH, Role.PARENT, Role.ELEVE)
 FEED_PAST = timedelta(days=14)
@@ -53,6 +56,7 @@ def feed_token(user: User) -> str | None:
     return token_for(user.id, feed.version) if feed else None
 
 
+@command
 def regenerate(user: User) -> str:
     """Create the feed, or give it a new URL (the previous one stops working)."""
     if user.role not in FEED_ROLES:
@@ -95,12 +99,13 @@ def user_for_token(token: str) -> User | None:
 
 def feed_bookings(user: User, now: datetime | None = None) -> list[SessionBooking]:
     """The user's sessions from 2 weeks back to 3 months ahead (cancelled ones too, marked so)."""
+    if user.role not in FEED_ROLES:
+        return []
     now = now or utcnow()
     stmt = (
         select(SessionBooking)
-        .join(Student, SessionBooking.student_id == Student.id)
-        .join(CoachProfile, SessionBooking.coach_id == CoachProfile.id)
         .where(
+            visible_to(user),
             SessionBooking.starts_at >= now - FEED_PAST,
             SessionBooking.starts_at <= now + FEED_AHEAD,
         )
@@ -110,14 +115,6 @@ def feed_bookings(user: User, now: datetime | None = None) -> list[SessionBookin
         )
         .order_by(SessionBooking.starts_at)
     )
-    if user.role is Role.ELEVE:
-        stmt = stmt.where(Student.user_id == user.id)
-    elif user.role is Role.PARENT:
-        stmt = stmt.where(Student.parent_id.in_(family.family_ids(user.id)))
-    elif user.role is Role.COACH:
-        stmt = stmt.where(CoachProfile.user_id == user.id)
-    else:
-        return []
     return list(db.session.scalars(stmt).unique())
 
 
@@ -141,7 +138,7 @@ def _event(booking: SessionBooking, viewer_role: Role, stamp: datetime) -> Event
     where = booking.location or ("En ligne (visioconférence)" if video.has_room(booking) else "")
     if where:
         event.add("location", where)
-    lines = [f"{booking.service.label}, {scheduling.duration_label(scheduling.minutes_of(booking))}."]
+    lines = [f"{booking.service.label}, {duration_label(minutes_of(booking))}."]
     if video.has_room(booking) and not cancelled:
         lines.append(f"Salle de visioconférence, ouverte 15 minutes avant : {link}/rejoindre")
     lines.append(f"Détails : {link}")

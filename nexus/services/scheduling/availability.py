@@ -17,8 +17,8 @@ from sqlalchemy import delete, func, select, update
 from nexus.extensions import db
 from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import AvailabilityException, CoachAvailability, ExceptionKind, SessionBooking
-from nexus.services import ServiceError
-from nexus.services.scheduling import HOLDING, TUNIS, local
+from nexus.services import ServiceError, command
+from nexus.services.scheduling.slots import HOLDING, TUNIS, local
 from nexus.text import check_line, check_size
 
 WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
@@ -131,6 +131,7 @@ def day_row(coach_id: int, weekday: int) -> DayRow:
     return week_grid(coach_id)[weekday]
 
 
+@command
 def set_day(coach_id: int, weekday: int, windows: list[TimeWindow], today: date) -> DayRow:
     """Replace one weekday's windows (the grid's validity period applies)."""
     if not 0 <= weekday <= 6:
@@ -165,6 +166,7 @@ def _lock_grid(coach_id: int) -> None:
     db.session.execute(select(CoachProfile.id).where(CoachProfile.id == coach_id).with_for_update())
 
 
+@command
 def set_validity(coach_id: int, valid_from: date | None, valid_until: date | None, today: date) -> None:
     _lock_grid(coach_id)
     valid_from = within_window(valid_from or today, "valid_from", today)
@@ -188,6 +190,7 @@ def upcoming_exceptions(coach_id: int, today: date) -> list[AvailabilityExceptio
     return list(db.session.scalars(stmt))
 
 
+@command
 def add_exception(
     coach_id: int,
     on_date: date | None,
@@ -226,6 +229,7 @@ def add_exception(
     return row
 
 
+@command
 def delete_exception(coach_id: int, exception_id: int) -> bool:
     result = db.session.execute(
         delete(AvailabilityException).where(
