@@ -24,7 +24,7 @@ from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import CoachAvailability
-from nexus.services import catalog, identity, utcnow
+from nexus.services import catalog, command, identity, utcnow
 
 DEMO_PASSWORD = "nexus-demo-2026"  # noqa: S105 - published demo password (CONTRACT.md)
 
@@ -154,6 +154,13 @@ def _paid_plan(student: Student, payer: User, subject: Subject) -> None:
 
 
 def seed_demo() -> None:
+    _seed_people()
+    _seed_corpus()
+
+
+@command
+def _seed_people() -> None:
+    """The accounts, families, coaches' weeks and a paid plan: one transaction."""
     _user("admin@nexus-reussite.tn", Role.ADMIN, "Amira", "Ben Salah")
     _user("assistante@nexus-reussite.tn", Role.ASSISTANTE, "Leïla", "Trabelsi")
     helios = _coach(
@@ -188,8 +195,6 @@ def seed_demo() -> None:
     family2 = _parent("parent2@nexus-reussite.tn", "Hichem", "Gharbi", "Sfax")
     sami = _student(family2, "sami@nexus-reussite.tn", "Sami", "Gharbi", Grade.PREMIERE, active=True)
     _paid_plan(sami, family2.user, Subject.MATHEMATIQUES)
-    db.session.commit()
-    _seed_corpus()
 
 
 def _seed_corpus() -> None:

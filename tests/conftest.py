@@ -123,13 +123,13 @@ def production_hasher() -> Iterator[Any]:
     """
     from argon2 import PasswordHasher
 
-    from nexus.services import identity
+    from nexus.services.identity import passwords
 
-    original, original_dummy = identity.hasher, identity._DUMMY_HASH
-    identity.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    identity._DUMMY_HASH = identity.hasher.hash("nexus-timing-equaliser")
+    original, original_dummy = passwords.hasher, passwords._DUMMY_HASH
+    passwords.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords._DUMMY_HASH = passwords.hasher.hash("nexus-timing-equaliser")
     yield original
-    identity.hasher, identity._DUMMY_HASH = original, original_dummy
+    passwords.hasher, passwords._DUMMY_HASH = original, original_dummy
 
 
 @pytest.fixture(scope="session")

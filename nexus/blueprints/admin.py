@@ -150,17 +150,14 @@ def new_user() -> Any:
                 form.draft(), form.kids(), current_user._get_current_object(), form.password.data
             )
         except family.EmailTaken as err:
-            db.session.rollback()
             form.email.errors = [err.message]
             return render_template("admin/user_new.html", form=form, taken=err.owner), 422
         except ServiceError as err:
-            db.session.rollback()
             if err.field == "email":  # a child's address (the parent's is EmailTaken above)
                 form.form_errors.append(f"Adresse d'un enfant : {err.message}")
             else:
                 _refused(form, err)
         else:
-            db.session.commit()
             flash(
                 f"Compte de {user.full_name} créé. Un lien d'activation valable 72 heures "
                 f"a été envoyé à {user.email}.",
@@ -204,19 +201,20 @@ def user_page(user_id: int) -> Any:
         return _account_page(user, form, 422)
     actor = current_user._get_current_object()
     try:
-        changed = accounts.update_profile(
-            user.id, form.first_name.data or "", form.last_name.data or "", form.phone.data, actor
+        changed, asked = accounts.update_account(
+            user.id,
+            form.first_name.data or "",
+            form.last_name.data or "",
+            form.phone.data,
+            form.email.data,
+            actor,
         )
-        asked = bool(form.email.data) and accounts.request_email_change(user.id, form.email.data or "", actor)
     except family.EmailTaken as err:
-        db.session.rollback()
         form.email.errors = [err.message]
         return _account_page(user, form, 422, taken=err.owner)
     except ServiceError as err:
-        db.session.rollback()
         _refused(form, err)
         return _account_page(user, form, 422)
-    db.session.commit()
     if asked:
         flash(
             f"Un lien de confirmation a été envoyé à {form.email.data}. L'adresse actuelle reste "
@@ -234,10 +232,8 @@ def _small_action(user_id: int, action: Any, done: str) -> Any:
     try:
         result = action(user_id, current_user._get_current_object())
     except ServiceError as err:
-        db.session.rollback()
         flash(err.message, "error")
     else:
-        db.session.commit()
         flash(
             done if result is not False else "Rien à annuler.", "success" if result is not False else "info"
         )
@@ -273,13 +269,11 @@ def anonymise(user_id: int) -> Any:
     except LookupError:
         abort(404)
     except ServiceError as err:
-        db.session.rollback()
         db.session.refresh(user)
         page = render_template(
             "admin/user_anonymise.html", user=user, family=accounts.family_of(user), error=err.message
         )
         return page, 409
-    db.session.commit()
     if done:
         flash("Compte supprimé : ses données personnelles sont effacées.", "success")
     else:
@@ -296,11 +290,8 @@ def toggle_active(user_id: int, action: str) -> Any:
     except LookupError:
         abort(404)
     except ServiceError as err:
-        db.session.rollback()
         error = err.message
         user = db.get_or_404(User, user_id)
-    else:
-        db.session.commit()
     if is_fragment_request():
         status = 422 if error else 200
         return render_template("admin/_user_row.html", user=user, error=error), status

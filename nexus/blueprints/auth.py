@@ -12,10 +12,9 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from nexus import policy
-from nexus.extensions import client_ip, db, limiter
+from nexus.extensions import client_ip, limiter
 from nexus.forms import Form
-from nexus.jobs import identity as identity_jobs
-from nexus.models.identity import TokenPurpose, User
+from nexus.models.identity import TokenPurpose
 from nexus.services import ServiceError, accounts, identity
 from nexus.services.identity import TokenState
 
@@ -90,19 +89,17 @@ def dashboard_url() -> str:
     return url_for("dashboard.home")
 
 
-def start_session(user: User, remember: bool) -> None:
-    """A fresh session (new identifier) recorded on the server: 12 h, or 14 days if asked."""
+def start_session(signed_in: identity.SignedIn) -> None:
+    """A fresh session (new identifier) carrying the token of the server's record of it."""
     session.clear()
-    login_user(user)
-    session["sid"] = identity.open_session(user, remember, request.user_agent.string)
+    login_user(signed_in.user)
+    session["sid"] = signed_in.token
     session.permanent = True  # the cookie may live 14 days; the server record decides
-    db.session.commit()
 
 
 def end_session() -> None:
     """Sign out here: the server forgets this session, so a copied cookie is useless."""
     identity.close_session(session.get("sid"))
-    db.session.commit()
     logout_user()
     session.pop("sid", None)
 
@@ -119,19 +116,22 @@ def signin() -> Any:
         return redirect(safe_next(request.args.get("next")) or dashboard_url())
     form = SignInForm()
     if request.method == "POST":
-        user = (
-            identity.authenticate(form.email.data or "", form.password.data or "")
+        signed_in = (
+            identity.sign_in(
+                form.email.data or "",
+                form.password.data or "",
+                bool(form.remember.data),
+                request.user_agent.string,
+            )
             if form.validate()
             else None
         )
-        if user is None:
+        if signed_in is None:
             g.login_failed = True
-            db.session.commit()  # nothing to keep, but never leave a transaction open
             if not form.errors:
                 form.form_errors.append(BAD_CREDENTIALS)
             return render_template("auth/signin.html", form=form), 422
-        db.session.commit()
-        start_session(user, remember=bool(form.remember.data))
+        start_session(signed_in)
         return redirect(safe_next(request.args.get("next")) or dashboard_url(), code=303)
     return render_template("auth/signin.html", form=form)
 
@@ -155,8 +155,7 @@ def forgot() -> Any:
     if request.method == "POST":
         if not form.validate():
             return render_template("auth/forgot.html", form=form), 422
-        identity_jobs.request_password_reset(form.email.data or "")
-        db.session.commit()
+        identity.request_password_reset(form.email.data or "")
         # The same answer whether the account exists or not.
         return render_template("auth/forgot_sent.html", email=form.email.data)
     form.email.data = request.args.get("email", "")[:254] or None
@@ -179,10 +178,8 @@ def _use_link(purpose: TokenPurpose, template: str, use: Callable[[str, str], An
             try:
                 use(token, form.password.data or "")
             except ServiceError as err:
-                db.session.rollback()
                 form.password.errors = [err.message]
             else:
-                db.session.commit()
                 end_session()  # whoever was signed in on this device, sign in afresh
                 flash(done, "success")
                 return redirect(url_for("auth.signin"), code=303)
@@ -223,7 +220,6 @@ def renew_activation() -> Any:
     state, row = identity.inspect_token(token, TokenPurpose.ACTIVATION)
     if row is not None and state is TokenState.EXPIRED:
         identity.resend_activation(row.user)
-        db.session.commit()
     return render_template("auth/activation_renewed.html")
 
 
@@ -241,11 +237,9 @@ def confirm_email() -> Any:
         try:
             accounts.confirm_email_change(token)
         except ServiceError as err:
-            db.session.rollback()
             return render_template(
                 "auth/email_confirm.html", state="refused", row=row, error=err.message
             ), 409
-        db.session.commit()
         flash("Votre nouvelle adresse e-mail est confirmée : utilisez-la pour vous connecter.", "success")
         return redirect(url_for("auth.signin"), code=303)
     return render_template("auth/email_confirm.html", state=state.value, row=row, token=token)
@@ -262,10 +256,8 @@ def account() -> Any:
             try:
                 identity.change_password(user, form.current.data or "", form.password.data or "")
             except ServiceError as err:
-                db.session.rollback()
                 getattr(form, err.field or "password").errors = [err.message]
             else:
-                db.session.commit()
                 login_user(user)  # keep this session; the others have ended
                 flash("Mot de passe modifié. Vos autres sessions ont été fermées.", "success")
                 return redirect(url_for("auth.account"), code=303)

@@ -27,7 +27,6 @@ from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, Sto
 
 from nexus import policy, steps
 from nexus.blueprints.public import PHONE, REQUIRED
-from nexus.extensions import db
 from nexus.forms import Form
 from nexus.models.common import Grade, Subject
 from nexus.models.diagnostics import Modality
@@ -249,7 +248,6 @@ def request_form() -> Any:
     if shown is not None:
         return _render(form, *shown)
     row = diagnostics.submit_bilan_request(form.answers())
-    db.session.commit()
     session["bilan_email"] = row.parent_email
     # The confirmation page offers to create the family space from these answers (/inscription).
     session["bilan_request_id"] = row.id

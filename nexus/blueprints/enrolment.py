@@ -26,7 +26,6 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from nexus import policy
 from nexus.blueprints.staff import back_url, table_helpers
-from nexus.extensions import db
 from nexus.forms import NAME, ChildrenMixin, Form, Phone, children_list
 from nexus.models.common import Role
 from nexus.models.diagnostics import BilanRequest, BilanStatus
@@ -212,24 +211,20 @@ def _open_family(source: _Source, row_id: int) -> Any:
 
 
 def _submit(source: _Source, row_id: int, form: OpenFamilyForm, back: str) -> Any:
-    """Open the family, commit, answer; a refusal shows the form again with its reason."""
+    """Open the family, answer; a refusal shows the form again with its reason."""
     try:
         actor = current_user._get_current_object()  # the User row, not the proxy
         opened = source.opener(row_id, form.parent_draft(), form.child_drafts(), actor)
     except enrolment.EmailTaken as err:
-        db.session.rollback()
         form.email.errors = [enrolment.taken_message(err.owner)]
         return _form_answer(source, _reload(source, row_id), form, back, 422, taken=err.owner)
     except enrolment.ChildEmailRefused as err:
-        db.session.rollback()
         form.children.entries[err.index].form.email.errors = [err.message]
         return _form_answer(source, _reload(source, row_id), form, back, 422)
     except ServiceError as err:
-        db.session.rollback()
         return _form_answer(source, _reload(source, row_id), form, back, 422, error=err.message)
     if opened is None:
         abort(404)
-    db.session.commit()
     if opened.created:
         notice = OPENED.format(email=opened.parent.email)
         return _settled(source, _reload(source, row_id), back, notice, ok=True)

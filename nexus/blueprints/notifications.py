@@ -8,7 +8,6 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from nexus import policy
-from nexus.extensions import db
 from nexus.services import notifications
 from nexus.web import is_fragment_request
 
@@ -34,7 +33,6 @@ def mark_read(notification_id: int) -> Any:
     note = notifications.mark_read(current_user.id, notification_id)
     if note is None:
         abort(404)
-    db.session.commit()
     if is_fragment_request():
         return _list_response()
     if note.link:
@@ -46,7 +44,6 @@ def mark_read(notification_id: int) -> Any:
 @policy.access(policy.SIGNED_IN)
 def mark_all_read() -> Any:
     notifications.mark_all_read(current_user.id)
-    db.session.commit()
     if is_fragment_request():
         return _list_response()
     return redirect(url_for("notifications.index"), code=303)

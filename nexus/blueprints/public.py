@@ -115,7 +115,6 @@ def contact_page() -> Any:
                 form.topic.data or "autre",
                 form.message.data or "",
             )
-            db.session.commit()
         flash("Merci ! Votre message a bien été envoyé. Nous vous répondons sous 24 h ouvrées.", "success")
         return redirect(url_for("public.contact_page"), code=303)
     return render_template("public/contact.html", form=form)

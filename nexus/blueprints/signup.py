@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from nexus import policy, steps
 from nexus.blueprints.auth import end_session
-from nexus.extensions import client_ip, db, limiter
+from nexus.extensions import client_ip, limiter
 from nexus.forms import ChildrenMixin, Form, Phone, children_list
 from nexus.models.common import Grade
 from nexus.models.diagnostics import BilanRequest
@@ -268,7 +268,6 @@ def form() -> Any:
         return _render(form, *shown)
     bilan = _bilan()
     signup.register(form.draft(bilan.id if bilan else None), form.password.data or "")
-    db.session.commit()
     session.pop(BILAN_KEY, None)
     return _sent(form.email.data)
 
@@ -305,16 +304,12 @@ def confirm() -> Any:
     try:
         confirmed = signup.confirm(token)
     except family.EmailTaken:
-        db.session.rollback()
         return render_template("signup/email_taken.html", email=row.email), 409
     except signup.SignupExpired:
-        db.session.rollback()
         return _link_page(LinkState.EXPIRED, row, token)
     except (LookupError, ServiceError):
-        db.session.rollback()
         return _link_page(LinkState.UNKNOWN, None, token)
     email = confirmed.email
-    db.session.commit()
     if current_user.is_authenticated:  # someone else was signed in on this device
         end_session()
     flash("Adresse confirmée, votre espace est prêt. Connectez-vous.", "success")
@@ -327,5 +322,4 @@ def confirm() -> Any:
 def renew() -> Any:
     """An expired link asks for a fresh one, sent to the same address (at most 3 times)."""
     signup.renew(request.form.get("token", "")[:300])
-    db.session.commit()
     return render_template("signup/renewed.html")

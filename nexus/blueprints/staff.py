@@ -12,7 +12,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from nexus import policy
-from nexus.extensions import db
 from nexus.forms import ActivationForm
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import Student
@@ -85,7 +84,6 @@ def contact_handled(message_id: int) -> Any:
     result = staff.mark_contact_handled(message_id, current_user)
     if result is None:
         abort(404)
-    db.session.commit()
     notice = "Marqué comme traité." if result.changed else f"{ALREADY_DONE} : ce message était déjà traité."
     if not is_fragment_request():
         return _done("staff.contacts", notice, "success" if result.changed else "info")
@@ -143,11 +141,9 @@ def bilan_status(bilan_id: int) -> Any:
     try:
         change = diagnostics.change_bilan_status(bilan_id, expected, target, current_user)
     except ServiceError as err:
-        db.session.rollback()
         return _bilan_response(diagnostics.get_bilan(bilan_id) or bilan, err.message, 422)
     if change is None:
         abort(404)
-    db.session.commit()
     if change.changed:
         return _bilan_response(change.bilan, f"Statut changé : {target.label}.", 200)
     notice = f"{ALREADY_DONE} : cette demande est déjà « {change.bilan.status.label} »."
@@ -205,15 +201,13 @@ def student_activation(student_id: int) -> Any:
 
 
 def _send_activation(student: Student, form: ActivationForm) -> str | None:
-    """Validate, send and commit; the French reason for a refusal, or None."""
+    """Validate and send; the French reason for a refusal, or None."""
     if not form.validate():
         return next(iter(form.email.errors), "Formulaire expiré : rechargez la page.")
     try:
         identity.send_activation(student, form.email.data, current_user)
     except ServiceError as err:
-        db.session.rollback()
         return err.message
-    db.session.commit()
     return None
 
 

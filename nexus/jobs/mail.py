@@ -8,13 +8,12 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_mail import Message
-from sqlalchemy import select
 
-from nexus.extensions import db, mail
-from nexus.models.notifications import OutboxEmail, OutboxStatus
+from nexus.extensions import mail
+from nexus.models.notifications import OutboxEmail
 from nexus.queue import job
-from nexus.services import utcnow
-from nexus.services.notifications import MAX_ATTEMPTS, backoff, one_line
+from nexus.services import notifications
+from nexus.services.notifications import one_line
 from nexus.services.scheduling import calendar
 
 log = logging.getLogger(__name__)
@@ -61,44 +60,26 @@ def send(message: Message, outbox_id: int) -> None:
 
 @job
 def deliver_email(outbox_id: int) -> str:
-    """Send one outbox e-mail once. The row lock keeps two workers from sending it twice."""
-    stmt = (
-        select(OutboxEmail)
-        .where(OutboxEmail.id == outbox_id, OutboxEmail.status == OutboxStatus.PENDING)
-        .with_for_update(skip_locked=True)
-    )
-    row = db.session.scalar(stmt)
-    if row is None:
-        db.session.rollback()
+    """Send one outbox e-mail once: claimed by one worker (the message built under the claim),
+    sent outside any transaction, then the outcome recorded."""
+    claim = notifications.claim_email(outbox_id, build_message)
+    if claim is None:
         return "skipped"
-    row.attempts += 1
-    try:
-        send(build_message(row), row.id)
-    except Exception as exc:  # SMTP down, template error …: retried with backoff
-        row.last_error = f"{type(exc).__name__}: {exc}"[:500]
-        if row.attempts >= MAX_ATTEMPTS:
-            row.status = OutboxStatus.FAILED
+    error = claim.error
+    if claim.prepared is not None:
+        try:
+            send(claim.prepared, outbox_id)
+        except Exception as exc:  # SMTP down …: retried with backoff
+            error = notifications.error_line(exc)
         else:
-            row.next_attempt_at = utcnow() + backoff(row.attempts)
-        db.session.commit()
-        log.warning("e-mail %s not delivered (attempt %s): %s", outbox_id, row.attempts, exc)
-        return "failed"
-    row.status = OutboxStatus.SENT
-    row.sent_at = utcnow()
-    row.last_error = None
-    db.session.commit()
-    return "sent"
+            notifications.email_sent(outbox_id)
+            return "sent"
+    notifications.email_failed(outbox_id, error or "")
+    log.warning("e-mail %s not delivered (attempt %s): %s", outbox_id, claim.attempts, error)
+    return "failed"
 
 
 @job
 def flush_outbox(limit: int = 200) -> int:
     """Deliver what is due: e-mails whose first delivery was missed, and retries."""
-    stmt = (
-        select(OutboxEmail.id)
-        .where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= utcnow())
-        .order_by(OutboxEmail.next_attempt_at)
-        .limit(limit)
-    )
-    ids = list(db.session.scalars(stmt))
-    db.session.rollback()
-    return sum(deliver_email(i) == "sent" for i in ids)
+    return sum(deliver_email(i) == "sent" for i in notifications.due_emails(limit))

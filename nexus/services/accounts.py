@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -83,10 +82,7 @@ class AccountDraft:
 
 
 def verify_password(user: User, password: str) -> bool:
-    try:
-        return bool(identity.hasher.verify(user.password_hash or "", password))
-    except (VerificationError, InvalidHashError):
-        return False
+    return identity.check_password(user.password_hash, password)
 
 
 @command
@@ -145,6 +141,17 @@ def update_profile(user_id: int, first_name: str, last_name: str, phone: str | N
         after={k: after[k] for k in changed},
     )
     return True
+
+
+@command
+def update_account(
+    user_id: int, first_name: str, last_name: str, phone: str | None, email: str | None, actor: User
+) -> tuple[bool, bool]:
+    """The account form, whole or not at all: names and phone, then (if an address is given) the
+    confirmation link to a new one. (profile changed, link sent)."""
+    changed = update_profile(user_id, first_name, last_name, phone, actor)
+    asked = bool(email) and request_email_change(user_id, email or "", actor)
+    return changed, asked
 
 
 def _editable(user_id: int) -> User:

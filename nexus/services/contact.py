@@ -7,7 +7,7 @@ from flask import current_app
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.notifications import ContactMessage
-from nexus.services import notifications
+from nexus.services import command, notifications
 
 TOPICS = {
     "inscription": "Inscription et offres",
@@ -18,6 +18,7 @@ TOPICS = {
 }
 
 
+@command
 def submit(name: str, email: str, phone: str | None, topic: str, message: str) -> ContactMessage:
     row = ContactMessage(
         name=name.strip(),

@@ -13,7 +13,7 @@ from nexus.extensions import db
 from nexus.models.common import Grade, Role, Subject
 from nexus.models.diagnostics import BilanRequest, BilanStatus, Modality
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, notifications, utcnow
+from nexus.services import ServiceError, audit, command, notifications, utcnow
 from nexus.services.identity import normalize_email
 from nexus.services.paging import Page, matches, paginate
 
@@ -65,6 +65,7 @@ def _clean(text: str | None) -> str | None:
     return (text or "").strip() or None
 
 
+@command
 def submit_bilan_request(answers: BilanAnswers) -> BilanRequest:
     """Store a request, acknowledge it to the parent and tell staff, in the caller's transaction.
 
@@ -211,6 +212,7 @@ class StatusChange:
     changed: bool  # False: someone else moved it first ("déjà traité")
 
 
+@command
 def change_bilan_status(
     bilan_id: int, expected: BilanStatus, target: BilanStatus, actor: User
 ) -> StatusChange | None:

@@ -18,7 +18,7 @@ from nexus.models.family import CoParent, FamilySignup, ParentProfile, Student
 from nexus.models.identity import CoachProfile, User, UserSession, UserToken
 from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
 from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking
-from nexus.services import ServiceError, accounts, audit, family, identity, utcnow
+from nexus.services import ServiceError, accounts, audit, command, family, identity, utcnow
 
 ERASED_FIRST, ERASED_LAST = "Compte", "supprimé"
 
@@ -71,6 +71,7 @@ def anonymise_refusal(user: User, actor: User, kids: Sequence[Student] | None = 
     return None
 
 
+@command
 def anonymise(user_id: int, actor: User) -> tuple[User, bool]:
     """Delete an account: personal data erased, money records and session history kept.
 

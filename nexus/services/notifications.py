@@ -1,22 +1,30 @@
-"""In-app notifications and the e-mail outbox (rule 6: written in the caller's transaction)."""
+"""In-app notifications and the e-mail outbox (rule 6: written in the caller's transaction).
+
+Delivering an outbox e-mail is three steps, so that no transaction stays open while the mail
+server is talked to: `claim_email` (one worker takes the row for a while), the sending (by the
+job, outside any transaction), then `email_sent` or `email_failed`."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus.extensions import db
 from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
 from nexus.queue import enqueue_after_commit
-from nexus.services import utcnow
+from nexus.services import command, utcnow
 
 MAX_ATTEMPTS = 8
+CLAIM_FOR = timedelta(minutes=10)  # a worker that died while sending: the sweep retries after this
+T = TypeVar("T")
 PAGE_SIZE = 20
 _SPACES = re.compile(r"\s+")
 
@@ -77,6 +85,87 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 240))
 
 
+@dataclass(frozen=True)
+class Claim(Generic[T]):
+    """An outbox e-mail taken by one worker: what `prepare` made of it, or why it could not."""
+
+    attempts: int
+    prepared: T | None
+    error: str | None = None
+
+
+@command
+def claim_email(outbox_id: int, prepare: Callable[[OutboxEmail], T]) -> Claim[T] | None:
+    """Take a pending e-mail for one delivery attempt, and `prepare` it (the message to send) in
+    the same transaction; None if it is sent, given up, or taken by another worker.
+
+    The claim counts the attempt and holds the row CLAIM_FOR: a second worker (the job and the
+    sweep at once) finds it taken and skips it, without a lock held while the mail is sent.
+    """
+    now = utcnow()
+    stmt = (
+        select(OutboxEmail)
+        .where(
+            OutboxEmail.id == outbox_id,
+            OutboxEmail.status == OutboxStatus.PENDING,
+            or_(OutboxEmail.attempts == 0, OutboxEmail.next_attempt_at <= now),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    row = db.session.scalar(stmt)
+    if row is None:
+        return None
+    row.attempts += 1
+    row.next_attempt_at = now + CLAIM_FOR
+    try:
+        prepared = prepare(row)
+    except Exception as exc:  # a template error …: counted as a failed attempt
+        return Claim(row.attempts, None, error_line(exc))
+    return Claim(row.attempts, prepared)
+
+
+def error_line(exc: BaseException) -> str:
+    """An exception as the outbox row keeps it."""
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+@command
+def email_sent(outbox_id: int) -> None:
+    db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == outbox_id, OutboxEmail.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None)
+    )
+
+
+@command
+def email_failed(outbox_id: int, error: str) -> None:
+    """Record a failed attempt: retried later with backoff, given up after MAX_ATTEMPTS."""
+    row = db.session.scalar(
+        select(OutboxEmail)
+        .where(OutboxEmail.id == outbox_id, OutboxEmail.status == OutboxStatus.PENDING)
+        .with_for_update()
+    )
+    if row is None:
+        return
+    row.last_error = error[:500]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = OutboxStatus.FAILED
+    else:
+        row.next_attempt_at = utcnow() + backoff(row.attempts)
+
+
+def due_emails(limit: int) -> list[int]:
+    """The pending e-mails whose first delivery was missed, or whose retry is due."""
+    stmt = (
+        select(OutboxEmail.id)
+        .where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= utcnow())
+        .order_by(OutboxEmail.next_attempt_at)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
 def unread_count(user_id: int) -> int:
     stmt = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     return db.session.scalar(stmt) or 0
@@ -98,6 +187,7 @@ def get_own(user_id: int, notification_id: int) -> Notification | None:
     return db.session.scalar(stmt)
 
 
+@command
 def mark_read(user_id: int, notification_id: int) -> Notification | None:
     note = get_own(user_id, notification_id)
     if note is not None and note.read_at is None:
@@ -105,6 +195,7 @@ def mark_read(user_id: int, notification_id: int) -> Notification | None:
     return note
 
 
+@command
 def mark_all_read(user_id: int) -> int:
     result = db.session.execute(
         update(Notification)

@@ -12,7 +12,7 @@ from nexus.extensions import db
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import User
 from nexus.models.notifications import ContactMessage
-from nexus.services import audit, identity, utcnow
+from nexus.services import audit, command, identity, utcnow
 from nexus.services.contact import TOPICS
 from nexus.services.paging import Page, matches, paginate
 
@@ -49,6 +49,7 @@ class Handled:
     changed: bool  # False: it was already handled (by someone else, or a second click)
 
 
+@command
 def mark_contact_handled(message_id: int, actor: User) -> Handled | None:
     """Mark a message handled once (conditional UPDATE); None if it does not exist."""
     handled_at = db.session.scalar(

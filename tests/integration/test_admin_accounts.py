@@ -511,7 +511,7 @@ def test_the_last_active_admin_is_kept():
     """Service level: the acting admin is not active any more (deactivated meanwhile)."""
     first, second = user(ADMIN), second_admin()
     first.is_active = False
-    db.session.flush()
+    db.session.commit()  # a refused command rolls back what was not committed
     with pytest.raises(ServiceError, match="dernier administrateur actif"):
         erasure.anonymise(second.id, first)
     with pytest.raises(ServiceError, match="dernier administrateur actif"):

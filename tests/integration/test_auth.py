@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from nexus.extensions import db
 from nexus.models.identity import UserSession
-from nexus.services import identity, utcnow
+from nexus.services import utcnow
+from nexus.services.identity import passwords
 from tests.helpers import (
     ADMIN,
     DEMO_PASSWORD,
@@ -270,7 +271,7 @@ def test_outdated_hash_is_upgraded_on_sign_in(client):
     db.session.expire_all()
     stored = user(ADMIN).password_hash
     assert stored.startswith("$argon2id$")
-    assert not identity.hasher.check_needs_rehash(stored)
+    assert not passwords.hasher.check_needs_rehash(stored)
 
 
 def test_session_ends_after_12_hours(client, login):

@@ -65,7 +65,7 @@ def import_graph() -> dict[str, set[str]]:
 
 def test_the_graph_sees_function_local_imports() -> None:
     graph = import_graph()
-    assert "nexus.services" in graph["nexus.services.identity"]
+    assert "nexus.services" in graph["nexus.services.identity.passwords"]
     assert "nexus.queue" in graph["nexus.jobs.mail"]
 
 

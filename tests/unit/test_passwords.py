@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher, Type
 
-from nexus.services import identity
-from nexus.services.identity import hash_password, password_problem
+from nexus.services.identity import hash_password, password_problem, passwords
 
 PASSPHRASE_64 = "les oliviers de Djerba murmurent au vent du soir, doucement 2026"
 
@@ -44,7 +43,7 @@ def test_hashes_are_argon2id_and_salted():
     first, second = hash_password(PASSPHRASE_64), hash_password(PASSPHRASE_64)
     assert first.startswith("$argon2id$v=19$")
     assert first != second
-    assert identity.hasher.verify(first, PASSPHRASE_64)
+    assert passwords.hasher.verify(first, PASSPHRASE_64)
     assert not first.startswith("scrypt:")
 
 

@@ -1,0 +1,95 @@
+"""One-time links: a token e-mailed in a link (only its hash is stored), looked at without being
+used, then used exactly once; and the public address a link points at."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from enum import Enum
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from nexus.extensions import db
+from nexus.models.identity import TokenPurpose, User, UserToken
+from nexus.services import ServiceError, utcnow
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta, email: str | None = None) -> str:
+    """Create a one-time link token (only its hash is stored) and revoke older ones."""
+    db.session.execute(
+        update(UserToken)
+        .where(
+            UserToken.user_id == user.id,
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()  # one clock for created_at and expires_at (the link quota counts created_at)
+    db.session.add(
+        UserToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=hash_token(raw),
+            expires_at=now + ttl,
+            email=email,
+            created_at=now,
+        )
+    )
+    return raw
+
+
+class TokenState(Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    USED = "used"
+    UNKNOWN = "unknown"
+
+
+def inspect_token(raw: str, purpose: TokenPurpose) -> tuple[TokenState, UserToken | None]:
+    """Look at a link token without consuming it (to show the right page)."""
+    if not raw or len(raw) > 200:
+        return TokenState.UNKNOWN, None
+    token = db.session.scalar(
+        select(UserToken).where(UserToken.token_hash == hash_token(raw), UserToken.purpose == purpose)
+    )
+    if token is None:
+        return TokenState.UNKNOWN, None
+    if token.used_at is not None:
+        return TokenState.USED, token
+    if token.expires_at <= utcnow():
+        return TokenState.EXPIRED, token
+    return TokenState.VALID, token
+
+
+def consume_token(raw: str, purpose: TokenPurpose) -> User:
+    """Use a token exactly once (conditional UPDATE … RETURNING), or refuse in French."""
+    user_id = db.session.scalar(
+        update(UserToken)
+        .where(
+            UserToken.token_hash == hash_token(raw),
+            UserToken.purpose == purpose,
+            UserToken.used_at.is_(None),
+            UserToken.expires_at > utcnow(),
+        )
+        .values(used_at=utcnow())
+        .returning(UserToken.user_id)
+    )
+    if user_id is None:
+        raise ServiceError("Ce lien n'est plus valable. Demandez-en un nouveau.")
+    return db.session.get_one(User, user_id)
+
+
+def link(path: str, token: str) -> str:
+    return f"{current_app.config['PUBLIC_URL']}{path}?token={token}"
+
+
+def link_path(path: str) -> str:
+    return f"{current_app.config['PUBLIC_URL']}{path}"
