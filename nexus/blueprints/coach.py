@@ -17,7 +17,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from nexus import policy
-from nexus.extensions import db
 from nexus.forms import Form
 from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import EngagementLevel, ExceptionKind
@@ -110,10 +109,8 @@ def report(booking_id: int) -> Any:
         try:
             scheduling.write_report(current_user, booking.id, form.to_input())
         except ServiceError as err:
-            db.session.rollback()
             error = err.message
         else:
-            db.session.commit()
             flash("Compte rendu enregistré et envoyé au parent.", "success")
             return redirect(url_for("coach.sessions"), code=303)
     status = 422 if request.method == "POST" else 200
@@ -138,10 +135,8 @@ def no_show(booking_id: int) -> Any:
     try:
         scheduling.mark_no_show(current_user, booking.id)
     except ServiceError as err:
-        db.session.rollback()
         flash(err.message, "error")
     else:
-        db.session.commit()
         flash(f"Absence de {booking.student.user.first_name} enregistrée.", "success")
     return redirect(url_for("coach.sessions"), code=303)
 
@@ -188,9 +183,7 @@ def save_day(day: str) -> Any:
     try:
         row = availability.set_day(profile.id, weekday, availability.parse_windows(pairs), today)
     except ServiceError as err:
-        db.session.rollback()
         return _day_refused(profile, weekday, pairs, err)
-    db.session.commit()
     notice = f"{row.name} enregistré."
     if is_fragment_request():
         return render_template(
@@ -229,9 +222,7 @@ def save_validity() -> Any:
         valid_until = availability.parse_date(request.form.get("valid_until"), "valid_until", today)
         availability.set_validity(profile.id, valid_from, valid_until, today)
     except ServiceError as err:
-        db.session.rollback()
         return _availability_page(validity_error=err.message), 422
-    db.session.commit()
     flash("Période de validité enregistrée.", "success")
     return redirect(url_for("coach.availability_page"), code=303)
 
@@ -254,9 +245,7 @@ def add_exception() -> Any:
         )
         booked = availability.sessions_on(profile.id, row.on_date)
     except ServiceError as err:
-        db.session.rollback()
         return _availability_page(exception_error=err, typed_exception=form), 422
-    db.session.commit()
     message = "Exception enregistrée."
     if row.kind is ExceptionKind.UNAVAILABLE and booked:
         message += f" Attention : {booked} séance(s) restent réservées ce jour-là ; annulez-les si besoin."
@@ -270,7 +259,6 @@ def delete_exception(exception_id: int) -> Any:
     profile = _profile()
     if not availability.delete_exception(profile.id, exception_id):
         abort(404)
-    db.session.commit()
     flash("Exception supprimée.", "success")
     return redirect(url_for("coach.availability_page"), code=303)
 

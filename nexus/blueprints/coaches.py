@@ -16,7 +16,6 @@ from wtforms.validators import DataRequired, Email, Length, Optional, StopValida
 from nexus import policy
 from nexus.blueprints.bilan import SubjectsField
 from nexus.blueprints.public import PHONE, REQUIRED
-from nexus.extensions import db
 from nexus.forms import Form
 from nexus.models.common import Subject
 from nexus.models.identity import CoachProfile
@@ -163,10 +162,8 @@ def create() -> Any:
         try:
             profile = coaching.create_coach(form.email.data or "", form.fields_data(), current_user)
         except ServiceError as err:
-            db.session.rollback()
             _refused(form, err)
         else:
-            db.session.commit()
             flash(
                 f"Coach « {profile.pseudonym} » créé. Une invitation valable 72 heures a été envoyée "
                 f"à {profile.user.email} pour choisir son mot de passe.",
@@ -191,10 +188,8 @@ def edit(coach_id: int) -> Any:
         try:
             invited = coaching.update_coach(coach_id, form.fields_data(), current_user, email)
         except ServiceError as err:
-            db.session.rollback()
             _refused(form, err)
         else:
-            db.session.commit()
             notice = f"Profil de « {form.pseudonym.data} » enregistré."
             if invited:
                 notice += " Une nouvelle invitation a été envoyée à la nouvelle adresse."
@@ -216,9 +211,7 @@ def toggle_active(coach_id: int, action: str) -> Any:
     except LookupError:
         abort(404)
     except ServiceError as err:
-        db.session.rollback()
         return _row_response(coach_id, err.message, ok=False)
-    db.session.commit()
     verb = "réactivé" if active else "désactivé"
     return _row_response(coach_id, f"Compte de {profile.pseudonym} {verb}.", ok=True)
 
@@ -231,9 +224,7 @@ def invitation(coach_id: int) -> Any:
     except LookupError:
         abort(404)
     except ServiceError as err:
-        db.session.rollback()
         return _row_response(coach_id, err.message, ok=False)
-    db.session.commit()
     notice = f"Nouvelle invitation envoyée à {profile.user.email}. Elle est valable 72 heures."
     return _row_response(coach_id, notice, ok=True)
 

@@ -1,12 +1,11 @@
 """Session reminders (24 h and 2 h before): e-mail and in-app, once per session and kind.
 
 Run every few minutes by the scheduler (RQ cron, or in-process without Redis). Each reminder is
-committed on its own, so one bad row does not hold back the others.
+its own command (its own transaction), so one bad row does not hold back the others.
 """
 
 from __future__ import annotations
 
-from nexus.extensions import db
 from nexus.queue import job
 from nexus.services import scheduling, utcnow
 
@@ -18,5 +17,4 @@ def send_session_reminders() -> int:
     sent = 0
     for reminder_id in ids:
         sent += scheduling.deliver_reminder(reminder_id, now)
-        db.session.commit()
     return sent

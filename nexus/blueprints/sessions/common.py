@@ -1,0 +1,82 @@
+"""The "sessions" blueprint and what its pages share: whose sessions a request is about, the
+booking page's week, the date filters."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from nexus import policy
+from nexus.models.common import Role
+from nexus.models.family import Student
+from nexus.models.scheduling import SessionBooking
+from nexus.services import family, parse_id, scheduling
+from nexus.services.scheduling import slots
+
+bp = Blueprint("sessions", __name__)
+
+SESSION_PARTIES = policy.roles(Role.ELEVE, Role.PARENT, Role.COACH, Role.ADMIN, Role.ASSISTANTE)
+
+
+@bp.app_template_filter("when")
+def _when(value: Any) -> str:
+    return slots.when_label(value)
+
+
+@bp.app_template_filter("hm")
+def _hm(value: Any) -> str:
+    return value.astimezone(slots.TUNIS).strftime("%H:%M")
+
+
+# -- whose sessions ----------------------------------------------------------------------------
+
+
+def student_in(values: Any) -> Student:
+    """The student the request is about: oneself, or one's own child (else 404)."""
+    raw = (values.get("eleve") or "").strip()
+    if current_user.role is Role.ELEVE:
+        student = family.student_of(current_user)
+        if student is None or (raw and raw != str(student.id)):
+            abort(404)
+        return student
+    student_id = parse_id(raw)
+    student = family.child_of(current_user, student_id) if student_id else None
+    if student is None:
+        abort(404)
+    return student
+
+
+def party_booking(booking_id: int) -> SessionBooking:
+    booking = scheduling.booking_for(current_user, booking_id)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def book_url(student: Student, **params: Any) -> str:
+    if current_user.role is Role.PARENT:
+        return url_for("sessions.parent_book", eleve=student.id, **params)
+    return url_for("sessions.eleve_book", **params)
+
+
+# -- the week shown ----------------------------------------------------------------------------
+
+
+def first_day(raw: str | None, today: date) -> date:
+    """The week asked for (?du=), kept between today and the last week before the horizon."""
+    day = scheduling.parse_day(raw)
+    if day is None:
+        return today
+    last_week = today + slots.HORIZON - timedelta(days=6)
+    return min(max(day, today), last_week)
+
+
+def without_slot(values: Any) -> MultiDict[str, str]:
+    """The same choices minus the slot just taken, to show the slots still free."""
+    kept = MultiDict(values)
+    kept.pop("debut", None)
+    return kept
