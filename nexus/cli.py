@@ -79,9 +79,7 @@ def rag_ingest(paths: tuple[str, ...], subject: str, level: str, title: str | No
                 uploaded_by_id=None,
             )
         except (ValueError, knowledge.IngestionError) as err:
-            db.session.rollback()
             raise click.ClickException(f"{path}: {getattr(err, 'message', err)}") from err
-        db.session.commit()
         outcome = knowledge.ingest(document.id) if created else "already indexed"
         click.echo(f"{path}: document {document.id} — {outcome}")
 

@@ -170,6 +170,8 @@ def http_error(error: HTTPException) -> Any:
 def unexpected_error(error: Exception) -> Any:
     incident = uuid.uuid4().hex[:8]
     log.exception("incident %s on %s %s", incident, request.method, request.path)
+    # Not a view's rollback: a read that failed outside any command leaves the session unusable,
+    # and the error page still reads (the unread count). Commands have rolled back their own.
     db.session.rollback()
     return render_error(500, incident=incident)
 

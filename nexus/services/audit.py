@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
-from nexus.services.paging import Page
+from nexus.services.paging import Page, paginate
 
 
 def record(
@@ -37,8 +37,6 @@ def record(
 
 def recent(action_prefix: str = "", page: int = 1) -> Page[AuditLog]:
     """Audit lines, newest first, optionally filtered by action prefix ("payment.")."""
-    from nexus.services.paging import paginate
-
     stmt = select(AuditLog).order_by(AuditLog.id.desc())
     if action_prefix:
         stmt = stmt.where(AuditLog.action.startswith(action_prefix))
