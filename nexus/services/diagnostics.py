@@ -67,7 +67,7 @@ def _clean(text: str | None) -> str | None:
 
 @command
 def submit_bilan_request(answers: BilanAnswers) -> BilanRequest:
-    """Store a request, acknowledge it to the parent and tell staff, in the caller's transaction.
+    """Store a request, acknowledge it to the parent and tell staff, in one transaction.
 
     No account is created: staff turn a request into a family after talking to it.
     """

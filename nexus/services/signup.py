@@ -83,8 +83,8 @@ def _password_matches(stored: str | None, password: str) -> bool:
 
 @command
 def register(draft: SignupDraft, password: str) -> None:
-    """Record a sign-up and e-mail its confirmation link, or tell an account's owner; the caller
-    commits. The same outcome for the caller whatever the address (nothing is returned)."""
+    """Record a sign-up and e-mail its confirmation link, or tell an account's owner. The same
+    outcome for the caller whatever the address (nothing is returned)."""
     password_hash = identity.hash_password(password)  # first, whether the address is known or not
     email = identity.normalize_email(draft.parent.email)
     owner = family.lock_address(email)  # serialises sign-ups and account creations per address
@@ -223,7 +223,7 @@ def confirm(raw: str) -> FamilySignup:
     """Open the family of a sign-up exactly once (a second use gives the same outcome).
 
     Raises LookupError (unknown link), SignupExpired, or family.EmailTaken (an account took the
-    address meanwhile); the caller commits or rolls back.
+    address meanwhile), and then nothing is changed.
     """
     row = _locked(raw)
     if row is None:
