@@ -179,9 +179,7 @@ def ask() -> Any:
     except LookupError:
         abort(404)
     except ServiceError as err:
-        db.session.rollback()
         return _refused(student, form, conversation_id, err.message, 422)
-    db.session.commit()
     if is_fragment_request():
         return _asked(student, question)
     return _answered(question)  # without JavaScript: wait for the whole answer
@@ -265,7 +263,9 @@ def _events(events: Iterator[Any], student_id: int) -> Iterator[str]:
         raise
     except Exception:
         log.exception("aria stream failed")
-        db.session.rollback()
+        # The failed step rolled its own changes back; a failed read may leave the session unusable,
+        # and the message's template reads (the unread count): start it afresh, as before streaming.
+        db.session.close()
         yield sse("done", render_template("aria/_stream_error.html"))
     finally:
         if hasattr(events, "close"):
@@ -291,9 +291,7 @@ def _save_feedback(message: AriaMessage, form: FeedbackForm) -> str | None:
     try:
         aria.give_feedback(message, rating, form.comment.data)
     except ServiceError as err:
-        db.session.rollback()
         return err.message
-    db.session.commit()
     return None
 
 

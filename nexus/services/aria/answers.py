@@ -17,7 +17,7 @@ from nexus.extensions import db
 from nexus.models.aria import AnswerMode, AriaMessage, MessageRole
 from nexus.models.common import Grade
 from nexus.models.family import Student
-from nexus.services import knowledge, llm
+from nexus.services import command, knowledge, llm
 from nexus.services.aria import claims
 from nexus.services.aria.conversations import answer_to
 from nexus.services.aria.prompts import (
@@ -229,6 +229,7 @@ def counted_usage(plan: AnswerPlan, content: str, usage: llm.Usage | None) -> ll
     )
 
 
+@command
 def save_answer(
     plan: AnswerPlan,
     content: str,
@@ -256,7 +257,6 @@ def save_answer(
         .on_conflict_do_nothing(index_elements=["reply_to_id"])
     )
     db.session.execute(stmt)
-    db.session.commit()
     answer = answer_to(plan.question_id)
     assert answer is not None
     return answer

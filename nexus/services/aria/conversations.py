@@ -19,7 +19,7 @@ from nexus.models.catalog import OfferCode
 from nexus.models.common import Subject
 from nexus.models.family import Student
 from nexus.models.scheduling import SessionBooking
-from nexus.services import ServiceError, billing, utcnow
+from nexus.services import ServiceError, billing, command, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +209,7 @@ def _subject(raw: str | None, access: Access) -> Subject:
     return subject
 
 
+@command
 def ask(
     student: Student, question_raw: str | None, subject_raw: str | None, conversation_id: int | None
 ) -> AriaMessage:
@@ -250,6 +251,7 @@ def answer_of(student_id: int, message_id: int) -> AriaMessage | None:
     return _message_of(student_id, message_id, MessageRole.ASSISTANT, AriaMessage.feedback)
 
 
+@command
 def give_feedback(message: AriaMessage, rating: int, comment: str | None) -> AriaFeedback:
     """👍 (+1) or 👎 (-1) with an optional comment; a second opinion replaces the first."""
     if rating not in (1, -1):
