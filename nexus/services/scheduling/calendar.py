@@ -23,6 +23,7 @@ from nexus.models.identity import User
 from nexus.models.scheduling import CalendarFeed, SessionBooking, SessionStatus
 from nexus.services import command, parse_id, utcnow
 from nexus.services.scheduling import video
+from nexus.services.scheduling.notices import session_link
 from nexus.services.scheduling.queries import visible_to
 from nexus.services.scheduling.slots import duration_label, minutes_of
 
@@ -120,7 +121,7 @@ def feed_bookings(user: User, now: datetime | None = None) -> list[SessionBookin
 
 def _event(booking: SessionBooking, viewer_role: Role, stamp: datetime) -> Event:
     public_url = current_app.config["PUBLIC_URL"]
-    link = f"{public_url}/dashboard/sessions/{booking.id}"
+    link = public_url + session_link(booking)
     if viewer_role is Role.COACH:
         summary = f"Séance {booking.subject.label} — {booking.student.user.full_name}"
     else:

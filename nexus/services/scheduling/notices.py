@@ -15,6 +15,7 @@ from nexus.services.scheduling.slots import duration_label, minutes_of, when_lab
 
 
 def session_link(booking: SessionBooking) -> str:
+    """The session's page, the link of every notice and e-mail (and, made absolute, of the .ics)."""
     return f"/dashboard/sessions/{booking.id}"
 
 
