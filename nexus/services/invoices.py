@@ -1,4 +1,5 @@
-"""Invoices: gap-free numbers (YYYYMM-####), one-page French PDFs, links by e-mail, states.
+"""Invoices: gap-free numbers (YYYYMM-####), their PDFs in the vault, links by e-mail, states.
+The PDF itself is drawn by `invoice_pdf`.
 
 Numbers come from a per-month counter bumped with INSERT … ON CONFLICT DO UPDATE … RETURNING:
 the row lock serialises concurrent invoices and a rolled-back transaction gives its number back,
@@ -12,14 +13,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus.extensions import db
 from nexus.models.billing import (
+    Entitlement,
+    EntitlementStatus,
     Invoice,
     InvoiceAccessToken,
     InvoiceEvent,
@@ -32,12 +33,12 @@ from nexus.models.billing import (
 )
 from nexus.models.common import Role
 from nexus.models.identity import User
-from nexus.models.vault import DocumentKind
+from nexus.models.vault import DocumentKind, UserDocument
 from nexus.services import ServiceError, audit, catalog, command, family, notifications, utcnow, vault
+from nexus.services.invoice_pdf import TUNIS, render_pdf
 from nexus.services.paging import Page, matches, paginate
 from nexus.text import check_line, check_size, check_text
 
-TUNIS = ZoneInfo("Africa/Tunis")
 ISSUER = {
     "issuer_name": "M&M Academy — Nexus Réussite",
     "issuer_address": "Résidence Narjess 2, Bloc D, Appt 12, Raoued 2056, Ariana, Tunisie",
@@ -187,111 +188,6 @@ def store_pdf(invoice: Invoice, owner_id: int) -> None:
     event(invoice, "PDF_RENDERED", invoice.created_by_id)
 
 
-# -- PDF -----------------------------------------------------------------------------------
-
-
-def _latin1(text: str) -> str:
-    """The PDF core fonts speak Latin-1: keep accents, replace what it lacks."""
-    replacements = {"’": "'", "—": "-", "–": "-", "œ": "oe", "Œ": "OE", "\u202f": " ", "\u00a0": " "}
-    for old, new in replacements.items():
-        text = text.replace(old, new)
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def money(millimes: int) -> str:
-    dinars, rest = divmod(millimes, 1000)
-    return f"{dinars:,}".replace(",", " ") + f",{rest:03d} TND"
-
-
-def render_pdf(invoice: Invoice, *, receipt: bool = False) -> bytes:
-    """A one-page A4 invoice (or receipt) in French."""
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(False)
-    pdf.add_page()
-    pdf.set_margins(18, 18, 18)
-    write = _writer(pdf)
-    pdf.set_font("Helvetica", "B", 16)
-    write(0, 9, "Nexus Réussite", ln=True)
-    pdf.set_font("Helvetica", "", 9)
-    write(0, 5, invoice.issuer_name, ln=True)
-    write(0, 5, invoice.issuer_address, ln=True)
-    if invoice.issuer_tax_id:
-        write(0, 5, f"Matricule fiscal : {invoice.issuer_tax_id}", ln=True)
-    pdf.ln(6)
-    pdf.set_font("Helvetica", "B", 13)
-    title = "Reçu de paiement" if receipt else "Facture"
-    write(0, 8, f"{title} n° {invoice.number}", ln=True)
-    pdf.set_font("Helvetica", "", 10)
-    issued = invoice.issued_at.astimezone(TUNIS).strftime("%d/%m/%Y")
-    write(0, 6, f"Date : {issued}      Statut : {invoice.status.label}", ln=True)
-    pdf.ln(3)
-    write(0, 6, f"Client : {invoice.customer_name}", ln=True)
-    if invoice.customer_email:
-        write(0, 6, invoice.customer_email, ln=True)
-    if invoice.customer_address:
-        write(0, 6, invoice.customer_address[:120], ln=True)
-    pdf.ln(6)
-    _items_table(pdf, invoice, write)
-    pdf.ln(4)
-    _totals(pdf, invoice, write)
-    pdf.ln(8)
-    pdf.set_font("Helvetica", "", 9)
-    if invoice.paid_at:
-        paid = invoice.paid_at.astimezone(TUNIS).strftime("%d/%m/%Y")
-        method = invoice.payment_method.label if invoice.payment_method else ""
-        write(0, 5, f"Payée le {paid} — {method} — référence {invoice.payment_reference or '-'}", ln=True)
-    write(0, 5, f"{invoice.tax_regime.label}.", ln=True)
-    if invoice.notes:
-        pdf.ln(3)
-        pdf.multi_cell(0, 5, _latin1(f"Notes : {invoice.notes[:600]}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_y(-25)
-    pdf.set_font("Helvetica", "I", 8)
-    write(0, 4, "Nexus Réussite — soutien scolaire lycée et bac, Tunis. Merci de votre confiance.", ln=True)
-    return bytes(pdf.output())
-
-
-def _writer(pdf: FPDF) -> Any:
-    def write(w: float, h: float, text: str, ln: bool = False, align: str = "L", border: int = 0) -> None:
-        pdf.cell(
-            w,
-            h,
-            _latin1(text),
-            border=border,
-            align=align,
-            new_x="LMARGIN" if ln else "RIGHT",
-            new_y="NEXT" if ln else "TOP",
-        )
-
-    return write
-
-
-def _items_table(pdf: FPDF, invoice: Invoice, write: Any) -> None:
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.set_fill_color(232, 237, 250)
-    widths = (96, 16, 30, 32)
-    for width, header in zip(widths, ("Désignation", "Qté", "Prix unitaire", "Total"), strict=True):
-        write(width, 8, header, border=1, align="L" if header == "Désignation" else "R")
-    pdf.ln(8)
-    pdf.set_font("Helvetica", "", 10)
-    for item in invoice.items:
-        write(widths[0], 8, item.label[:60], border=1)
-        write(widths[1], 8, str(item.qty), border=1, align="R")
-        write(widths[2], 8, money(item.unit_price_millimes), border=1, align="R")
-        write(widths[3], 8, money(item.total_millimes), border=1, align="R")
-        pdf.ln(8)
-
-
-def _totals(pdf: FPDF, invoice: Invoice, write: Any) -> None:
-    rows = [("Sous-total", invoice.subtotal_millimes)]
-    if invoice.discount_millimes:
-        rows.append(("Remise", -invoice.discount_millimes))
-    rows.append(("Total", invoice.total_millimes))
-    for label, amount in rows:
-        pdf.set_font("Helvetica", "B" if label == "Total" else "", 10)
-        write(142, 7, label, align="R")
-        write(32, 7, money(amount), align="R", ln=True)
-
-
 # -- access --------------------------------------------------------------------------------
 
 
@@ -349,8 +245,6 @@ def pdf_bytes(invoice: Invoice) -> bytes:
 
 def refresh_vault_copy(invoice: Invoice) -> None:
     """After a change of state, the copy in the family's vault shows the new state too."""
-    from nexus.models.vault import UserDocument
-
     document = db.session.scalar(select(UserDocument).where(UserDocument.invoice_id == invoice.id))
     if document is not None:
         vault.replace(document, render_pdf(invoice))  # the old file goes only once committed
@@ -434,8 +328,6 @@ def change_status(
 
 def _suspend_grants(invoice: Invoice) -> None:
     """Cancelling an invoice suspends what its payment granted."""
-    from nexus.models.billing import Entitlement, EntitlementStatus
-
     if invoice.payment_id is None:
         return
     db.session.execute(

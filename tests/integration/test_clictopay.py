@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from nexus.extensions import db
-from nexus.models.billing import Invoice, PaymentStatus
+from nexus.models.billing import Invoice, Payment, PaymentStatus
 from nexus.models.identity import User
 from nexus.services import ServiceError, billing, clictopay, credits
 from tests import factories
@@ -88,7 +88,7 @@ def test_an_abandoned_card_attempt_does_not_block_a_new_one(card):
     statuses = sorted(
         s.value
         for s in db.session.scalars(
-            select(billing.Payment.status).where(billing.Payment.student_id == wanted.student.id)
+            select(Payment.status).where(Payment.student_id == wanted.student.id)
         )
     )
     assert statuses == ["FAILED", "PENDING"]

@@ -12,7 +12,7 @@ from nexus.models.audit import AuditLog
 from nexus.models.credits import CreditRequest, RequestStatus
 from nexus.models.identity import User
 from nexus.models.notifications import Notification
-from nexus.services import credits
+from nexus.services import ServiceError, credits
 from tests import factories
 from tests.helpers import FIFTY, adam, at_once, refusals
 
@@ -162,7 +162,7 @@ def test_a_parent_sends_a_bounded_number_of_requests_a_day(yasmine):
             row = credits.request_credits(parent.id, yasmine.id, Decimal(1), None)
             credits.decide_request(row.id, False, staff, "Pas maintenant")
             clock.tick(timedelta(minutes=30))
-        with pytest.raises(credits.ServiceError, match="24 heures"):
+        with pytest.raises(ServiceError, match="24 heures"):
             credits.request_credits(parent.id, yasmine.id, Decimal(1), None)
         clock.move_to(NOW + timedelta(hours=24, minutes=1))
         row = credits.request_credits(parent.id, yasmine.id, Decimal(1), None)

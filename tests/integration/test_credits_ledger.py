@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from nexus.extensions import db
 from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
-from nexus.services import credits, utcnow
+from nexus.services import ServiceError, credits, utcnow
 from tests import factories
 
 
@@ -113,7 +113,7 @@ def test_subscription_allocation_is_granted_once_per_period():
 
 @pytest.mark.parametrize("amount", ["0", "-1", "100000"])
 def test_absurd_amounts_never_reach_the_ledger(yasmine, amount):
-    with pytest.raises(credits.ServiceError):
+    with pytest.raises(ServiceError):
         grant(yasmine.id, amount, 10)
     assert db.session.scalar(select(func.count()).where(CreditEntry.student_id == yasmine.id)) == 0
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
-from nexus.models.billing import Invoice, InvoiceStatus, Payment, PaymentStatus
+from nexus.models.billing import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from nexus.models.credits import CreditEntry, CreditLot, CreditRequest
 from nexus.models.notifications import Notification
 from nexus.numbers import parse_count, parse_credits, parse_tnd
@@ -220,7 +220,7 @@ def test_an_odd_amount_from_the_gateway_is_not_a_payment(app, monkeypatch, yasmi
 
     parent = user(PARENT)
     order = billing.build_order(parent, yasmine.id, "CREDITS_5", None)
-    payment = billing.create_pending(parent, order, billing.PaymentMethod.CLICTOPAY, billing.new_reference())
+    payment = billing.create_pending(parent, order, PaymentMethod.CLICTOPAY, billing.new_reference())
     payment.external_id = "odd-order"
     answer = {"orderStatus": 2, "errorCode": "0", "amount": amount, "currency": "788"}
     monkeypatch.setattr(clictopay, "_call", lambda method, params: answer)

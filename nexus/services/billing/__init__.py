@@ -1,0 +1,80 @@
+"""Orders, payments, subscriptions and entitlements: the money path. Callers use `billing.X`;
+each concern lives in its own module:
+
+- `orders`: an offer ordered for one child, priced from the catalog; the declared transfer;
+- `decisions`: staff approve or reject a declared transfer, exactly once;
+- `fulfilment`: what a paid order grants, its invoice and e-mails, in the settling transaction;
+- `subscriptions`: what a student may use now; monthly credits; lapsed periods.
+"""
+
+from __future__ import annotations
+
+from nexus.services.billing.decisions import (
+    ALREADY_PROCESSED,
+    NOT_STAFF_DECIDED,
+    STAFF_DECIDED,
+    AlreadyProcessed,
+    approve,
+    reject,
+    staff_decides,
+)
+from nexus.services.billing.fulfilment import fulfil
+from nexus.services.billing.orders import (
+    BANK,
+    Order,
+    build_order,
+    create_pending,
+    declare_transfer,
+    needs_subject,
+    new_reference,
+    payment_state,
+    payments_of_parent,
+    pending_for,
+    pending_transfers,
+    transfer_reference,
+)
+from nexus.services.billing.subscriptions import (
+    active_entitlements,
+    active_subscription,
+    active_subscriptions_of,
+    allocate,
+    allocate_started_months,
+    aria_subjects,
+    end_lapsed_subscriptions,
+    has_feature,
+    subscriptions,
+    subscriptions_to_allocate,
+)
+
+__all__ = [
+    "ALREADY_PROCESSED",
+    "BANK",
+    "NOT_STAFF_DECIDED",
+    "STAFF_DECIDED",
+    "AlreadyProcessed",
+    "Order",
+    "active_entitlements",
+    "active_subscription",
+    "active_subscriptions_of",
+    "allocate",
+    "allocate_started_months",
+    "approve",
+    "aria_subjects",
+    "build_order",
+    "create_pending",
+    "declare_transfer",
+    "end_lapsed_subscriptions",
+    "fulfil",
+    "has_feature",
+    "needs_subject",
+    "new_reference",
+    "payment_state",
+    "payments_of_parent",
+    "pending_for",
+    "pending_transfers",
+    "reject",
+    "staff_decides",
+    "subscriptions",
+    "subscriptions_to_allocate",
+    "transfer_reference",
+]
