@@ -11,7 +11,7 @@ from nexus.models.credits import RequestStatus
 
 NEXUS = Path(__file__).resolve().parents[2] / "nexus"
 DOMAINS = "account|auth|bilan|coach|contact|credits|document|family|invoice|payment|session"
-ACTION_NAME = re.compile(rf"({DOMAINS})\.[a-z_]+")
+ACTION_NAME = re.compile(rf"({DOMAINS})\.[a-z_]*[a-z]")  # not the head of an f-string
 
 
 def _action_names_in_code() -> set[str]:
