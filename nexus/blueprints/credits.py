@@ -7,29 +7,20 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from nexus import policy
 from nexus.extensions import db
 from nexus.models.credits import CreditRequest
-from nexus.models.family import Student
-from nexus.models.identity import User
 from nexus.numbers import parse_count, parse_credits
-from nexus.services import ServiceError, credits, family, parse_id
+from nexus.services import ServiceError, credits, family, parse_id, staff
 from nexus.web import is_fragment_request
 
 bp = Blueprint("credits", __name__)
 
 
-def _students() -> list[Student]:
-    stmt = select(Student).join(User, Student.user_id == User.id).options(joinedload(Student.user))
-    return list(db.session.scalars(stmt.order_by(User.last_name, User.first_name)))
-
-
 def _desk(form: Any = None, errors: dict[str, str] | None = None, status: int = 200) -> Any:
     """The staff desk; after a refused adjustment, the form again with the error by its field."""
-    students = _students()
+    students = credits.desk_students()
     balances = credits.balances([s.id for s in students])  # one query for the whole table
     return (
         render_template(
@@ -62,7 +53,7 @@ def _typed_credits(message: str) -> Decimal:
 @policy.access(policy.STAFF)
 def adjust() -> Any:
     student_id = parse_id(request.form.get("eleve"))
-    student = db.session.get(Student, student_id) if student_id else None
+    student = staff.get_student(student_id) if student_id else None
     try:
         if student is None:
             raise ServiceError("Choisissez un élève.", "eleve")

@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.credits import CreditLot, CreditRequest, EntryKind, LotSource, RequestStatus
-from nexus.models.family import ParentProfile
+from nexus.models.family import ParentProfile, Student
+from nexus.models.identity import User
 from nexus.services import ServiceError, audit, command, family, notifications, utcnow
 from nexus.services.credits.ledger import (
     check_amount,
@@ -166,6 +168,12 @@ def decide_request(request_id: int, approve: bool, actor_id: int, reason: str | 
         )
     audit.record(f"credits.request_{target.value.lower()}", actor_id, row, after={"amount": str(row.amount)})
     return row
+
+
+def desk_students() -> list[Student]:
+    """Every student with their account, by name: the staff desk's table and its choice."""
+    stmt = select(Student).join(User, Student.user_id == User.id).options(joinedload(Student.user))
+    return list(db.session.scalars(stmt.order_by(User.last_name, User.first_name)))
 
 
 def pending_requests() -> list[CreditRequest]:

@@ -31,7 +31,7 @@ def expire_due(at: datetime | None = None) -> int:
         .where(CreditLot.expires_at <= at)
         .group_by(CreditLot.id)
         .having(remaining() > 0)
-        # Students are locked one after another until the job commits: always in the same order,
+        # Students are locked one after another until the command commits: always in the same order,
         # so that two runs at once queue up instead of deadlocking.
         .order_by(CreditLot.student_id, CreditLot.id)
     ).all()
