@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from datetime import date, datetime
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, abort, g, has_request_context, render_template, request
 from flask_login import current_user
@@ -18,12 +15,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from nexus import navigation, policy
+from nexus import fr, navigation, policy
 from nexus.extensions import db
 from nexus.services import MAX_ID
 
 log = logging.getLogger(__name__)
-TUNIS = ZoneInfo("Africa/Tunis")
 
 CSP = "; ".join(
     [
@@ -81,6 +77,21 @@ def page_arg() -> int:
     return max(int(raw), 1) if raw.isascii() and raw.isdecimal() else 1
 
 
+# French formatting for templates, all from nexus.fr (e-mails and the PDF use the same functions).
+FILTERS = {
+    "tnd": fr.tnd,
+    "dt": fr.date_time,
+    "d": fr.short_date,
+    "credits": fr.number,  # the number alone: "1,5"
+    "credit_count": fr.credits,  # with its word: "1,5 crédit", "2 crédits"
+    "plural": fr.plural,  # {{ n|plural("virement à valider") }}
+    "when": fr.when,
+    "hm": fr.hm,
+    "day": fr.day,
+    "duration": fr.duration,
+}
+
+
 def init_app(app: Flask) -> None:
     app.before_request(remember_client_ip)
     app.before_request(reject_nul_characters)
@@ -90,10 +101,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
     app.context_processor(template_context)
-    app.add_template_filter(tnd)
-    app.add_template_filter(local_dt, "dt")
-    app.add_template_filter(local_date, "d")
-    app.add_template_filter(credits_fmt, "credits")
+    for name, formatter in FILTERS.items():
+        app.add_template_filter(formatter, name)
     app.add_template_filter(subject_label)
     app.add_template_global(static_url)
 
@@ -197,38 +206,6 @@ def static_url(filename: str) -> str:
 
     version = _static_version(str(Path(current_app.static_folder or "") / filename))
     return url_for("static", filename=filename, v=version)
-
-
-def tnd(millimes: int | None) -> str:
-    """1080500 -> '1 080,500 TND'; whole amounts without decimals: '450 TND'."""
-    if millimes is None:
-        return "—"
-    dinars, rest = divmod(abs(int(millimes)), 1000)
-    text = f"{dinars:,}".replace(",", "\u202f")
-    if rest:
-        text += f",{rest:03d}"
-    return ("-" if millimes < 0 else "") + text + "\u00a0TND"
-
-
-def local_dt(value: datetime | None) -> str:
-    if value is None:
-        return "—"
-    return value.astimezone(TUNIS).strftime("%d/%m/%Y à %H:%M")
-
-
-def local_date(value: date | datetime | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        value = value.astimezone(TUNIS).date()
-    return value.strftime("%d/%m/%Y")
-
-
-def credits_fmt(value: Decimal | int | None) -> str:
-    if value is None:
-        return "0"
-    text = f"{Decimal(value):.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
 
 
 def subject_label(value: str) -> str:

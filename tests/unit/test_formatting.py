@@ -7,7 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from nexus.web import credits_fmt, local_date, local_dt, subject_label, tnd
+from nexus.fr import date_time as local_dt
+from nexus.fr import number as credits_fmt
+from nexus.fr import short_date as local_date
+from nexus.fr import tnd
+from nexus.web import subject_label
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 

@@ -22,16 +22,6 @@ bp = Blueprint("sessions", __name__)
 SESSION_PARTIES = policy.roles(Role.ELEVE, Role.PARENT, Role.COACH, Role.ADMIN, Role.ASSISTANTE)
 
 
-@bp.app_template_filter("when")
-def _when(value: Any) -> str:
-    return slots.when_label(value)
-
-
-@bp.app_template_filter("hm")
-def _hm(value: Any) -> str:
-    return value.astimezone(slots.TUNIS).strftime("%H:%M")
-
-
 # -- whose sessions ----------------------------------------------------------------------------
 
 
