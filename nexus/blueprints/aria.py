@@ -27,12 +27,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from limits import parse
 from markupsafe import escape
-from wtforms import HiddenField, SelectField, TextAreaField
-from wtforms.validators import Length, Optional
 
 from nexus import policy
 from nexus.extensions import db, limiter
-from nexus.forms import Form
+from nexus.forms.aria import AskForm, FeedbackForm
 from nexus.models.aria import AriaConversation, AriaMessage
 from nexus.models.family import Student
 from nexus.richtext import render_markdown
@@ -46,21 +44,6 @@ STUDENT = "/dashboard/eleve/aria"  # nginx streams everything under this prefix 
 ASK_LIMIT = parse("6/minute")
 PING_EVERY = 5.0
 RATE_LIMITED = "Vous envoyez des questions très vite : patientez une minute avant la suivante."
-
-
-class AskForm(Form):
-    # No maxlength: a pasted long text would be cut silently; the server refuses it in French instead.
-    question = TextAreaField("Votre question", render_kw={"rows": 4})
-    subject = SelectField("Matière", choices=[], validate_choice=False)
-    conversation = HiddenField()
-
-
-class FeedbackForm(Form):
-    comment = TextAreaField(
-        "Un commentaire ? (facultatif)",
-        validators=[Optional(), Length(max=aria.MAX_COMMENT, message="1000 caractères au plus.")],
-        render_kw={"rows": 2},  # no maxlength: a pasted comment is refused in French, never cut
-    )
 
 
 @bp.app_template_filter("markdown")
@@ -106,7 +89,7 @@ def _chat(
         form.subject.choices = [(s.value, s.label) for s in access.subjects]
     messages = conversation.messages if conversation else []
     answered = aria.answered_ids(conversation) if conversation else set()
-    pending = [m for m in messages if m.role.value == "USER" and m.id not in answered]
+    pending = [m for m in messages if m.is_question and m.id not in answered]
     page = render_template(
         "aria/chat.html",
         access=access,

@@ -8,12 +8,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from nexus import policy
 from nexus.extensions import client_ip, limiter
-from nexus.forms import Form
+from nexus.forms.auth import ChangePasswordForm, ForgotForm, NewPasswordForm, SignInForm
 from nexus.models.identity import TokenPurpose
 from nexus.services import ServiceError, accounts, identity
 from nexus.services.identity import TokenState
@@ -21,44 +19,6 @@ from nexus.services.identity import TokenState
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 BAD_CREDENTIALS = "E-mail ou mot de passe incorrect."
-REQUIRED = "Ce champ est obligatoire."
-TOO_LONG = "Ce champ ne peut pas dépasser %(max)d caractères."
-
-
-class SignInForm(Form):
-    email = EmailField("E-mail", validators=[DataRequired(REQUIRED), Length(max=254, message=TOO_LONG)])
-    password = PasswordField(
-        "Mot de passe", validators=[DataRequired(REQUIRED), Length(max=128, message=TOO_LONG)]
-    )
-    remember = BooleanField("Rester connecté sur cet appareil (14 jours)")
-
-
-class ForgotForm(Form):
-    email = EmailField(
-        "E-mail",
-        validators=[
-            DataRequired(REQUIRED),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254, message=TOO_LONG),
-        ],
-    )
-
-
-class NewPasswordForm(Form):
-    password = PasswordField(
-        "Nouveau mot de passe", validators=[DataRequired(REQUIRED), Length(max=128, message=TOO_LONG)]
-    )
-    confirm = PasswordField(
-        "Confirmer le mot de passe",
-        validators=[
-            DataRequired(REQUIRED),
-            EqualTo("password", "Les deux mots de passe ne correspondent pas."),
-        ],
-    )
-
-
-class ChangePasswordForm(NewPasswordForm):
-    current = PasswordField("Mot de passe actuel", validators=[DataRequired(REQUIRED)])
 
 
 def _typed_email() -> str:

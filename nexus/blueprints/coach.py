@@ -12,67 +12,16 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import BooleanField, SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
 
-from nexus import policy
-from nexus.forms import Form
+from nexus import policy, rows
+from nexus.forms.coach import ReportForm
 from nexus.models.identity import CoachProfile
-from nexus.models.scheduling import EngagementLevel, ExceptionKind
+from nexus.models.scheduling import ExceptionKind
 from nexus.services import ServiceError, scheduling, utcnow
-from nexus.services.scheduling import ReportInput, availability
+from nexus.services.scheduling import availability, slots
 from nexus.web import is_fragment_request
 
 bp = Blueprint("coach", __name__, url_prefix="/dashboard/coach")
-REQUIRED = "Ce champ est obligatoire."
-
-
-def _text(label: str, minimum: int, maximum: int = 4000) -> TextAreaField:
-    return TextAreaField(
-        label,
-        validators=[
-            DataRequired(REQUIRED),
-            Length(minimum, maximum, message=f"Entre {minimum} et {maximum} caractères."),
-        ],
-    )
-
-
-def _optional_text(label: str) -> TextAreaField:
-    return TextAreaField(label, validators=[Optional(), Length(max=2000, message="2000 caractères au plus.")])
-
-
-class ReportForm(Form):
-    summary = _text("Résumé de la séance", 20)
-    topics = _text("Notions travaillées", 10)
-    rating = SelectField(
-        "Appréciation (1 à 5)",
-        choices=[SelectChoice("", "Choisir…")] + [SelectChoice(str(n), f"{n} / 5") for n in range(5, 0, -1)],
-        validators=[DataRequired("Choisissez une appréciation de 1 à 5.")],
-    )
-    progress_notes = _text("Progrès constatés", 10)
-    recommendations = _text("Recommandations", 10)
-    attended = BooleanField("L'élève était présent(e)", default=True)
-    engagement = SelectField(
-        "Engagement (facultatif)",
-        choices=[SelectChoice("", "—"), *(SelectChoice(v, label) for v, label in EngagementLevel.choices())],
-        validators=[Optional()],
-    )
-    homework = _optional_text("Travail à faire (facultatif)")
-    next_focus = _optional_text("Objectif de la prochaine séance (facultatif)")
-
-    def to_input(self) -> ReportInput:
-        return ReportInput(
-            summary=self.summary.data or "",
-            topics=self.topics.data or "",
-            rating=int(self.rating.data or 0),
-            progress_notes=self.progress_notes.data or "",
-            recommendations=self.recommendations.data or "",
-            attended=bool(self.attended.data),
-            engagement=EngagementLevel(self.engagement.data) if self.engagement.data else None,
-            homework=self.homework.data,
-            next_focus=self.next_focus.data,
-        )
 
 
 def _profile() -> CoachProfile:
@@ -131,7 +80,22 @@ def report(booking_id: int) -> Any:
 @bp.post("/sessions/<int:booking_id>/absence")
 @policy.access(policy.COACH)
 def no_show(booking_id: int) -> Any:
+    """hx-confirm asks first in the browser; without JavaScript, a confirmation page does."""
     booking = _own_booking(booking_id)
+    if not rows.confirmed() and booking.is_holding and booking.starts_at <= utcnow():
+        return rows.confirm_page(
+            "Signaler une absence",
+            url_for("coach.no_show", booking_id=booking.id),
+            button="Signaler l'absence",
+            back=url_for("coach.sessions"),
+            facts={
+                "Élève": booking.student.user.full_name,
+                "Matière": booking.subject.label,
+                "Quand": f"{slots.when_label(booking.starts_at)} (heure de Tunis)",
+            },
+            warning="La séance sera close : les crédits ne sont pas rendus et la famille en est prévenue.",
+            danger=True,
+        )
     try:
         scheduling.mark_no_show(current_user, booking.id)
     except ServiceError as err:

@@ -21,12 +21,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import EmailField, StringField, TelField
-from wtforms.validators import DataRequired, Email, Length, Optional
 
 from nexus import policy
 from nexus.blueprints.staff import back_url, table_helpers
-from nexus.forms import NAME, ChildrenMixin, Form, Phone, children_list
+from nexus.forms.enrolment import ContactFamilyForm, OpenFamilyForm
 from nexus.models.common import Role
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.identity import User
@@ -42,38 +40,6 @@ bp.context_processor(table_helpers)  # the rows are the staff tables' rows
 OPENED = "Espace famille ouvert : lien d'activation envoyé à {email}."
 ALREADY_OPEN = "Déjà fait : l'espace de cette famille est ouvert."
 EXPIRED = "Formulaire expiré : rechargez la page."
-
-
-class OpenFamilyForm(ChildrenMixin, Form):
-    """What will be created, from the request's answers, as staff confirm or correct it."""
-
-    first_name = StringField("Prénom du parent", validators=[DataRequired("Indiquez le prénom."), NAME])
-    last_name = StringField("Nom du parent", validators=[DataRequired("Indiquez le nom."), NAME])
-    email = EmailField(
-        "E-mail du parent",
-        validators=[
-            DataRequired("Indiquez l'adresse e-mail."),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254, message="254 caractères au plus."),
-        ],
-    )
-    phone = TelField("Téléphone (facultatif)", validators=[Optional(), Phone()])
-    children = children_list(minimum=1)
-
-    def parent_draft(self) -> ParentDraft:
-        return ParentDraft(
-            first_name=(self.first_name.data or "").strip(),
-            last_name=(self.last_name.data or "").strip(),
-            email=(self.email.data or "").strip(),
-            phone=(self.phone.data or "").strip() or None,
-        )
-
-
-class ContactFamilyForm(OpenFamilyForm):
-    """From a contact message nothing is known of the children: a family may start without."""
-
-    min_children = 0
-    children = children_list(minimum=0)
 
 
 @dataclass(frozen=True)

@@ -10,35 +10,15 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length
 
 from nexus import policy
 from nexus.extensions import db
-from nexus.forms import Form
+from nexus.forms.knowledge import UploadForm
 from nexus.models.common import Grade, Subject
 from nexus.models.knowledge import Document
 from nexus.services import ServiceError, knowledge
 
 bp = Blueprint("knowledge", __name__, url_prefix="/dashboard/assistante/docs")
-
-
-class UploadForm(Form):
-    title = StringField(
-        "Titre",
-        validators=[
-            DataRequired("Donnez un titre au document."),
-            Length(max=200, message="200 caractères au plus."),
-        ],
-    )
-    subject = SelectField("Matière", choices=Subject.choices())
-    level = SelectField("Niveau", choices=Grade.choices(), default=Grade.TERMINALE.value)
-    file = FileField(
-        "Fichier (PDF, Markdown ou texte, 20 Mo au plus)",
-        validators=[FileRequired("Choisissez un fichier.")],
-        render_kw={"accept": ".pdf,.md,.markdown,.txt"},
-    )
 
 
 def _page(form: UploadForm, status: int = 200) -> Any:

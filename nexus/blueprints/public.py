@@ -6,52 +6,15 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from wtforms import EmailField, SelectField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from nexus import policy
 from nexus.extensions import client_ip, db, limiter
-from nexus.forms import Form
+from nexus.forms.public import ContactForm
 from nexus.models.catalog import OfferKind
 from nexus.models.identity import CoachProfile, User
 from nexus.services import catalog, contact
 
 bp = Blueprint("public", __name__)
-
-REQUIRED = "Ce champ est obligatoire."
-TOO_LONG = "Ce champ ne peut pas dépasser %(max)d caractères."
-PHONE = Regexp(r"^\+?[0-9 .\-]{8,20}$", message="Numéro de téléphone invalide (8 chiffres au moins).")
-
-
-class ContactForm(Form):
-    name = StringField(
-        "Nom et prénom",
-        validators=[DataRequired(REQUIRED), Length(2, 120, "Indiquez entre 2 et 120 caractères.")],
-    )
-    email = EmailField(
-        "E-mail",
-        validators=[
-            DataRequired(REQUIRED),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254, message=TOO_LONG),
-        ],
-    )
-    phone = TelField("Téléphone (facultatif)", validators=[Optional(), PHONE])
-    topic = SelectField(
-        "Sujet",
-        choices=list(contact.TOPICS.items()),
-        validators=[DataRequired(REQUIRED)],
-        invalid_choice_message="Choisissez un sujet dans la liste.",
-    )
-    message = TextAreaField(
-        "Votre message",
-        validators=[
-            DataRequired(REQUIRED),
-            Length(10, 4000, "Votre message doit faire entre 10 et 4 000 caractères."),
-        ],
-    )
-    # Left empty by people; bots fill it in.
-    website = StringField("Ne pas remplir", validators=[Optional()])
 
 
 @bp.get("/")

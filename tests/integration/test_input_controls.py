@@ -120,7 +120,7 @@ def test_the_parent_cannot_add_a_child_whose_name_has_a_line_break(client, login
 
 def test_every_text_field_of_every_form_is_guarded(app):
     """Walks every form class of the app (present and future): each text field carries the guard."""
-    from nexus.forms import Form, NoControlCharacters
+    from nexus.forms.base import Form, NoControlCharacters
 
     def subclasses(cls: type) -> list[type]:
         return [cls, *(sub for direct in cls.__subclasses__() for sub in subclasses(direct))]

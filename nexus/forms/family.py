@@ -1,99 +1,28 @@
-"""The base of every form: Flask-WTF's CSRF, WTForms' own French messages, no control characters."""
+"""The family's forms: the children of a family (sign-up, staff opening a family, admin), added
+and removed without JavaScript, and a student's activation address."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
-from flask_wtf import FlaskForm
-from wtforms import (
-    EmailField,
-    Field,
-    FieldList,
-    FormField,
-    PasswordField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.meta import DefaultMeta
-from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
+from wtforms import EmailField, FieldList, FormField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Optional
 
+from nexus.forms.base import Form
+from nexus.forms.fields import EMAIL, EMAIL_LENGTH, NAME
 from nexus.models.common import Grade
 from nexus.services.family import ChildDraft
-from nexus.text import line_problem, text_problem
-
-
-class NoControlCharacters:
-    """Refuse control characters: all of them on one line, all but line breaks and tabs in a text."""
-
-    def __init__(self, multiline: bool = False) -> None:
-        self.multiline = multiline
-
-    def __call__(self, form: Any, field: Field) -> None:
-        if isinstance(field.data, str):
-            problem = text_problem(field.data) if self.multiline else line_problem(field.data)
-            if problem:
-                raise ValidationError(problem)
-
-
-class Phone:
-    """A Tunisian number (8 digits, with or without +216) or an international one (+ and the
-    country code); the field's data becomes its international form, e.g. "+216 22 333 444"."""
-
-    message = "Numéro de téléphone invalide : 8 chiffres pour la Tunisie, ou +indicatif pour l'étranger."
-
-    def __call__(self, form: Any, field: Field) -> None:
-        raw = (field.data or "").strip()
-        if not raw:
-            return
-        if len(raw) > 32:
-            raise ValidationError(self.message)
-        try:
-            number = phonenumbers.parse(raw, "TN")
-        except phonenumbers.NumberParseException:
-            raise ValidationError(self.message) from None
-        if not phonenumbers.is_valid_number(number):
-            raise ValidationError(self.message)
-        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-class Form(FlaskForm):
-    class Meta:
-        locales = ("fr_FR", "fr")
-
-        def get_translations(self, form: Any) -> Any:
-            # WTForms ships French messages; Flask-WTF would look for Flask-Babel instead.
-            return DefaultMeta.get_translations(self, form)
-
-        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
-            """Every text field of every form refuses control characters (a name with a line
-            break would end up in an e-mail header). Passwords are hashed, never shown: exempt."""
-            field = unbound_field.bind(form=form, **options)
-            if isinstance(field, StringField) and not isinstance(field, PasswordField):
-                guard = NoControlCharacters(multiline=isinstance(field, TextAreaField))
-                # A new list: the unbound field's list is shared by every instance of the form.
-                field.validators = [*field.validators, guard]
-            return field
 
 
 class ActivationForm(Form):
     """The student's e-mail, for the activation link (parent's dashboard, staff table)."""
 
-    email = EmailField(
-        "E-mail de l'élève",
-        validators=[
-            Optional(),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254, message="254 caractères au plus."),
-        ],
-    )
+    email = EmailField("E-mail de l'élève", validators=[Optional(), EMAIL, EMAIL_LENGTH])
 
 
 # -- children of a family: one group per child, added and removed without JavaScript -----------
 
 MAX_CHILDREN = 6
-NAME = Length(2, 80, "Entre 2 et 80 caractères.")
 
 
 class ChildEntry(Form):
@@ -113,14 +42,7 @@ class ChildEntry(Form):
             AnyOf([g.value for g in Grade], "Choisissez une classe dans la liste."),
         ],
     )
-    email = EmailField(
-        "E-mail de l'enfant (facultatif)",
-        validators=[
-            Optional(),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254, message="254 caractères au plus."),
-        ],
-    )
+    email = EmailField("E-mail de l'enfant (facultatif)", validators=[Optional(), EMAIL, EMAIL_LENGTH])
 
     def is_blank(self) -> bool:
         return not any((self[name].data or "").strip() for name in ("first_name", "last_name", "email"))
