@@ -37,7 +37,7 @@ from bench.report import Table, ms
 from bench.server import ROOT, clean_environment
 from nexus.services.vectorstore import EXACT_LIMIT
 from tests.fakes.llm import FakeLLM
-from tests.services import free_port, wait_for_port
+from tests.servers import free_port, wait_for_port
 
 DIM = 384
 SIZES = (10_000, 100_000)

@@ -1,6 +1,6 @@
 """The server under benchmark: like `make run`, but on a free port, in a fresh database.
 
-A fresh embedded PostgreSQL + pgvector (tests.services.EmbeddedPostgres) is migrated and seeded
+A fresh embedded PostgreSQL + pgvector (tests.servers.EmbeddedPostgres) is migrated and seeded
 with the demo data, then gunicorn serves the app with gunicorn.conf.py (gthread), two workers,
 no access log. Nothing from the caller's environment leaks in (every setting of env.example is
 dropped first), so figures are comparable between machines. Everything stops on exit.
@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from tests.services import EmbeddedPostgres, free_port
+from tests.servers import EmbeddedPostgres, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

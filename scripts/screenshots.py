@@ -130,7 +130,7 @@ AUDIT = """
 def own_server() -> Iterator[str]:
     """Embedded PostgreSQL + a seeded database + gunicorn on a free port; all stopped after."""
     from tests.e2e.server import prepare_database, start_gunicorn, stop
-    from tests.services import EmbeddedPostgres, free_port, wait_for_port
+    from tests.servers import EmbeddedPostgres, free_port, wait_for_port
 
     pg = EmbeddedPostgres()
     pg.start()

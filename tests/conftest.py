@@ -25,7 +25,7 @@ from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from tests.services import EmbeddedPostgres, RedisServer, SmtpSink
+from tests.servers import EmbeddedPostgres, RedisServer, SmtpSink
 
 DEMO_PASSWORD = "nexus-demo-2026"
 # A Monday, 09:00 in Tunis: a week of weekday slots ahead, no month end within three weeks.

@@ -21,7 +21,7 @@ from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail
 from nexus.services import ServiceError
-from tests.services import body_text
+from tests.servers import body_text
 
 T = TypeVar("T")
 DEMO_PASSWORD = "nexus-demo-2026"

@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import DEMO_PASSWORD
 from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, prepare_database, start_gunicorn, stop
-from tests.services import EmbeddedPostgres, SmtpSink, free_port, wait_for_port
+from tests.servers import EmbeddedPostgres, SmtpSink, free_port, wait_for_port
 
 E2E_DATABASE = "nexus_e2e"
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LiveServer
-from tests.services import body_text
+from tests.servers import body_text
 
 ADAM_EMAIL = "adam.e2e@example.tn"
 ADAM_PASSWORD = "un velo bleu sous la pluie"

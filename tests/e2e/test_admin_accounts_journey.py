@@ -10,7 +10,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LiveServer
-from tests.services import body_text
+from tests.servers import body_text
 
 ADMIN = "admin@nexus-reussite.tn"
 PASSWORD = "une tasse de the a la menthe"

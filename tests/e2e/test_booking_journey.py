@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from tests.e2e.conftest import E2E_DATABASE, LiveServer
 from tests.e2e.test_accessibility import assert_no_serious_violation
-from tests.services import EmbeddedPostgres, body_text
+from tests.servers import EmbeddedPostgres, body_text
 
 SAMI = "sami@nexus-reussite.tn"
 HELIOS = "helios@nexus-reussite.tn"

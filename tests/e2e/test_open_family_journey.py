@@ -10,7 +10,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LiveServer
-from tests.services import SmtpSink, body_text
+from tests.servers import SmtpSink, body_text
 
 PARENT_EMAIL = "sonia.ayari.e2e@example.tn"
 PARENT_PASSWORD = "un jasmin sur la terrasse de Sidi Bou"

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LiveServer
-from tests.services import body_text
+from tests.servers import body_text
 
 PASSWORD = "trois oliviers au bord du lac"
 PHONE = {"width": 360, "height": 780}

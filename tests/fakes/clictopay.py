@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tests.services import free_port
+from tests.servers import free_port
 
 USERNAME, PASSWORD = "nexus-merchant", "merchant-secret"
 PAY_PAGE = """<!doctype html><html lang="fr"><title>ClicToPay (test)</title><h1>Paiement par carte</h1>

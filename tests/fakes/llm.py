@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from tests.services import free_port
+from tests.servers import free_port
 
 DEFAULT_REPLY = (
     "Pour une suite arithmétique, la somme de termes consécutifs vaut le nombre de termes "

@@ -23,7 +23,7 @@ from nexus.models.family import Student
 from nexus.services import utcnow
 from tests import factories
 from tests.fakes.llm import FakeLLM
-from tests.services import free_port
+from tests.servers import free_port
 
 SAMI = "sami@nexus-reussite.tn"
 YASMINE = "yasmine@nexus-reussite.tn"

@@ -30,7 +30,7 @@ from tests.integration.aria_support import (
     stream,
     student,
 )
-from tests.services import free_port
+from tests.servers import free_port
 
 __all__ = ["fake_llm", "llm_server"]  # fixtures
 

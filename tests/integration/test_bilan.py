@@ -12,7 +12,7 @@ from nexus.models.common import Role
 from nexus.models.diagnostics import BilanRequest, BilanStatus, Modality
 from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail
-from tests.services import body_text
+from tests.servers import body_text
 
 HX = {"HX-Request": "true"}
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from nexus.extensions import db
 from nexus.models.notifications import ContactMessage, Notification, OutboxEmail
 from tests.helpers import ADMIN, ASSISTANTE, PARENT, count, html, notifications_of
-from tests.services import body_text
+from tests.servers import body_text
 
 STAFF_EMAIL = "contact@nexus-reussite.tn"
 VALID = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.services import free_port
+from tests.servers import free_port
 
 KEYS = {"database", "redis", "llm", "embeddings", "vector_store", "mail"}
 

@@ -12,7 +12,7 @@ from nexus.models.common import Grade
 from nexus.services import knowledge, vectorstore
 from nexus.services.knowledge import retrieval
 from nexus.services.vectorstore import Scope
-from tests.services import free_port
+from tests.servers import free_port
 
 ALL_LEVELS = knowledge.levels_for(Grade.TERMINALE)
 

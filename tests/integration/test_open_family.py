@@ -35,7 +35,7 @@ from tests.helpers import (
     user,
 )
 from tests.integration.test_staff_tables import make_bilan, make_contact
-from tests.services import body_text
+from tests.servers import body_text
 
 BILANS = "/dashboard/assistante/bilans"
 CONTACTS = "/dashboard/assistante/contacts"

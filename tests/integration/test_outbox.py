@@ -14,7 +14,7 @@ from nexus.jobs.mail import deliver_email, flush_outbox
 from nexus.models.notifications import OutboxEmail, OutboxStatus
 from nexus.services import notifications, utcnow
 from nexus.services.notifications import MAX_ATTEMPTS, backoff
-from tests.services import free_port
+from tests.servers import free_port
 
 TO = "famille@example.tn"
 

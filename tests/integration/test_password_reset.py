@@ -24,7 +24,7 @@ from tests.helpers import (
     outbox_to,
     user,
 )
-from tests.services import body_text
+from tests.servers import body_text
 
 FORGOT = "/auth/mot-de-passe-oublie"
 UNKNOWN = "personne@nexus-reussite.tn"

@@ -25,7 +25,7 @@ from nexus.services import family, identity, signup, utcnow
 from nexus.services.family import ChildDraft, ParentDraft
 from tests.conftest import CLOCK_START, travel
 from tests.helpers import HX, NEW_PASSWORD, at_once, html, link_in, outbox_to, refusals, token_of
-from tests.services import body_text
+from tests.servers import body_text
 
 EMAIL = "leila.trabelsi@example.tn"
 CHILD_EMAIL = "yassine.trabelsi@example.tn"

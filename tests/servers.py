@@ -1,4 +1,5 @@
-"""Real services for the test session: PostgreSQL + pgvector, Redis, an SMTP sink.
+"""Real servers for the test session: PostgreSQL + pgvector, Redis, an SMTP sink (the servers
+the app talks to; nothing to do with the app's own nexus/services).
 
 Each is started here unless given from outside (TEST_DATABASE_URL, TEST_REDIS_URL), and
 stopped at the end of the session.
