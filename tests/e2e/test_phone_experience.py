@@ -11,11 +11,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LiveServer
+from tests.people import ADMIN, ASSISTANTE, HELIOS, PARENT, SAMI
 
 PHONE = {"width": 360, "height": 740}
-SAMI = "sami@nexus-reussite.tn"
-PARENT = "parent@nexus-reussite.tn"
-ADMIN = "admin@nexus-reussite.tn"
 RECORD_BUSY = """() => { window.seen = [];
   document.addEventListener('htmx:beforeSend', () => window.seen.push([
     document.documentElement.classList.contains('is-loading'), document.body.getAttribute('aria-busy')]));
@@ -88,8 +86,8 @@ def test_session_lists_read_as_cards_on_a_phone(
     sign_out(page)
     for email, home, path in [
         (PARENT.replace("parent@", "parent2@"), "parent", "/dashboard/parent/sessions"),
-        ("helios@nexus-reussite.tn", "coach", "/dashboard/coach/sessions"),
-        ("assistante@nexus-reussite.tn", "assistante", "/dashboard/assistante/seances"),
+        (HELIOS, "coach", "/dashboard/coach/sessions"),
+        (ASSISTANTE, "assistante", "/dashboard/assistante/seances"),
     ]:
         sign_in(page, email)
         expect(page).to_have_url(re.compile(rf"/dashboard/{home}$"))
@@ -112,8 +110,6 @@ def test_the_menu_shows_the_current_tab_and_the_audit_log_reads_in_french(
     expect(current).to_be_in_viewport(ratio=1)
     page.reload()  # a full page load (no htmx swap) shows it too
     expect(menu.locator("[aria-current=page]")).to_be_in_viewport(ratio=1)
-    changes = page.locator("main td[data-label='Changements']")
-    expect(changes.first).to_be_visible()
     text = page.locator("main table").inner_text()
     for raw in ("True", "False", "None", "'PAID'", "PARENT"):
         assert raw not in text, raw
