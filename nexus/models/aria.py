@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nexus.extensions import db
@@ -75,6 +76,21 @@ class AriaMessage(db.Model):
 
     conversation: Mapped[AriaConversation] = relationship(back_populates="messages")
     feedback: Mapped[AriaFeedback | None] = relationship(back_populates="message")
+
+    @hybrid_property
+    def is_question(self) -> bool:
+        """The student's question (the other role is ARIA's answer); in SQL too."""
+        return self.role == MessageRole.USER
+
+    @property
+    def is_fallback(self) -> bool:
+        """An answer made of course passages instead of the model's words."""
+        return self.mode in FALLBACK_MODES
+
+    @property
+    def is_too_long(self) -> bool:
+        """A fallback because the conversation grew too long: a new one is the way on."""
+        return self.mode is AnswerMode.TOO_LONG
 
 
 class AriaFeedback(db.Model):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nexus.extensions import db
@@ -76,6 +77,10 @@ class Subscription(db.Model):
     updated_at: Mapped[updated_at]
 
     student: Mapped[Student] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is SubscriptionStatus.ACTIVE
 
 
 class EntitlementStatus(LabelledEnum):
@@ -169,12 +174,37 @@ class Payment(db.Model):
     payer: Mapped[User] = relationship(foreign_keys=[payer_id])
     student: Mapped[Student] = relationship()
 
+    @hybrid_property
+    def is_pending(self) -> bool:
+        """Declared, or sent to the bank, and not settled yet (in SQL too: Payment.is_pending)."""
+        return self.status == PaymentStatus.PENDING
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status is PaymentStatus.COMPLETED
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status is PaymentStatus.FAILED
+
+    @property
+    def is_bank_transfer(self) -> bool:
+        return self.method is PaymentMethod.BANK_TRANSFER
+
 
 class InvoiceStatus(LabelledEnum):
     DRAFT = "DRAFT", "Brouillon"
     SENT = "SENT", "Envoyée"
     PAID = "PAID", "Payée"
     CANCELLED = "CANCELLED", "Annulée"
+
+
+# The invoice state machine: DRAFT → SENT → PAID, DRAFT/SENT → CANCELLED; PAID and CANCELLED are
+# final. services.invoices.change_status enforces it; the invoice page offers what it allows.
+TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
+    InvoiceStatus.DRAFT: frozenset({InvoiceStatus.SENT, InvoiceStatus.CANCELLED}),
+    InvoiceStatus.SENT: frozenset({InvoiceStatus.PAID, InvoiceStatus.CANCELLED}),
+}
 
 
 class TaxRegime(LabelledEnum):
@@ -238,6 +268,38 @@ class Invoice(db.Model):
         order_by="InvoiceEvent.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def next_statuses(self) -> frozenset[InvoiceStatus]:
+        return TRANSITIONS.get(self.status, frozenset())
+
+    @property
+    def can_send(self) -> bool:
+        """A draft, once checked, can be marked as sent."""
+        return InvoiceStatus.SENT in self.next_statuses
+
+    @property
+    def can_mark_paid(self) -> bool:
+        return InvoiceStatus.PAID in self.next_statuses
+
+    @property
+    def can_cancel(self) -> bool:
+        return InvoiceStatus.CANCELLED in self.next_statuses
+
+    @property
+    def is_closed(self) -> bool:
+        """Paid or cancelled: nothing can change it any more."""
+        return not self.next_statuses
+
+    @property
+    def is_paid(self) -> bool:
+        """Paid: it has a receipt."""
+        return self.status is InvoiceStatus.PAID
+
+    @property
+    def can_email_link(self) -> bool:
+        """A sent or paid invoice with a customer address can be e-mailed as a 72-hour link."""
+        return self.status in (InvoiceStatus.SENT, InvoiceStatus.PAID) and bool(self.customer_email)
+
 
 class InvoiceItem(db.Model):
     __tablename__ = "invoice_items"
@@ -257,6 +319,28 @@ class InvoiceItem(db.Model):
     sort_order: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
+INVOICE_EVENT_LABELS = {
+    "INVOICE_CREATED": "Facture créée",
+    "INVOICE_DRAFT": "Remise en brouillon",
+    "INVOICE_SENT": "Marquée comme envoyée",
+    "INVOICE_PAID": "Marquée comme payée",
+    "INVOICE_CANCELLED": "Annulée",
+    "INVOICE_SENT_EMAIL": "Lien envoyé par e-mail",
+    "PDF_RENDERED": "PDF généré",
+    "TOKENS_REVOKED": "Liens e-mail révoqués",
+}
+
+
+def _label(enum_cls: type[LabelledEnum], value: object) -> str | None:
+    """The French label of a value stored in a JSON detail (the raw value if unknown)."""
+    if not value:
+        return None
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return str(value)
+
+
 class InvoiceEvent(db.Model):
     """Append-only log of what happened to an invoice."""
 
@@ -268,6 +352,24 @@ class InvoiceEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[created_at]
+
+    @property
+    def label(self) -> str:
+        return INVOICE_EVENT_LABELS.get(self.kind, self.kind)
+
+    @property
+    def method_label(self) -> str | None:
+        """The payment method recorded with the event, in French."""
+        return _label(PaymentMethod, (self.details or {}).get("method"))
+
+    @property
+    def before_label(self) -> str | None:
+        """The status the invoice left, in French."""
+        return _label(InvoiceStatus, (self.details or {}).get("before"))
+
+    @property
+    def recipient(self) -> str | None:
+        return (self.details or {}).get("to")
 
 
 class InvoiceSequence(db.Model):

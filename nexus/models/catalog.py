@@ -11,6 +11,28 @@ class OfferKind(LabelledEnum):
     PACK = "PACK", "Pack spécifique"
     CREDIT_PACK = "CREDIT_PACK", "Pack de crédits"
 
+    @property
+    def plural(self) -> str:
+        """The heading of a group of offers of this kind."""
+        return _KIND_PLURALS[self]
+
+    @property
+    def is_plan(self) -> bool:
+        return self is OfferKind.PLAN
+
+    @property
+    def is_aria_addon(self) -> bool:
+        """An ARIA option: it is added to an active plan, never bought alone."""
+        return self is OfferKind.ARIA_ADDON
+
+
+_KIND_PLURALS = {
+    OfferKind.PLAN: "Formules mensuelles",
+    OfferKind.ARIA_ADDON: "Options ARIA",
+    OfferKind.PACK: "Packs spécifiques",
+    OfferKind.CREDIT_PACK: "Packs de crédits",
+}
+
 
 class OfferCode(LabelledEnum):
     ACCES_PLATEFORME = "ACCES_PLATEFORME", "Accès Plateforme"

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Numeric, String, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nexus.extensions import db
@@ -111,6 +112,11 @@ class CreditEntry(db.Model):
 
     lot: Mapped[CreditLot] = relationship(back_populates="entries")
 
+    @property
+    def is_grant(self) -> bool:
+        """A grant: shown with the source of its lot (pack, subscription, request…)."""
+        return self.kind is EntryKind.GRANT
+
 
 class RequestStatus(LabelledEnum):
     PENDING = "PENDING", "En attente"
@@ -149,3 +155,12 @@ class CreditRequest(db.Model):
 
     student: Mapped[Student] = relationship()
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+
+    @hybrid_property
+    def is_pending(self) -> bool:
+        """Waiting for staff (in SQL too: CreditRequest.is_pending)."""
+        return self.status == RequestStatus.PENDING
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status is RequestStatus.APPROVED

@@ -48,6 +48,19 @@ class BilanStatus(LabelledEnum):
     CONVERTED = "CONVERTED", "Inscrite"
     CLOSED = "CLOSED", "Close"
 
+    @property
+    def is_closed(self) -> bool:
+        return self is BilanStatus.CLOSED
+
+
+# Staff follow-up: received → family contacted → enrolled or closed.
+NEXT_STATUSES: dict[BilanStatus, tuple[BilanStatus, ...]] = {
+    BilanStatus.RECEIVED: (BilanStatus.CONTACTED, BilanStatus.CLOSED),
+    BilanStatus.CONTACTED: (BilanStatus.CONVERTED, BilanStatus.CLOSED),
+    BilanStatus.CONVERTED: (),
+    BilanStatus.CLOSED: (),
+}
+
 
 class BilanRequest(db.Model):
     """The public "bilan gratuit" form, kept whole (the original discarded the answers)."""
@@ -77,6 +90,15 @@ class BilanRequest(db.Model):
     status: Mapped[BilanStatus] = mapped_column(enum_type(BilanStatus))
     parent_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[created_at]
+
+    @property
+    def next_statuses(self) -> tuple[BilanStatus, ...]:
+        """Where staff can move the request from here (in this order)."""
+        return NEXT_STATUSES[self.status]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status.is_closed
 
 
 class AssessmentStatus(LabelledEnum):

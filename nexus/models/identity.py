@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nexus.extensions import db
+from nexus.models.catalog import ServiceType
 from nexus.models.common import (
     LabelledEnum,
     Role,
@@ -67,6 +68,18 @@ class User(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_parent(self) -> bool:
+        return self.role is Role.PARENT
+
+    @property
+    def is_student(self) -> bool:
+        return self.role is Role.ELEVE
+
+    @property
+    def is_coach(self) -> bool:
+        return self.role is Role.COACH
 
     @property
     def can_sign_in(self) -> bool:
@@ -152,6 +165,16 @@ class CoachProfile(db.Model):
     @property
     def subject_labels(self) -> list[str]:
         return [Subject(s).label for s in self.subjects]
+
+    @property
+    def services(self) -> list[ServiceType]:
+        """The one-to-one sessions this coach gives: online, in person, or both."""
+        offered = []
+        if self.available_online:
+            offered.append(ServiceType.COURS_ONLINE)
+        if self.available_in_person:
+            offered.append(ServiceType.COURS_PRESENTIEL)
+        return offered
 
 
 __all__ = ["CoachProfile", "TokenPurpose", "User", "UserSession", "UserToken"]

@@ -60,6 +60,21 @@ class Document(db.Model):
         back_populates="document", order_by="DocumentChunk.ord", cascade="all, delete-orphan"
     )
 
+    @property
+    def is_indexing(self) -> bool:
+        """Waiting for, or in, ingestion: its row polls for progress."""
+        return self.status in (DocumentStatus.PENDING, DocumentStatus.PROCESSING)
+
+    @property
+    def is_ready(self) -> bool:
+        """Indexed: ARIA can cite it."""
+        return self.status is DocumentStatus.READY
+
+    @property
+    def can_retry(self) -> bool:
+        """Failed, or ready with an error (part of it could not be embedded): indexing may run again."""
+        return self.status is DocumentStatus.FAILED or (self.is_ready and bool(self.error))
+
 
 class DocumentChunk(db.Model):
     __tablename__ = "document_chunks"

@@ -37,6 +37,11 @@ class Offer:
     def monthly(self) -> bool:
         return self.kind in (OfferKind.PLAN, OfferKind.ARIA_ADDON)
 
+    @property
+    def needs_subject(self) -> bool:
+        """Plans and the one-subject add-on ask which subject ARIA covers."""
+        return self.kind is OfferKind.PLAN or self.code is OfferCode.ARIA_MATIERE
+
 
 _BASE = frozenset({Feature.PLATFORM_ACCESS, Feature.ARIA})
 

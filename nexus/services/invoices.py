@@ -258,12 +258,6 @@ def receipt_pdf(invoice: Invoice) -> bytes:
 
 # -- staff actions on invoices ---------------------------------------------------------------
 
-TRANSITIONS = {
-    InvoiceStatus.DRAFT: {InvoiceStatus.SENT, InvoiceStatus.CANCELLED},
-    InvoiceStatus.SENT: {InvoiceStatus.PAID, InvoiceStatus.CANCELLED},
-}
-
-
 def _locked(invoice_id: int) -> Invoice | None:
     """The invoice locked (SELECT … FOR UPDATE) and re-read under the lock: a copy loaded
     earlier in the transaction (by a view, say) would otherwise keep its old state, and 50
@@ -293,7 +287,7 @@ def change_status(
         raise LookupError(invoice_id)
     if invoice.status is target:
         return invoice
-    if target not in TRANSITIONS.get(invoice.status, set()):
+    if target not in invoice.next_statuses:
         raise ServiceError(f"Une facture « {invoice.status.label} » ne peut pas passer à « {target.label} ».")
     before = invoice.status
     if target is InvoiceStatus.PAID:
