@@ -3,6 +3,9 @@
 Every view carries a rule through @access(...). A before_request hook enforces it for every
 endpoint; an endpoint without a rule is refused (fail closed) and a test walks app.url_map so
 that none ships without one. Objects are scoped by their loaders, which answer 404.
+
+The role sets that views and services ask about inside a page (is this user staff? may they
+move a session?) are these same rules, asked with `allows_role`.
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ class Rule:
             return Outcome.ALLOW
         return Outcome.FORBID
 
+    def allows_role(self, role: Role) -> bool:
+        """Whether the rule lets this role in: for a check about a user already known (signed
+        in, or found by a service), e.g. staff see every session, a coach may not move one."""
+        return self.public or self.roles is None or role in self.roles
+
 
 def roles(*allowed: Role) -> Rule:
     return Rule("roles:" + ",".join(r.value for r in allowed), frozenset(allowed))
@@ -56,6 +64,20 @@ COACH = roles(Role.COACH)
 PARENT = roles(Role.PARENT)
 ELEVE = roles(Role.ELEVE)
 FAMILY = roles(Role.PARENT, Role.ELEVE)
+# A session's pages: its student, their parents, its coach, and staff (the booking's loader
+# answers 404 to anyone else).
+SESSION_PARTIES = roles(Role.ELEVE, Role.PARENT, Role.COACH, Role.ADMIN, Role.ASSISTANTE)
+# Moving a session to another slot: its family or staff; a coach cancels instead (the session's
+# own page then answers 404: the move does not exist for them).
+RESCHEDULERS = roles(Role.ELEVE, Role.PARENT, Role.ADMIN, Role.ASSISTANTE)
+# A private calendar feed: those who have sessions of their own (staff have the sessions table).
+FEED_USERS = roles(Role.COACH, Role.PARENT, Role.ELEVE)
+
+
+def is_staff(user: Any) -> bool:
+    """An admin or an assistante: sees and manages every family's sessions, gets staff notices."""
+    return STAFF.allows_role(user.role)
+
 
 # Endpoints that are not our view functions.
 BUILTIN_RULES: dict[str, Rule] = {"static": PUBLIC}

@@ -10,7 +10,6 @@ from flask import Blueprint, abort, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from nexus import policy
 from nexus.models.common import Role
 from nexus.models.family import Student
 from nexus.models.scheduling import SessionBooking
@@ -18,9 +17,6 @@ from nexus.services import family, parse_id, scheduling
 from nexus.services.scheduling import slots
 
 bp = Blueprint("sessions", __name__)
-
-SESSION_PARTIES = policy.roles(Role.ELEVE, Role.PARENT, Role.COACH, Role.ADMIN, Role.ASSISTANTE)
-
 
 # -- whose sessions ----------------------------------------------------------------------------
 

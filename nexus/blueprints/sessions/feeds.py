@@ -13,11 +13,9 @@ from nexus.blueprints.sessions.common import bp
 from nexus.extensions import limiter
 from nexus.services.scheduling import calendar
 
-FEED_USERS = policy.roles(*calendar.FEED_ROLES)
-
 
 @bp.get("/dashboard/calendrier")
-@policy.access(FEED_USERS)
+@policy.access(policy.FEED_USERS)
 def calendar_page() -> Any:
     token = calendar.feed_token(current_user)
     url = url_for("sessions.feed", token=token, _external=True) if token else None
@@ -25,7 +23,7 @@ def calendar_page() -> Any:
 
 
 @bp.post("/dashboard/calendrier")
-@policy.access(FEED_USERS)
+@policy.access(policy.FEED_USERS)
 def regenerate_feed() -> Any:
     had_one = calendar.feed_token(current_user) is not None
     calendar.regenerate(current_user)

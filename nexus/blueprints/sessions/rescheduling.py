@@ -10,21 +10,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nexus import policy
-from nexus.blueprints.sessions.common import SESSION_PARTIES, bp, first_day, party_booking, without_slot
-from nexus.models.common import Role
+from nexus.blueprints.sessions.common import bp, first_day, party_booking, without_slot
 from nexus.models.scheduling import SessionBooking
 from nexus.services import ServiceError, credits, scheduling, utcnow
 from nexus.services.scheduling import BookingChoice, slots
 
 
 def _reschedulable(booking_id: int) -> SessionBooking:
-    if current_user.role is Role.COACH:
+    if not policy.RESCHEDULERS.allows_role(current_user.role):
         abort(404)
     return party_booking(booking_id)
 
 
 @bp.get("/dashboard/sessions/<int:booking_id>/deplacer")
-@policy.access(SESSION_PARTIES)
+@policy.access(policy.SESSION_PARTIES)
 def reschedule(booking_id: int) -> Any:
     booking = _reschedulable(booking_id)
     return _render_reschedule(booking, request.args)
@@ -86,7 +85,7 @@ def _without_start(days: list[slots.DaySlots], start: Any) -> list[slots.DaySlot
 
 
 @bp.post("/dashboard/sessions/<int:booking_id>/deplacer")
-@policy.access(SESSION_PARTIES)
+@policy.access(policy.SESSION_PARTIES)
 def do_reschedule(booking_id: int) -> Any:
     booking = _reschedulable(booking_id)
     try:

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nexus import policy
-from nexus.blueprints.sessions.common import SESSION_PARTIES, bp, party_booking
+from nexus.blueprints.sessions.common import bp, party_booking
 from nexus.models.common import Role
 from nexus.models.scheduling import SessionBooking
 from nexus.services import ServiceError, scheduling, utcnow
@@ -18,7 +18,7 @@ from nexus.web import is_fragment_request
 
 
 @bp.get("/dashboard/sessions/<int:booking_id>")
-@policy.access(SESSION_PARTIES)
+@policy.access(policy.SESSION_PARTIES)
 def detail(booking_id: int) -> Any:
     booking = party_booking(booking_id)
     now = utcnow()
@@ -35,7 +35,7 @@ def detail(booking_id: int) -> Any:
 
 
 @bp.get("/dashboard/sessions/<int:booking_id>/rejoindre")
-@policy.access(SESSION_PARTIES)
+@policy.access(policy.SESSION_PARTIES)
 def join(booking_id: int) -> Any:
     """Open the video room (in a new tab): the same room for coach and student, in its time window."""
     booking = party_booking(booking_id)
@@ -50,7 +50,7 @@ def join(booking_id: int) -> Any:
 
 
 @bp.route("/dashboard/sessions/<int:booking_id>/annuler", methods=["GET", "POST"])
-@policy.access(SESSION_PARTIES)
+@policy.access(policy.SESSION_PARTIES)
 def cancel(booking_id: int) -> Any:
     booking = party_booking(booking_id)
     if request.method == "GET":
@@ -90,6 +90,6 @@ def _cancel_refused(booking_id: int, err: ServiceError) -> Any:
 
 
 def _after_cancel(booking: SessionBooking) -> str:
-    if scheduling.is_staff(current_user) and request.form.get("retour") == "liste":
+    if policy.is_staff(current_user) and request.form.get("retour") == "liste":
         return url_for("sessions.staff_sessions")
     return url_for("sessions.detail", booking_id=booking.id)

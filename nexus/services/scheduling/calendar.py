@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
+from nexus import policy
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import Student
@@ -27,7 +28,6 @@ from nexus.services.scheduling.notices import session_link
 from nexus.services.scheduling.queries import visible_to
 from nexus.services.scheduling.slots import duration_label, minutes_of
 
-FEED_ROLES = (Role.COACH, Role.PARENT, Role.ELEVE)
 FEED_PAST = timedelta(days=14)
 FEED_AHEAD = timedelta(days=92)
 SIGNATURE_HEX = 32  # 128 bits
@@ -60,7 +60,7 @@ def feed_token(user: User) -> str | None:
 @command
 def regenerate(user: User) -> str:
     """Create the feed, or give it a new URL (the previous one stops working)."""
-    if user.role not in FEED_ROLES:
+    if not policy.FEED_USERS.allows_role(user.role):
         raise LookupError(user.id)
     version = db.session.scalar(
         insert(CalendarFeed)
@@ -100,7 +100,7 @@ def user_for_token(token: str) -> User | None:
 
 def feed_bookings(user: User, now: datetime | None = None) -> list[SessionBooking]:
     """The user's sessions from 2 weeks back to 3 months ahead (cancelled ones too, marked so)."""
-    if user.role not in FEED_ROLES:
+    if not policy.FEED_USERS.allows_role(user.role):
         return []
     now = now or utcnow()
     stmt = (

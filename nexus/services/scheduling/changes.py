@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from nexus import policy
 from nexus.extensions import db
 from nexus.models.catalog import ServiceType
 from nexus.models.common import Role
@@ -22,7 +23,7 @@ from nexus.services.scheduling import notices
 from nexus.services.scheduling.booking import book
 from nexus.services.scheduling.notices import credits_label
 from nexus.services.scheduling.parsing import BookingChoice
-from nexus.services.scheduling.queries import booking_for, is_staff
+from nexus.services.scheduling.queries import booking_for
 from nexus.services.scheduling.reminders import cancel_reminders
 from nexus.services.scheduling.slots import HOLDING, minutes_of, when_label
 from nexus.text import check_size, check_text
@@ -66,7 +67,7 @@ def cancel_terms(booking: SessionBooking, actor: User, now: datetime | None = No
     cost = credits_label(booking.credits_cost)
     if booking.status not in HOLDING:
         return CancelTerms(False, False, deadline, closed_message(booking.status))
-    if is_staff(actor):
+    if policy.is_staff(actor):
         return CancelTerms(True, True, deadline, f"Annulation par l'équipe : {cost} crédit(s) rendu(s).")
     if booking.starts_at <= now:
         return CancelTerms(False, False, deadline, "La séance a commencé : elle ne peut plus être annulée.")
@@ -128,7 +129,7 @@ def cancel(
     if terms.refund:
         refunded = credits.refund(booking.student_id, booking.id, actor.id, "Séance annulée")
     cancel_reminders(booking.id, now)
-    if is_staff(actor):
+    if policy.is_staff(actor):
         audit.record(
             "session.cancelled",
             actor.id,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
+from nexus import policy
 from nexus.extensions import db
 from nexus.models.catalog import ServiceType
 from nexus.models.common import Role, Subject
@@ -21,13 +22,6 @@ from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import SessionBooking
 from nexus.services import family, utcnow
 from nexus.services.scheduling.slots import HOLDING, TUNIS, local_today
-
-STAFF_ROLES = (Role.ADMIN, Role.ASSISTANTE)
-
-
-def is_staff(user: User) -> bool:
-    return user.role in STAFF_ROLES
-
 
 # -- coaches -----------------------------------------------------------------------------------
 
@@ -69,7 +63,7 @@ def visible_to(user: User) -> ColumnElement[bool]:
         )
     if user.role is Role.COACH:
         return SessionBooking.coach_id.in_(select(CoachProfile.id).where(CoachProfile.user_id == user.id))
-    return true() if is_staff(user) else false()
+    return true() if policy.is_staff(user) else false()
 
 
 def with_people(stmt: Select[tuple[SessionBooking]]) -> Select[tuple[SessionBooking]]:
