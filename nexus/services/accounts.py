@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from nexus import links
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import ParentProfile, Student
@@ -183,7 +184,7 @@ def request_email_change(user_id: int, new_email: str, actor: User) -> bool:
         "Confirmez votre nouvelle adresse e-mail — Nexus Réussite",
         {
             "first_name": user.first_name,
-            "url": identity.link("/auth/confirmer-email", raw),
+            "url": links.external("auth.confirm_email", token=raw),
             "hours": 72,
             "until": local(utcnow() + EMAIL_CHANGE_TTL),
         },
@@ -273,7 +274,7 @@ def confirm_email_change(raw: str) -> User:
             {
                 "first_name": user.first_name,
                 "new_email": address,
-                "contact_url": identity.link_path("/contact"),
+                "contact_url": links.external("public.contact_page"),
             },
             user_id=user.id,
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from nexus import links
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
 from nexus.models.common import Role
@@ -78,7 +79,7 @@ def _mail_co_parent_address_in_use(owner: User, inviter: User) -> None:
         {
             "first_name": owner.first_name,
             "inviter": inviter.first_name,
-            "forgot_url": identity.link_path("/auth/mot-de-passe-oublie"),
+            "forgot_url": links.external("auth.forgot"),
         },
         user_id=owner.id,
         dedupe_key=f"co-parent-address-in-use:{owner.id}:{utcnow().date().isoformat()}",  # one a day

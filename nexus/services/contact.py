@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from nexus import links
 from nexus.extensions import db
-from nexus.models.common import Role
 from nexus.models.notifications import ContactMessage
 from nexus.services import command, notifications
 
@@ -43,11 +43,10 @@ def submit(name: str, email: str, phone: str | None, topic: str, message: str) -
         f"Nouveau message de contact — {TOPICS.get(topic, topic)}",
         context,
     )
-    notifications.notify_role_members(
-        [Role.ADMIN, Role.ASSISTANTE],
+    notifications.notify_staff(
         "CONTACT_MESSAGE",
         f"Message de {row.name}",
         row.message[:200],
-        "/dashboard/assistante/contacts",
+        links.internal("staff.contacts"),
     )
     return row

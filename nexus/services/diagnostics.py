@@ -9,8 +9,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from nexus import links
 from nexus.extensions import db
-from nexus.models.common import Grade, Role, Subject
+from nexus.models.common import Grade, Subject
 from nexus.models.diagnostics import BilanRequest, BilanStatus, Modality
 from nexus.models.identity import User
 from nexus.services import ServiceError, audit, command, notifications, utcnow
@@ -19,7 +20,6 @@ from nexus.services.paging import Page, matches, paginate
 
 # A second click or a resent form within this window returns the first request.
 DUPLICATE_WINDOW = timedelta(minutes=30)
-STAFF_LINK = "/dashboard/assistante/bilans"
 
 # How the family rates the student's current level (stored as the label).
 LEVELS = (
@@ -83,12 +83,11 @@ def submit_bilan_request(answers: BilanAnswers) -> BilanRequest:
     db.session.add(row)
     db.session.flush()
     _queue_emails(row)
-    notifications.notify_role_members(
-        [Role.ADMIN, Role.ASSISTANTE],
+    notifications.notify_staff(
         "BILAN_REQUEST",
         f"Demande de bilan : {row.student_first_name} ({row.grade.label})",
         f"{row.parent_first_name} {row.parent_last_name} — {', '.join(subject_labels(row))}",
-        STAFF_LINK,
+        links.internal("staff.bilans"),
     )
     return row
 
@@ -146,7 +145,7 @@ def _mail_context(row: BilanRequest) -> dict[str, Any]:
         "modality": row.modality.label if row.modality else None,
         "availability": row.availability,
         "newsletter": row.accept_newsletter,
-        "staff_path": STAFF_LINK,
+        "staff_path": links.internal("staff.bilans"),
     }
 
 

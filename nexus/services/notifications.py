@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from nexus import policy
 from nexus.extensions import db
 from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
@@ -45,6 +46,11 @@ def notify_role_members(roles: list[Any], kind: str, title: str, body: str, link
     ids = db.session.scalars(select(User.id).where(User.role.in_(roles), User.is_active)).all()
     for user_id in ids:
         notify(user_id, kind, title, body, link)
+
+
+def notify_staff(kind: str, title: str, body: str, link: str) -> None:
+    """Notify every active admin and assistante (who counts as staff is policy.STAFF)."""
+    notify_role_members(list(policy.STAFF.roles or ()), kind, title, body, link)
 
 
 def queue_email(

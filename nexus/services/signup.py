@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from nexus import links
 from nexus.extensions import db
 from nexus.models.common import Grade
 from nexus.models.diagnostics import BilanRequest, BilanStatus
@@ -30,7 +31,6 @@ SAME_SUBMIT_WINDOW = timedelta(minutes=10)  # a double click or a retry re-uses 
 PENDING_PER_ADDRESS, PENDING_WINDOW = 5, timedelta(hours=24)
 MAX_RENEWALS = 3
 STALE_AFTER = timedelta(days=30)  # an unconfirmed sign-up is forgotten this long after its link expired
-CONFIRM_PATH = "/inscription/confirmer"
 OPEN_BILAN = (BilanStatus.RECEIVED, BilanStatus.CONTACTED)
 
 
@@ -165,7 +165,7 @@ def _new_link(row: FamilySignup, now: Any) -> None:
         {
             "first_name": row.first_name,
             "children": [c["first_name"] for c in row.children],
-            "url": identity.link(CONFIRM_PATH, raw),
+            "url": links.external("signup.confirm", token=raw),
             "hours": int(LINK_TTL.total_seconds() // 3600),
         },
         dedupe_key=f"signup:{row.id}:{row.renewals}",
@@ -180,8 +180,8 @@ def _mail_known(owner: User) -> None:
         "Vous avez déjà un espace Nexus Réussite",
         {
             "first_name": owner.first_name,
-            "signin_url": identity.link_path("/auth/signin"),
-            "forgot_url": identity.link_path("/auth/mot-de-passe-oublie"),
+            "signin_url": links.external("auth.signin"),
+            "forgot_url": links.external("auth.forgot"),
         },
         user_id=owner.id,
         dedupe_key=f"signup-known:{owner.id}:{utcnow().date().isoformat()}",

@@ -56,8 +56,6 @@ from nexus.services.identity.tokens import (
     hash_token,
     inspect_token,
     issue_token,
-    link,
-    link_path,
 )
 
 __all__ = [
@@ -86,8 +84,6 @@ __all__ = [
     "inspect_token",
     "invite_coach",
     "issue_token",
-    "link",
-    "link_path",
     "load_session_user",
     "lock_admins",
     "mail_password_reset",

@@ -9,13 +9,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 
+from nexus import links
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import Student
 from nexus.models.identity import TokenPurpose, User, UserToken
 from nexus.services import ServiceError, audit, command, notifications, utcnow
 from nexus.services.identity.passwords import normalize_email, password_problem, set_password
-from nexus.services.identity.tokens import consume_token, issue_token, link, link_path
+from nexus.services.identity.tokens import consume_token, issue_token
 
 ACTIVATION_TTL = timedelta(hours=72)
 
@@ -141,7 +142,7 @@ def _mail_activation(user: User, student: Student, address: str) -> None:
         {
             "first_name": user.first_name,
             "parent_name": student.parent.user.full_name,
-            "url": link("/auth/activate", raw),
+            "url": links.external("auth.activate", token=raw),
             "hours": 72,
         },
         user_id=user.id,
@@ -154,7 +155,7 @@ def _mail_address_in_use(owner: User) -> None:
         owner.email or "",
         "address_in_use",
         "Votre adresse e-mail a été indiquée pour un compte élève — Nexus Réussite",
-        {"first_name": owner.first_name, "forgot_url": link_path("/auth/mot-de-passe-oublie")},
+        {"first_name": owner.first_name, "forgot_url": links.external("auth.forgot")},
         user_id=owner.id,
         dedupe_key=f"address-in-use:{owner.id}:{utcnow().date().isoformat()}",  # one a day at most
     )
@@ -177,7 +178,7 @@ def activate(raw: str, password: str) -> User:
                 "STUDENT_ACTIVATED",
                 f"{user.first_name} a activé son compte",
                 "Votre enfant peut maintenant se connecter à son espace.",
-                "/dashboard/parent",
+                links.internal("dashboard.parent"),
             )
     return user
 
@@ -203,7 +204,7 @@ def invite_coach(user: User, actor: User | None) -> None:
         {
             "first_name": user.first_name,
             "pseudonym": profile.pseudonym if profile else "",
-            "url": link("/auth/activate", raw),
+            "url": links.external("auth.activate", token=raw),
             "hours": int(ACTIVATION_TTL.total_seconds() // 3600),
         },
         user_id=user.id,
@@ -222,7 +223,7 @@ def send_account_activation(user: User, actor: User | None) -> None:
             "first_name": user.first_name,
             "welcome": ACCOUNT_WELCOME.get(user.role, "votre compte est ouvert"),
             "opened_by": actor.first_name if actor else None,
-            "url": link("/auth/activate", raw),
+            "url": links.external("auth.activate", token=raw),
             "hours": 72,
         },
         user_id=user.id,

@@ -9,11 +9,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from nexus import links
 from nexus.extensions import db
 from nexus.models.identity import TokenPurpose, User
 from nexus.queue import enqueue_after_commit
 from nexus.services import ServiceError, audit, command, notifications, utcnow
-from nexus.services.identity.tokens import consume_token, issue_token, link
+from nexus.services.identity.tokens import consume_token, issue_token
 
 hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 # Verified when the e-mail is unknown, so that both cases take the same time.
@@ -141,7 +142,11 @@ def mail_password_reset(email: str) -> bool:
         user.email or "",
         "password_reset",
         "Réinitialisation de votre mot de passe — Nexus Réussite",
-        {"first_name": user.first_name, "url": link("/auth/reset-password", raw), "minutes": 60},
+        {
+            "first_name": user.first_name,
+            "url": links.external("auth.reset_password", token=raw),
+            "minutes": 60,
+        },
         user_id=user.id,
     )
     audit.record("auth.reset_requested", user.id, user)

@@ -1,5 +1,5 @@
 """One-time links: a token e-mailed in a link (only its hash is stored), looked at without being
-used, then used exactly once; and the public address a link points at."""
+used, then used exactly once. The link itself is nexus.links.external(endpoint, token=raw)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import secrets
 from datetime import timedelta
 from enum import Enum
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from nexus.extensions import db
@@ -85,11 +84,3 @@ def consume_token(raw: str, purpose: TokenPurpose) -> User:
     if user_id is None:
         raise ServiceError("Ce lien n'est plus valable. Demandez-en un nouveau.")
     return db.session.get_one(User, user_id)
-
-
-def link(path: str, token: str) -> str:
-    return f"{current_app.config['PUBLIC_URL']}{path}?token={token}"
-
-
-def link_path(path: str) -> str:
-    return f"{current_app.config['PUBLIC_URL']}{path}"

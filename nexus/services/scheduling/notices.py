@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from nexus import links
 from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.models.scheduling import ReminderKind, SessionBooking, SessionReport
@@ -16,7 +17,7 @@ from nexus.services.scheduling.slots import duration_label, minutes_of, when_lab
 
 def session_link(booking: SessionBooking) -> str:
     """The session's page, the link of every notice and e-mail (and, made absolute, of the .ics)."""
-    return f"/dashboard/sessions/{booking.id}"
+    return links.internal("sessions.detail", booking_id=booking.id)
 
 
 def credits_label(value: Decimal) -> str:
