@@ -1,7 +1,7 @@
 """The assistante's coaches table: list, "Nouveau coach", edit, deactivate/reactivate inline.
 
-A row action answers htmx with the new <tr>; without JavaScript the same form POST redirects
-(303) back to the list with a flash message. Create and edit are full pages, kept on error.
+Row actions answer as every staff row does (nexus/rows.py); deactivating or reactivating asks
+first, without JavaScript on a confirmation page. Create and edit are full pages, kept on error.
 """
 
 from __future__ import annotations
@@ -11,28 +11,22 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy
+from nexus import policy, rows
 from nexus.forms.base import Form
 from nexus.forms.coaches import CoachForm
+from nexus.models.identity import CoachProfile
 from nexus.services import ServiceError, coaching
 from nexus.web import is_fragment_request, page_arg
 
 bp = Blueprint("coaches", __name__, url_prefix="/dashboard/assistante/coachs")
 
 LIST = "coaches.index"
+DEACTIVATE_WARNING = "Il ne pourra plus se connecter et disparaîtra de la page publique « L'équipe »."
+REACTIVATE_WARNING = "Il pourra de nouveau se connecter et sera visible des familles."
 
 
 def _query() -> str:
     return request.args.get("q", "").strip()[:100]
-
-
-def _back_url() -> str:
-    """Where a plain POST returns: the list it came from (same filters), never elsewhere."""
-    base = url_for(LIST)
-    target = request.form.get("retour", "")
-    if target == base or (target.startswith(base + "?") and "\\" not in target):
-        return target
-    return base
 
 
 def _refused(form: Form, err: ServiceError) -> None:
@@ -53,8 +47,9 @@ def index() -> Any:
     filter_key = request.args.get("filtre", "tous")
     if filter_key not in coaching.COACH_FILTERS:
         filter_key = "tous"
+    template = "coaches/_table.html" if is_fragment_request() else "coaches/index.html"
     return render_template(
-        "coaches/index.html",
+        template,
         page=coaching.list_coaches(filter_key, _query(), page_arg()),
         filters=coaching.COACH_FILTERS,
         filter_key=filter_key,
@@ -120,14 +115,31 @@ def edit(coach_id: int) -> Any:
 @policy.access(policy.STAFF)
 def toggle_active(coach_id: int, action: str) -> Any:
     active = action == "activer"
+    profile = coaching.get_coach(coach_id) or abort(404)
+    if not rows.confirmed() and profile.user.is_active != active:
+        return _confirm_toggle(profile, action)
     try:
         profile = coaching.set_coach_active(coach_id, active, current_user)
     except LookupError:
         abort(404)
     except ServiceError as err:
-        return _row_response(coach_id, err.message, ok=False)
+        return _row_answer(coach_id, err.message, rows.REFUSED)
     verb = "réactivé" if active else "désactivé"
-    return _row_response(coach_id, f"Compte de {profile.pseudonym} {verb}.", ok=True)
+    return _row_answer(coach_id, f"Compte de {profile.pseudonym} {verb}.", rows.DONE)
+
+
+def _confirm_toggle(profile: CoachProfile, action: str) -> Any:
+    """Without JavaScript, the question the row's hx-confirm asks."""
+    deactivate = action == "desactiver"
+    return rows.confirm_page(
+        f"{'Désactiver' if deactivate else 'Réactiver'} le coach {profile.pseudonym} ?",
+        url_for("coaches.toggle_active", coach_id=profile.id, action=action),
+        button="Oui, désactiver" if deactivate else "Oui, réactiver",
+        back=rows.back_url(LIST),
+        facts={"Coach": profile.pseudonym, "Nom": profile.user.full_name, "E-mail": profile.user.email},
+        warning=DEACTIVATE_WARNING if deactivate else REACTIVATE_WARNING,
+        danger=deactivate,
+    )
 
 
 @bp.post("/<int:coach_id>/invitation")
@@ -138,22 +150,12 @@ def invitation(coach_id: int) -> Any:
     except LookupError:
         abort(404)
     except ServiceError as err:
-        return _row_response(coach_id, err.message, ok=False)
+        return _row_answer(coach_id, err.message, rows.REFUSED)
     notice = f"Nouvelle invitation envoyée à {profile.user.email}. Elle est valable 72 heures."
-    return _row_response(coach_id, notice, ok=True)
+    return _row_answer(coach_id, notice, rows.DONE)
 
 
-def _row_response(coach_id: int, notice: str, *, ok: bool) -> Any:
-    """htmx: the new <tr> with its notice; without JavaScript: back to the list with a flash."""
-    if not is_fragment_request():
-        flash(notice, "success" if ok else "error")
-        return redirect(_back_url(), code=303)
+def _row_answer(coach_id: int, notice: str, status: int) -> Any:
     profile = coaching.get_coach(coach_id) or abort(404)
-    body = render_template(
-        "coaches/_row.html",
-        row=coaching.coach_row(profile),
-        notice=notice,
-        notice_ok=ok,
-        back_url=_back_url(),
-    )
-    return body, 200 if ok else 422
+    context = {"row": coaching.coach_row(profile), "back_url": rows.back_url(LIST)}
+    return rows.answer("coaches/_row.html", notice, back=LIST, status=status, **context)

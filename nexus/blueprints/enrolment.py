@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy
-from nexus.blueprints.staff import back_url, table_helpers
+from nexus import policy, rows
+from nexus.blueprints.staff import table_helpers
 from nexus.forms.enrolment import ContactFamilyForm, OpenFamilyForm
 from nexus.models.common import Role
 from nexus.models.diagnostics import BilanRequest, BilanStatus
@@ -145,7 +145,7 @@ def _row_again(source: _Source, row_id: int) -> Any:
 def _list_url(source: _Source) -> str:
     """The list the staff member came from, with its filters ("retour", or htmx's current URL)."""
     if request.method == "POST":
-        return back_url(source.list_endpoint)
+        return rows.back_url(source.list_endpoint)
     sent = request.args.get("retour", "")
     if not sent and is_fragment_request():
         try:
@@ -153,7 +153,7 @@ def _list_url(source: _Source) -> str:
         except ValueError:
             current = urlsplit("")
         sent = current.path + (f"?{current.query}" if current.query else "")
-    return back_url(source.list_endpoint, sent)
+    return rows.back_url(source.list_endpoint, sent)
 
 
 def _open_family(source: _Source, row_id: int) -> Any:

@@ -1,14 +1,18 @@
-"""Staff: pending bank transfers, approved or rejected in the row (ASSISTANTE and ADMIN)."""
+"""Staff: pending bank transfers, approved or rejected in the row (ASSISTANTE and ADMIN).
+
+Both decisions are final, so both ask first (nexus/rows.py): hx-confirm in the browser, a
+confirmation page without JavaScript. Beside the queue, the transfers decided this week.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy
+from nexus import policy, rows
 from nexus.extensions import db
 from nexus.models.billing import Payment
 from nexus.services import ServiceError, billing, catalog
@@ -16,45 +20,37 @@ from nexus.web import is_fragment_request
 
 bp = Blueprint("payments", __name__, url_prefix="/dashboard/assistante/paiements")
 
-
-def _row(payment: Payment, message: str | None = None, error: str | None = None, status: int = 200) -> Any:
-    return (
-        render_template(
-            "payments/_row.html", p=payment, label=catalog.order_label, message=message, error=error
-        ),
-        status,
-    )
-
-
-def _answer(payment: Payment, message: str, category: str, status: int = 200) -> Any:
-    """The new row for htmx; a redirect to the table with a flash message otherwise."""
-    if is_fragment_request():
-        error = message if category == "error" else None
-        return _row(payment, None if error else message, error, status)
-    flash(message, category)
-    return redirect(url_for("payments.index"), code=303)
+LIST, ROW = "payments.index", "payments/_row.html"
 
 
 @bp.get("")
 @policy.access(policy.STAFF)
 def index() -> Any:
     search = request.args.get("q", "").strip()[:100]
-    rows = billing.pending_transfers(search)
-    template = "payments/_table.html" if is_fragment_request() else "payments/index.html"
-    return render_template(template, rows=rows, q=search, label=catalog.order_label)
+    context = {
+        "rows": billing.pending_transfers(search),
+        "q": search,
+        "label": catalog.order_label,
+        "back_url": request.full_path.rstrip("?"),
+    }
+    if is_fragment_request():
+        return render_template("payments/_table.html", **context)
+    return render_template("payments/index.html", **context, recent=billing.recently_decided())
 
 
 @bp.post("/<int:payment_id>/valider")
 @policy.access(policy.STAFF)
 def approve(payment_id: int) -> Any:
     payment = db.get_or_404(Payment, payment_id)
-    if request.form.get("confirm") != "1" and billing.staff_decides(payment):
+    if not rows.confirmed() and billing.staff_decides(payment) and payment.is_pending:
         # Without JavaScript: a confirmation page first (a card payment is refused at once).
-        return render_template("payments/confirm.html", p=payment, label=catalog.order_label)
+        back = rows.back_url(LIST)
+        return render_template("payments/confirm.html", p=payment, label=catalog.order_label, back=back)
     return _decide(
         payment,
         lambda: billing.approve(payment_id, current_user),
         f"Validé : {catalog.order_label(payment)} est actif.",
+        approving=True,
     )
 
 
@@ -62,19 +58,58 @@ def approve(payment_id: int) -> Any:
 @policy.access(policy.STAFF)
 def reject(payment_id: int) -> Any:
     payment = db.get_or_404(Payment, payment_id)
+    reason = request.form.get("reason", "")
+    if not rows.confirmed() and billing.staff_decides(payment) and payment.is_pending:
+        return _confirm_rejection(payment, reason)
     return _decide(
         payment,
-        lambda: billing.reject(payment_id, current_user, request.form.get("reason", "")),
+        lambda: billing.reject(payment_id, current_user, reason),
         "Refusé : la famille est prévenue par e-mail.",
+        approving=False,
     )
 
 
-def _decide(payment: Payment, decision: Callable[[], Payment], done: str) -> Any:
-    """Apply a staff decision once; a second click, or a refusal, is said in the row."""
+def _confirm_rejection(payment: Payment, reason: str, error: str | None = None) -> Any:
+    """Without JavaScript, the question the row asks, with the reason sent to the family."""
+    page = rows.confirm_page(
+        f"Refuser le virement {payment.reference} ?",
+        url_for("payments.reject", payment_id=payment.id),
+        button="Oui, refuser",
+        back=rows.back_url(LIST),
+        facts={
+            "Famille": payment.payer.full_name,
+            "Commande": catalog.order_label(payment),
+            "Référence": payment.reference,
+        },
+        warning="La famille recevra le motif par e-mail.",
+        reason_label="Motif du refus",
+        reason_hint="Transmis à la famille, 5 à 500 caractères.",
+        reason_required=True,
+        reason=reason,
+        reason_error=error,
+        danger=True,
+    )
+    return page, rows.REFUSED if error else rows.DONE
+
+
+def _decide(payment: Payment, decision: Callable[[], Payment], done: str, *, approving: bool) -> Any:
+    """Apply a staff decision once; a second click is done, a colleague's other decision a conflict."""
     try:
         decision()
     except billing.AlreadyProcessed:
-        return _answer(db.get_or_404(Payment, payment.id), "Déjà traité", "info")
+        now = db.get_or_404(Payment, payment.id)
+        same = now.is_completed if approving else not now.is_completed
+        status = rows.DONE if same else rows.CONFLICT
+        notice = "Déjà traité" if same else f"Déjà traité par ailleurs : {now.status.label.lower()}."
+        return _answer(now, notice, status)
     except ServiceError as err:
-        return _answer(db.get_or_404(Payment, payment.id), err.message, "error", 422)
-    return _answer(payment, done, "success")
+        now = db.get_or_404(Payment, payment.id)
+        if err.field == "reason" and not is_fragment_request():
+            return _confirm_rejection(now, request.form.get("reason", ""), err.message)
+        return _answer(now, err.message, rows.REFUSED)
+    return _answer(payment, done, rows.DONE)
+
+
+def _answer(payment: Payment, notice: str, status: int) -> Any:
+    context = {"p": payment, "label": catalog.order_label, "back_url": rows.back_url(LIST)}
+    return rows.answer(ROW, notice, back=LIST, status=status, **context)

@@ -1,21 +1,17 @@
-"""The assistante's tables: contact messages, bilan requests, students. Rows act in place.
-
-An inline action answers htmx with the new <tr> (plus out-of-band counters); without
-JavaScript the same form POST redirects (303) back to the list with a flash message.
-"""
+"""The assistante's tables: contact messages, bilan requests, students. Rows act in place
+(nexus/rows.py); beside the contacts and bilans queues, what was processed this week."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy
+from nexus import policy, rows
 from nexus.forms.family import ActivationForm
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import Student
-from nexus.models.notifications import ContactMessage
 from nexus.services import ServiceError, diagnostics, enrolment, identity, staff
 from nexus.web import is_fragment_request, page_arg
 
@@ -28,6 +24,7 @@ STATUS_ACTIONS = {
     BilanStatus.CONVERTED: "Inscrite",
     BilanStatus.CLOSED: "Clore",
 }
+CONTACTS, BILANS, STUDENTS = "staff.contacts", "staff.bilans", "staff.students"
 
 
 @bp.context_processor
@@ -44,18 +41,12 @@ def _query() -> str:
     return request.args.get("q", "").strip()[:100]
 
 
-def back_url(endpoint: str, sent: str | None = None) -> str:
-    """Where a plain POST returns: the list it came from (same filters), never elsewhere."""
-    base = url_for(endpoint)
-    target = request.form.get("retour", "") if sent is None else sent
-    if target == base or (target.startswith(base + "?") and "\\" not in target and target.isprintable()):
-        return target
-    return base
-
-
-def _done(endpoint: str, message: str, category: str) -> Any:
-    flash(message, category)
-    return redirect(back_url(endpoint), code=303)
+def _list(page_template: str, table_template: str, **context: Any) -> Any:
+    """The list page, or (a search with htmx) its table fragment alone."""
+    context["back_url"] = request.full_path.rstrip("?")
+    if is_fragment_request():
+        return render_template(table_template, **context)
+    return render_template(page_template, **context)
 
 
 # -- contact messages -------------------------------------------------------------------------
@@ -66,15 +57,16 @@ def _done(endpoint: str, message: str, category: str) -> Any:
 def contacts() -> Any:
     filter_key = _choice("filtre", staff.CONTACT_FILTERS, "a-traiter")
     page = staff.list_contacts(filter_key, _query(), page_arg())
-    return render_template(
+    return _list(
         "staff/contacts.html",
+        "staff/_contacts_table.html",
         page=page,
         filters=staff.CONTACT_FILTERS,
         filter_key=filter_key,
         q=_query(),
         open_count=staff.open_contacts_count(),
-        back_url=request.full_path.rstrip("?"),
         parents=enrolment.linked_parents(page.items),
+        recent=[] if is_fragment_request() else staff.recently_handled_contacts(),
     )
 
 
@@ -85,22 +77,15 @@ def contact_handled(message_id: int) -> Any:
     if result is None:
         abort(404)
     notice = "Marqué comme traité." if result.changed else f"{ALREADY_DONE} : ce message était déjà traité."
-    if not is_fragment_request():
-        return _done("staff.contacts", notice, "success" if result.changed else "info")
-    return _contact_row(result.message, notice, 200 if result.changed else 409)
-
-
-def _contact_row(message: ContactMessage, notice: str, status: int) -> Any:
-    body = render_template(
+    return rows.answer(
         "staff/_contact_row.html",
-        m=message,
-        notice=notice,
-        notice_ok=status < 400,
-        back_url=back_url("staff.contacts"),
+        notice,
+        back=CONTACTS,
+        m=result.message,
+        back_url=rows.back_url(CONTACTS),
         oob_open_count=staff.open_contacts_count(),
-        parents=enrolment.linked_parents([message]),
+        parents=enrolment.linked_parents([result.message]),
     )
-    return body, status
 
 
 # -- bilan requests ---------------------------------------------------------------------------
@@ -111,16 +96,16 @@ def _contact_row(message: ContactMessage, notice: str, status: int) -> Any:
 def bilans() -> Any:
     filter_key = _choice("filtre", diagnostics.BILAN_FILTERS, "a-traiter")
     page = diagnostics.list_bilan_requests(filter_key, _query(), page_arg())
-    return render_template(
+    return _list(
         "staff/bilans.html",
+        "staff/_bilans_table.html",
         page=page,
         filters=diagnostics.BILAN_FILTERS,
         filter_key=filter_key,
         q=_query(),
         new_count=diagnostics.new_requests_count(),
-        back_url=request.full_path.rstrip("?"),
-        next_statuses=diagnostics.NEXT_STATUSES,
         parents=enrolment.linked_parents(page.items),
+        recent=[] if is_fragment_request() else diagnostics.recently_processed_bilans(),
     )
 
 
@@ -132,38 +117,57 @@ def _status(name: str) -> BilanStatus | None:
 @bp.post("/bilans/<int:bilan_id>/statut")
 @policy.access(policy.STAFF)
 def bilan_status(bilan_id: int) -> Any:
+    """Move a request on; there is no way back, so it asks first (a page without JavaScript)."""
     bilan = diagnostics.get_bilan(bilan_id)
     if bilan is None:
         abort(404)
     expected, target = _status("expected"), _status("status")
     if expected is None or target is None:
-        return _bilan_response(bilan, "Statut inconnu : rechargez la page.", 422)
+        return _bilan_answer(bilan, "Statut inconnu : rechargez la page.", rows.REFUSED)
+    if not rows.confirmed() and bilan.status is expected and target in bilan.next_statuses:
+        return _confirm_bilan(bilan, target)
     try:
         change = diagnostics.change_bilan_status(bilan_id, expected, target, current_user)
     except ServiceError as err:
-        return _bilan_response(diagnostics.get_bilan(bilan_id) or bilan, err.message, 422)
+        return _bilan_answer(diagnostics.get_bilan(bilan_id) or bilan, err.message, rows.REFUSED)
     if change is None:
         abort(404)
     if change.changed:
-        return _bilan_response(change.bilan, f"Statut changé : {target.label}.", 200)
-    notice = f"{ALREADY_DONE} : cette demande est déjà « {change.bilan.status.label} »."
-    return _bilan_response(change.bilan, notice, 409)
+        return _bilan_answer(change.bilan, f"Statut changé : {target.label}.", rows.DONE)
+    now = change.bilan.status
+    notice = f"{ALREADY_DONE} : cette demande est déjà « {now.label} »."
+    return _bilan_answer(change.bilan, notice, rows.DONE if now is target else rows.CONFLICT)
 
 
-def _bilan_response(bilan: BilanRequest, notice: str, status: int) -> Any:
-    if not is_fragment_request():
-        return _done("staff.bilans", notice, "success" if status < 400 else "error")
-    body = render_template(
+def _confirm_bilan(bilan: BilanRequest, target: BilanStatus) -> Any:
+    page = rows.confirm_page(
+        f"Passer cette demande à « {target.label} » ?",
+        url_for("staff.bilan_status", bilan_id=bilan.id),
+        button=STATUS_ACTIONS[target],
+        back=rows.back_url(BILANS),
+        facts={
+            "Demande": f"n° {bilan.id}, statut « {bilan.status.label} »",
+            "Parent": f"{bilan.parent_first_name} {bilan.parent_last_name}",
+            "Élève": f"{bilan.student_first_name} {bilan.student_last_name}",
+        },
+        warning="Ce changement ne se défait pas.",
+        fields={"expected": bilan.status.value, "status": target.value},
+        danger=target is BilanStatus.CLOSED,
+    )
+    return page
+
+
+def _bilan_answer(bilan: BilanRequest, notice: str, status: int) -> Any:
+    return rows.answer(
         "staff/_bilan_row.html",
+        notice,
+        back=BILANS,
+        status=status,
         b=bilan,
-        notice=notice,
-        notice_ok=status < 400,
-        back_url=back_url("staff.bilans"),
-        next_statuses=diagnostics.NEXT_STATUSES,
+        back_url=rows.back_url(BILANS),
         oob_new_count=diagnostics.new_requests_count(),
         parents=enrolment.linked_parents([bilan]),
     )
-    return body, status
 
 
 # -- students ---------------------------------------------------------------------------------
@@ -173,13 +177,13 @@ def _bilan_response(bilan: BilanRequest, notice: str, status: int) -> Any:
 @policy.access(policy.STAFF)
 def students() -> Any:
     filter_key = _choice("filtre", staff.STUDENT_FILTERS, "tous")
-    return render_template(
+    return _list(
         "staff/eleves.html",
+        "staff/_students_table.html",
         page=staff.list_students(filter_key, _query(), page_arg()),
         filters=staff.STUDENT_FILTERS,
         filter_key=filter_key,
         q=_query(),
-        back_url=request.full_path.rstrip("?"),
     )
 
 
@@ -193,11 +197,9 @@ def student_activation(student_id: int) -> Any:
     form = ActivationForm()
     error = _send_activation(student, form)
     if error is not None:
-        return _student_row(student_id, error=error, typed=form.email.data or "", status=422)
+        return _refused_row(student_id, error, form.email.data or "")
     notice = f"Lien d'activation envoyé à {student.user.email}. Il est valable 72 heures."
-    if not is_fragment_request():
-        return _done("staff.students", notice, "success")
-    return _student_row(student_id, notice=notice)
+    return rows.answer("staff/_student_row.html", notice, back=STUDENTS, **_student_context(student_id))
 
 
 def _send_activation(student: Student, form: ActivationForm) -> str | None:
@@ -211,25 +213,16 @@ def _send_activation(student: Student, form: ActivationForm) -> str | None:
     return None
 
 
-def _student_row(
-    student_id: int,
-    *,
-    notice: str | None = None,
-    error: str | None = None,
-    typed: str = "",
-    status: int = 200,
-) -> Any:
+def _student_context(student_id: int) -> dict[str, Any]:
     student = staff.get_student(student_id)
     if student is None:
         abort(404)
-    context = {
-        "row": staff.student_row(student),
-        "notice": notice,
-        "error": error,
-        "typed": typed,
-        "back_url": back_url("staff.students"),
-    }
+    return {"row": staff.student_row(student), "back_url": rows.back_url(STUDENTS)}
+
+
+def _refused_row(student_id: int, error: str, typed: str) -> Any:
+    """The refusal next to the address field: in the row with htmx, on a page of its own without."""
+    context = _student_context(student_id) | {"error": error, "typed": typed}
     if is_fragment_request():
-        return render_template("staff/_student_row.html", **context), status
-    # Without JavaScript the error is shown next to the field, on a page of its own.
-    return render_template("staff/eleve_activation.html", **context), status
+        return render_template("staff/_student_row.html", **context), rows.REFUSED
+    return render_template("staff/eleve_activation.html", **context), rows.REFUSED

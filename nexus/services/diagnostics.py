@@ -12,9 +12,9 @@ from sqlalchemy import func, select, update
 from nexus import links
 from nexus.extensions import db
 from nexus.models.common import Grade, Subject
-from nexus.models.diagnostics import BilanRequest, BilanStatus, Modality
+from nexus.models.diagnostics import NEXT_STATUSES, BilanRequest, BilanStatus, Modality
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, command, notifications, utcnow
+from nexus.services import ServiceError, audit, command, notifications, recent, utcnow
 from nexus.services.identity import normalize_email
 from nexus.services.paging import Page, matches, paginate
 
@@ -30,13 +30,6 @@ LEVELS = (
     "En grande difficulté",
 )
 
-# Staff follow-up: received → family contacted → enrolled or closed.
-NEXT_STATUSES: dict[BilanStatus, tuple[BilanStatus, ...]] = {
-    BilanStatus.RECEIVED: (BilanStatus.CONTACTED, BilanStatus.CLOSED),
-    BilanStatus.CONTACTED: (BilanStatus.CONVERTED, BilanStatus.CLOSED),
-    BilanStatus.CONVERTED: (),
-    BilanStatus.CLOSED: (),
-}
 OPEN_STATUSES = (BilanStatus.RECEIVED, BilanStatus.CONTACTED)
 
 
@@ -241,3 +234,16 @@ def change_bilan_status(
         after={"status": target.value},
     )
     return StatusChange(bilan, changed=True)
+
+
+def _bilan_change(bilan: BilanRequest, line: Any) -> tuple[str, str, bool]:
+    value = (line.after or {}).get("status", "")
+    target = BilanStatus(value) if value in BilanStatus.__members__ else None
+    who = f"{bilan.parent_first_name} {bilan.parent_last_name} · {bilan.student_first_name}"
+    outcome = f"Passée à « {target.label} »" if target else "Statut modifié"
+    return who, outcome, target is not BilanStatus.CLOSED
+
+
+def recently_processed_bilans() -> list[recent.Processed]:
+    """The requests staff moved on this week (contacted, enrolled, closed), newest first."""
+    return recent.from_audit(("bilan.status_changed",), BilanRequest, _bilan_change)

@@ -12,7 +12,7 @@ from nexus.extensions import db
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import User
 from nexus.models.notifications import ContactMessage
-from nexus.services import audit, command, identity, utcnow
+from nexus.services import audit, command, identity, recent, utcnow
 from nexus.services.contact import TOPICS
 from nexus.services.paging import Page, matches, paginate
 
@@ -72,6 +72,15 @@ def mark_contact_handled(message_id: int, actor: User) -> Handled | None:
         after={"handled_at": handled_at.isoformat()},
     )
     return Handled(message, changed=True)
+
+
+def recently_handled_contacts() -> list[recent.Processed]:
+    """The messages staff marked handled this week, newest first, with who did it."""
+    return recent.from_audit(
+        ("contact.handled",),
+        ContactMessage,
+        lambda m, line: (f"{m.name} · {topic_label(m.topic)}", "Traité", True),
+    )
 
 
 # -- students ---------------------------------------------------------------------------------

@@ -15,24 +15,11 @@ from nexus.models.identity import CoachProfile, TokenPurpose, User, UserToken
 from nexus.models.scheduling import SessionStatus
 from nexus.services import utcnow
 from tests import factories
-from tests.helpers import (
-    ADMIN,
-    ASSISTANTE,
-    COACH,
-    DEMO_PASSWORD,
-    HX,
-    NEW_PASSWORD,
-    PARENT,
-    YASMINE,
-    count,
-    csrf_token,
-    html,
-    link_in,
-    outbox_to,
-    user,
-)
+from tests.helpers import NEW_PASSWORD, count, csrf_token, html, link_in, outbox_to, user
+from tests.people import ADMIN, ASSISTANTE, COACH, DEMO_PASSWORD, HX, PARENT, YASMINE, ZENON
 
 BASE = "/dashboard/assistante/coachs"
+YES = {"confirm": "1"}  # what a row posts once its hx-confirm (or the confirmation page) said yes
 NEW_EMAIL = "nour.jlassi@example.tn"
 
 
@@ -220,7 +207,7 @@ def test_edit_shows_the_saved_profile_and_saves_changes(staff):
     saved = profile_of("Zénon")
     assert saved.subjects == ["FRANCAIS"]
     assert saved.title == "Professeure certifiée de physique-chimie"
-    assert saved.user.email == "zenon@nexus-reussite.tn"
+    assert saved.user.email == ZENON
     line = audit_lines("coach.updated")[-1]
     assert line.before["subjects"] == ["FRANCAIS", "PHILOSOPHIE"] and line.after["subjects"] == ["FRANCAIS"]
     assert "first_name" not in line.after  # only what changed
@@ -269,21 +256,21 @@ def test_deactivation_is_refused_while_sessions_are_booked(staff):
     helios = factories.coach("Hélios")
     book_for(helios)
     book_for(helios, days=5)
-    response = staff.post(f"{BASE}/{helios.id}/desactiver", headers=HX)
+    response = staff.post(f"{BASE}/{helios.id}/desactiver", data=YES, headers=HX)
     assert response.status_code == 422
     row = html(response)
     assert row.startswith(f'<tr id="coach-{helios.id}">')
     assert "Impossible de désactiver Hélios : 2 séances à venir." in row
     assert user(COACH).is_active
 
-    plain = staff.post(f"{BASE}/{helios.id}/desactiver", data={"retour": f"{BASE}?q=h"})
+    plain = staff.post(f"{BASE}/{helios.id}/desactiver", data={"retour": f"{BASE}?q=h", **YES})
     assert plain.status_code == 303 and plain.headers["Location"] == f"{BASE}?q=h"
     assert "Impossible de désactiver Hélios : 2 séances à venir." in html(staff.get(BASE))
 
 
 def test_deactivate_then_reactivate_inline(client, staff):
     zenon = factories.coach("Zénon")
-    off = staff.post(f"{BASE}/{zenon.id}/desactiver", headers=HX)
+    off = staff.post(f"{BASE}/{zenon.id}/desactiver", data=YES, headers=HX)
     assert off.status_code == 200
     row = html(off)
     assert row.startswith(f'<tr id="coach-{zenon.id}">')
@@ -293,7 +280,7 @@ def test_deactivate_then_reactivate_inline(client, staff):
     assert audit_lines("account.deactivated")[-1].object_id == zenon.user_id
     assert "Zénon" not in html(client.get("/equipe"))
 
-    on = staff.post(f"{BASE}/{zenon.id}/activer", headers=HX)
+    on = staff.post(f"{BASE}/{zenon.id}/activer", data=YES, headers=HX)
     assert on.status_code == 200
     assert "Actif" in html(on) and "Compte de Zénon réactivé." in html(on)
     db.session.expire_all()
@@ -303,7 +290,7 @@ def test_deactivate_then_reactivate_inline(client, staff):
 
 def test_deactivate_without_javascript_redirects_with_a_flash(staff):
     zenon = factories.coach("Zénon")
-    response = staff.post(f"{BASE}/{zenon.id}/desactiver", data={"retour": "https://evil.example/"})
+    response = staff.post(f"{BASE}/{zenon.id}/desactiver", data={"retour": "https://evil.example/", **YES})
     assert response.status_code == 303
     assert response.headers["Location"] == BASE  # never elsewhere
     assert "Compte de Zénon désactivé." in html(staff.get(BASE))
@@ -311,9 +298,20 @@ def test_deactivate_without_javascript_redirects_with_a_flash(staff):
 
 def test_a_deactivated_coach_can_no_longer_sign_in(app, staff):
     zenon = factories.coach("Zénon")
-    staff.post(f"{BASE}/{zenon.id}/desactiver")
-    data = {"email": "zenon@nexus-reussite.tn", "password": DEMO_PASSWORD}
+    staff.post(f"{BASE}/{zenon.id}/desactiver", data=YES)
+    data = {"email": ZENON, "password": DEMO_PASSWORD}
     assert app.test_client().post("/auth/signin", data=data).status_code == 422
+
+
+def test_without_javascript_deactivation_asks_first(staff):
+    zenon = factories.coach("Zénon")
+    back = f"{BASE}?filtre=tous"
+    page = staff.post(f"{BASE}/{zenon.id}/desactiver", data={"retour": back})
+    assert page.status_code == 200
+    assert "Désactiver le coach Zénon ?" in html(page) and 'name="confirm" value="1"' in html(page)
+    assert f'value="{back}"' in html(page)
+    db.session.expire_all()
+    assert zenon.user.is_active
 
 
 def test_the_row_offers_the_right_actions(staff):
@@ -379,7 +377,8 @@ def test_the_forms_carry_their_csrf_token(app, client, monkeypatch):
     assert client.post(f"{BASE}/nouveau", data=coach_form(csrf_token=form_token)).status_code == 303
     row_token = csrf_token(html(client.get(BASE)).split("<tbody>")[1])
     orion = profile_of("Orion")
-    assert client.post(f"{BASE}/{orion.id}/desactiver", data={"csrf_token": row_token}).status_code == 303
+    confirmed = {"csrf_token": row_token, **YES}
+    assert client.post(f"{BASE}/{orion.id}/desactiver", data=confirmed).status_code == 303
 
 
 # -- access -----------------------------------------------------------------------------------

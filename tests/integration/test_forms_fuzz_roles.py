@@ -227,6 +227,7 @@ TARGETS: list[Target] = [
         "admin",
         "admin.toggle_active",
         lambda w_: f"/dashboard/admin/utilisateurs/{w_['adam_user']}/desactiver",
+        {"confirm": (FREE, "1")},  # confirm=1: the person said yes
     ),
     Target(
         "admin assistante",
@@ -253,6 +254,7 @@ TARGETS: list[Target] = [
             "method": (CHOICE, "CASH"),
             "paid_amount": (NUMBER, "450"),
             "reference": (LINE, ""),
+            "confirm": (FREE, "1"),
         },
     ),
     Target(
@@ -266,7 +268,12 @@ TARGETS: list[Target] = [
         "admin assistante",
         "staff.bilan_status",
         lambda w_: f"/dashboard/assistante/bilans/{w_['bilan']}/statut",
-        {"expected": (CHOICE, "RECEIVED"), "status": (CHOICE, "CONTACTED"), "retour": (FREE, "")},
+        {
+            "expected": (CHOICE, "RECEIVED"),
+            "status": (CHOICE, "CONTACTED"),
+            "retour": (FREE, ""),
+            "confirm": (FREE, "1"),
+        },
     ),
     Target(
         "admin assistante",
@@ -290,6 +297,7 @@ TARGETS: list[Target] = [
         "admin assistante",
         "coaches.toggle_active",
         lambda w_: f"/dashboard/assistante/coachs/{w_['zenon']}/desactiver",
+        {"confirm": (FREE, "1")},
     ),
     Target(
         "admin assistante",
@@ -312,7 +320,7 @@ TARGETS: list[Target] = [
         "admin assistante",
         "credits.decide",
         lambda w_: f"/dashboard/assistante/credits/demandes/{w_['credit_request']}/refuser",
-        {"reason": (NAME, "Pas de séance prévue")},
+        {"reason": (NAME, "Pas de séance prévue"), "confirm": (FREE, "1")},
     ),
     Target(
         "admin assistante",
@@ -324,6 +332,7 @@ TARGETS: list[Target] = [
         "admin assistante",
         "knowledge.remove",
         lambda w_: f"/dashboard/assistante/docs/{w_['document']}/supprimer",
+        {"confirm": (FREE, "1")},
         examples=3,
     ),
     Target(
@@ -337,7 +346,7 @@ TARGETS: list[Target] = [
         "admin assistante",
         "payments.reject",
         lambda w_: f"/dashboard/assistante/paiements/{w_['payment']}/refuser",
-        {"reason": (NAME, "Virement introuvable")},
+        {"reason": (NAME, "Virement introuvable"), "confirm": (FREE, "1")},
     ),
     # -- coach --
     Target(
@@ -433,7 +442,7 @@ TARGETS: list[Target] = [
         EVERYONE,
         "sessions.cancel",
         lambda w_: f"/dashboard/sessions/{w_['booking']}/annuler",
-        {"reason": (TEXT, "Empêchement")},
+        {"reason": (TEXT, "Empêchement"), "confirm": (FREE, "1")},  # confirm=1: the person said yes
     ),
     Target("coach parent eleve", "sessions.regenerate_feed", fixed("/dashboard/calendrier"), examples=3),
     Target(
@@ -882,6 +891,7 @@ OBJECT_PAGES = [
     "/dashboard/sessions/{booking}",
     "/dashboard/sessions/{booking}/annuler",
     "/dashboard/sessions/{booking}/deplacer",
+    "/dashboard/sessions/{booking}/seance.ics",
     "/dashboard/coach/sessions/{past_booking}/rapport",
     "/dashboard/coach/eleves/{sami}",
     "/dashboard/admin/factures/{invoice}",

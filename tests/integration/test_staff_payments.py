@@ -9,14 +9,13 @@ from nexus.models.billing import Invoice, Payment, PaymentMethod, PaymentStatus
 from nexus.models.identity import User
 from nexus.services import ServiceError, billing, credits
 from tests import factories
-
-HX = {"HX-Request": "true"}
+from tests.people import ADMIN, ASSISTANTE, HX, PARENT, YASMINE
 
 
 @pytest.fixture
 def pending():
-    parent = db.session.scalar(select(User).where(User.email == "parent@nexus-reussite.tn"))
-    yasmine = factories.student("yasmine@nexus-reussite.tn")
+    parent = db.session.scalar(select(User).where(User.email == PARENT))
+    yasmine = factories.student(YASMINE)
     payment = billing.declare_transfer(parent, billing.build_order(parent, yasmine.id, "HYBRIDE", "NSI"))
     db.session.commit()
     return payment
@@ -24,7 +23,7 @@ def pending():
 
 @pytest.fixture
 def staff_client(client, login):
-    return login(client, "assistante@nexus-reussite.tn")
+    return login(client, ASSISTANTE)
 
 
 def test_pending_transfers_are_listed_and_searchable(staff_client, pending):
@@ -65,24 +64,26 @@ def test_without_javascript_approval_asks_for_confirmation_first(staff_client, p
 
 def test_rejection_requires_a_reason_and_sends_it(staff_client, pending, run_jobs, smtp):
     empty = staff_client.post(
-        f"/dashboard/assistante/paiements/{pending.id}/refuser", data={"reason": ""}, headers=HX
+        f"/dashboard/assistante/paiements/{pending.id}/refuser",
+        data={"reason": "", "confirm": "1"},  # what the row posts after hx-confirm
+        headers=HX,
     )
     assert empty.status_code == 422 and "motif" in empty.get_data(as_text=True)
     db.session.refresh(pending)
     assert pending.status is PaymentStatus.PENDING
     ok = staff_client.post(
         f"/dashboard/assistante/paiements/{pending.id}/refuser",
-        data={"reason": "Aucun virement reçu"},
+        data={"reason": "Aucun virement reçu", "confirm": "1"},
         headers=HX,
     )
     assert ok.status_code == 200 and "Refusé" in ok.get_data(as_text=True)
     run_jobs()
-    mail = smtp.wait_for("parent@nexus-reussite.tn")
+    mail = smtp.wait_for(PARENT)
     assert "Aucun virement reçu" in mail.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_only_staff_may_decide_and_unknown_ids_are_404(client, login, pending):
-    login(client, "parent@nexus-reussite.tn")
+    login(client, PARENT)
     assert (
         client.post(
             f"/dashboard/assistante/paiements/{pending.id}/valider", data={"confirm": "1"}
@@ -90,7 +91,7 @@ def test_only_staff_may_decide_and_unknown_ids_are_404(client, login, pending):
         == 403
     )
     client.post("/auth/signout")
-    login(client, "admin@nexus-reussite.tn")
+    login(client, ADMIN)
     assert (
         client.post("/dashboard/assistante/paiements/999999/valider", data={"confirm": "1"}).status_code
         == 404
@@ -101,8 +102,8 @@ def test_only_staff_may_decide_and_unknown_ids_are_404(client, login, pending):
 @pytest.fixture
 def pending_card():
     """A card payment waiting for the ClicToPay return: only the gateway's answer settles it."""
-    parent = db.session.scalar(select(User).where(User.email == "parent@nexus-reussite.tn"))
-    yasmine = factories.student("yasmine@nexus-reussite.tn")
+    parent = db.session.scalar(select(User).where(User.email == PARENT))
+    yasmine = factories.student(YASMINE)
     order = billing.build_order(parent, yasmine.id, "CREDITS_5", None)
     payment = billing.create_pending(parent, order, PaymentMethod.CLICTOPAY, billing.new_reference())
     db.session.commit()
@@ -118,7 +119,7 @@ def _untouched(payment) -> None:
 
 
 def test_staff_cannot_approve_or_reject_a_card_payment(pending_card):
-    staff = db.session.scalar(select(User).where(User.email == "assistante@nexus-reussite.tn"))
+    staff = db.session.scalar(select(User).where(User.email == ASSISTANTE))
     with pytest.raises(ServiceError, match="carte"):
         billing.approve(pending_card.id, staff)
     db.session.rollback()

@@ -16,9 +16,9 @@ from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.models.notifications import ContactMessage
 from nexus.services import ServiceError, contact, diagnostics
+from tests.people import ADMIN, ASSISTANTE, HELIOS, HX, PARENT, YASMINE
 
-HX = {"HX-Request": "true"}
-STAFF = ["assistante@nexus-reussite.tn", "admin@nexus-reussite.tn"]
+STAFF = [ASSISTANTE, ADMIN]
 PAGES = ["/dashboard/assistante/contacts", "/dashboard/assistante/bilans", "/dashboard/assistante/eleves"]
 
 
@@ -62,7 +62,7 @@ def student_named(first_name: str) -> Student:
 
 
 @pytest.mark.parametrize(
-    "email", ["parent@nexus-reussite.tn", "yasmine@nexus-reussite.tn", "helios@nexus-reussite.tn"]
+    "email", [PARENT, YASMINE, HELIOS]
 )
 def test_other_roles_are_refused(client, login, email):
     login(client, email)
@@ -138,7 +138,7 @@ def test_marking_a_contact_handled_returns_its_row_once(client, login):
     assert db.session.get(ContactMessage, message.id).handled_at is not None
 
     again = client.post(url, headers=HX)
-    assert again.status_code == 409
+    assert again.status_code == 200  # already done is not an error (nexus/rows.py)
     assert "Déjà traité" in again.get_data(as_text=True)
     assert audit_count("contact.handled", message.id) == 1
 
@@ -193,7 +193,7 @@ def test_bilan_status_changes_once_and_a_stale_click_says_already_done(client, l
     bilan = make_bilan()
     login(client, STAFF[0])
     url = f"/dashboard/assistante/bilans/{bilan.id}/statut"
-    data = {"expected": "RECEIVED", "status": "CONTACTED"}
+    data = {"expected": "RECEIVED", "status": "CONTACTED", "confirm": "1"}  # the row's hx-confirm said yes
 
     response = client.post(url, data=data, headers=HX)
     html = response.get_data(as_text=True)
@@ -204,7 +204,7 @@ def test_bilan_status_changes_once_and_a_stale_click_says_already_done(client, l
     assert db.session.get(BilanRequest, bilan.id).status is BilanStatus.CONTACTED
 
     stale = client.post(url, data=data, headers=HX)
-    assert stale.status_code == 409
+    assert stale.status_code == 200  # already in the state asked for: done (nexus/rows.py)
     assert "Déjà traité" in stale.get_data(as_text=True)
     assert audit_count("bilan.status_changed", bilan.id) == 1
     line = db.session.scalar(select(AuditLog).where(AuditLog.action == "bilan.status_changed"))
@@ -233,12 +233,41 @@ def test_bilan_status_without_javascript_redirects_with_a_message(client, login)
             "expected": "RECEIVED",
             "status": "CLOSED",
             "retour": "/dashboard/assistante/bilans?filtre=toutes",
+            "confirm": "1",
         },
     )
     assert response.status_code == 303
     assert response.headers["Location"] == "/dashboard/assistante/bilans?filtre=toutes"
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Statut changé : Close." in html
+
+
+def test_a_request_a_colleague_moved_elsewhere_is_a_conflict(client, login):
+    bilan = make_bilan()
+    staff_id = db.session.scalar(select(User.id).where(User.email == STAFF[1]))
+    diagnostics.change_bilan_status(
+        bilan.id, BilanStatus.RECEIVED, BilanStatus.CONTACTED, db.session.get(User, staff_id)
+    )
+    login(client, STAFF[0])
+    data = {"expected": "RECEIVED", "status": "CLOSED", "confirm": "1"}
+    response = client.post(f"/dashboard/assistante/bilans/{bilan.id}/statut", data=data, headers=HX)
+    assert response.status_code == 409
+    assert "déjà « Famille contactée »" in response.get_data(as_text=True)
+    assert db.session.get(BilanRequest, bilan.id).status is BilanStatus.CONTACTED
+
+
+def test_without_javascript_a_status_change_asks_first(client, login):
+    bilan = make_bilan()
+    login(client, STAFF[0])
+    back = "/dashboard/assistante/bilans?filtre=toutes"
+    data = {"expected": "RECEIVED", "status": "CLOSED", "retour": back}
+    page = client.post(f"/dashboard/assistante/bilans/{bilan.id}/statut", data=data)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Passer cette demande à « Close » ?" in html
+    assert 'name="confirm" value="1"' in html and 'name="status" value="CLOSED"' in html
+    assert f'value="{back}"' in html
+    assert db.session.get(BilanRequest, bilan.id).status is BilanStatus.RECEIVED
+    assert audit_count("bilan.status_changed", bilan.id) == 0
 
 
 @pytest.mark.committed
@@ -288,7 +317,7 @@ def test_students_table_shows_parent_and_account_state(client, login):
     adam, yasmine = student_named("Adam"), student_named("Yasmine")
     assert f'id="eleve-{adam.id}"' in html and f'id="eleve-{yasmine.id}"' in html
     assert "Pas encore activé" in html and "Activé le" in html
-    assert "parent@nexus-reussite.tn" in html
+    assert PARENT in html
     assert html.count("Envoyer le lien d&#39;activation") + html.count("Envoyer le lien d'activation") >= 1
 
     pending = client.get("/dashboard/assistante/eleves?filtre=a-activer").get_data(as_text=True)
@@ -323,7 +352,7 @@ def test_activation_from_the_table_sends_the_mail(client, login, run_jobs, smtp)
     [
         ("", "Indiquez l&#39;adresse e-mail de l&#39;élève."),
         ("pas-une-adresse", "Adresse e-mail invalide."),
-        ("yasmine@nexus-reussite.tn", "Cette adresse e-mail est déjà utilisée par un autre compte."),
+        (YASMINE, "Cette adresse e-mail est déjà utilisée par un autre compte."),
     ],
 )
 def test_activation_errors_stay_in_the_row_and_change_nothing(client, login, email, error):
@@ -344,7 +373,7 @@ def test_activation_without_javascript(client, login):
     adam = student_named("Adam")
     login(client, STAFF[0])
     url = f"/dashboard/assistante/eleves/{adam.id}/activation"
-    refused = client.post(url, data={"email": "yasmine@nexus-reussite.tn"})
+    refused = client.post(url, data={"email": YASMINE})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "<html" in html and "déjà utilisée" in html

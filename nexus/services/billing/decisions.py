@@ -4,12 +4,13 @@ answer (clictopay.confirm), never by hand."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import aliased
 
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, catalog, command, notifications, utcnow
+from nexus.services import ServiceError, audit, catalog, command, notifications, recent, utcnow
 from nexus.services.billing.fulfilment import fulfil
 from nexus.services.billing.orders import payment_state
 from nexus.text import check_line, check_size
@@ -100,3 +101,29 @@ def reject(payment_id: int, staff: User, reason: str) -> Payment:
         "payment.reject", staff.id, payment, before={"status": "PENDING"}, after=payment_state(payment)
     )
     return payment
+
+
+def recently_decided() -> list[recent.Processed]:
+    """The transfers staff validated or refused this week, newest first, with who decided."""
+    staff = aliased(User)
+    stmt = (
+        select(Payment, staff)
+        .outerjoin(staff, Payment.processed_by_id == staff.id)
+        .where(
+            Payment.method.in_(STAFF_DECIDED),
+            Payment.status != PaymentStatus.PENDING,
+            Payment.processed_at >= recent.since(),
+        )
+        .order_by(Payment.processed_at.desc())
+        .limit(recent.COUNT)
+    )
+    return [
+        recent.Processed(
+            payment.processed_at,
+            recent.by_name(decider),
+            f"{payment.payer.full_name} · {payment.reference} · {catalog.order_label(payment)}",
+            payment.status.label + (f" : {payment.rejection_reason}" if payment.rejection_reason else ""),
+            payment.status is PaymentStatus.COMPLETED,
+        )
+        for payment, decider in db.session.execute(stmt)
+    ]

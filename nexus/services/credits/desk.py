@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.credits import CreditLot, CreditRequest, EntryKind, LotSource, RequestStatus
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, command, family, notifications, utcnow
+from nexus.services import ServiceError, audit, command, family, notifications, recent, utcnow
 from nexus.services.credits.ledger import (
     check_amount,
     credit_amount,
@@ -181,3 +181,25 @@ def pending_requests() -> list[CreditRequest]:
         select(CreditRequest).where(CreditRequest.status == RequestStatus.PENDING).order_by(CreditRequest.id)
     )
     return list(db.session.scalars(stmt))
+
+
+def recently_decided_requests() -> list[recent.Processed]:
+    """The requests staff approved or rejected this week, newest first, with who decided."""
+    staff = aliased(User)
+    stmt = (
+        select(CreditRequest, staff)
+        .outerjoin(staff, CreditRequest.processed_by_id == staff.id)
+        .where(CreditRequest.status != RequestStatus.PENDING, CreditRequest.processed_at >= recent.since())
+        .order_by(CreditRequest.processed_at.desc())
+        .limit(recent.COUNT)
+    )
+    return [
+        recent.Processed(
+            row.processed_at,
+            recent.by_name(decider),
+            f"{row.student.user.full_name} · {format_credits(row.amount)} crédit(s)",
+            row.status.label + (f" : {row.rejection_reason}" if row.rejection_reason else ""),
+            row.status is RequestStatus.APPROVED,
+        )
+        for row, decider in db.session.execute(stmt)
+    ]
