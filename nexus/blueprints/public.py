@@ -90,25 +90,25 @@ def robots() -> Response:
     return Response(body, mimetype="text/plain")
 
 
-# The original's addresses keep working.
+# The original's addresses keep working: old path -> (endpoint, status).
 REDIRECTS = {
-    "/tarifs": ("/offres", 301),
-    "/questionnaire": ("/bilan-gratuit", 301),
-    "/conditions": ("/mentions-legales", 301),
-    "/plateforme": ("/plateforme-aria", 301),
-    "/education": ("/offres", 301),
-    "/accompagnement-scolaire": ("/offres", 301),
-    "/academies-hiver": ("/offres", 301),
-    "/stages": ("/offres", 302),
-    "/famille": ("/offres", 301),
-    "/notre-centre": ("/equipe", 301),
+    "/tarifs": ("public.offers", 301),
+    "/questionnaire": ("bilan.request_form", 301),
+    "/conditions": ("public.legal", 301),
+    "/plateforme": ("public.aria", 301),
+    "/education": ("public.offers", 301),
+    "/accompagnement-scolaire": ("public.offers", 301),
+    "/academies-hiver": ("public.offers", 301),
+    "/stages": ("public.offers", 302),
+    "/famille": ("public.offers", 301),
+    "/notre-centre": ("public.team", 301),
 }
 
 
-def _redirect_view(target: str, code: int) -> Any:
+def _redirect_view(endpoint: str, code: int) -> Any:
     @policy.access(policy.PUBLIC)
     def view() -> Any:
-        return redirect(target, code=code)
+        return redirect(url_for(endpoint), code=code)
 
     return view
 
