@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
-from nexus import policy
+from nexus import links, policy
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import Student
@@ -24,7 +24,6 @@ from nexus.models.identity import User
 from nexus.models.scheduling import CalendarFeed, SessionBooking, SessionStatus
 from nexus.services import command, parse_id, utcnow
 from nexus.services.scheduling import video
-from nexus.services.scheduling.notices import session_link
 from nexus.services.scheduling.queries import visible_to
 from nexus.services.scheduling.slots import duration_label, minutes_of
 
@@ -120,8 +119,7 @@ def feed_bookings(user: User, now: datetime | None = None) -> list[SessionBookin
 
 
 def _event(booking: SessionBooking, viewer_role: Role, stamp: datetime) -> Event:
-    public_url = current_app.config["PUBLIC_URL"]
-    link = public_url + session_link(booking)
+    link = links.external("sessions.detail", booking_id=booking.id)
     if viewer_role is Role.COACH:
         summary = f"Séance {booking.subject.label} — {booking.student.user.full_name}"
     else:
