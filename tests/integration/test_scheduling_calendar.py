@@ -14,7 +14,7 @@ from nexus.services import utcnow
 from nexus.services.scheduling import calendar
 from tests import factories
 from tests.helpers import html, user
-from tests.integration.scheduling_support import ASSISTANTE, HELIOS, PARENT, PARENT2, SAMI
+from tests.people import ASSISTANTE, HELIOS, PARENT, PARENT2, SAMI
 
 
 def feed_path(client) -> str:
@@ -56,7 +56,7 @@ def test_a_feed_is_created_then_regenerated(client, login, sami, helios):
     assert str(found[f"session-{cancelled.id}@nexus-reussite.tn"]["status"]) == "CANCELLED"
 
     login(client, SAMI)
-    client.post("/dashboard/calendrier")
+    client.post("/dashboard/calendrier", data={"confirm": "1"})
     second = feed_path(client)
     assert second != first
     assert client.get(first).status_code == 404

@@ -17,19 +17,11 @@ from nexus.models.scheduling import SessionStatus
 from nexus.services import credits, scheduling, utcnow
 from nexus.services.scheduling import slots
 from tests import factories
-from tests.helpers import HX, html, notifications_of, user
-from tests.integration.scheduling_support import (
-    ASSISTANTE,
-    HELIOS,
-    PARENT2,
-    SAMI,
-    YASMINE,
-    balance,
-    bookings_of,
-    form,
-    free_slot,
-    reminders_of,
-)
+from tests.helpers import html, notifications_of, user
+from tests.integration.scheduling_support import balance, bookings_of, form, free_slot, reminders_of
+from tests.people import ASSISTANTE, HELIOS, HX, PARENT2, SAMI, YASMINE
+
+CONFIRM = {"confirm": "1"}  # what the cancel page (or hx-confirm) posts once the person said yes
 
 
 def paid_booking(student, coach, hours_ahead: float, service=ServiceType.COURS_ONLINE):
@@ -49,7 +41,7 @@ def test_booked_through_the_page_then_cancelled_early_gives_the_credit_back(clie
 
     page = html(client.get(f"/dashboard/sessions/{booking.id}/annuler"))
     assert "Annulation gratuite : les 1 crédit(s) seront rendus" in page
-    response = client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"reason": "Malade"})
+    response = client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"reason": "Malade", **CONFIRM})
     assert response.status_code == 303
     db.session.refresh(booking)
     assert booking.status is SessionStatus.CANCELLED
@@ -68,7 +60,7 @@ def test_a_late_cancellation_loses_the_credits_and_says_so_first(client, login, 
     login(client, SAMI)
     page = html(client.get(f"/dashboard/sessions/{booking.id}/annuler"))
     assert "Moins de 24 h avant la séance : si vous annulez, les 1 crédit(s) sont perdus." in page
-    assert client.post(f"/dashboard/sessions/{booking.id}/annuler").status_code == 303
+    assert client.post(f"/dashboard/sessions/{booking.id}/annuler", data=CONFIRM).status_code == 303
     db.session.refresh(booking)
     assert booking.status is SessionStatus.CANCELLED
     assert balance(sami.id) == 3
@@ -81,7 +73,7 @@ def test_a_group_workshop_needs_48_hours(client, login, sami, helios, hours, ref
     page = html(client.get(f"/dashboard/sessions/{booking.id}/annuler"))
     assert ("Annulation gratuite" in page) is refunded
     assert "48 h" in page
-    client.post(f"/dashboard/sessions/{booking.id}/annuler")
+    client.post(f"/dashboard/sessions/{booking.id}/annuler", data=CONFIRM)
     assert balance(sami.id) == (4 if refunded else 3)
 
 
@@ -90,7 +82,8 @@ def test_staff_always_refund_and_the_row_swaps_in_place(client, login, sami, hel
     login(client, ASSISTANTE)
     listing = html(client.get("/dashboard/assistante/seances"))
     assert f'id="session-{booking.id}"' in listing and "Sami Gharbi" in listing
-    response = client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"retour": "liste"}, headers=HX)
+    from_row = {"retour": "liste", **CONFIRM}
+    response = client.post(f"/dashboard/sessions/{booking.id}/annuler", data=from_row, headers=HX)
     assert response.status_code == 200
     row = html(response)
     assert f'<tr id="session-{booking.id}">' in row
@@ -105,7 +98,7 @@ def test_staff_always_refund_and_the_row_swaps_in_place(client, login, sami, hel
 def test_staff_cancel_without_javascript_returns_to_the_list(client, login, sami, helios):
     booking = paid_booking(sami, helios, hours_ahead=3)
     login(client, ASSISTANTE)
-    response = client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"retour": "liste"})
+    response = client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"retour": "liste", **CONFIRM})
     assert response.status_code == 303 and response.headers["Location"] == "/dashboard/assistante/seances"
 
 
@@ -113,7 +106,7 @@ def test_a_coach_cancelling_gives_the_credits_back(client, login, sami, helios):
     booking = paid_booking(sami, helios, hours_ahead=5)
     login(client, HELIOS)
     assert "Annulée par le coach" in html(client.get(f"/dashboard/sessions/{booking.id}/annuler"))
-    client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"reason": "Empêchement"})
+    client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"reason": "Empêchement", **CONFIRM})
     assert balance(sami.id) == 4
     (note,) = notifications_of(SAMI, "SESSION_CANCELLED")
     assert "Annulée par Hélios" in note.body
@@ -123,15 +116,15 @@ def test_a_coach_cancelling_gives_the_credits_back(client, login, sami, helios):
 def test_a_parent_may_cancel_their_childs_session(client, login, sami, helios):
     booking = paid_booking(sami, helios, hours_ahead=72)
     login(client, PARENT2)
-    assert client.post(f"/dashboard/sessions/{booking.id}/annuler").status_code == 303
+    assert client.post(f"/dashboard/sessions/{booking.id}/annuler", data=CONFIRM).status_code == 303
     assert balance(sami.id) == 4
 
 
 def test_cancelling_twice_refunds_once(client, login, sami, helios):
     booking = paid_booking(sami, helios, hours_ahead=72)
     login(client, SAMI)
-    client.post(f"/dashboard/sessions/{booking.id}/annuler")
-    again = client.post(f"/dashboard/sessions/{booking.id}/annuler")
+    client.post(f"/dashboard/sessions/{booking.id}/annuler", data=CONFIRM)
+    again = client.post(f"/dashboard/sessions/{booking.id}/annuler", data=CONFIRM)
     assert again.status_code == 409
     assert "Cette séance est déjà annulée." in html(again)
     assert balance(sami.id) == 4
@@ -141,7 +134,7 @@ def test_a_started_session_cannot_be_cancelled_by_the_family(client, login, sami
     booking = paid_booking(sami, helios, hours_ahead=-0.2)
     login(client, SAMI)
     assert "La séance a commencé" in html(client.get(f"/dashboard/sessions/{booking.id}/annuler"))
-    assert client.post(f"/dashboard/sessions/{booking.id}/annuler").status_code == 409
+    assert client.post(f"/dashboard/sessions/{booking.id}/annuler", data=CONFIRM).status_code == 409
     db.session.refresh(booking)
     assert booking.status is SessionStatus.SCHEDULED
 
@@ -238,7 +231,7 @@ def test_a_refused_reason_is_said_next_to_it_and_kept(client, login, sami, helio
     """Never cut silently: the reason comes back with its French message, the session stays."""
     booking = paid_booking(sami, helios, hours_ahead=72)
     login(client, SAMI)
-    response = client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"reason": reason})
+    response = client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"reason": reason, **CONFIRM})
     assert response.status_code == 422
     page = html(response)
     assert 'id="reason-error"' in page

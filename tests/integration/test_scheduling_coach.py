@@ -20,9 +20,10 @@ from nexus.models.scheduling import (
 from nexus.services import credits, utcnow
 from nexus.services.scheduling import slots
 from tests import factories
-from tests.helpers import HX, html, notifications_of
-from tests.integration.scheduling_support import HELIOS, PARENT, PARENT2, SAMI, YASMINE, ZENON, balance
-from tests.services import body_text
+from tests.helpers import html, notifications_of
+from tests.integration.scheduling_support import balance
+from tests.people import HELIOS, HX, PARENT, PARENT2, SAMI, YASMINE, ZENON
+from tests.servers import body_text
 
 
 def windows(coach_id: int, weekday: int) -> list[str]:
@@ -255,7 +256,8 @@ def test_no_report_before_the_session_starts(client, login, sami, helios):
 def test_a_no_show_keeps_the_credits_and_tells_the_family(client, login, sami, helios):
     booking = paid(sami, helios, -15)
     login(client, HELIOS)
-    assert client.post(f"/dashboard/coach/sessions/{booking.id}/absence").status_code == 303
+    response = client.post(f"/dashboard/coach/sessions/{booking.id}/absence", data={"confirm": "1"})
+    assert response.status_code == 303
     db.session.refresh(booking)
     assert booking.status is SessionStatus.NO_SHOW
     assert balance(sami.id) == 3

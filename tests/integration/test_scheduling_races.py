@@ -33,13 +33,12 @@ from nexus.models.scheduling import CoachAvailability, SessionBooking, SessionRe
 from nexus.services import coaching, credits, scheduling
 from nexus.services.scheduling import BookingChoice, slots
 from tests import factories
-from tests.helpers import DEMO_PASSWORD, html
+from tests.helpers import html
+from tests.people import ASSISTANTE, DEMO_PASSWORD, HELIOS, PARENT2
 
 THREADS = 50
 NOW = "2030-03-04 08:00:00"  # a Monday, 09:00 in Tunis
 STUDENT = "course@example.tn"
-HELIOS = "helios@nexus-reussite.tn"
-PARENT2 = "parent2@nexus-reussite.tn"
 REPORT = {
     "summary": "Suites arithmétiques et géométriques, exercices du manuel.",
     "topics": "Suites, récurrence, limites",
@@ -172,7 +171,9 @@ def test_fifty_cancels_of_one_booking_are_done_and_announced_once(app, frozen):
 
     responses = race(
         browsers,
-        lambda client, _: client.post(f"/dashboard/sessions/{booking_id}/annuler", data={"reason": "Malade"}),
+        lambda client, _: client.post(
+            f"/dashboard/sessions/{booking_id}/annuler", data={"reason": "Malade", "confirm": "1"}
+        ),
     )
 
     statuses = Counter(r.status_code for r in responses)
@@ -224,7 +225,10 @@ def test_fifty_no_shows_on_one_session_are_recorded_once(app, frozen):
     browsers = clients(app, HELIOS)
 
     responses = race(
-        browsers, lambda client, _: client.post(f"/dashboard/coach/sessions/{booking_id}/absence")
+        browsers,
+        lambda client, _: client.post(
+            f"/dashboard/coach/sessions/{booking_id}/absence", data={"confirm": "1"}
+        ),
     )
 
     assert Counter(r.status_code for r in responses) == Counter({303: THREADS})
@@ -246,7 +250,7 @@ def test_fifty_deactivations_of_a_coach_change_and_audit_it_once(app, frozen):
     with app.app_context():
         coach = factories.coach("Zénon")
         coach_id, user_id, version = coach.id, coach.user_id, coach.user.session_version
-    browsers = clients(app, "assistante@nexus-reussite.tn")
+    browsers = clients(app, ASSISTANTE)
 
     url = f"/dashboard/assistante/coachs/{coach_id}/desactiver"
     responses = race(browsers, lambda client, _: client.post(url))
@@ -295,14 +299,14 @@ def test_fifty_saves_of_one_day_leave_one_of_them(app, frozen):
 def test_fifty_invitation_resends_send_one_link(app, frozen):
     """A double click (or 50) on "Renvoyer l'invitation" sends one e-mail and leaves one valid link."""
     with app.app_context():
-        staff = db.session.scalar(select(User).where(User.email == "assistante@nexus-reussite.tn"))
+        staff = db.session.scalar(select(User).where(User.email == ASSISTANTE))
         fields = coaching.CoachFields("Nour", "Jlassi", "Orion", [Subject.MATHEMATIQUES])
         coach = coaching.create_coach("nour.jlassi@example.tn", fields, staff)
         coach_id, user_id = coach.id, coach.user_id
         # The invitation of the creation was sent an hour ago.
         db.session.execute(update(UserToken).values(created_at=datetime(2030, 3, 4, 7, 0, tzinfo=UTC)))
         db.session.commit()
-    browsers = clients(app, "assistante@nexus-reussite.tn")
+    browsers = clients(app, ASSISTANTE)
 
     url = f"/dashboard/assistante/coachs/{coach_id}/invitation"
     responses = race(browsers, lambda client, _: client.post(url, headers={"HX-Request": "true"}))

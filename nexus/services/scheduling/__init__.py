@@ -20,6 +20,7 @@ from nexus.services.scheduling.changes import (
     CancelTerms,
     cancel,
     cancel_terms,
+    moved_to,
     reschedule,
 )
 from nexus.services.scheduling.notices import credits_label
@@ -75,6 +76,7 @@ __all__ = [
     "deliver_reminder",
     "due_reminders",
     "mark_no_show",
+    "moved_to",
     "parse_choice",
     "parse_day",
     "parse_local_start",

@@ -25,7 +25,7 @@ from nexus.services.scheduling.notices import credits_label
 from nexus.services.scheduling.parsing import BookingChoice
 from nexus.services.scheduling.queries import booking_for
 from nexus.services.scheduling.reminders import cancel_reminders
-from nexus.services.scheduling.slots import HOLDING, minutes_of, when_label
+from nexus.services.scheduling.slots import minutes_of, when_label
 from nexus.text import check_size, check_text
 
 FREE_CANCEL_NOTICE = timedelta(hours=24)
@@ -65,7 +65,7 @@ def cancel_terms(booking: SessionBooking, actor: User, now: datetime | None = No
     notice = free_cancel_notice(booking)
     deadline = booking.starts_at - notice
     cost = credits_label(booking.credits_cost)
-    if booking.status not in HOLDING:
+    if not booking.status.is_holding:
         return CancelTerms(False, False, deadline, closed_message(booking.status))
     if policy.is_staff(actor):
         return CancelTerms(True, True, deadline, f"Annulation par l'équipe : {cost} crédit(s) rendu(s).")
@@ -113,8 +113,8 @@ def cancel(
     if booking is None:
         raise LookupError(booking_id)
     terms = cancel_terms(booking, actor, now)
-    if booking.status not in HOLDING:
-        raise AlreadyClosed(terms.message)
+    if not booking.is_holding:
+        raise AlreadyClosed(_closed_message(booking))
     if not terms.allowed:
         raise ServiceError(terms.message)
     check_text(reason, "reason")
@@ -138,7 +138,7 @@ def cancel(
             after={"status": "CANCELLED", "refunded": str(refunded), "reason": reason},
         )
     if announce:
-        notices.cancelled(booking, actor, refunded)
+        notices.cancelled(booking, actor, refunded, reason)
     return Cancelled(booking, refunded)
 
 
@@ -153,7 +153,7 @@ def reschedule(
     current = booking_for(actor, booking_id, lock=True)
     if current is None:
         raise LookupError(booking_id)
-    if current.status not in HOLDING:
+    if not current.is_holding:
         raise AlreadyClosed(_closed_message(current))
     if new_start == current.starts_at:
         raise ServiceError("La séance est déjà à cet horaire : choisissez-en un autre.", "debut")
@@ -165,14 +165,19 @@ def reschedule(
     return new
 
 
-def _closed_message(booking: SessionBooking) -> str:
-    """Why a session can no longer be moved: already moved (and where to), or closed."""
-    moved_to = db.session.scalar(
+def moved_to(booking: SessionBooking) -> datetime | None:
+    """When the session was moved to, if it was moved (it is then cancelled, and a new one booked)."""
+    return db.session.scalar(
         select(SessionBooking.starts_at)
         .where(SessionBooking.rescheduled_from_id == booking.id)
         .order_by(SessionBooking.id)
         .limit(1)
     )
-    if moved_to is not None:
-        return f"Cette séance a déjà été déplacée au {when_label(moved_to)}."
+
+
+def _closed_message(booking: SessionBooking) -> str:
+    """Why a session can no longer be cancelled or moved: already moved (and where to), or closed."""
+    moved = moved_to(booking)
+    if moved is not None:
+        return f"Cette séance a déjà été déplacée au {when_label(moved)}."
     return closed_message(booking.status)

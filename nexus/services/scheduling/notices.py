@@ -97,16 +97,19 @@ def booked(booking: SessionBooking, actor: User) -> None:
             )
 
 
-def cancelled(booking: SessionBooking, actor: User, refunded: Decimal) -> None:
+def cancelled(booking: SessionBooking, actor: User, refunded: Decimal, reason: str | None = None) -> None:
+    """Everyone else concerned is told, in-app and by e-mail, with the reason given (if any)."""
     when = when_label(booking.starts_at)
     who = booking.coach.pseudonym if actor.role is Role.COACH else actor.first_name
     refund_note = f"{credits_label(refunded)} crédit(s) rendu(s)." if refunded else "Crédits non rendus."
+    reason = (reason or booking.cancel_reason or "").strip()
+    said = f" Motif : {reason}" + ("" if reason.endswith((".", "!", "?", "…")) else ".") if reason else ""
     for user in _others(booking, actor):
         notifications.notify(
             user.id,
             "SESSION_CANCELLED",
             f"Séance du {when} annulée",
-            f"Annulée par {who}. {refund_note}",
+            f"Annulée par {who}.{said} {refund_note}",
             session_link(booking),
         )
         _mail(
@@ -116,7 +119,7 @@ def cancelled(booking: SessionBooking, actor: User, refunded: Decimal) -> None:
             booking,
             f"cancelled:{booking.id}:{user.id}",
             by=who,
-            reason=booking.cancel_reason or "",
+            reason=reason,
             refund_note=refund_note,
         )
 

@@ -54,6 +54,29 @@
   document.addEventListener("DOMContentLoaded", showCurrentTab);
   document.addEventListener("htmx:afterSettle", showCurrentTab);
 
+  // A "copy" button (inside data-copy = the id of a read-only field) is shown only with
+  // JavaScript; without it the field is still there to select by hand.
+  function showCopyButtons(root) {
+    (root || document).querySelectorAll("[data-copy][hidden]").forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showCopyButtons(); });
+  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.detail.elt); });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    var field = button && document.getElementById(button.dataset.copy);
+    if (!field) return;
+    var status = button.parentNode.querySelector("[data-copy-status]");
+    function say(text) { if (status) status.textContent = text; }
+    field.select();
+    var done = function () { say("Lien copié."); };
+    var manual = function () { say("Copiez le lien sélectionné (appui long, puis « Copier »)."); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, manual);
+    } else {
+      try { if (document.execCommand("copy")) done(); else manual(); } catch (e) { manual(); }
+    }
+  });
+
   document.addEventListener("click", function (event) {
     if (!event.target.closest || !event.target.closest("[data-retry]")) return;
     var elt = failed;
