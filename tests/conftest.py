@@ -6,7 +6,8 @@
 - one clock: the demo data and every test (but the browser tests, whose server keeps its own
   clock) start at CLOCK_START and tick from there, so no test depends on the day or the hour it
   runs. A test that needs another moment still uses freezegun's freeze_time inside.
-- `client`, `login(client, email)`, `smtp`, `redis`, `run_jobs()`.
+- `client`, `auth` (`auth.login(PARENT)` signs the default client in, `auth.logout()` out),
+  `login(client, email)` for any other client, `smtp`, `redis`, `run_jobs()`.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from tests.people import DEMO_PASSWORD
 from tests.servers import EmbeddedPostgres, RedisServer, SmtpSink
 
-DEMO_PASSWORD = "nexus-demo-2026"
 # A Monday, 09:00 in Tunis: a week of weekday slots ahead, no month end within three weeks.
 CLOCK_START = datetime(2030, 3, 4, 8, 0, tzinfo=UTC)
 # The demo data is made an hour earlier, so what it starts (plans, rights) has begun for every test.
@@ -213,14 +214,37 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def sign_in(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> FlaskClient:
+    response = client.post("/auth/signin", data={"email": email, "password": password})
+    assert response.status_code == 303, f"sign-in of {email} failed: {response.status_code}"
+    return client
+
+
 @pytest.fixture
 def login() -> Callable[..., FlaskClient]:
-    def do_login(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> FlaskClient:
-        response = client.post("/auth/signin", data={"email": email, "password": password})
-        assert response.status_code == 303, f"sign-in of {email} failed: {response.status_code}"
-        return client
+    """`login(client, email)`: sign any client in (a test with several browsers)."""
+    return sign_in
 
-    return do_login
+
+class AuthActions:
+    """Signing the test's default client in and out (the flaskr pattern)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, email: str, password: str = DEMO_PASSWORD) -> FlaskClient:
+        """Sign in as one of tests.people (the sign-in must succeed); returns the client."""
+        return sign_in(self._client, email, password)
+
+    def logout(self) -> FlaskClient:
+        response = self._client.post("/auth/signout")
+        assert response.status_code == 303, f"sign-out failed: {response.status_code}"
+        return self._client
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import SessionBooking, SessionStatus
 from nexus.services import utcnow
+from tests.people import DEMO_PASSWORD, PARENT2
 
 
 def student(email: str) -> Student:
@@ -56,7 +57,7 @@ def booking(
 
 def family_student(
     email: str,
-    parent_email: str = "parent2@nexus-reussite.tn",
+    parent_email: str = PARENT2,
     first: str = "Élève",
     *,
     password: bool = False,
@@ -74,7 +75,7 @@ def family_student(
         role=Role.ELEVE,
         first_name=first,
         last_name="Test",
-        password_hash=identity.hash_password("nexus-demo-2026") if password else None,
+        password_hash=identity.hash_password(DEMO_PASSWORD) if password else None,
         activated_at=utcnow(),
     )
     db.session.add(user)

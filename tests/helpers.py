@@ -1,5 +1,6 @@
 """Small helpers shared by the integration tests: demo rows, links in e-mails, CSRF tokens, and
-what a refused request must leave unchanged (every table, the instance folder's files)."""
+what a refused request must leave unchanged (every table, the instance folder's files). The demo
+people (e-mails, password, the htmx header) are in tests.people."""
 
 from __future__ import annotations
 
@@ -21,30 +22,25 @@ from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail
 from nexus.services import ServiceError
+from tests.people import (  # noqa: F401 - the demo people, re-exported while modules move to tests.people
+    ADAM_EMAIL,
+    ADMIN,
+    ASSISTANTE,
+    COACH,
+    DEMO_PASSWORD,
+    HELIOS,
+    HX,
+    PARENT,
+    PARENT2,
+    ROLE_ACCOUNTS,
+    SAMI,
+    YASMINE,
+    ZENON,
+)
 from tests.servers import body_text
 
 T = TypeVar("T")
-DEMO_PASSWORD = "nexus-demo-2026"
 NEW_PASSWORD = "trois lanternes au port de Sidi Bou Said"
-HX = {"HX-Request": "true"}
-
-ADMIN = "admin@nexus-reussite.tn"
-ASSISTANTE = "assistante@nexus-reussite.tn"
-COACH = "helios@nexus-reussite.tn"
-PARENT = "parent@nexus-reussite.tn"
-PARENT2 = "parent2@nexus-reussite.tn"
-YASMINE = "yasmine@nexus-reussite.tn"
-SAMI = "sami@nexus-reussite.tn"
-ADAM_EMAIL = "adam.benali@example.tn"
-
-# One signed-in demo account per role, and the dashboard it lands on.
-ROLE_ACCOUNTS = {
-    "admin": ADMIN,
-    "assistante": ASSISTANTE,
-    "coach": COACH,
-    "parent": PARENT,
-    "eleve": YASMINE,
-}
 
 
 def user(email: str) -> User:

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import DEMO_PASSWORD
 from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, prepare_database, start_gunicorn, stop
+from tests.people import DEMO_PASSWORD
 from tests.servers import EmbeddedPostgres, SmtpSink, free_port, wait_for_port
 
 E2E_DATABASE = "nexus_e2e"

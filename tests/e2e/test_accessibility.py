@@ -10,6 +10,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from tests.people import ADMIN, ASSISTANTE, HELIOS, PARENT, SAMI, YASMINE
+
 BLOCKING = {"serious", "critical"}
 PUBLIC_PAGES = [
     "/auth/signin",
@@ -24,14 +26,14 @@ PUBLIC_PAGES = [
     "/page-qui-n-existe-pas",
 ]
 DASHBOARDS = [
-    ("admin@nexus-reussite.tn", "/dashboard/admin"),
-    ("assistante@nexus-reussite.tn", "/dashboard/assistante"),
-    ("helios@nexus-reussite.tn", "/dashboard/coach"),
-    ("parent@nexus-reussite.tn", "/dashboard/parent"),
-    ("sami@nexus-reussite.tn", "/dashboard/eleve"),
-    ("parent@nexus-reussite.tn", "/notifications"),
-    ("parent@nexus-reussite.tn", "/auth/compte"),
-    ("yasmine@nexus-reussite.tn", "/dashboard/eleve/credits"),
+    (ADMIN, "/dashboard/admin"),
+    (ASSISTANTE, "/dashboard/assistante"),
+    (HELIOS, "/dashboard/coach"),
+    (PARENT, "/dashboard/parent"),
+    (SAMI, "/dashboard/eleve"),
+    (PARENT, "/notifications"),
+    (PARENT, "/auth/compte"),
+    (YASMINE, "/dashboard/eleve/credits"),
 ]
 
 
@@ -74,13 +76,13 @@ def test_sign_in_error_is_announced_and_accessible(
     page: Page, sign_in: Callable[..., None], width: int
 ) -> None:
     page.set_viewport_size({"width": width, "height": 800})
-    sign_in(page, "parent@nexus-reussite.tn", "mauvais")
+    sign_in(page, PARENT, "mauvais")
     expect(page.get_by_role("alert")).to_have_text("E-mail ou mot de passe incorrect.")
     assert_no_serious_violation(page)
 
 
 def test_dashboard_on_a_phone_has_no_serious_violation(page: Page, sign_in: Callable[..., None]) -> None:
     page.set_viewport_size({"width": 360, "height": 740})
-    sign_in(page, "admin@nexus-reussite.tn")
+    sign_in(page, ADMIN)
     expect(page).to_have_url(re.compile(r"/dashboard/admin$"))
     assert_no_serious_violation(page)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LiveServer
+from tests.people import PARENT
 from tests.servers import body_text
 
 ADAM_EMAIL = "adam.e2e@example.tn"
@@ -20,7 +21,7 @@ def test_parent_activates_adam_and_sees_the_notification(
     sign_in: Callable[..., None],
     sign_out: Callable[[Page], None],
 ) -> None:
-    sign_in(page, "parent@nexus-reussite.tn")
+    sign_in(page, PARENT)
     expect(page).to_have_url(re.compile(r"/dashboard/parent$"))
     badge = page.locator("#unread-badge")
     expect(badge).to_be_hidden()
@@ -55,7 +56,7 @@ def test_parent_activates_adam_and_sees_the_notification(
     expect(page.get_by_role("heading", level=1)).to_have_text("Ce lien a déjà servi")
 
     # The parent's bell now shows one unread notification.
-    sign_in(page, "parent@nexus-reussite.tn")
+    sign_in(page, PARENT)
     expect(page).to_have_url(re.compile(r"/dashboard/parent$"))
     expect(page.locator("#unread-badge")).to_have_text("1")
     expect(page.locator("#unread-badge")).to_be_visible()

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LiveServer
+from tests.people import ADMIN, ASSISTANTE
 from tests.servers import body_text
 
-ADMIN = "admin@nexus-reussite.tn"
 PASSWORD = "une tasse de the a la menthe"
 
 
@@ -83,7 +83,7 @@ def test_an_admin_deletes_a_parent_and_the_invoice_remains(
     sign_out(page)
 
     # Staff approve it: the invoice exists.
-    sign_in(page, "assistante@nexus-reussite.tn")
+    sign_in(page, ASSISTANTE)
     expect(page).to_have_url(re.compile(r"/dashboard/assistante$"))
     page.goto("/dashboard/assistante/paiements")
     page.once("dialog", lambda dialog: dialog.accept())

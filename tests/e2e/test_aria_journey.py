@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from tests.people import SAMI, YASMINE
+
 QUESTION = "Comment calculer la somme des termes d'une suite arithmétique ?"
 
 
@@ -17,7 +19,7 @@ def test_sami_asks_and_sees_a_cited_answer(page: Page, sign_in: Callable[..., No
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_in(page, "sami@nexus-reussite.tn")
+    sign_in(page, SAMI)
     expect(page).to_have_url(re.compile(r"/dashboard/eleve$"))
     page.get_by_role("link", name="ARIA", exact=True).click()  # boosted: reloads fully for SSE
     expect(page.get_by_role("heading", level=1)).to_have_text("ARIA, votre tuteur")
@@ -50,7 +52,7 @@ def test_sami_asks_and_sees_a_cited_answer(page: Page, sign_in: Callable[..., No
 
 
 def test_yasmine_is_shown_the_offers(page: Page, sign_in: Callable[..., None]) -> None:
-    sign_in(page, "yasmine@nexus-reussite.tn")
+    sign_in(page, YASMINE)
     expect(page).to_have_url(re.compile(r"/dashboard/eleve$"))
     page.goto("/dashboard/eleve/aria")
     expect(page.locator("main")).to_contain_text("ARIA n'est pas encore inclus dans votre formule")

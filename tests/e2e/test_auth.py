@@ -8,15 +8,17 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.people import ADMIN, ASSISTANTE, DEMO_PASSWORD, HELIOS, PARENT, PARENT2, SAMI, YASMINE, ZENON
+
 ACCOUNTS = [
-    ("admin@nexus-reussite.tn", "admin", "Administration"),
-    ("assistante@nexus-reussite.tn", "assistante", "Bonjour"),
-    ("helios@nexus-reussite.tn", "coach", "Bonjour"),
-    ("zenon@nexus-reussite.tn", "coach", "Bonjour"),
-    ("parent@nexus-reussite.tn", "parent", "Bonjour"),
-    ("parent2@nexus-reussite.tn", "parent", "Bonjour"),
-    ("yasmine@nexus-reussite.tn", "eleve", "Bonjour Yasmine"),
-    ("sami@nexus-reussite.tn", "eleve", "Bonjour Sami"),
+    (ADMIN, "admin", "Administration"),
+    (ASSISTANTE, "assistante", "Bonjour"),
+    (HELIOS, "coach", "Bonjour"),
+    (ZENON, "coach", "Bonjour"),
+    (PARENT, "parent", "Bonjour"),
+    (PARENT2, "parent", "Bonjour"),
+    (YASMINE, "eleve", "Bonjour Yasmine"),
+    (SAMI, "eleve", "Bonjour Sami"),
 ]
 
 
@@ -32,21 +34,21 @@ def test_each_demo_account_reaches_its_dashboard(
 
 
 def test_wrong_password_is_refused_in_french(page: Page, sign_in: Callable[..., None]) -> None:
-    sign_in(page, "parent@nexus-reussite.tn", "pas-le-bon-mot-de-passe")
+    sign_in(page, PARENT, "pas-le-bon-mot-de-passe")
     expect(page.get_by_role("alert")).to_have_text("E-mail ou mot de passe incorrect.")
     expect(page).to_have_url(re.compile(r"/auth/signin"))
     # The e-mail typed is kept; the password is not.
-    expect(page.get_by_label("E-mail", exact=True)).to_have_value("parent@nexus-reussite.tn")
+    expect(page.get_by_label("E-mail", exact=True)).to_have_value(PARENT)
     expect(page.get_by_label("Mot de passe", exact=True)).to_have_value("")
 
 
 def test_unknown_email_gets_the_same_message(page: Page, sign_in: Callable[..., None]) -> None:
-    sign_in(page, "personne@example.tn", "nexus-demo-2026")
+    sign_in(page, "personne@example.tn", DEMO_PASSWORD)
     expect(page.get_by_role("alert")).to_have_text("E-mail ou mot de passe incorrect.")
 
 
 def test_sign_out(page: Page, sign_in: Callable[..., None], sign_out: Callable[[Page], None]) -> None:
-    sign_in(page, "yasmine@nexus-reussite.tn")
+    sign_in(page, YASMINE)
     expect(page).to_have_url(re.compile(r"/dashboard/eleve$"))
     sign_out(page)
     expect(page.get_by_role("status")).to_contain_text("Vous êtes déconnecté")
@@ -56,7 +58,7 @@ def test_sign_out(page: Page, sign_in: Callable[..., None], sign_out: Callable[[
 
 
 def test_dashboard_redirects_each_role(page: Page, sign_in: Callable[..., None]) -> None:
-    sign_in(page, "helios@nexus-reussite.tn")
+    sign_in(page, HELIOS)
     expect(page).to_have_url(re.compile(r"/dashboard/coach$"))
     page.goto("/dashboard")
     expect(page).to_have_url(re.compile(r"/dashboard/coach$"))

@@ -20,11 +20,9 @@ from sqlalchemy.engine import make_url
 
 from tests.e2e.conftest import E2E_DATABASE, LiveServer
 from tests.e2e.test_accessibility import assert_no_serious_violation
+from tests.people import ASSISTANTE, HELIOS, PARENT2, SAMI
 from tests.servers import EmbeddedPostgres, body_text
 
-SAMI = "sami@nexus-reussite.tn"
-HELIOS = "helios@nexus-reussite.tn"
-PARENT2 = "parent2@nexus-reussite.tn"
 SUMMARY = "Nous avons repris les suites géométriques et la démonstration par récurrence."
 
 
@@ -140,7 +138,7 @@ SCHEDULING_PAGES = [
     (HELIOS, "/dashboard/coach/availability"),
     (HELIOS, "/dashboard/coach/eleves"),
     (PARENT2, "/dashboard/parent/sessions"),
-    ("assistante@nexus-reussite.tn", "/dashboard/assistante/seances"),
+    (ASSISTANTE, "/dashboard/assistante/seances"),
 ]
 
 

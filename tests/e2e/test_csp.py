@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page, expect
 
+from tests.people import ADMIN, ASSISTANTE, HELIOS, PARENT, YASMINE
+
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', (e) => {
@@ -28,13 +30,13 @@ PUBLIC_PAGES = [
 ]
 SIGNED_IN = [
     (
-        "admin@nexus-reussite.tn",
+        ADMIN,
         ["/dashboard/admin", "/dashboard/admin/audit", "/notifications", "/auth/compte"],
     ),
-    ("assistante@nexus-reussite.tn", ["/dashboard/assistante"]),
-    ("helios@nexus-reussite.tn", ["/dashboard/coach"]),
-    ("parent@nexus-reussite.tn", ["/dashboard/parent", "/notifications"]),
-    ("yasmine@nexus-reussite.tn", ["/dashboard/eleve", "/dashboard/eleve/credits"]),
+    (ASSISTANTE, ["/dashboard/assistante"]),
+    (HELIOS, ["/dashboard/coach"]),
+    (PARENT, ["/dashboard/parent", "/notifications"]),
+    (YASMINE, ["/dashboard/eleve", "/dashboard/eleve/credits"]),
 ]
 
 
@@ -90,7 +92,7 @@ def test_boosted_navigation_has_no_csp_violation(
     page: Page, problems: Problems, sign_in: Callable[..., None]
 ) -> None:
     """hx-boost swaps the page in place: the sidebar links keep working under the CSP."""
-    sign_in(page, "parent@nexus-reussite.tn")
+    sign_in(page, PARENT)
     expect(page).to_have_url(re.compile(r"/dashboard/parent$"))
     menu = page.get_by_role("navigation", name="Menu de mon espace")
     menu.get_by_role("link", name="Séances", exact=True).click()

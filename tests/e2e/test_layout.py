@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.people import ADMIN, PARENT, SAMI
+
 PHONE = {"width": 360, "height": 740}
 NO_OVERFLOW = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 
@@ -25,9 +27,9 @@ def test_public_page_fits_a_phone(page: Page, path: str) -> None:
 @pytest.mark.parametrize(
     ("email", "role"),
     [
-        ("admin@nexus-reussite.tn", "admin"),
-        ("parent@nexus-reussite.tn", "parent"),
-        ("sami@nexus-reussite.tn", "eleve"),
+        (ADMIN, "admin"),
+        (PARENT, "parent"),
+        (SAMI, "eleve"),
     ],
 )
 def test_dashboard_fits_a_phone_and_its_menu_is_one_tap_away(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LiveServer
+from tests.people import ASSISTANTE
 from tests.servers import SmtpSink, body_text
 
 PARENT_EMAIL = "sonia.ayari.e2e@example.tn"
@@ -58,7 +59,7 @@ def test_staff_open_a_family_space_from_a_bilan_row(
 ) -> None:
     ask_for_a_bilan(page)
 
-    sign_in(page, "assistante@nexus-reussite.tn")
+    sign_in(page, ASSISTANTE)
     expect(page).to_have_url(re.compile(r"/dashboard/assistante$"))
     page.get_by_role("link", name="Demandes de bilan").click()
     expect(page).to_have_url(re.compile(r"/dashboard/assistante/bilans$"))

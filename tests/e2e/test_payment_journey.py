@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from tests.people import ASSISTANTE, PARENT
+
 
 def test_transfer_declared_approved_and_invoiced(
     page: Page, sign_in: Callable[..., None], sign_out: Callable[[Page], None]
 ) -> None:
-    sign_in(page, "parent@nexus-reussite.tn")
+    sign_in(page, PARENT)
     expect(page).to_have_url(re.compile(r"/dashboard/parent$"))
     page.goto("/dashboard/parent/abonnements")
     yasmine = page.locator("section.card", has=page.get_by_role("heading", name=re.compile("^Yasmine")))
@@ -27,7 +29,7 @@ def test_transfer_declared_approved_and_invoiced(
     expect(page.locator("table").first).to_contain_text("En attente")
     sign_out(page)
 
-    sign_in(page, "assistante@nexus-reussite.tn")
+    sign_in(page, ASSISTANTE)
     expect(page).to_have_url(re.compile(r"/dashboard/assistante$"))
     page.goto("/dashboard/assistante/paiements")
     row = page.locator("tr", has_text=reference)
@@ -37,7 +39,7 @@ def test_transfer_declared_approved_and_invoiced(
     expect(page.locator("tr", has_text=reference)).to_contain_text("Validé")
     sign_out(page)
 
-    sign_in(page, "parent@nexus-reussite.tn")
+    sign_in(page, PARENT)
     expect(page).to_have_url(re.compile(r"/dashboard/parent$"))
     card = page.locator("section.card", has=page.get_by_role("heading", name=re.compile("^Yasmine")))
     expect(card).to_contain_text("Hybride")

@@ -23,12 +23,15 @@ from nexus.models.family import Student
 from nexus.services import utcnow
 from tests import factories
 from tests.fakes.llm import FakeLLM
+from tests.people import (
+    DEMO_PASSWORD,
+    HX,
+    SAMI,
+    YASMINE,  # noqa: F401 - re-exported while modules move to tests.people
+)
 from tests.servers import free_port
 
-SAMI = "sami@nexus-reussite.tn"
-YASMINE = "yasmine@nexus-reussite.tn"
 ASK = "/dashboard/eleve/aria/questions"
-HX = {"HX-Request": "true"}
 QUESTION = "Comment calculer la somme des termes d'une suite arithmétique ?"
 
 
@@ -166,7 +169,7 @@ def live(app: Any) -> Iterator[int]:
 def sign_in(port: int, email: str = SAMI) -> str:
     """Sign in over HTTP; returns the session cookie as a `Cookie` header value."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    body = urlencode({"email": email, "password": "nexus-demo-2026"})
+    body = urlencode({"email": email, "password": DEMO_PASSWORD})
     conn.request("POST", "/auth/signin", body, {"Content-Type": "application/x-www-form-urlencoded"})
     response = conn.getresponse()
     assert response.status == 303

@@ -3,18 +3,19 @@
 import pytest
 
 from tests import factories
+from tests.people import SAMI, YASMINE
 
 
 @pytest.fixture
 def sami():
     """Première, HYBRIDE plan, 4 credits, ARIA maths (parent2's child)."""
-    return factories.student("sami@nexus-reussite.tn")
+    return factories.student(SAMI)
 
 
 @pytest.fixture
 def yasmine():
     """Terminale, no plan, no credits (parent's child)."""
-    return factories.student("yasmine@nexus-reussite.tn")
+    return factories.student(YASMINE)
 
 
 @pytest.fixture

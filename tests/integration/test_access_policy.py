@@ -9,7 +9,8 @@ import pytest
 
 from nexus import navigation, policy
 from nexus.models.common import Role
-from tests.helpers import ADMIN, HX, PARENT, ROLE_ACCOUNTS, html
+from tests.helpers import html
+from tests.people import ADMIN, DEMO_PASSWORD, HX, PARENT, ROLE_ACCOUNTS
 
 ROLES = sorted(ROLE_ACCOUNTS)
 # Who may open each dashboard home besides its own role.
@@ -67,7 +68,7 @@ def test_anonymous_is_sent_to_sign_in(client, path):
 
 def test_sign_in_then_goes_back_where_asked(client):
     location = client.get("/dashboard/parent/enfants").headers["Location"]
-    response = client.post(location, data={"email": PARENT, "password": "nexus-demo-2026"})
+    response = client.post(location, data={"email": PARENT, "password": DEMO_PASSWORD})
     assert response.headers["Location"] == "/dashboard/parent/enfants"
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from nexus.extensions import db
 from nexus.models.family import Student
 from nexus.models.identity import TokenPurpose, User, UserToken
-from tests.helpers import ADAM_EMAIL, ASSISTANTE, PARENT, SAMI, YASMINE, adam, html, outbox_to, user
+from tests.helpers import adam, html, outbox_to, user
+from tests.people import ADAM_EMAIL, ASSISTANTE, PARENT, SAMI, YASMINE
 
 NOW = "2026-11-20 09:00:00"
 CHILD = {"last_name": "Ben Ali", "grade": "SECONDE", "school": ""}

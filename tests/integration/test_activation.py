@@ -10,19 +10,8 @@ from nexus.extensions import db
 from nexus.models.family import Student
 from nexus.models.identity import TokenPurpose, UserToken
 from nexus.services import utcnow
-from tests.helpers import (
-    ADAM_EMAIL,
-    NEW_PASSWORD,
-    PARENT,
-    PARENT2,
-    YASMINE,
-    adam,
-    html,
-    link_in,
-    notifications_of,
-    outbox_to,
-    user,
-)
+from tests.helpers import NEW_PASSWORD, adam, html, link_in, notifications_of, outbox_to, user
+from tests.people import ADAM_EMAIL, ASSISTANTE, PARENT, PARENT2, YASMINE
 
 
 def send_url(student_id: int) -> str:
@@ -126,7 +115,7 @@ def test_unknown_student_is_not_found(client, login):
 
 
 def test_students_and_staff_cannot_send_links(client, login):
-    for email in (YASMINE, "assistante@nexus-reussite.tn"):
+    for email in (YASMINE, ASSISTANTE):
         login(client, email)
         assert client.post(send_url(adam().id), data={"email": ADAM_EMAIL}).status_code == 403
         client.post("/auth/signout")

@@ -5,42 +5,40 @@ from sqlalchemy import select
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
 from nexus.models.identity import User
-
-ADMIN = "admin@nexus-reussite.tn"
-HX = {"HX-Request": "true"}
+from tests.people import ADMIN, ASSISTANTE, DEMO_PASSWORD, HELIOS, HX, PARENT, SAMI, YASMINE
 
 
 def user_id(email: str) -> int:
     return db.session.scalar(select(User.id).where(User.email == email))
 
 
-def test_only_admin_sees_the_users_table(client, login):
-    login(client, "assistante@nexus-reussite.tn")
+def test_only_admin_sees_the_users_table(client, auth):
+    auth.login(ASSISTANTE)
     assert client.get("/dashboard/admin/utilisateurs").status_code == 403
-    client.post("/auth/signout")
-    login(client, ADMIN)
+    auth.logout()
+    auth.login(ADMIN)
     page = client.get("/dashboard/admin/utilisateurs?q=gharbi")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "sami@nexus-reussite.tn" in html
-    assert "yasmine@nexus-reussite.tn" not in html
+    assert SAMI in html
+    assert YASMINE not in html
 
 
 def test_search_fragment_for_htmx(client, login):
     login(client, ADMIN)
     fragment = client.get("/dashboard/admin/utilisateurs?role=COACH", headers=HX).get_data(as_text=True)
     assert "<html" not in fragment
-    assert "helios@nexus-reussite.tn" in fragment
-    assert "parent@nexus-reussite.tn" not in fragment
+    assert HELIOS in fragment
+    assert PARENT not in fragment
 
 
 def test_deactivation_ends_open_sessions_and_is_audited(app, client, login):
     parent = app.test_client()
-    login(parent, "parent@nexus-reussite.tn")
+    login(parent, PARENT)
     assert parent.get("/dashboard/parent").status_code == 200
 
     login(client, ADMIN)
-    target = user_id("parent@nexus-reussite.tn")
+    target = user_id(PARENT)
     row = client.post(f"/dashboard/admin/utilisateurs/{target}/desactiver", headers=HX)
     assert row.status_code == 200
     assert row.get_data(as_text=True).startswith('<tr id="user-')
@@ -49,7 +47,7 @@ def test_deactivation_ends_open_sessions_and_is_audited(app, client, login):
     # The parent's open session is over, and signing in again is refused.
     assert parent.get("/dashboard/parent").status_code == 302
     again = parent.post(
-        "/auth/signin", data={"email": "parent@nexus-reussite.tn", "password": "nexus-demo-2026"}
+        "/auth/signin", data={"email": PARENT, "password": DEMO_PASSWORD}
     )
     assert again.status_code == 422
 
@@ -65,7 +63,7 @@ def test_deactivation_ends_open_sessions_and_is_audited(app, client, login):
     assert len(lines) == 1
 
     client.post(f"/dashboard/admin/utilisateurs/{target}/activer", headers=HX)
-    assert login(parent, "parent@nexus-reussite.tn").get("/dashboard/parent").status_code == 200
+    assert login(parent, PARENT).get("/dashboard/parent").status_code == 200
 
 
 def test_admin_cannot_deactivate_self_and_unknown_id_is_404(client, login):

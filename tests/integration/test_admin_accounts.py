@@ -21,22 +21,8 @@ from nexus.models.identity import TokenPurpose, User, UserSession, UserToken
 from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
 from nexus.services import ServiceError, accounts, billing, erasure, family, identity, utcnow
 from tests import factories
-from tests.helpers import (
-    ADMIN,
-    ASSISTANTE,
-    DEMO_PASSWORD,
-    NEW_PASSWORD,
-    PARENT,
-    PARENT2,
-    YASMINE,
-    at_once,
-    changed_tables,
-    fingerprint,
-    html,
-    link_in,
-    outbox_to,
-    user,
-)
+from tests.helpers import NEW_PASSWORD, at_once, changed_tables, fingerprint, html, link_in, outbox_to, user
+from tests.people import ADMIN, ASSISTANTE, DEMO_PASSWORD, PARENT, PARENT2, SAMI, YASMINE
 
 USERS = "/dashboard/admin/utilisateurs"
 NEW = f"{USERS}/nouveau"
@@ -522,7 +508,7 @@ def test_the_last_active_admin_is_kept():
 def test_an_anonymised_account_cannot_be_reactivated_nor_edited(client, login):
     login(client, ADMIN)
     target = user(PARENT2)
-    sami = factories.student("sami@nexus-reussite.tn")
+    sami = factories.student(SAMI)
     assert client.post(f"{page_of(target.id)}/anonymiser").status_code == 303
     row = client.post(f"{page_of(target.id)}/activer", headers={"HX-Request": "true"})
     assert row.status_code == 422 and "ne peut pas être réactivé" in html(row)

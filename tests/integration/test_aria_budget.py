@@ -17,7 +17,6 @@ from tests.helpers import html
 from tests.integration.aria_support import (
     ASK,
     QUESTION,
-    SAMI,
     add_exchange,
     ask,
     count_messages,
@@ -31,6 +30,7 @@ from tests.integration.aria_support import (
     stream,
     student,
 )
+from tests.people import ADMIN, SAMI
 
 __all__ = ["fake_llm", "llm_server", "offline"]  # fixtures
 STATIC = Path(__file__).resolve().parents[2] / "nexus" / "static"
@@ -278,7 +278,7 @@ def test_the_statistics_show_the_token_counts(client, login, fake_llm):
     stream(client, question_id(ask(client)))
     answer = latest_answer()
     client.post("/auth/signout")
-    login(client, "admin@nexus-reussite.tn")
+    login(client, ADMIN)
     page = html(client.get("/dashboard/admin/aria"))
     figures = [f"{n:,}".replace(",", "\u202f") for n in (answer.prompt_tokens, answer.completion_tokens)]
     assert " / ".join(figures) in page

@@ -11,10 +11,7 @@ from nexus.services import aria
 from tests.helpers import html
 from tests.integration.aria_support import (
     ASK,
-    HX,
     QUESTION,
-    SAMI,
-    YASMINE,
     ask,
     count_messages,
     entitle_aria,
@@ -26,6 +23,7 @@ from tests.integration.aria_support import (
     stream,
     student,
 )
+from tests.people import HX, PARENT2, SAMI, YASMINE
 
 pytestmark = pytest.mark.usefixtures(offline.__name__)
 
@@ -233,6 +231,6 @@ def test_html_in_a_question_is_shown_as_text(client, login):
 
 
 def test_other_roles_cannot_use_the_student_chat(client, login):
-    login(client, "parent2@nexus-reussite.tn")
+    login(client, PARENT2)
     assert client.get("/dashboard/eleve/aria").status_code == 403
     assert ask(client).status_code == 403

@@ -15,10 +15,9 @@ from nexus.models.scheduling import SessionStatus
 from tests import factories
 from tests.helpers import html
 from tests.integration.aria_support import student
+from tests.people import HELIOS, ZENON
 
 NOW = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)  # a Monday; every date below is relative to it
-HELIOS = "helios@nexus-reussite.tn"
-ZENON = "zenon@nexus-reussite.tn"
 INDEX = "/dashboard/coach/aria"
 
 

@@ -18,7 +18,6 @@ from nexus.services import aria, knowledge, utcnow
 from tests.helpers import html
 from tests.integration.aria_support import (
     QUESTION,
-    SAMI,
     ask,
     count_messages,
     fake_llm,
@@ -31,6 +30,7 @@ from tests.integration.aria_support import (
     stream,
     student,
 )
+from tests.people import SAMI
 
 __all__ = ["fake_llm", "live", "llm_server"]  # fixtures
 THREADS = 50

@@ -9,11 +9,8 @@ from nexus.extensions import db
 from nexus.models.aria import AnswerMode, AriaFeedback, AriaMessage, MessageRole
 from tests import factories
 from tests.helpers import html
-from tests.integration.aria_support import HX, SAMI, YASMINE, entitle_aria, sami_conversation, student
-
-PARENT = "parent@nexus-reussite.tn"  # Yasmine's parent
-PARENT2 = "parent2@nexus-reussite.tn"  # Sami's parent
-COACH = "helios@nexus-reussite.tn"
+from tests.integration.aria_support import entitle_aria, sami_conversation, student
+from tests.people import ADMIN, ASSISTANTE, COACH, HX, PARENT, PARENT2, SAMI, YASMINE, ZENON
 
 
 @pytest.fixture
@@ -91,7 +88,7 @@ def test_admin_sees_statistics_per_subject_and_the_disliked_answers(client, logi
     _, answer = exchange
     db.session.add(AriaFeedback(message_id=answer.id, rating=-1, comment="Je n'ai pas compris l'exemple"))
     db.session.flush()
-    login(client, "admin@nexus-reussite.tn")
+    login(client, ADMIN)
     page = html(client.get("/dashboard/admin/aria"))
     assert "Statistiques ARIA" in page
     assert '<td data-label="Matière">Mathématiques</td>' in page
@@ -101,7 +98,7 @@ def test_admin_sees_statistics_per_subject_and_the_disliked_answers(client, logi
     assert "passage(s)" in page  # the knowledge base coverage
 
 
-@pytest.mark.parametrize("who", [PARENT, COACH, SAMI, "assistante@nexus-reussite.tn"])
+@pytest.mark.parametrize("who", [PARENT, COACH, SAMI, ASSISTANTE])
 def test_statistics_are_for_the_admin_only(client, login, who):
     login(client, who)
     assert client.get("/dashboard/admin/aria").status_code == 403
@@ -143,7 +140,7 @@ def test_a_coach_reads_only_the_conversations_of_their_students(client, login, e
     page = html(client.get(url))
     assert "Comment sommer une suite ?" in page
     client.post("/auth/signout")
-    login(client, "zenon@nexus-reussite.tn")
+    login(client, ZENON)
     assert client.get(url).status_code == 404
 
 

@@ -17,7 +17,6 @@ from tests.helpers import html
 from tests.integration.aria_support import (
     ASK,
     QUESTION,
-    SAMI,
     add_exchange,
     ask,
     count_messages,
@@ -30,6 +29,7 @@ from tests.integration.aria_support import (
     stream,
     student,
 )
+from tests.people import SAMI
 from tests.servers import free_port
 
 __all__ = ["fake_llm", "llm_server"]  # fixtures

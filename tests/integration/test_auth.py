@@ -15,17 +15,8 @@ from nexus.extensions import db
 from nexus.models.identity import UserSession
 from nexus.services import utcnow
 from nexus.services.identity import passwords
-from tests.helpers import (
-    ADMIN,
-    DEMO_PASSWORD,
-    HX,
-    NEW_PASSWORD,
-    PARENT,
-    ROLE_ACCOUNTS,
-    adam,
-    html,
-    user,
-)
+from tests.helpers import NEW_PASSWORD, adam, html, user
+from tests.people import ADMIN, DEMO_PASSWORD, HX, PARENT, ROLE_ACCOUNTS
 
 BAD = "E-mail ou mot de passe incorrect."
 

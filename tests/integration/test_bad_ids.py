@@ -2,11 +2,13 @@
 
 import pytest
 
+from tests.people import ADMIN, ASSISTANTE, PARENT
+
 HUGE = "9" * 25
 ENORMOUS = "9" * 5000
 
 
-@pytest.mark.parametrize("account", ["parent@nexus-reussite.tn", "admin@nexus-reussite.tn"])
+@pytest.mark.parametrize("account", [PARENT, ADMIN])
 @pytest.mark.parametrize(
     "path",
     [
@@ -28,19 +30,19 @@ def test_gets_never_fail(client, login, account, path):
 @pytest.mark.parametrize(
     ("account", "path", "data"),
     [
-        ("parent@nexus-reussite.tn", "/dashboard/parent/credits/demande", {"eleve": HUGE, "amount": "2"}),
+        (PARENT, "/dashboard/parent/credits/demande", {"eleve": HUGE, "amount": "2"}),
         (
-            "parent@nexus-reussite.tn",
+            PARENT,
             "/dashboard/parent/paiement/virement",
             {"eleve": ENORMOUS, "offre": "HYBRIDE"},
         ),
         (
-            "assistante@nexus-reussite.tn",
+            ASSISTANTE,
             "/dashboard/assistante/credits/ajustement",
             {"eleve": HUGE, "amount": "1"},
         ),
-        ("assistante@nexus-reussite.tn", f"/dashboard/assistante/paiements/{HUGE}/valider", {"confirm": "1"}),
-        ("admin@nexus-reussite.tn", f"/dashboard/admin/utilisateurs/{HUGE}/desactiver", {}),
+        (ASSISTANTE, f"/dashboard/assistante/paiements/{HUGE}/valider", {"confirm": "1"}),
+        (ADMIN, f"/dashboard/admin/utilisateurs/{HUGE}/desactiver", {}),
     ],
 )
 def test_posts_never_fail(client, login, account, path, data):

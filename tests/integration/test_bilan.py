@@ -12,9 +12,8 @@ from nexus.models.common import Role
 from nexus.models.diagnostics import BilanRequest, BilanStatus, Modality
 from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail
+from tests.people import HX
 from tests.servers import body_text
-
-HX = {"HX-Request": "true"}
 
 STEP1 = {
     "parent_first_name": "Leïla",

@@ -16,6 +16,7 @@ from nexus.models.identity import User
 from nexus.models.vault import UserDocument
 from nexus.services import ServiceError, billing, command, credits, invoices
 from tests import factories
+from tests.people import ASSISTANTE, PARENT, PARENT2, SAMI, YASMINE
 
 
 def user(email):
@@ -24,12 +25,12 @@ def user(email):
 
 @pytest.fixture
 def parent():
-    return user("parent@nexus-reussite.tn")
+    return user(PARENT)
 
 
 @pytest.fixture
 def staff():
-    return user("assistante@nexus-reussite.tn")
+    return user(ASSISTANTE)
 
 
 def declare(parent, student, code="HYBRIDE", subject="MATHEMATIQUES"):
@@ -44,11 +45,11 @@ def test_order_is_priced_by_the_catalog(parent, yasmine):
 
 
 def test_someone_elses_child_or_unknown_offer_is_not_found(parent):
-    sami = factories.student("sami@nexus-reussite.tn")
+    sami = factories.student(SAMI)
     with pytest.raises(LookupError):
         billing.build_order(parent, sami.id, "HYBRIDE", "NSI")
     with pytest.raises(LookupError):
-        billing.build_order(parent, factories.student("yasmine@nexus-reussite.tn").id, "FREE_LUNCH", None)
+        billing.build_order(parent, factories.student(YASMINE).id, "FREE_LUNCH", None)
 
 
 def test_a_plan_needs_an_aria_subject_and_an_addon_needs_a_plan(parent, yasmine):
@@ -94,7 +95,7 @@ def test_approval_grants_plan_entitlements_credits_invoice_and_mail(parent, staf
     assert "450,000 TND" in text
 
     run_jobs()
-    mail = smtp.wait_for("parent@nexus-reussite.tn")
+    mail = smtp.wait_for(PARENT)
     assert invoice.number in mail["Subject"]
 
 
@@ -129,8 +130,8 @@ def test_credit_pack_grants_a_twelve_month_lot_and_booking_rights(parent, staff,
 
 
 def test_renewal_extends_and_plan_change_ends_the_previous_plan(staff):
-    parent2 = user("parent2@nexus-reussite.tn")
-    sami = factories.student("sami@nexus-reussite.tn")
+    parent2 = user(PARENT2)
+    sami = factories.student(SAMI)
     before = billing.active_subscription(sami.id)
     end = before.current_period_end
     billing.approve(declare(parent2, sami, "HYBRIDE").id, staff)
@@ -147,8 +148,8 @@ def test_renewal_extends_and_plan_change_ends_the_previous_plan(staff):
 
 
 def test_aria_addon_adds_a_subject_to_the_plan(staff):
-    parent2 = user("parent2@nexus-reussite.tn")
-    sami = factories.student("sami@nexus-reussite.tn")
+    parent2 = user(PARENT2)
+    sami = factories.student(SAMI)
     billing.approve(declare(parent2, sami, "ARIA_MATIERE", "NSI").id, staff)
     assert billing.aria_subjects(sami.id) == ["MATHEMATIQUES", "NSI"]
     with pytest.raises(ServiceError, match="déjà"):
@@ -158,10 +159,10 @@ def test_aria_addon_adds_a_subject_to_the_plan(staff):
 @pytest.mark.committed
 def test_fifty_concurrent_approvals_grant_once_and_invoice_once(app):
     with app.app_context():
-        parent = user("parent@nexus-reussite.tn")
-        yasmine = factories.student("yasmine@nexus-reussite.tn")
+        parent = user(PARENT)
+        yasmine = factories.student(YASMINE)
         payment_id = declare(parent, yasmine).id
-        staff_id = user("assistante@nexus-reussite.tn").id
+        staff_id = user(ASSISTANTE).id
         student_id = yasmine.id
         db.session.commit()
     barrier = Barrier(50)

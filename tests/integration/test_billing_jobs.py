@@ -20,10 +20,11 @@ from nexus.models.credits import CreditLot, LotSource
 from nexus.models.notifications import OutboxEmail
 from nexus.services import billing, credits, utcnow
 from tests import factories
+from tests.people import PARENT2, SAMI
 
 
 def sami():
-    return factories.student("sami@nexus-reussite.tn")
+    return factories.student(SAMI)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +82,7 @@ def test_expiry_reminder_is_sent_once_per_lot():
     assert remind_expiring_credits() == 1
     assert remind_expiring_credits() == 0
     mail = db.session.scalar(select(OutboxEmail).where(OutboxEmail.template == "credits_expiring"))
-    assert mail.to_email == "parent2@nexus-reussite.tn"
+    assert mail.to_email == PARENT2
 
 
 def test_a_lapsed_subscription_expires_with_its_rights():

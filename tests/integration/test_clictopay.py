@@ -11,6 +11,7 @@ from nexus.models.identity import User
 from nexus.services import ServiceError, billing, clictopay, credits
 from tests import factories
 from tests.fakes.clictopay import PASSWORD, USERNAME, FakeClicToPay
+from tests.people import PARENT, YASMINE
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,8 @@ def card(app, gateway, monkeypatch):
 
 
 def order(code="CREDITS_5"):
-    parent = db.session.scalar(select(User).where(User.email == "parent@nexus-reussite.tn"))
-    yasmine = factories.student("yasmine@nexus-reussite.tn")
+    parent = db.session.scalar(select(User).where(User.email == PARENT))
+    yasmine = factories.student(YASMINE)
     return parent, billing.build_order(parent, yasmine.id, code, None)
 
 

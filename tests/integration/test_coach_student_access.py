@@ -14,8 +14,7 @@ from nexus.models.scheduling import SessionStatus
 from nexus.services import utcnow
 from tests import factories
 from tests.helpers import html
-
-HELIOS = "helios@nexus-reussite.tn"
+from tests.people import HELIOS
 
 
 def page(client, student_id: int) -> int:

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from nexus.extensions import db
 from nexus.models.identity import User
 from nexus.services import ServiceError, command
+from tests.people import PARENT
 
 pytestmark = pytest.mark.committed
-PARENT = "parent@nexus-reussite.tn"
 
 
 def _rename(first_name: str) -> None:

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from nexus.extensions import db
 from nexus.models.notifications import ContactMessage, Notification, OutboxEmail
-from tests.helpers import ADMIN, ASSISTANTE, PARENT, count, html, notifications_of
+from tests.helpers import count, html, notifications_of
+from tests.people import ADMIN, ASSISTANTE, PARENT
 from tests.servers import body_text
 
 STAFF_EMAIL = "contact@nexus-reussite.tn"

@@ -24,7 +24,8 @@ from nexus.models.credits import CreditEntry, CreditLot, CreditRequest, EntryKin
 from nexus.models.notifications import Notification, OutboxEmail
 from nexus.services import ServiceError, billing, credits, utcnow
 from tests import factories
-from tests.helpers import ASSISTANTE, FIFTY, PARENT, PARENT2, SAMI, YASMINE, at_once, refusals, user
+from tests.helpers import FIFTY, at_once, refusals, user
+from tests.people import ASSISTANTE, PARENT, PARENT2, SAMI, YASMINE
 
 
 def _audits(action: str) -> int:

@@ -12,6 +12,7 @@ from nexus.extensions import db
 from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
 from nexus.services import ServiceError, credits, utcnow
 from tests import factories
+from tests.people import SAMI, YASMINE
 
 
 def grant(student_id, amount, days, source=LotSource.MANUAL):
@@ -93,7 +94,7 @@ def test_a_refund_after_expiry_does_not_revive_credits(yasmine):
 
 
 def test_subscription_allocation_is_granted_once_per_period():
-    sami = factories.student("sami@nexus-reussite.tn")
+    sami = factories.student(SAMI)
     from nexus.services import billing
 
     subscription = billing.active_subscription(sami.id)
@@ -122,7 +123,7 @@ def test_absurd_amounts_never_reach_the_ledger(yasmine, amount):
 def test_fifty_concurrent_bookings_share_the_last_credit(app):
     """50 threads, 50 bookings, one credit left: exactly one consumption succeeds."""
     with app.app_context():
-        yasmine = factories.student("yasmine@nexus-reussite.tn")
+        yasmine = factories.student(YASMINE)
         coach_id = factories.coach().id
         grant(yasmine.id, "1", 30)
         bookings = [

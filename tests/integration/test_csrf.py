@@ -9,7 +9,8 @@ import pytest
 
 from nexus.extensions import db
 from nexus.services import notifications
-from tests.helpers import DEMO_PASSWORD, HX, PARENT, csrf_token, html, notifications_of, user
+from tests.helpers import csrf_token, html, notifications_of, user
+from tests.people import DEMO_PASSWORD, HX, PARENT
 
 EXPIRED = "Votre formulaire a expiré ou ne provient pas de Nexus Réussite."
 

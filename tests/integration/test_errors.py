@@ -10,7 +10,8 @@ from sqlalchemy import text
 
 from nexus.extensions import db
 from nexus.services import catalog, dashboards
-from tests.helpers import PARENT, html
+from tests.helpers import html
+from tests.people import PARENT
 
 
 def test_unknown_address_gets_a_french_404(client):

@@ -22,12 +22,7 @@ from nexus.models.notifications import OutboxEmail
 from nexus.services import billing, co_parents, credits, family, identity, invoices, scheduling, utcnow
 from tests import factories
 from tests.helpers import (
-    ADMIN,
     NEW_PASSWORD,
-    PARENT,
-    PARENT2,
-    SAMI,
-    YASMINE,
     adam,
     at_once,
     changed_tables,
@@ -39,6 +34,7 @@ from tests.helpers import (
     user,
 )
 from tests.integration.scheduling_support import bookings_of, form, free_slot
+from tests.people import ADMIN, PARENT, PARENT2, SAMI, YASMINE
 
 CHILDREN = "/dashboard/parent/enfants"
 INVITE = "/dashboard/parent/enfants/second-parent"

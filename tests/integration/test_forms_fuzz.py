@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import PARENT, adam
+from tests.helpers import adam
+from tests.people import PARENT
 
 FUZZ = settings(
     max_examples=40,

@@ -13,7 +13,8 @@ from nexus.extensions import db
 from nexus.models.identity import User
 from nexus.models.knowledge import Document
 from nexus.services import ServiceError, audit, knowledge, vault
-from tests.helpers import ASSISTANTE, PARENT, changed_tables, fingerprint, html, stored_files
+from tests.helpers import changed_tables, fingerprint, html, stored_files
+from tests.people import ASSISTANTE, PARENT
 
 DOCS = "/dashboard/assistante/docs"
 NOTE = "# Suites\n\nUne suite arithmétique ajoute la même raison à chaque terme.\n".encode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.people import PARENT
 from tests.servers import free_port
 
 KEYS = {"database", "redis", "llm", "embeddings", "vector_store", "mail"}
@@ -22,9 +23,9 @@ def test_all_dependencies_are_reported_ok(client):
     assert report["vector_store"] == "ok (pgvector)"
 
 
-def test_healthz_is_public_and_fast_to_parse(client, login):
+def test_healthz_is_public_and_fast_to_parse(client, auth):
     assert client.get("/healthz").is_json
-    login(client, "parent@nexus-reussite.tn")
+    auth.login(PARENT)
     assert client.get("/healthz").status_code == 200
 
 

@@ -16,7 +16,8 @@ from nexus.models.diagnostics import BilanRequest
 from nexus.models.family import Student
 from nexus.models.notifications import ContactMessage, OutboxEmail, OutboxStatus
 from nexus.services import notifications
-from tests.helpers import ADMIN, ASSISTANTE, PARENT, html, outbox_to, user
+from tests.helpers import html, outbox_to, user
+from tests.people import ADMIN, ASSISTANTE, HELIOS, PARENT
 
 ONE_LINE = "Ce champ ne peut contenir ni retour à la ligne ni caractère invisible de contrôle."
 TEXT = "Ce texte contient un caractère invisible de contrôle : retirez-le."
@@ -245,7 +246,7 @@ def test_a_coach_exception_note_stays_on_one_line(client, login):
     from nexus.models.scheduling import AvailabilityException
 
     with freeze_time("2026-11-20 09:00:00"):
-        login(client, "helios@nexus-reussite.tn")
+        login(client, HELIOS)
         before = count(AvailabilityException)
         response = client.post(
             "/dashboard/coach/availability/exceptions",

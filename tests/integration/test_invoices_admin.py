@@ -8,11 +8,12 @@ from sqlalchemy import select
 from nexus.extensions import db
 from nexus.models.billing import Invoice, InvoiceStatus
 from nexus.numbers import parse_tnd
+from tests.people import ADMIN, PARENT
 
 
 @pytest.fixture
 def staff_client(client, login):
-    return login(client, "admin@nexus-reussite.tn")
+    return login(client, ADMIN)
 
 
 def new_invoice(staff_client, **extra):
@@ -106,7 +107,7 @@ def test_search_and_access(client, login, staff_client):
     invoice = new_invoice(staff_client)
     assert invoice.number in staff_client.get("/dashboard/admin/factures?q=trabelsi").get_data(as_text=True)
     client2 = staff_client.application.test_client()
-    login(client2, "parent@nexus-reussite.tn")
+    login(client2, PARENT)
     assert client2.get("/dashboard/admin/factures").status_code == 403
     assert client2.get(f"/factures/{invoice.id}/pdf").status_code == 404
 

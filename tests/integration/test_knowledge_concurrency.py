@@ -15,10 +15,11 @@ from nexus.models.audit import AuditLog
 from nexus.models.common import Grade, Subject
 from nexus.models.knowledge import Document, DocumentStatus, SourceType
 from tests.integration.aria_support import live, sign_in
+from tests.people import ASSISTANTE
 
 __all__ = ["live"]  # fixture
 THREADS = 50
-STAFF = "assistante@nexus-reussite.tn"
+STAFF = ASSISTANTE
 
 
 def failed_document() -> int:

@@ -24,10 +24,11 @@ from nexus.services import knowledge
 from nexus.services.vectorstore import Scope
 from tests.helpers import html
 from tests.integration.aria_support import llm_server
+from tests.people import ASSISTANTE, HELIOS, PARENT, SAMI
 
 __all__ = ["llm_server"]  # fixture
 
-STAFF = "assistante@nexus-reussite.tn"
+STAFF = ASSISTANTE
 NOTE = """---
 titre: Les graphes
 ---
@@ -202,7 +203,7 @@ def test_deleting_a_document_removes_its_chunks_and_is_audited(client, login, ru
 
 
 @pytest.mark.parametrize(
-    "who", ["parent@nexus-reussite.tn", "sami@nexus-reussite.tn", "helios@nexus-reussite.tn"]
+    "who", [PARENT, SAMI, HELIOS]
 )
 def test_only_staff_manage_documents(client, login, who):
     login(client, who)

@@ -19,7 +19,8 @@ from nexus.models.credits import CreditEntry, CreditLot, CreditRequest
 from nexus.models.notifications import Notification
 from nexus.numbers import parse_count, parse_credits, parse_tnd
 from nexus.services import ServiceError, credits
-from tests.helpers import ASSISTANTE, PARENT, user
+from tests.helpers import user
+from tests.people import ASSISTANTE, PARENT
 
 # What Decimal()/int()/float() accept but nobody types, and what overflows or cannot be stored.
 ODD = [

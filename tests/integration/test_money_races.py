@@ -29,7 +29,8 @@ from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail
 from nexus.services import billing, credits, invoices
 from tests import factories
-from tests.helpers import ASSISTANTE, FIFTY, PARENT, YASMINE, at_once, refusals, user
+from tests.helpers import FIFTY, at_once, refusals, user
+from tests.people import ASSISTANTE, PARENT, YASMINE
 
 DECLARED_ALREADY = (
     "Un virement pour cette commande est déjà en attente de validation. "

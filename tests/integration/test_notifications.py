@@ -9,7 +9,8 @@ import pytest
 from nexus.extensions import db
 from nexus.models.notifications import Notification
 from nexus.services import notifications
-from tests.helpers import HX, PARENT, PARENT2, html, notifications_of, user
+from tests.helpers import html, notifications_of, user
+from tests.people import HX, PARENT, PARENT2
 
 
 @pytest.fixture

@@ -18,14 +18,8 @@ from nexus.models.identity import User
 from nexus.models.notifications import ContactMessage, OutboxEmail
 from nexus.services import diagnostics, enrolment, family
 from tests.helpers import (
-    ADMIN,
-    ASSISTANTE,
-    COACH,
     FIFTY,
-    HX,
     NEW_PASSWORD,
-    PARENT,
-    YASMINE,
     at_once,
     changed_tables,
     fingerprint,
@@ -35,6 +29,7 @@ from tests.helpers import (
     user,
 )
 from tests.integration.test_staff_tables import make_bilan, make_contact
+from tests.people import ADMIN, ASSISTANTE, COACH, HX, PARENT, YASMINE
 from tests.servers import body_text
 
 BILANS = "/dashboard/assistante/bilans"

@@ -10,8 +10,7 @@ from nexus.models.billing import Invoice, Payment, PaymentStatus
 from nexus.models.identity import User
 from nexus.services import billing
 from tests import factories
-
-PARENT = "parent@nexus-reussite.tn"
+from tests.people import ASSISTANTE, PARENT, PARENT2, SAMI
 
 
 @pytest.fixture
@@ -20,7 +19,7 @@ def parent_client(client, login):
 
 
 def staff():
-    return db.session.scalar(select(User).where(User.email == "assistante@nexus-reussite.tn"))
+    return db.session.scalar(select(User).where(User.email == ASSISTANTE))
 
 
 def test_offers_page_lists_every_offer_for_each_child(parent_client):
@@ -51,7 +50,7 @@ def test_order_summary_is_priced_by_the_server_with_a_stable_reference(parent_cl
     ["offre=HYBRIDE&eleve={sami}", "offre=XYZ&eleve={sami}", "eleve={sami}", "offre=HYBRIDE&eleve=abc"],
 )
 def test_tampered_order_is_not_found(parent_client, yasmine, query):
-    sami = factories.student("sami@nexus-reussite.tn")
+    sami = factories.student(SAMI)
     url = "/dashboard/parent/paiement?" + query.format(sami=sami.id, yasmine=yasmine.id)
     assert parent_client.get(url).status_code == 404
 
@@ -92,7 +91,7 @@ def test_a_parent_downloads_their_invoice_and_receipt_but_nobody_else(app, paren
     docs = parent_client.get("/dashboard/parent/ressources").get_data(as_text=True)
     assert f"Facture {invoice.number}" in docs
 
-    other = login(app.test_client(), "parent2@nexus-reussite.tn")
+    other = login(app.test_client(), PARENT2)
     assert other.get(f"/factures/{invoice.id}/pdf").status_code == 404
     assert other.get(f"/factures/{invoice.id}/recu").status_code == 404
     assert app.test_client().get(f"/factures/{invoice.id}/pdf").status_code == 404
@@ -120,7 +119,7 @@ def test_adding_a_child_with_a_taken_email_does_not_say_so(parent_client):
             "first_name": "Lina",
             "last_name": "Ben Ali",
             "grade": "PREMIERE",
-            "email": "sami@nexus-reussite.tn",
+            "email": SAMI,
         },
     )
     assert response.status_code == 303
@@ -146,7 +145,7 @@ def test_an_aria_addon_without_a_plan_is_refused_before_any_transfer(parent_clie
 
 
 def test_a_student_has_a_documents_page_and_sees_only_their_own(client, login):
-    login(client, "sami@nexus-reussite.tn")
+    login(client, SAMI)
     page = client.get("/dashboard/eleve/ressources")
     assert page.status_code == 200
     assert "Aucun document pour le moment" in page.get_data(as_text=True)

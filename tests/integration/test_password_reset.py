@@ -13,17 +13,8 @@ from nexus.extensions import db
 from nexus.models.audit import AuditLog
 from nexus.models.identity import TokenPurpose, UserToken
 from nexus.services import utcnow
-from tests.helpers import (
-    DEMO_PASSWORD,
-    HX,
-    NEW_PASSWORD,
-    PARENT,
-    adam,
-    html,
-    link_in,
-    outbox_to,
-    user,
-)
+from tests.helpers import NEW_PASSWORD, adam, html, link_in, outbox_to, user
+from tests.people import DEMO_PASSWORD, HX, PARENT
 from tests.servers import body_text
 
 FORGOT = "/auth/mot-de-passe-oublie"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import ADMIN, DEMO_PASSWORD, PARENT, html
+from tests.helpers import html
+from tests.people import ADMIN, ASSISTANTE, DEMO_PASSWORD, PARENT
 
 pytestmark = pytest.mark.ratelimited
 
@@ -56,7 +57,7 @@ def test_a_guess_spread_over_many_addresses_meets_the_account_bound(client):
         assert attempt(client, PARENT, ip=f"10.1.{i // 200}.{i % 200}").status_code == 422
     assert attempt(client, PARENT, ip="10.2.0.1").status_code == 429
     # Another account is not affected.
-    assert attempt(client, "assistante@nexus-reussite.tn", ip="10.2.0.1").status_code == 422
+    assert attempt(client, ASSISTANTE, ip="10.2.0.1").status_code == 422
 
 
 def test_successful_sign_ins_do_not_count(client):

@@ -17,20 +17,8 @@ from nexus.services.scheduling import slots
 from nexus.services.scheduling.booking import CENTRE_LOCATION
 from tests import factories
 from tests.helpers import html, user
-from tests.integration.scheduling_support import (
-    ASSISTANTE,
-    HELIOS,
-    PARENT,
-    PARENT2,
-    SAMI,
-    YASMINE,
-    ZENON,
-    balance,
-    bookings_of,
-    form,
-    free_slot,
-    reminders_of,
-)
+from tests.integration.scheduling_support import balance, bookings_of, form, free_slot, reminders_of
+from tests.people import ASSISTANTE, HELIOS, PARENT, PARENT2, SAMI, YASMINE, ZENON
 
 
 def test_the_booking_page_walks_subject_coach_slot(client, login, helios):

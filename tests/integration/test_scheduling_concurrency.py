@@ -22,7 +22,8 @@ from nexus.models.scheduling import SessionBooking, SessionReminder, SessionStat
 from nexus.services import ServiceError, credits, scheduling
 from nexus.services.scheduling import BookingChoice
 from tests import factories
-from tests.integration.scheduling_support import SAMI, free_slot
+from tests.integration.scheduling_support import free_slot
+from tests.people import SAMI
 
 THREADS = 50
 

@@ -15,8 +15,9 @@ from nexus.extensions import db
 from nexus.models.scheduling import AvailabilityException, CoachAvailability, SessionBooking
 from nexus.services import credits
 from tests import factories
-from tests.helpers import DEMO_PASSWORD, html
-from tests.integration.scheduling_support import HELIOS, form
+from tests.helpers import html
+from tests.integration.scheduling_support import form
+from tests.people import DEMO_PASSWORD, HELIOS
 
 STUDENT = "saisie@example.tn"
 TUESDAY = date(2030, 3, 12)  # a week after the frozen Monday below

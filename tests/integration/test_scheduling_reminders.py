@@ -20,7 +20,8 @@ from nexus.services.scheduling import BookingChoice
 from nexus.services.scheduling.reminders import REMINDER_OFFSETS
 from tests import factories
 from tests.helpers import notifications_of
-from tests.integration.scheduling_support import HELIOS, PARENT2, SAMI, free_slot, reminders_of
+from tests.integration.scheduling_support import free_slot, reminders_of
+from tests.people import HELIOS, PARENT2, SAMI
 
 
 def book_for_sami():

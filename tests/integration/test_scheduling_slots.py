@@ -15,6 +15,7 @@ from nexus.extensions import db
 from nexus.models.scheduling import AvailabilityException, CoachAvailability, ExceptionKind, SessionStatus
 from nexus.services.scheduling import slots
 from tests import factories
+from tests.people import SAMI, YASMINE
 
 TUNIS = ZoneInfo("Africa/Tunis")
 MONDAY = date(2030, 3, 4)  # a Monday
@@ -124,8 +125,8 @@ def test_validity_period_limits_the_weekly_grid(helios):
 
 @freeze_time("2030-03-01 08:00:00")
 def test_bookings_of_the_coach_and_of_the_student_are_taken_out(helios):
-    sami = factories.student("sami@nexus-reussite.tn")
-    yasmine = factories.student("yasmine@nexus-reussite.tn")
+    sami = factories.student(SAMI)
+    yasmine = factories.student(YASMINE)
     zenon = factories.coach("Zénon")
     factories.booking(yasmine.id, helios.id, tunis(MONDAY, 15), minutes=90)  # 15:00–16:30
     factories.booking(sami.id, zenon.id, tunis(MONDAY, 17, 30), minutes=60)  # Sami elsewhere

@@ -22,7 +22,8 @@ from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
 from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import SessionBooking, SessionStatus
-from tests.helpers import SAMI, YASMINE, user
+from tests.helpers import user
+from tests.people import SAMI, YASMINE
 
 MONDAY = datetime(2030, 3, 4, 10, 0, tzinfo=UTC)
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.helpers import HX, PARENT, html
+from tests.helpers import html
+from tests.people import HX, PARENT
 
 PUBLIC_PAGES = [
     "/",

@@ -15,13 +15,14 @@ from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import CoachProfile
 from nexus.seed import seed_demo
 from nexus.services import credits, identity
-from tests.helpers import DEMO_PASSWORD, PARENT, PARENT2, SAMI, YASMINE, adam, user
+from tests.helpers import adam, user
+from tests.people import ADMIN, ASSISTANTE, DEMO_PASSWORD, HELIOS, PARENT, PARENT2, SAMI, YASMINE, ZENON
 
 ACCOUNTS = {
-    "admin@nexus-reussite.tn": Role.ADMIN,
-    "assistante@nexus-reussite.tn": Role.ASSISTANTE,
-    "helios@nexus-reussite.tn": Role.COACH,
-    "zenon@nexus-reussite.tn": Role.COACH,
+    ADMIN: Role.ADMIN,
+    ASSISTANTE: Role.ASSISTANTE,
+    HELIOS: Role.COACH,
+    ZENON: Role.COACH,
     PARENT: Role.PARENT,
     YASMINE: Role.ELEVE,
     PARENT2: Role.PARENT,

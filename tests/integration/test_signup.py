@@ -24,7 +24,8 @@ from nexus.models.notifications import OutboxEmail
 from nexus.services import family, identity, signup, utcnow
 from nexus.services.family import ChildDraft, ParentDraft
 from tests.conftest import CLOCK_START, travel
-from tests.helpers import HX, NEW_PASSWORD, at_once, html, link_in, outbox_to, refusals, token_of
+from tests.helpers import NEW_PASSWORD, at_once, html, link_in, outbox_to, refusals, token_of
+from tests.people import HX, PARENT
 from tests.servers import body_text
 
 EMAIL = "leila.trabelsi@example.tn"
@@ -571,7 +572,5 @@ def test_the_sign_in_page_points_to_the_sign_up(client):
 
 
 def test_a_signed_in_user_is_sent_to_the_dashboard(client, login):
-    from tests.helpers import PARENT
-
     login(client, PARENT)
     assert client.get("/inscription").headers["Location"] == "/dashboard"

@@ -2,16 +2,17 @@ from sqlalchemy import select
 
 from nexus.extensions import db
 from nexus.models.identity import User
+from tests.people import ADMIN, PARENT, SAMI
 
 
-def test_demo_accounts_reach_their_dashboard(client, login):
+def test_demo_accounts_reach_their_dashboard(client, auth):
     for email, path in [
-        ("admin@nexus-reussite.tn", "/dashboard/admin"),
-        ("parent@nexus-reussite.tn", "/dashboard/parent"),
-        ("sami@nexus-reussite.tn", "/dashboard/eleve"),
+        (ADMIN, "/dashboard/admin"),
+        (PARENT, "/dashboard/parent"),
+        (SAMI, "/dashboard/eleve"),
     ]:
-        client.post("/auth/signout")
-        login(client, email)
+        auth.logout()
+        auth.login(email)
         response = client.get("/dashboard")
         assert response.status_code == 302
         assert response.headers["Location"].endswith(path)
@@ -29,8 +30,8 @@ def test_rollback_isolation_part_two(app):
 
 
 def test_password_reset_email_goes_through_rq_and_smtp(client, run_jobs, smtp):
-    response = client.post("/auth/mot-de-passe-oublie", data={"email": "parent@nexus-reussite.tn"})
+    response = client.post("/auth/mot-de-passe-oublie", data={"email": PARENT})
     assert response.status_code == 200
     assert run_jobs() == 1
-    message = smtp.wait_for("parent@nexus-reussite.tn")
+    message = smtp.wait_for(PARENT)
     assert "Réinitialisation" in message["Subject"]
