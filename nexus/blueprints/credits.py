@@ -1,4 +1,8 @@
-"""Credits: the staff desk (requests, manual grants), the parent's request, the student's ledger."""
+"""Credits: the staff desk (requests, manual grants), the parent's request, the student's ledger.
+
+A parent's request is decided in its row (nexus/rows.py), after a confirmation (a page without
+JavaScript); below the queue, the requests decided this week.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,19 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy
+from nexus import policy, rows
 from nexus.extensions import db
 from nexus.models.credits import CreditRequest
 from nexus.numbers import parse_count, parse_credits
 from nexus.services import ServiceError, credits, family, parse_id, staff
-from nexus.web import is_fragment_request
+from nexus.web import is_fragment_request, page_arg
 
 bp = Blueprint("credits", __name__)
+DESK = "credits.desk"
+
+
+def _query() -> str:
+    return request.args.get("q", "").strip()[:100]
 
 
 def _desk(form: Any = None, errors: dict[str, str] | None = None, status: int = 200) -> Any:
@@ -26,8 +35,12 @@ def _desk(form: Any = None, errors: dict[str, str] | None = None, status: int = 
         render_template(
             "credits/desk.html",
             requests=credits.pending_requests(),
+            recent=credits.recently_decided_requests(),
             students=students,
             balances=balances,
+            page=credits.students_page(_query(), page_arg()),
+            q=_query(),
+            back_url=url_for(DESK),
             form=form or {},
             errors=errors or {},
         ),
@@ -38,6 +51,10 @@ def _desk(form: Any = None, errors: dict[str, str] | None = None, status: int = 
 @bp.get("/dashboard/assistante/credits")
 @policy.access(policy.STAFF)
 def desk() -> Any:
+    if is_fragment_request():  # a search in the balances table
+        page = credits.students_page(_query(), page_arg())
+        balances = credits.balances([s.id for s in page.items])
+        return render_template("credits/_table.html", page=page, balances=balances, q=_query())
     return _desk()
 
 
@@ -75,20 +92,57 @@ def adjust() -> Any:
 @bp.post("/dashboard/assistante/credits/demandes/<int:request_id>/<any(approuver, refuser):decision>")
 @policy.access(policy.STAFF)
 def decide(request_id: int, decision: str) -> Any:
-    error = None
+    approve = decision == "approuver"
+    row = db.get_or_404(CreditRequest, request_id)
+    reason = request.form.get("reason", "")
+    if not rows.confirmed() and row.is_pending:
+        return _confirm_decision(row, approve, reason)
     try:
-        row = credits.decide_request(
-            request_id, decision == "approuver", current_user.id, request.form.get("reason")
-        )
+        row = credits.decide_request(request_id, approve, current_user.id, reason)
     except LookupError:
         abort(404)
     except ServiceError as err:
-        error = err.message
         row = db.get_or_404(CreditRequest, request_id)
-    if is_fragment_request():
-        return render_template("credits/_request_row.html", r=row, error=error), 422 if error else 200
-    flash(error or "Demande traitée.", "error" if error else "success")
-    return redirect(url_for("credits.desk"), code=303)
+        if row.is_pending:  # the reason was refused: nothing decided
+            if not is_fragment_request():
+                return _confirm_decision(row, approve, reason, err.message)
+            return _answer(row, err.message, rows.REFUSED)
+        # Already decided: the same decision (a second click) is done, another one a conflict.
+        status = rows.DONE if row.is_approved == approve else rows.CONFLICT
+        return _answer(row, f"{err.message} ({row.status.label})", status)
+    return _answer(row, "Demande traitée.", rows.DONE)
+
+
+def _confirm_decision(row: CreditRequest, approve: bool, reason: str, error: str | None = None) -> Any:
+    """Without JavaScript, the question the row's hx-confirm asks (and the reason of a refusal)."""
+    amount = credits.format_credits(row.amount)
+    refusal = {
+        "reason_label": "Motif du refus",
+        "reason_hint": "Transmis à la famille, 5 à 255 caractères.",
+        "reason_required": True,
+        "reason": reason,
+        "reason_error": error,
+    }
+    page = rows.confirm_page(
+        f"Accorder {amount} crédit(s) ?" if approve else "Refuser cette demande de crédits ?",
+        url_for("credits.decide", request_id=row.id, decision="approuver" if approve else "refuser"),
+        button="Oui, accorder" if approve else "Oui, refuser",
+        back=rows.back_url(DESK),
+        facts={
+            "Élève": row.student.user.full_name,
+            "Demandé par": row.requested_by.full_name if row.requested_by else "—",
+            "Crédits": amount,
+            "Motif de la demande": row.reason or "—",
+        },
+        warning="Les crédits sont ajoutés au solde de l'élève." if approve else "La famille est prévenue.",
+        danger=not approve,
+        **({} if approve else refusal),
+    )
+    return page, rows.REFUSED if error else rows.DONE
+
+
+def _answer(row: CreditRequest, notice: str, status: int) -> Any:
+    return rows.answer("credits/_request_row.html", notice, back=DESK, status=status, r=row)
 
 
 @bp.post("/dashboard/parent/credits/demande")

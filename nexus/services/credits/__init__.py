@@ -20,6 +20,7 @@ from nexus.services.credits.desk import (
     pending_requests,
     recently_decided_requests,
     request_credits,
+    students_page,
 )
 from nexus.services.credits.expiry import REMINDER_DAYS, expire_due, lots_expiring_soon, remind_expiring
 from nexus.services.credits.ledger import (
@@ -74,4 +75,5 @@ __all__ = [
     "refund",
     "remind_expiring",
     "request_credits",
+    "students_page",
 ]

@@ -23,6 +23,7 @@ from nexus.services.credits.ledger import (
     grant,
     lock_student,
 )
+from nexus.services.paging import Page, matches, paginate
 from nexus.text import check_line, check_size
 
 REQUEST_VALIDITY = timedelta(days=365)
@@ -174,6 +175,14 @@ def desk_students() -> list[Student]:
     """Every student with their account, by name: the staff desk's table and its choice."""
     stmt = select(Student).join(User, Student.user_id == User.id).options(joinedload(Student.user))
     return list(db.session.scalars(stmt.order_by(User.last_name, User.first_name)))
+
+
+def students_page(query: str, number: int) -> Page[Student]:
+    """The balances table: students by name, filtered by name or e-mail, one page at a time."""
+    stmt = select(Student).join(User, Student.user_id == User.id).options(joinedload(Student.user))
+    if query.strip():
+        stmt = stmt.where(matches(query, User.first_name + " " + User.last_name, User.email))
+    return paginate(stmt.order_by(User.last_name, User.first_name, Student.id), number)
 
 
 def pending_requests() -> list[CreditRequest]:
