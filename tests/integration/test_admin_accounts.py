@@ -22,7 +22,7 @@ from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
 from nexus.services import ServiceError, accounts, billing, erasure, family, identity, utcnow
 from tests import factories
 from tests.helpers import NEW_PASSWORD, at_once, changed_tables, fingerprint, html, link_in, outbox_to, user
-from tests.people import ADMIN, ASSISTANTE, DEMO_PASSWORD, PARENT, PARENT2, SAMI, YASMINE
+from tests.people import ADMIN, ASSISTANTE, DEMO_PASSWORD, HX, PARENT, PARENT2, SAMI, YASMINE
 
 USERS = "/dashboard/admin/utilisateurs"
 NEW = f"{USERS}/nouveau"
@@ -510,7 +510,7 @@ def test_an_anonymised_account_cannot_be_reactivated_nor_edited(client, login):
     target = user(PARENT2)
     sami = factories.student(SAMI)
     assert client.post(f"{page_of(target.id)}/anonymiser").status_code == 303
-    row = client.post(f"{page_of(target.id)}/activer", headers={"HX-Request": "true"})
+    row = client.post(f"{page_of(target.id)}/activer", headers=HX)
     assert row.status_code == 422 and "ne peut pas être réactivé" in html(row)
     edit = client.post(page_of(target.id), data={"first_name": "Hichem", "last_name": "Gharbi"})
     assert edit.status_code == 409

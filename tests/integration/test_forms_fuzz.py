@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import adam
-from tests.people import PARENT
+from tests.people import HX, PARENT
 
 FUZZ = settings(
     max_examples=40,
@@ -143,7 +143,7 @@ def test_signup_form(
         **button,
     }
     before = count(FamilySignup)
-    response = client.post("/inscription", data=data, headers={"HX-Request": "true"} if htmx else {})
+    response = client.post("/inscription", data=data, headers=HX if htmx else {})
     assert response.status_code in OK | {204}
     if response.status_code == 422:  # refused: said next to a field, nothing kept
         assert 'role="alert"' in response.get_data(as_text=True)

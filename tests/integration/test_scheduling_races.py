@@ -34,7 +34,7 @@ from nexus.services import coaching, credits, scheduling
 from nexus.services.scheduling import BookingChoice, slots
 from tests import factories
 from tests.helpers import html
-from tests.people import ASSISTANTE, DEMO_PASSWORD, HELIOS, PARENT2
+from tests.people import ASSISTANTE, DEMO_PASSWORD, HELIOS, HX, PARENT2
 
 THREADS = 50
 NOW = "2030-03-04 08:00:00"  # a Monday, 09:00 in Tunis
@@ -309,7 +309,7 @@ def test_fifty_invitation_resends_send_one_link(app, frozen):
     browsers = clients(app, ASSISTANTE)
 
     url = f"/dashboard/assistante/coachs/{coach_id}/invitation"
-    responses = race(browsers, lambda client, _: client.post(url, headers={"HX-Request": "true"}))
+    responses = race(browsers, lambda client, _: client.post(url, headers=HX))
 
     assert Counter(r.status_code for r in responses) == Counter({200: 1, 422: THREADS - 1})
     refusals = {
