@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LiveServer
-from tests.people import ADMIN, ASSISTANTE, HELIOS, PARENT, SAMI
+from tests.people import ADMIN, ASSISTANTE, HELIOS, PARENT, PARENT2, SAMI
 
 PHONE = {"width": 360, "height": 740}
 RECORD_BUSY = """() => { window.seen = [];
@@ -85,7 +85,7 @@ def test_session_lists_read_as_cards_on_a_phone(
     _reads_as_cards(page)
     sign_out(page)
     for email, home, path in [
-        (PARENT.replace("parent@", "parent2@"), "parent", "/dashboard/parent/sessions"),
+        (PARENT2, "parent", "/dashboard/parent/sessions"),
         (HELIOS, "coach", "/dashboard/coach/sessions"),
         (ASSISTANTE, "assistante", "/dashboard/assistante/seances"),
     ]:
