@@ -23,6 +23,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -31,10 +32,6 @@ from nexus.models.catalog import ServiceType
 from nexus.models.common import LabelledEnum, Subject, created_at, enum_type, intpk, updated_at
 from nexus.models.family import Student
 from nexus.models.identity import CoachProfile
-
-# A session holds its slot while in one of these states.
-HOLDING_STATUSES = ("SCHEDULED", "CONFIRMED", "IN_PROGRESS")
-_holding = "status IN ('SCHEDULED', 'CONFIRMED', 'IN_PROGRESS')"
 
 
 class CoachAvailability(db.Model):
@@ -85,6 +82,11 @@ class AvailabilityException(db.Model):
     note: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[created_at]
 
+    @property
+    def is_extra(self) -> bool:
+        """An extra window (the other kind is time off)."""
+        return self.kind is ExceptionKind.EXTRA
+
 
 class SessionStatus(LabelledEnum):
     SCHEDULED = "SCHEDULED", "Programmée"
@@ -93,6 +95,17 @@ class SessionStatus(LabelledEnum):
     COMPLETED = "COMPLETED", "Terminée"
     CANCELLED = "CANCELLED", "Annulée"
     NO_SHOW = "NO_SHOW", "Absence"
+
+    @property
+    def is_holding(self) -> bool:
+        return self in HOLDING
+
+
+# A session holds its slot (and its credits) while in one of these states: the one definition,
+# used by the exclusion constraints, the services' queries and the templates.
+HOLDING = (SessionStatus.SCHEDULED, SessionStatus.CONFIRMED, SessionStatus.IN_PROGRESS)
+# "status IN ('SCHEDULED', 'CONFIRMED', 'IN_PROGRESS')": byte-identical to the migration's text.
+_holding = "status IN ({})".format(", ".join(f"'{s.value}'" for s in HOLDING))
 
 
 class SessionBooking(db.Model):
@@ -150,16 +163,31 @@ class SessionBooking(db.Model):
     coach: Mapped[CoachProfile] = relationship()
     report: Mapped[SessionReport | None] = relationship(back_populates="booking")
 
+    @hybrid_property
+    def is_holding(self) -> bool:
+        """Scheduled, confirmed or in progress: the session holds its slot and its credits."""
+        return self.status.is_holding
+
+    @is_holding.inplace.expression
+    @classmethod
+    def _is_holding_expression(cls) -> ColumnElement[bool]:
+        return cls.status.in_(HOLDING)
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status is SessionStatus.COMPLETED
+
+    @property
+    def is_no_show(self) -> bool:
+        return self.status is SessionStatus.NO_SHOW
+
     @classmethod
     def opens_student_to_coach(cls, now: datetime) -> ColumnElement[bool]:
         """A session that lets its coach see the student (page, ARIA): held, or still to come.
 
         A booking cancelled at once, a no-show or a session that never took place opens nothing.
         """
-        return or_(
-            cls.status == SessionStatus.COMPLETED,
-            and_(cls.status.in_(HOLDING_STATUSES), cls.ends_at > now),
-        )
+        return or_(cls.status == SessionStatus.COMPLETED, and_(cls.is_holding, cls.ends_at > now))
 
 
 class EngagementLevel(LabelledEnum):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import contains_eager
 from nexus.extensions import db
 from nexus.models.common import Role, Subject
 from nexus.models.identity import CoachProfile, TokenPurpose, User, UserToken
-from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking
+from nexus.models.scheduling import SessionBooking
 from nexus.services import ServiceError, audit, command, identity, utcnow
 from nexus.services.paging import Page, matches, paginate
 
@@ -119,7 +119,7 @@ def upcoming_counts(coach_ids: list[int]) -> dict[int, int]:
         select(SessionBooking.coach_id, func.count())
         .where(
             SessionBooking.coach_id.in_(coach_ids),
-            SessionBooking.status.in_(HOLDING_STATUSES),
+            SessionBooking.is_holding,
             SessionBooking.ends_at > utcnow(),
         )
         .group_by(SessionBooking.coach_id)

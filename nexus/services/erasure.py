@@ -17,7 +17,7 @@ from nexus.models.common import Role
 from nexus.models.family import CoParent, FamilySignup, ParentProfile, Student
 from nexus.models.identity import CoachProfile, User, UserSession, UserToken
 from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
-from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking
+from nexus.models.scheduling import SessionBooking
 from nexus.services import ServiceError, accounts, audit, command, family, identity, utcnow
 
 ERASED_FIRST, ERASED_LAST = "Compte", "supprimé"
@@ -47,7 +47,7 @@ def upcoming_sessions(user: User, children: Sequence[Student] = ()) -> int:
     if not who:
         return 0
     stmt = select(func.count()).where(
-        or_(*who), SessionBooking.status.in_(HOLDING_STATUSES), SessionBooking.ends_at > utcnow()
+        or_(*who), SessionBooking.is_holding, SessionBooking.ends_at > utcnow()
     )
     return db.session.scalar(stmt) or 0
 

@@ -18,7 +18,7 @@ from nexus.extensions import db
 from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import AvailabilityException, CoachAvailability, ExceptionKind, SessionBooking
 from nexus.services import ServiceError, command
-from nexus.services.scheduling.slots import HOLDING, TUNIS, local
+from nexus.services.scheduling.slots import TUNIS, local
 from nexus.text import check_line, check_size
 
 WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
@@ -244,7 +244,7 @@ def sessions_on(coach_id: int, day: date) -> int:
     start = local(day, time.min)
     stmt = select(func.count()).where(
         SessionBooking.coach_id == coach_id,
-        SessionBooking.status.in_(HOLDING),
+        SessionBooking.is_holding,
         SessionBooking.starts_at >= start,
         SessionBooking.starts_at < start + timedelta(days=1),
     )

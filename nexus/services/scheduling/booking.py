@@ -28,7 +28,6 @@ from nexus.services.scheduling.parsing import BookingChoice
 from nexus.services.scheduling.queries import services_of
 from nexus.services.scheduling.reminders import plan_reminders
 from nexus.services.scheduling.slots import (
-    HOLDING,
     TUNIS,
     booking_bounds,
     busy_intervals,
@@ -169,7 +168,7 @@ def _refuse_overlaps(choice: BookingChoice, student: Student) -> None:
         raise SlotTaken()
     stmt = select(SessionBooking.id).where(
         SessionBooking.student_id == student.id,
-        SessionBooking.status.in_(HOLDING),
+        SessionBooking.is_holding,
         SessionBooking.starts_at < choice.ends_at,
         SessionBooking.ends_at > choice.starts_at,
     )

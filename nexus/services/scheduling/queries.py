@@ -21,7 +21,7 @@ from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import SessionBooking
 from nexus.services import family, utcnow
-from nexus.services.scheduling.slots import HOLDING, TUNIS, local_today
+from nexus.services.scheduling.slots import TUNIS, local_today
 
 # -- coaches -----------------------------------------------------------------------------------
 
@@ -41,12 +41,7 @@ def coach_profile_of(user: User) -> CoachProfile | None:
 
 
 def services_of(coach: CoachProfile) -> list[ServiceType]:
-    offered = []
-    if coach.available_online:
-        offered.append(ServiceType.COURS_ONLINE)
-    if coach.available_in_person:
-        offered.append(ServiceType.COURS_PRESENTIEL)
-    return offered
+    return coach.services
 
 
 # -- whose sessions ----------------------------------------------------------------------------
@@ -90,10 +85,10 @@ def sessions_of_students(
     now = now or utcnow()
     stmt = with_people(select(SessionBooking)).where(SessionBooking.student_id.in_(student_ids))
     if upcoming:
-        stmt = stmt.where(SessionBooking.status.in_(HOLDING), SessionBooking.ends_at >= now)
+        stmt = stmt.where(SessionBooking.is_holding, SessionBooking.ends_at >= now)
         stmt = stmt.order_by(SessionBooking.starts_at)
     else:
-        stmt = stmt.where(or_(SessionBooking.status.not_in(HOLDING), SessionBooking.ends_at < now))
+        stmt = stmt.where(or_(~SessionBooking.is_holding, SessionBooking.ends_at < now))
         stmt = stmt.order_by(SessionBooking.starts_at.desc())
     return list(db.session.scalars(stmt.limit(limit)).unique())
 
@@ -104,7 +99,7 @@ def upcoming_all(now: datetime | None = None, days: int = 31, limit: int = 200) 
     stmt = (
         with_people(select(SessionBooking))
         .where(
-            SessionBooking.status.in_(HOLDING),
+            SessionBooking.is_holding,
             SessionBooking.ends_at >= now,
             SessionBooking.starts_at <= now + timedelta(days=days),
         )
@@ -131,7 +126,7 @@ def coach_agenda(coach_id: int, now: datetime | None = None, history_limit: int 
     base = with_people(select(SessionBooking)).where(SessionBooking.coach_id == coach_id)
     holding = list(
         db.session.scalars(
-            base.where(SessionBooking.status.in_(HOLDING)).order_by(SessionBooking.starts_at)
+            base.where(SessionBooking.is_holding).order_by(SessionBooking.starts_at)
         ).unique()
     )
     today = local_today(now)
@@ -147,7 +142,7 @@ def coach_agenda(coach_id: int, now: datetime | None = None, history_limit: int 
             agenda.this_week.append(booking)
         else:
             agenda.later.append(booking)
-    history = base.where(SessionBooking.status.not_in(HOLDING)).order_by(SessionBooking.starts_at.desc())
+    history = base.where(~SessionBooking.is_holding).order_by(SessionBooking.starts_at.desc())
     agenda.history = list(db.session.scalars(history.limit(history_limit)).unique())
     return agenda
 

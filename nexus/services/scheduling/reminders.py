@@ -11,7 +11,6 @@ from nexus.extensions import db
 from nexus.models.scheduling import ReminderKind, SessionBooking, SessionReminder
 from nexus.services import command, utcnow
 from nexus.services.scheduling import notices
-from nexus.services.scheduling.slots import HOLDING
 
 REMINDER_OFFSETS = {
     ReminderKind.DAY_BEFORE: timedelta(hours=24),
@@ -75,7 +74,7 @@ def deliver_reminder(reminder_id: int, now: datetime | None = None) -> bool:
         return False
     reminder.attempts += 1
     booking = db.session.get_one(SessionBooking, reminder.booking_id)
-    if booking.status not in HOLDING or booking.starts_at <= now:
+    if not booking.is_holding or booking.starts_at <= now:
         reminder.cancelled_at = now  # cancelled or already started: nothing to remind
         return False
     notices.reminder(booking, reminder.kind)

@@ -15,7 +15,6 @@ from nexus.services.scheduling import notices
 from nexus.services.scheduling.changes import AlreadyClosed
 from nexus.services.scheduling.queries import booking_for
 from nexus.services.scheduling.reminders import cancel_reminders
-from nexus.services.scheduling.slots import HOLDING
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ def _closable(coach_user: User, booking_id: int, now: datetime) -> SessionBookin
     booking = booking_for(coach_user, booking_id, lock=True)
     if booking is None or coach_user.role is not Role.COACH:
         raise LookupError(booking_id)
-    if booking.status not in HOLDING:
+    if not booking.is_holding:
         raise AlreadyClosed("Cette séance est déjà close.")
     if booking.starts_at > now:
         raise ServiceError("La séance n'a pas encore commencé.")

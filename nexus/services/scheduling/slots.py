@@ -17,12 +17,10 @@ from sqlalchemy import or_, select
 
 from nexus.extensions import db
 from nexus.models.scheduling import (
-    HOLDING_STATUSES,
     AvailabilityException,
     CoachAvailability,
     ExceptionKind,
     SessionBooking,
-    SessionStatus,
 )
 from nexus.services import utcnow
 
@@ -30,7 +28,6 @@ TUNIS = ZoneInfo("Africa/Tunis")
 DURATIONS = (60, 90)
 MIN_NOTICE = timedelta(hours=2)
 HORIZON = relativedelta(months=3)
-HOLDING = tuple(SessionStatus(s) for s in HOLDING_STATUSES)
 
 DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS_FR = (
@@ -180,7 +177,7 @@ def busy_intervals(
         return []
     stmt = select(SessionBooking.starts_at, SessionBooking.ends_at).where(
         or_(*whose),
-        SessionBooking.status.in_(HOLDING),
+        SessionBooking.is_holding,
         SessionBooking.starts_at < end,
         SessionBooking.ends_at > start,
     )

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from flask import current_app
 
 from nexus.models.catalog import ServiceType
-from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking, SessionStatus
+from nexus.models.scheduling import SessionBooking
 from nexus.services import utcnow
 
 OPENS_BEFORE = timedelta(minutes=15)
@@ -36,8 +36,7 @@ def opens_at(booking: SessionBooking) -> datetime:
 def is_open(booking: SessionBooking, now: datetime | None = None) -> bool:
     """From 15 minutes before the start until the end, while the session still holds its slot."""
     now = now or utcnow()
-    holding = booking.status in {SessionStatus(s) for s in HOLDING_STATUSES}
-    return has_room(booking) and holding and opens_at(booking) <= now <= booking.ends_at
+    return has_room(booking) and booking.is_holding and opens_at(booking) <= now <= booking.ends_at
 
 
 def join_url(booking: SessionBooking, display_name: str | None = None) -> str:
