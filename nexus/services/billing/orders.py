@@ -45,11 +45,6 @@ class Order:
         return f"{self.offer.name}{subject} pour {self.student.user.first_name}"
 
 
-def needs_subject(offer: Offer) -> bool:
-    """Plans and the one-subject add-on ask which subject ARIA covers."""
-    return offer.kind is OfferKind.PLAN or offer.code is OfferCode.ARIA_MATIERE
-
-
 def build_order(parent: User, student_id: int, offer_code: str, aria_subject: str | None) -> Order:
     """Price an order from the catalog and check it makes sense; LookupError → 404."""
     offer = catalog.find(offer_code)
@@ -57,7 +52,7 @@ def build_order(parent: User, student_id: int, offer_code: str, aria_subject: st
     if offer is None or student is None:
         raise LookupError("order")
     subject = None
-    if needs_subject(offer):
+    if offer.needs_subject:
         if aria_subject not in Subject.__members__:
             raise ServiceError("Choisissez la matière d'ARIA.", field="aria_subject")
         subject = aria_subject
