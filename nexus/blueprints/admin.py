@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy
+from nexus import policy, rows
 from nexus.extensions import db
 from nexus.forms.admin import AccountForm, NewAccountForm
 from nexus.forms.base import Form
@@ -18,6 +18,7 @@ from nexus.services import ServiceError, accounts, audit, billing, erasure, fami
 from nexus.web import is_fragment_request, page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
+USERS = "admin.users"
 
 
 def _refused(form: Form, err: ServiceError) -> None:
@@ -47,10 +48,11 @@ def users() -> Any:
     template = "admin/_users_table.html" if is_fragment_request() else "admin/users.html"
     return render_template(
         template,
+        back_url=request.full_path.rstrip("?"),
         page=page,
         query=query,
         role=role,
-        roles=list(Role),
+        role_options=[("", "Tous"), *((r.value, r.label) for r in Role)],
         state=state,
         states=accounts.STATE_FILTERS,
     )
@@ -205,24 +207,49 @@ def anonymise(user_id: int) -> Any:
 @bp.post("/utilisateurs/<int:user_id>/<any(activer, desactiver):action>")
 @policy.access(policy.ADMIN)
 def toggle_active(user_id: int, action: str) -> Any:
-    error = None
+    """From the table (a row action) or the account page; it asks first, without JavaScript on a
+    confirmation page, and goes back where it came from."""
+    user = _user_or_404(user_id)
+    active = action == "activer"
+    page = url_for("admin.user_page", user_id=user_id)
+    back = page if request.form.get("retour") == page else rows.back_url(USERS)
+    changes = user.is_active != active and user.id != current_user.id and user.anonymised_at is None
+    if changes and not rows.confirmed():
+        return _confirm_toggle(user, action, back)
     try:
-        user = identity.set_active(user_id, action == "activer", current_user)
+        user = identity.set_active(user_id, active, current_user)
     except LookupError:
         abort(404)
     except ServiceError as err:
-        error = err.message
-        user = db.get_or_404(User, user_id)
-    if is_fragment_request():
-        status = 422 if error else 200
-        return render_template("admin/_user_row.html", user=user, error=error), status
-    if error:
-        flash(error, "error")
-    else:
-        flash(f"Compte de {user.full_name} {'réactivé' if user.is_active else 'désactivé'}.", "success")
-    # From the account page, back to it; from the table, back to the table.
-    page = url_for("admin.user_page", user_id=user_id)
-    return redirect(page if request.form.get("retour") == page else url_for("admin.users"), code=303)
+        return _toggle_answer(user_id, err.message, rows.REFUSED, back)
+    notice = f"Compte de {user.full_name} {'réactivé' if user.is_active else 'désactivé'}."
+    return _toggle_answer(user_id, notice, rows.DONE, back)
+
+
+def _confirm_toggle(user: User, action: str, back: str) -> Any:
+    deactivate = action == "desactiver"
+    return rows.confirm_page(
+        f"{'Désactiver' if deactivate else 'Réactiver'} le compte de {user.full_name} ?",
+        url_for("admin.toggle_active", user_id=user.id, action=action),
+        button="Oui, désactiver" if deactivate else "Oui, réactiver",
+        back=back,
+        facts={"Nom": user.full_name, "E-mail": user.email or "—", "Profil": user.role.label},
+        warning=(
+            "Ses sessions ouvertes sont fermées et il ne pourra plus se connecter."
+            if deactivate
+            else "Il pourra de nouveau se connecter."
+        ),
+        danger=deactivate,
+    )
+
+
+def _toggle_answer(user_id: int, notice: str, status: int, back: str) -> Any:
+    """The row for htmx; without JavaScript, back to the account page or to the table."""
+    if back == url_for("admin.user_page", user_id=user_id) and not is_fragment_request():
+        flash(notice, "success" if status == rows.DONE else "error")
+        return redirect(back, code=303)
+    context = {"user": db.get_or_404(User, user_id), "back_url": back}
+    return rows.answer("admin/_user_row.html", notice, back=USERS, status=status, **context)
 
 
 @bp.get("/audit")

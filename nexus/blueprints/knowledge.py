@@ -2,6 +2,8 @@
 
 An upload is stored and indexed by a job on the `embeddings` queue; its table row polls itself
 every second (hx-trigger="every 1s") while the job runs and stops once the document is ready.
+Retry and delete are row actions (nexus/rows.py); a deletion asks first, without JavaScript on a
+confirmation page.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from nexus import policy
+from nexus import policy, rows
 from nexus.extensions import db
 from nexus.forms.knowledge import UploadForm
 from nexus.models.common import Grade, Subject
@@ -19,6 +21,7 @@ from nexus.models.knowledge import Document
 from nexus.services import ServiceError, knowledge
 
 bp = Blueprint("knowledge", __name__, url_prefix="/dashboard/assistante/docs")
+DOCS, ROW = "knowledge.docs", "knowledge/_doc_row.html"
 
 
 def _page(form: UploadForm, status: int = 200) -> Any:
@@ -80,21 +83,37 @@ def retry(document_id: int) -> Any:
         knowledge.retry(document_id, current_user.id)
     except LookupError:  # deleted meanwhile
         abort(404)
-    except ServiceError as err:
-        flash(err.message, "info")
-    else:
-        flash("Indexation relancée.", "success")
-    return redirect(url_for("knowledge.docs"), code=303)
+    except ServiceError as err:  # restarted by someone else (done), or ready meanwhile (a conflict)
+        document = _document(document_id)
+        status = rows.DONE if document.is_indexing else rows.CONFLICT
+        return rows.answer(ROW, err.message, back=DOCS, status=status, d=document)
+    return rows.answer(ROW, "Indexation relancée.", back=DOCS, d=_document(document_id))
 
 
 @bp.post("/<int:document_id>/supprimer")
 @policy.access(policy.STAFF)
 def remove(document_id: int) -> Any:
-    title = _document(document_id).title
+    document = _document(document_id)
+    title = document.title
+    if not rows.confirmed():
+        return rows.confirm_page(
+            f"Retirer « {title} » de la base d'ARIA ?",
+            url_for("knowledge.remove", document_id=document_id),
+            button="Oui, retirer",
+            back=rows.back_url(DOCS),
+            facts={
+                "Document": title,
+                "Fichier": document.filename,
+                "Matière": document.subject.label,
+                "Niveau": document.level.label,
+            },
+            warning="ARIA ne s'appuiera plus sur ce document ; ses passages indexés sont effacés.",
+            danger=True,
+        )
     try:
         knowledge.remove(document_id, current_user.id)
     except LookupError:  # removed meanwhile (a second click): nothing left to do
-        flash(f"« {title} » a déjà été retiré de la base d'ARIA.", "info")
-        return redirect(url_for("knowledge.docs"), code=303)
-    flash(f"« {title} » a été retiré de la base d'ARIA.", "success")
-    return redirect(url_for("knowledge.docs"), code=303)
+        notice = f"« {title} » a déjà été retiré de la base d'ARIA."
+    else:
+        notice = f"« {title} » a été retiré de la base d'ARIA."
+    return rows.answer(ROW, notice, back=DOCS, d=None, doc_id=document_id)

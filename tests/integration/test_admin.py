@@ -7,6 +7,8 @@ from nexus.models.audit import AuditLog
 from nexus.models.identity import User
 from tests.people import ADMIN, ASSISTANTE, DEMO_PASSWORD, HELIOS, HX, PARENT, SAMI, YASMINE
 
+YES = {"confirm": "1"}  # what a row posts once its hx-confirm (or the confirmation page) said yes
+
 
 def user_id(email: str) -> int:
     return db.session.scalar(select(User.id).where(User.email == email))
@@ -39,7 +41,7 @@ def test_deactivation_ends_open_sessions_and_is_audited(app, client, login):
 
     login(client, ADMIN)
     target = user_id(PARENT)
-    row = client.post(f"/dashboard/admin/utilisateurs/{target}/desactiver", headers=HX)
+    row = client.post(f"/dashboard/admin/utilisateurs/{target}/desactiver", data=YES, headers=HX)
     assert row.status_code == 200
     assert row.get_data(as_text=True).startswith('<tr id="user-')
     assert "Désactivé" in row.get_data(as_text=True)
@@ -58,11 +60,11 @@ def test_deactivation_ends_open_sessions_and_is_audited(app, client, login):
     assert line.after == {"is_active": False}
 
     # A second click changes nothing and writes no second line.
-    client.post(f"/dashboard/admin/utilisateurs/{target}/desactiver", headers=HX)
+    client.post(f"/dashboard/admin/utilisateurs/{target}/desactiver", data=YES, headers=HX)
     lines = db.session.scalars(select(AuditLog).where(AuditLog.action == "account.deactivated")).all()
     assert len(lines) == 1
 
-    client.post(f"/dashboard/admin/utilisateurs/{target}/activer", headers=HX)
+    client.post(f"/dashboard/admin/utilisateurs/{target}/activer", data=YES, headers=HX)
     assert login(parent, PARENT).get("/dashboard/parent").status_code == 200
 
 
@@ -73,6 +75,30 @@ def test_admin_cannot_deactivate_self_and_unknown_id_is_404(client, login):
     assert "propre compte" in own.get_data(as_text=True)
     assert db.session.get(User, user_id(ADMIN)).is_active
     assert client.post("/dashboard/admin/utilisateurs/999999/desactiver", headers=HX).status_code == 404
+
+
+def test_without_javascript_deactivation_asks_first_and_returns_to_the_list(client, login):
+    login(client, ADMIN)
+    target = user_id(PARENT)
+    back = "/dashboard/admin/utilisateurs?q=ben+ali"
+    url = f"/dashboard/admin/utilisateurs/{target}/desactiver"
+    page = client.post(url, data={"retour": back})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Désactiver le compte de Nadia Ben Ali ?" in html
+    assert 'name="confirm" value="1"' in html and f'value="{back}"' in html
+    assert db.session.get(User, target).is_active
+    done = client.post(url, data={"retour": back, **YES})
+    assert done.status_code == 303 and done.headers["Location"] == back
+    assert not db.session.get(User, target).is_active
+    assert "Compte de Nadia Ben Ali désactivé." in client.get(back).get_data(as_text=True)
+
+
+def test_from_the_account_page_deactivation_returns_to_it(client, login):
+    login(client, ADMIN)
+    target = user_id(PARENT)
+    page = f"/dashboard/admin/utilisateurs/{target}"
+    done = client.post(f"{page}/desactiver", data={"retour": page, **YES})
+    assert done.status_code == 303 and done.headers["Location"] == page
 
 
 def test_audit_log_lists_sign_ins(client, login):

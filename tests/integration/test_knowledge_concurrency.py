@@ -46,7 +46,8 @@ def post_all(port: int, path: str) -> list[int]:
     def post() -> int:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         barrier.wait()
-        conn.request("POST", path, headers={"Cookie": cookie})
+        form = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        conn.request("POST", path, body="confirm=1", headers=form)  # a deletion asks first
         status = conn.getresponse().status
         conn.close()
         return status

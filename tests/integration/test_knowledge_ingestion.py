@@ -186,12 +186,27 @@ def test_a_pdf_without_text_fails_with_a_clear_message_and_can_be_retried(client
     assert run_jobs() == 1
 
 
+def test_in_the_row_a_deleted_document_leaves_its_notice(client, login, run_jobs):
+    login(client, STAFF)
+    upload(client)
+    run_jobs()
+    doc_id = document("Graphes").id
+    hx = {"HX-Request": "true"}
+    row = client.post(f"/dashboard/assistante/docs/{doc_id}/supprimer", data={"confirm": "1"}, headers=hx)
+    assert row.status_code == 200
+    assert html(row).lstrip().startswith(f'<tr id="doc-{doc_id}">') and "a été retiré" in html(row)
+
+
 def test_deleting_a_document_removes_its_chunks_and_is_audited(client, login, run_jobs):
     login(client, STAFF)
     upload(client)
     run_jobs()
     doc_id = document("Graphes").id
-    response = client.post(f"/dashboard/assistante/docs/{doc_id}/supprimer")
+    url = f"/dashboard/assistante/docs/{doc_id}/supprimer"
+    asked = client.post(url)  # without JavaScript, a confirmation page first
+    assert asked.status_code == 200 and "Oui, retirer" in html(asked)
+    assert db.session.get(Document, doc_id) is not None
+    response = client.post(url, data={"confirm": "1"})
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Document.id)).where(Document.id == doc_id)) == 0

@@ -52,7 +52,7 @@ def hx_expressions() -> Iterator[tuple[str, str]]:
 
 
 def test_the_walk_finds_hx_attributes():
-    assert sum(1 for _ in hx_expressions()) > 20
+    assert sum(1 for _ in hx_expressions()) > 10  # most row actions now go through macros/rows.html
 
 
 def test_hx_attributes_carry_only_server_made_values():
