@@ -253,7 +253,7 @@ def test_fifty_deactivations_of_a_coach_change_and_audit_it_once(app, frozen):
     browsers = clients(app, ASSISTANTE)
 
     url = f"/dashboard/assistante/coachs/{coach_id}/desactiver"
-    responses = race(browsers, lambda client, _: client.post(url))
+    responses = race(browsers, lambda client, _: client.post(url, data={"confirm": "1"}))
 
     assert Counter(r.status_code for r in responses) == Counter({303: THREADS})
     with app.app_context():
