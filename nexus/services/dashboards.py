@@ -15,9 +15,9 @@ from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.notifications import ContactMessage
-from nexus.models.scheduling import SessionBooking, SessionStatus
-from nexus.services import billing, catalog, credits, family, identity, utcnow
-from nexus.services.credits import LotView
+from nexus.models.scheduling import SessionBooking
+from nexus.services import billing, catalog, credits, family, identity, scheduling, utcnow
+from nexus.services.credits import ExpiryLine
 
 
 def _count(stmt: Any) -> int:
@@ -35,7 +35,7 @@ def staff_summary() -> dict[str, Any]:
         "open_contacts": _count(select(func.count()).where(ContactMessage.handled_at.is_(None))),
         "upcoming_sessions": _count(
             select(func.count()).where(
-                SessionBooking.status == SessionStatus.SCHEDULED,
+                SessionBooking.is_holding,
                 SessionBooking.starts_at >= utcnow(),
             )
         ),
@@ -62,7 +62,7 @@ def coach_summary(user: User) -> dict[str, Any]:
                 .where(
                     SessionBooking.coach_id == profile.id,
                     SessionBooking.starts_at >= utcnow(),
-                    SessionBooking.status == SessionStatus.SCHEDULED,
+                    SessionBooking.is_holding,
                 )
                 .order_by(SessionBooking.starts_at)
                 .limit(10)
@@ -76,7 +76,7 @@ class StudentCard:
     student: Student
     subscription: Subscription | None
     balance: Decimal
-    lots: list[LotView]
+    lots: list[ExpiryLine]  # the credits left, one line per expiry day
 
 
 def student_cards(students: list[Student]) -> list[StudentCard]:
@@ -84,7 +84,7 @@ def student_cards(students: list[Student]) -> list[StudentCard]:
     ids = [s.id for s in students]
     subscriptions = billing.active_subscriptions_of(ids)
     balances = credits.balances(ids)
-    lots = credits.open_lots_of(ids)
+    lots = credits.expiry_lines_of(ids)
     return [StudentCard(s, subscriptions.get(s.id), balances[s.id], lots[s.id]) for s in students]
 
 
@@ -92,9 +92,21 @@ def children_summary(user: User) -> list[StudentCard]:
     return student_cards(family.children(user))
 
 
-def student_summary(user: User) -> StudentCard | None:
+NEXT_SESSIONS = 5
+
+
+@dataclass
+class StudentHome:
+    card: StudentCard
+    upcoming: list[SessionBooking]  # the next sessions holding a slot, soonest first
+
+
+def student_summary(user: User) -> StudentHome | None:
     student = family.student_of(user)
-    return student_cards([student])[0] if student else None
+    if student is None:
+        return None
+    upcoming = scheduling.sessions_of_students([student.id], upcoming=True, limit=NEXT_SESSIONS)
+    return StudentHome(student_cards([student])[0], upcoming)
 
 
 @dataclass

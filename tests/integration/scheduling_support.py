@@ -9,17 +9,18 @@ from sqlalchemy import func, select
 
 from nexus.extensions import db
 from nexus.models.identity import CoachProfile
-from nexus.models.scheduling import HOLDING_STATUSES, SessionBooking, SessionReminder
+from nexus.models.scheduling import SessionBooking, SessionReminder
 from nexus.services import credits, utcnow
 from nexus.services.scheduling.slots import Slot, free_slots, local_today
-
-SAMI = "sami@nexus-reussite.tn"
-YASMINE = "yasmine@nexus-reussite.tn"
-PARENT = "parent@nexus-reussite.tn"
-PARENT2 = "parent2@nexus-reussite.tn"
-HELIOS = "helios@nexus-reussite.tn"
-ZENON = "zenon@nexus-reussite.tn"
-ASSISTANTE = "assistante@nexus-reussite.tn"
+from tests.people import (  # noqa: F401 - re-exported while modules move to tests.people
+    ASSISTANTE,
+    HELIOS,
+    PARENT,
+    PARENT2,
+    SAMI,
+    YASMINE,
+    ZENON,
+)
 
 
 def free_slot(coach: CoachProfile, days_ahead: int = 3, minutes: int = 60, index: int = 0) -> Slot:
@@ -57,7 +58,7 @@ def bookings_of(student_id: int) -> list[SessionBooking]:
 
 
 def holding_count() -> int:
-    stmt = select(func.count()).where(SessionBooking.status.in_(HOLDING_STATUSES))
+    stmt = select(func.count()).where(SessionBooking.is_holding)
     return db.session.scalar(stmt) or 0
 
 

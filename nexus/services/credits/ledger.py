@@ -12,7 +12,7 @@ credit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus.extensions import db
+from nexus.fr import TUNIS
 from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
 from nexus.models.family import Student
 from nexus.numbers import exact
@@ -97,6 +98,27 @@ def open_lots_of(student_ids: list[int], at: datetime | None = None) -> dict[int
 
 def open_lots(student_id: int, at: datetime | None = None) -> list[LotView]:
     return open_lots_of([student_id], at)[student_id]
+
+
+@dataclass(frozen=True)
+class ExpiryLine:
+    """What a family reads: the credits left that expire on one day (in Tunis), all lots summed."""
+
+    remaining: Decimal
+    expires_on: date
+
+
+def by_expiry_date(lots: list[LotView]) -> list[ExpiryLine]:
+    """One line per expiry day, soonest first: "2 until 30/04 ; 1 until 30/04" reads "3 until 30/04"."""
+    days: dict[date, Decimal] = {}
+    for lot in lots:
+        day = lot.expires_at.astimezone(TUNIS).date()
+        days[day] = days.get(day, Decimal(0)) + lot.remaining
+    return [ExpiryLine(left, day) for day, left in sorted(days.items())]
+
+
+def expiry_lines_of(student_ids: list[int], at: datetime | None = None) -> dict[int, list[ExpiryLine]]:
+    return {student_id: by_expiry_date(lots) for student_id, lots in open_lots_of(student_ids, at).items()}
 
 
 def lock_student(student_id: int) -> Student:
