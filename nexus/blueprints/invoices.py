@@ -1,4 +1,8 @@
-"""Staff invoices: list and search, manual invoices, their states, e-mailed links."""
+"""Staff invoices: list and search, manual invoices, their states, e-mailed links.
+
+A change of state cannot be undone, so it asks first: hx-confirm in the browser, a confirmation
+page without JavaScript (nexus/rows.py).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy
+from nexus import policy, rows
 from nexus.extensions import db
+from nexus.fr import tnd
 from nexus.models.billing import Invoice, InvoiceStatus, PaymentMethod
 from nexus.numbers import parse_count, parse_tnd
 from nexus.services import ServiceError, invoices
 from nexus.text import line_problem
-from nexus.web import page_arg
+from nexus.web import is_fragment_request, page_arg
 
 bp = Blueprint("invoices", __name__, url_prefix="/dashboard/admin/factures")
 LINES = 4
@@ -27,11 +32,11 @@ def index() -> Any:
     query = request.args.get("q", "").strip()[:100]
     status = InvoiceStatus.__members__.get(request.args.get("statut", ""))
     return render_template(
-        "invoices/index.html",
+        "invoices/_table.html" if is_fragment_request() else "invoices/index.html",
         page=invoices.search(query, status, page_arg()),
         q=query,
         status=status,
-        statuses=list(InvoiceStatus),
+        status_options=[("", "Tous"), *((option.value, option.label) for option in InvoiceStatus)],
     )
 
 
@@ -122,6 +127,9 @@ def change_status(invoice_id: int) -> Any:
     target = InvoiceStatus.__members__.get(request.form.get("target", ""))
     if target is None:
         abort(404)
+    invoice = db.get_or_404(Invoice, invoice_id)
+    if not rows.confirmed() and target in invoice.next_statuses:
+        return _confirm_status(invoice, target)
     return _act(
         invoice_id,
         lambda: invoices.change_status(
@@ -144,6 +152,38 @@ def send(invoice_id: int) -> Any:
         invoice_id,
         lambda: invoices.send_link(invoice_id, current_user, current_app.config["PUBLIC_URL"]),
         lambda invoice: f"Lien envoyé à {invoice.customer_email} (valable 72 h).",
+    )
+
+
+QUESTIONS = {
+    InvoiceStatus.SENT: ("Marquer la facture {number} comme envoyée ?", "Oui, marquer comme envoyée"),
+    InvoiceStatus.PAID: ("Marquer la facture {number} comme payée ?", "Oui, marquer comme payée"),
+    InvoiceStatus.CANCELLED: ("Annuler définitivement la facture {number} ?", "Oui, annuler la facture"),
+}
+
+
+def _confirm_status(invoice: Invoice, target: InvoiceStatus) -> Any:
+    """Without JavaScript, the question the page's hx-confirm asks, with what was typed."""
+    question, button = QUESTIONS.get(target, ("Changer l'état de la facture {number} ?", "Confirmer"))
+    form = request.form
+    facts = {"Client": invoice.customer_name, "Total": tnd(invoice.total_millimes), "État": target.label}
+    kept = {"target": target.value}
+    if target is InvoiceStatus.PAID:
+        method = PaymentMethod.__members__.get(form.get("method", ""))
+        facts["Moyen"] = method.label if method else "—"
+        facts["Montant reçu"] = form.get("paid_amount", "") or "—"
+        kept |= {name: form.get(name, "") for name in ("method", "paid_amount", "reference")}
+    reason = {"reason_label": "Motif d'annulation", "reason_required": True, "reason": form.get("reason", "")}
+    return rows.confirm_page(
+        question.format(number=invoice.number),
+        url_for("invoices.change_status", invoice_id=invoice.id),
+        button=button,
+        back=url_for("invoices.show", invoice_id=invoice.id),
+        facts=facts,
+        warning="Ce changement ne se défait pas.",
+        fields=kept,
+        danger=target is InvoiceStatus.CANCELLED,
+        **(reason if target is InvoiceStatus.CANCELLED else {}),
     )
 
 

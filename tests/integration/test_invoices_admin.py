@@ -45,7 +45,7 @@ def test_create_send_pay(staff_client, run_jobs, smtp):
     assert invoice.total_millimes == 550_000
     assert re.fullmatch(r"\d{6}-\d{4}", invoice.number)
     url = f"/dashboard/admin/factures/{invoice.id}"
-    staff_client.post(f"{url}/statut", data={"target": "SENT"})
+    staff_client.post(f"{url}/statut", data={"confirm": "1", "target": "SENT"})
     staff_client.post(f"{url}/envoyer")
     run_jobs()
     link = re.search(
@@ -57,11 +57,12 @@ def test_create_send_pay(staff_client, run_jobs, smtp):
 
     wrong = staff_client.post(
         f"{url}/statut",
-        data={"target": "PAID", "method": "CASH", "paid_amount": "500"},
+        data={"confirm": "1", "target": "PAID", "method": "CASH", "paid_amount": "500"},
         follow_redirects=True,
     )
     assert "égal au total" in wrong.get_data(as_text=True)
-    staff_client.post(f"{url}/statut", data={"target": "PAID", "method": "CASH", "paid_amount": "550"})
+    paid = {"confirm": "1", "target": "PAID", "method": "CASH", "paid_amount": "550"}
+    staff_client.post(f"{url}/statut", data=paid)
     db.session.refresh(invoice)
     assert invoice.status is InvoiceStatus.PAID
     assert anonymous.get(link).status_code == 404  # paying revokes the e-mailed links
@@ -73,11 +74,12 @@ def test_terminal_states_do_not_move(staff_client):
     invoice = new_invoice(staff_client)
     url = f"/dashboard/admin/factures/{invoice.id}"
     refused = staff_client.post(
-        f"{url}/statut", data={"target": "CANCELLED", "reason": ""}, follow_redirects=True
+        f"{url}/statut", data={"confirm": "1", "target": "CANCELLED", "reason": ""}, follow_redirects=True
     )
     assert "motif" in refused.get_data(as_text=True)
-    staff_client.post(f"{url}/statut", data={"target": "CANCELLED", "reason": "Erreur de client"})
-    moved = staff_client.post(f"{url}/statut", data={"target": "SENT"}, follow_redirects=True)
+    cancelled = {"confirm": "1", "target": "CANCELLED", "reason": "Erreur de client"}
+    staff_client.post(f"{url}/statut", data=cancelled)
+    moved = staff_client.post(f"{url}/statut", data={"confirm": "1", "target": "SENT"}, follow_redirects=True)
     assert "ne peut pas passer" in moved.get_data(as_text=True)
     db.session.refresh(invoice)
     assert invoice.status is InvoiceStatus.CANCELLED
@@ -86,7 +88,7 @@ def test_terminal_states_do_not_move(staff_client):
 def test_at_most_three_sends_a_day(staff_client):
     invoice = new_invoice(staff_client)
     url = f"/dashboard/admin/factures/{invoice.id}"
-    staff_client.post(f"{url}/statut", data={"target": "SENT"})
+    staff_client.post(f"{url}/statut", data={"confirm": "1", "target": "SENT"})
     for _ in range(3):
         staff_client.post(f"{url}/envoyer")
     fourth = staff_client.post(f"{url}/envoyer", follow_redirects=True)
@@ -134,3 +136,29 @@ def test_an_invalid_customer_email_is_refused_next_to_the_field(staff_client, em
     html = response.get_data(as_text=True)
     assert 'id="customer_email-error"' in html and "Adresse e-mail invalide" in html
     assert db.session.scalar(select(Invoice).where(Invoice.customer_name == "Client Y")) is None
+
+
+def test_without_javascript_a_cancellation_asks_first_with_its_reason(staff_client):
+    invoice = new_invoice(staff_client)
+    url = f"/dashboard/admin/factures/{invoice.id}/statut"
+    page = staff_client.post(url, data={"target": "CANCELLED", "reason": "Erreur de client"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f"Annuler définitivement la facture {invoice.number} ?" in html
+    assert 'name="confirm" value="1"' in html and 'name="target" value="CANCELLED"' in html
+    assert "Erreur de client</textarea>" in html
+    db.session.refresh(invoice)
+    assert invoice.status is InvoiceStatus.DRAFT
+    shown = staff_client.get(f"/dashboard/admin/factures/{invoice.id}").get_data(as_text=True)
+    assert 'hx-confirm="Annuler définitivement la facture' in shown and '"confirm": "1"' in shown
+
+
+def test_the_invoices_table_is_searched_in_place(staff_client):
+    invoice = new_invoice(staff_client)
+    hx = {"HX-Request": "true"}
+    found = staff_client.get("/dashboard/admin/factures?q=trabelsi&statut=DRAFT", headers=hx)
+    html = found.get_data(as_text=True)
+    assert html.lstrip().startswith('<div class="results" id="invoices-table">') and invoice.number in html
+    none = staff_client.get("/dashboard/admin/factures?statut=PAID", headers=hx).get_data(as_text=True)
+    assert invoice.number not in none
+    page = staff_client.get("/dashboard/admin/factures").get_data(as_text=True)
+    assert 'hx-target="next .results"' in page and 'hx-push-url="true"' in page

@@ -202,8 +202,9 @@ def test_marking_an_invoice_paid_with_an_odd_amount(client, login, raw):
     created = _new_invoice(client, qty_0="1", price_0="3")
     assert created.status_code == 303
     url = created.headers["Location"]
-    assert client.post(f"{url}/statut", data={"target": "SENT"}).status_code == 303
-    response = client.post(f"{url}/statut", data={"target": "PAID", "method": "CASH", "paid_amount": raw})
+    assert client.post(f"{url}/statut", data={"confirm": "1", "target": "SENT"}).status_code == 303
+    paid = {"confirm": "1", "target": "PAID", "method": "CASH", "paid_amount": raw}
+    response = client.post(f"{url}/statut", data=paid)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="paid_amount-error"' in html and "égal au total" in html
@@ -276,9 +277,11 @@ def test_staff_reasons_stay_on_one_line(client, login, yasmine):
     assert adjust.status_code == 422 and 'id="reason-error"' in adjust.get_data(as_text=True)
     hx = {"HX-Request": "true"}
     decide_url = f"/dashboard/assistante/credits/demandes/{request_row.id}/refuser"
-    decide = client.post(decide_url, data={"reason": BROKEN}, headers=hx)
+    decide = client.post(decide_url, data={"reason": BROKEN, "confirm": "1"}, headers=hx)
     reject = client.post(
-        f"/dashboard/assistante/paiements/{payment.id}/refuser", data={"reason": BROKEN}, headers=hx
+        f"/dashboard/assistante/paiements/{payment.id}/refuser",
+        data={"reason": BROKEN, "confirm": "1"},
+        headers=hx,
     )
     for response in (decide, reject):
         assert response.status_code == 422 and ONE_LINE in response.get_data(as_text=True)
@@ -294,10 +297,10 @@ def test_invoice_single_line_fields_stay_on_one_line(client, login):
     assert address.status_code == 422 and 'id="customer_address-error"' in address.get_data(as_text=True)
     assert count(Invoice.customer_name == "Famille Odd") == 0
     url = _new_invoice(client).headers["Location"]
-    cancel = client.post(f"{url}/statut", data={"target": "CANCELLED", "reason": BROKEN})
+    cancel = client.post(f"{url}/statut", data={"confirm": "1", "target": "CANCELLED", "reason": BROKEN})
     assert cancel.status_code == 422 and 'id="reason-error"' in cancel.get_data(as_text=True)
-    client.post(f"{url}/statut", data={"target": "SENT"})
-    paid = {"target": "PAID", "method": "CASH", "paid_amount": "600", "reference": "R\n1"}
+    client.post(f"{url}/statut", data={"confirm": "1", "target": "SENT"})
+    paid = {"confirm": "1", "target": "PAID", "method": "CASH", "paid_amount": "600", "reference": "R\n1"}
     reference = client.post(f"{url}/statut", data=paid)
     assert reference.status_code == 422 and 'id="reference-error"' in reference.get_data(as_text=True)
     invoice = db.session.scalar(select(Invoice).where(Invoice.customer_name == "Famille Odd"))
@@ -321,7 +324,7 @@ def test_over_long_reasons_are_refused_next_to_the_field(client, login, yasmine)
     hx = {"HX-Request": "true"}
     decide_url = f"/dashboard/assistante/credits/demandes/{request_row.id}/refuser"
     for url in (decide_url, f"/dashboard/assistante/paiements/{payment.id}/refuser"):
-        response = client.post(url, data={"reason": LONG}, headers=hx)
+        response = client.post(url, data={"reason": LONG, "confirm": "1"}, headers=hx)
         assert response.status_code == 422 and "caractères au plus" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(CreditRequest, request_row.id).status.value == "PENDING"
@@ -336,7 +339,7 @@ def test_a_long_but_allowed_refusal_reason_reaches_the_parent(client, login, yas
     reason = "Motif détaillé " + "x" * 200
     response = client.post(
         f"/dashboard/assistante/credits/demandes/{request_row.id}/refuser",
-        data={"reason": reason},
+        data={"reason": reason, "confirm": "1"},
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
