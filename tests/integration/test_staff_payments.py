@@ -146,3 +146,37 @@ def test_the_staff_routes_refuse_a_card_payment_in_french(staff_client, pending_
         assert response.status_code in (200, 422) and "ClicToPay" in html, html
         assert "Oui, valider" not in html
     _untouched(pending_card)
+
+
+def test_the_transfers_decided_this_week_are_listed_with_who_decided(staff_client, pending):
+    staff_client.post(f"/dashboard/assistante/paiements/{pending.id}/valider", data={"confirm": "1"})
+    page = staff_client.get("/dashboard/assistante/paiements").get_data(as_text=True)
+    queue, recent = page.split("Traités ces 7 derniers jours")
+    assert pending.reference not in queue
+    assert pending.reference in recent and "Leïla Trabelsi" in recent and "Nadia Ben Ali" in recent
+
+
+def test_a_transfer_refused_by_a_colleague_meanwhile_is_a_conflict(staff_client, pending):
+    colleague = db.session.scalar(select(User).where(User.email == "admin@nexus-reussite.tn"))
+    billing.reject(pending.id, colleague, "Aucun virement reçu")
+    response = staff_client.post(
+        f"/dashboard/assistante/paiements/{pending.id}/valider", data={"confirm": "1"}, headers=HX
+    )
+    assert response.status_code == 409 and "Déjà traité" in response.get_data(as_text=True)
+    db.session.refresh(pending)
+    assert pending.status is PaymentStatus.FAILED
+
+
+def test_without_javascript_a_rejection_asks_first_and_keeps_the_reason(staff_client, pending):
+    back = f"/dashboard/assistante/paiements?q={pending.reference}"
+    url = f"/dashboard/assistante/paiements/{pending.id}/refuser"
+    page = staff_client.post(url, data={"reason": "Aucun virement reçu", "retour": back})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f"Refuser le virement {pending.reference} ?" in html
+    assert "Aucun virement reçu</textarea>" in html and f'value="{back}"' in html
+    short = staff_client.post(url, data={"reason": "Non", "confirm": "1", "retour": back})
+    assert short.status_code == 422 and "5 caractères" in short.get_data(as_text=True)
+    done = staff_client.post(url, data={"reason": "Aucun virement reçu", "confirm": "1", "retour": back})
+    assert done.status_code == 303 and done.headers["Location"] == back
+    db.session.refresh(pending)
+    assert pending.status is PaymentStatus.FAILED

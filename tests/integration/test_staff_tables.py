@@ -392,3 +392,38 @@ def test_an_activated_student_cannot_be_sent_a_link(client, login):
     response = client.post(f"/dashboard/assistante/eleves/{yasmine.id}/activation", headers=HX)
     assert response.status_code == 422
     assert "déjà activé" in response.get_data(as_text=True)
+
+
+def test_the_contacts_and_bilans_processed_this_week_are_listed_with_who(client, login):
+    message = make_contact()
+    bilan = make_bilan()
+    login(client, STAFF[0])
+    client.post(f"/dashboard/assistante/contacts/{message.id}/traite", headers=HX)
+    data = {"expected": "RECEIVED", "status": "CONTACTED", "confirm": "1"}
+    client.post(f"/dashboard/assistante/bilans/{bilan.id}/statut", data=data, headers=HX)
+    contacts = client.get("/dashboard/assistante/contacts").get_data(as_text=True)
+    recent = contacts.split("Traités ces 7 derniers jours")[1]
+    assert "Hédi Mansour" in recent and "Traité" in recent and "Leïla Trabelsi" in recent
+    bilans = client.get("/dashboard/assistante/bilans").get_data(as_text=True)
+    recent = bilans.split("Traités ces 7 derniers jours")[1]
+    assert "Sonia Ayari · Rania" in recent and "Passée à « Famille contactée »" in recent
+    assert "Leïla Trabelsi" in recent
+
+
+@pytest.mark.parametrize(
+    ("path", "table"),
+    [
+        ("/dashboard/assistante/contacts?filtre=tous&q=hedi", "contacts-table"),
+        ("/dashboard/assistante/bilans?filtre=toutes&q=ayari", "bilans-table"),
+        ("/dashboard/assistante/eleves?q=yasmine", "students-table"),
+    ],
+)
+def test_a_search_answers_the_table_fragment_with_htmx(client, login, path, table):
+    make_contact()
+    make_bilan()
+    login(client, STAFF[0])
+    fragment = client.get(path, headers=HX).get_data(as_text=True)
+    assert fragment.lstrip().startswith(f'<div class="results" id="{table}">') and "<html" not in fragment
+    assert "<tr id=" in fragment
+    page = client.get(path).get_data(as_text=True)  # without JavaScript: the whole page
+    assert "<html" in page and 'hx-target="next .results"' in page and f'id="{table}"' in page
