@@ -1,0 +1,138 @@
+"""Staff on a 360 px phone, with JavaScript and without: an irreversible row action asks first
+(hx-confirm, or a confirmation page), tables read as cards, a search updates the table in place
+(with JavaScript) or reloads the page with the filters in its address (without)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import LiveServer
+from tests.people import ADMIN, ASSISTANTE, ZENON
+
+PHONE = {"width": 360, "height": 740}
+USERS = "/dashboard/admin/utilisateurs"
+
+
+@pytest.fixture(params=["js", "no-js"])
+def phone(request: pytest.FixtureRequest, browser: Browser, live_server: LiveServer,
+          browser_context_args: dict[str, Any]) -> Iterator[Page]:  # fmt: skip
+    """A 360 px phone, with JavaScript or without."""
+    options = {**browser_context_args, "base_url": live_server.url, "viewport": PHONE}
+    context = browser.new_context(**options, java_script_enabled=request.param == "js")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _js_enabled(page: Page) -> bool:
+    """Whether the page runs its scripts (Playwright's evaluate() works either way)."""
+    return bool(page.evaluate("() => typeof window.htmx !== 'undefined'"))
+
+
+def _shot(page: Page, name: str) -> None:
+    mode = "js" if _js_enabled(page) else "nojs"
+    page.screenshot(path=f"/tmp/staff-phone-{name}-{mode}.png", full_page=True)
+
+
+def _toggle(page: Page, button: str) -> None:
+    """Click a row's button and say yes: to the browser's dialog, or on the confirmation page."""
+    row = page.locator("tr", has_text="Sonia Mansour")
+    if _js_enabled(page):
+        asked: list[str] = []
+
+        def accept(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.once("dialog", accept)
+        row.get_by_role("button", name=re.compile(f"^{button}")).click()
+        expect(row.get_by_role("status")).to_be_visible()  # the row swapped, its notice inside
+        assert asked and asked[0].startswith(f"{button} ce compte ?"), asked
+        expect(page).to_have_url(re.compile(r"/utilisateurs\?q=mansour$"))
+    else:
+        row.get_by_role("button", name=re.compile(f"^{button}")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"{button} le compte de Sonia Mansour ?")
+        _shot(page, f"confirm-{button.lower()}")
+        page.get_by_role("button", name=f"Oui, {button.lower()}").click()
+        expect(page).to_have_url(re.compile(r"/utilisateurs\?q=mansour$"))  # back to the same list
+
+
+def test_deactivating_an_account_asks_first(phone: Page, sign_in: Callable[..., None]) -> None:
+    sign_in(phone, ADMIN)
+    expect(phone).to_have_url(re.compile(r"/dashboard/admin$"))
+    phone.goto(f"{USERS}?q=mansour")
+    row = phone.locator("tr", has_text="Sonia Mansour")
+    expect(row).to_contain_text(ZENON)
+
+    _toggle(phone, "Désactiver")
+    expect(phone.locator("main")).to_contain_text("Compte de Sonia Mansour désactivé.")
+    expect(row.locator("td[data-label='État']")).to_contain_text("Désactivé")
+
+    # Put it back as it was (the other journeys sign in as this coach).
+    _toggle(phone, "Réactiver")
+    expect(phone.locator("main")).to_contain_text("Compte de Sonia Mansour réactivé.")
+    expect(row.locator("td[data-label='État']")).to_contain_text("Actif")
+
+
+def _reads_as_cards(page: Page, label: str) -> None:
+    """The header row is hidden; each cell shows its label and fits the screen."""
+    table = page.locator("main .results table").first
+    expect(table.locator("thead")).to_be_hidden()
+    cell = table.locator(f"td[data-label='{label}']").first
+    expect(cell).to_be_visible()
+    box = cell.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"], box
+    shown = cell.evaluate("td => getComputedStyle(td, '::before').content")
+    assert shown == f'"{label}"', shown
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "label"),
+    [
+        (ADMIN, USERS, "Profil"),
+        (ASSISTANTE, "/dashboard/assistante/eleves", "Classe"),
+        (ASSISTANTE, "/dashboard/assistante/coachs", "Matières"),
+        (ASSISTANTE, "/dashboard/assistante/credits", "Solde"),
+    ],
+    ids=["users", "students", "coaches", "credits"],
+)
+def test_staff_tables_read_as_cards(phone: Page, sign_in: Callable[..., None], who: str, path: str,
+                                    label: str) -> None:  # fmt: skip
+    sign_in(phone, who)
+    expect(phone).to_have_url(re.compile(r"/dashboard/\w+$"))
+    phone.goto(path)
+    _reads_as_cards(phone, label)
+    _shot(phone, path.rsplit("/", 1)[1])
+
+
+def test_a_search_updates_the_table(phone: Page, sign_in: Callable[..., None]) -> None:
+    sign_in(phone, ADMIN)
+    expect(phone).to_have_url(re.compile(r"/dashboard/admin$"))
+    phone.goto(USERS)
+    table = phone.locator("#users-table")
+    expect(table).to_contain_text("Sonia Mansour")
+    expect(table).to_contain_text("Nadia Ben Ali")
+    if _js_enabled(phone):
+        phone.evaluate("window.sameDocument = true")
+        phone.get_by_label("Rechercher").fill("mansour")  # active search: no button to press
+        expect(table).not_to_contain_text("Nadia Ben Ali")
+        expect(table).to_contain_text("Sonia Mansour")
+        expect(phone).to_have_url(re.compile(r"q=mansour"))  # the filters are in the address bar
+        assert phone.evaluate("window.sameDocument") is True  # updated in place, not reloaded
+        phone.get_by_label("Profil").select_option("PARENT")
+        expect(table).to_contain_text("Aucun compte ne correspond.")
+        expect(phone).to_have_url(re.compile(r"role=PARENT"))
+    else:
+        phone.get_by_label("Rechercher").fill("mansour")
+        phone.get_by_role("button", name="Filtrer").click()
+        expect(phone).to_have_url(re.compile(r"/utilisateurs\?.*q=mansour"))
+        expect(table).not_to_contain_text("Nadia Ben Ali")
+        expect(table).to_contain_text("Sonia Mansour")
+    _shot(phone, "search")
