@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LiveServer
-from tests.people import ADMIN, ASSISTANTE, ZENON
+from tests.people import ADMIN, ASSISTANTE, PARENT2, ZENON
 
 PHONE = {"width": 360, "height": 740}
 USERS = "/dashboard/admin/utilisateurs"
@@ -78,6 +78,57 @@ def test_deactivating_an_account_asks_first(phone: Page, sign_in: Callable[..., 
     _toggle(phone, "Réactiver")
     expect(phone.locator("main")).to_contain_text("Compte de Sonia Mansour réactivé.")
     expect(row.locator("td[data-label='État']")).to_contain_text("Actif")
+
+
+def _declare_a_transfer(page: Page) -> str:
+    """Hichem orders a plan for Sami and says he paid by transfer: the reference staff will see."""
+    page.goto("/dashboard/parent/abonnements")
+    page.get_by_role("link", name=re.compile(r"^(Choisir|Renouveler) Hybride pour Sami")).click()
+    expect(page.get_by_role("heading", name="Récapitulatif de la commande")).to_be_visible()
+    reference = re.search(r"NX-[A-Z0-9]{8}", page.locator("main").inner_text())
+    assert reference is not None
+    subject = page.get_by_label("Matière d'ARIA")
+    if subject.count():
+        subject.first.select_option("MATHEMATIQUES")
+    page.get_by_role("button", name="J'ai effectué le virement").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/parent/paiements$"))
+    return reference.group(0)
+
+
+def test_refusing_a_transfer_asks_first_and_lists_it_as_processed(
+    phone: Page, sign_in: Callable[..., None], sign_out: Callable[[Page], None]
+) -> None:
+    sign_in(phone, PARENT2)
+    expect(phone).to_have_url(re.compile(r"/dashboard/parent$"))
+    reference = _declare_a_transfer(phone)
+    sign_out(phone)
+
+    sign_in(phone, ASSISTANTE)
+    expect(phone).to_have_url(re.compile(r"/dashboard/assistante$"))
+    phone.goto("/dashboard/assistante/paiements")
+    row = phone.locator("#payments-table tr", has_text=reference)
+    expect(row.locator("td[data-label='Famille']")).to_contain_text("Hichem Gharbi")
+    _shot(phone, "payments")
+    row.get_by_label(re.compile("^Motif du refus")).fill("Aucun virement reçu à ce jour")
+    if _js_enabled(phone):
+        phone.once("dialog", lambda dialog: dialog.accept())
+        row.get_by_role("button", name=re.compile("^Refuser")).click()
+        expect(row).to_contain_text("Refusé : la famille est prévenue par e-mail.")
+        phone.reload()
+    else:
+        row.get_by_role("button", name=re.compile("^Refuser")).click()
+        expect(phone.get_by_role("heading", level=1)).to_have_text(f"Refuser le virement {reference} ?")
+        expect(phone.get_by_label("Motif du refus")).to_have_value("Aucun virement reçu à ce jour")
+        _shot(phone, "confirm-refuser")
+        phone.get_by_role("button", name="Oui, refuser").click()
+        expect(phone).to_have_url(re.compile(r"/dashboard/assistante/paiements$"))
+        expect(phone.locator("main")).to_contain_text("Refusé : la famille est prévenue par e-mail.")
+    expect(phone.locator("#payments-table")).not_to_contain_text(reference)
+    processed = phone.get_by_role("region", name="Traités ces 7 derniers jours")
+    line = processed.locator("tr", has_text=reference)
+    expect(line).to_contain_text("Aucun virement reçu à ce jour")
+    expect(line.locator("td[data-label='Par']")).to_have_text("Leïla Trabelsi")
+    _shot(phone, "payments-processed")
 
 
 def _reads_as_cards(page: Page, label: str) -> None:
