@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy, rows
+from nexus import fr, policy, rows
 from nexus.extensions import db
 from nexus.models.billing import Payment
 from nexus.services import ServiceError, billing, catalog
@@ -44,8 +44,17 @@ def approve(payment_id: int) -> Any:
     payment = db.get_or_404(Payment, payment_id)
     if not rows.confirmed() and billing.staff_decides(payment) and payment.is_pending:
         # Without JavaScript: a confirmation page first (a card payment is refused at once).
-        back = rows.back_url(LIST)
-        return render_template("payments/confirm.html", p=payment, label=catalog.order_label, back=back)
+        return rows.confirm_page(
+            f"Valider le virement {payment.reference} ?",
+            url_for("payments.approve", payment_id=payment.id),
+            button="Oui, valider",
+            back=rows.back_url(LIST),
+            facts=_facts(payment),
+            warning=(
+                "Vérifiez sur le relevé bancaire que le montant et la référence correspondent. En validant, "
+                "l'offre est activée, la facture émise et la famille prévenue."
+            ),
+        )
     return _decide(
         payment,
         lambda: billing.approve(payment_id, current_user),
@@ -69,6 +78,16 @@ def reject(payment_id: int) -> Any:
     )
 
 
+def _facts(payment: Payment) -> dict[str, str]:
+    return {
+        "Famille": f"{payment.payer.full_name} ({payment.payer.email})",
+        "Commande": catalog.order_label(payment),
+        "Montant": fr.tnd(payment.amount_millimes),
+        "Référence": payment.reference,
+        "Déclaré le": fr.date_time(payment.declared_at),
+    }
+
+
 def _confirm_rejection(payment: Payment, reason: str, error: str | None = None) -> Any:
     """Without JavaScript, the question the row asks, with the reason sent to the family."""
     page = rows.confirm_page(
@@ -76,11 +95,7 @@ def _confirm_rejection(payment: Payment, reason: str, error: str | None = None) 
         url_for("payments.reject", payment_id=payment.id),
         button="Oui, refuser",
         back=rows.back_url(LIST),
-        facts={
-            "Famille": payment.payer.full_name,
-            "Commande": catalog.order_label(payment),
-            "Référence": payment.reference,
-        },
+        facts=_facts(payment),
         warning="La famille recevra le motif par e-mail.",
         reason_label="Motif du refus",
         reason_hint="Transmis à la famille, 5 à 500 caractères.",
