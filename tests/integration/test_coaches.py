@@ -417,3 +417,10 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 def test_unknown_coach_is_not_found(staff, method, path):
     response = getattr(staff, method)(BASE + path, headers=HX)
     assert response.status_code == 404
+
+
+def test_a_search_answers_the_coaches_table_fragment(staff):
+    fragment = html(staff.get(f"{BASE}?q=zenon", headers=HX))
+    assert fragment.lstrip().startswith('<div class="results" id="coaches-table">')
+    assert "Zénon" in fragment and "Hélios" not in fragment and "<html" not in fragment
+    assert f'name="retour" value="{BASE}?q=zenon"' in fragment  # its rows come back to this search
