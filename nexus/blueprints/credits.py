@@ -107,7 +107,7 @@ def decide(request_id: int, decision: str) -> Any:
             if not is_fragment_request():
                 return _confirm_decision(row, approve, reason, err.message)
             return _answer(row, err.message, rows.REFUSED)
-        # Already decided: the same decision (a second click) is done, another one a conflict.
+        # Already decided: by this same decision, or by the other one (status: nexus/rows.py).
         status = rows.DONE if row.is_approved == approve else rows.CONFLICT
         return _answer(row, f"{err.message} ({row.status.label})", status)
     return _answer(row, "Demande traitée.", rows.DONE)

@@ -108,7 +108,7 @@ def _confirm_rejection(payment: Payment, reason: str, error: str | None = None) 
 
 
 def _decide(payment: Payment, decision: Callable[[], Payment], done: str, *, approving: bool) -> Any:
-    """Apply a staff decision once; a second click is done, a colleague's other decision a conflict."""
+    """Apply a staff decision once, and say in the row how it went (status: nexus/rows.py)."""
     try:
         decision()
     except billing.AlreadyProcessed:
