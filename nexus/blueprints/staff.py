@@ -143,7 +143,7 @@ def _confirm_bilan(bilan: BilanRequest, target: BilanStatus) -> Any:
     page = rows.confirm_page(
         f"Passer cette demande à « {target.label} » ?",
         url_for("staff.bilan_status", bilan_id=bilan.id),
-        button=STATUS_ACTIONS[target],
+        button=f"Oui, passer à « {target.label} »",
         back=rows.back_url(BILANS),
         facts={
             "Demande": f"n° {bilan.id}, statut « {bilan.status.label} »",
