@@ -427,3 +427,19 @@ def test_a_search_answers_the_table_fragment_with_htmx(client, login, path, tabl
     assert "<tr id=" in fragment
     page = client.get(path).get_data(as_text=True)  # without JavaScript: the whole page
     assert "<html" in page and 'hx-target="next .results"' in page and f'id="{table}"' in page
+
+
+def test_the_pager_of_a_table_fragment_fetches_the_next_page_in_place(client, login):
+    for i in range(51):
+        contact.submit(f"Visiteur {i:02d}", f"v{i}@example.tn", None, "autre", "Un message assez long.")
+    db.session.commit()
+    login(client, STAFF[1])
+    url = "/dashboard/assistante/contacts?filtre=tous"
+    first = client.get(url).get_data(as_text=True)
+    pager = first.split('aria-label="Pages du tableau"')[1]
+    assert 'hx-target="closest .results"' in pager and 'hx-push-url="true"' in pager
+    second = client.get(f"{url}&page=2", headers=HX).get_data(as_text=True)
+    assert second.lstrip().startswith('<div class="results" id="contacts-table">')
+    assert second.count('<tr id="contact-') == 1 and "Précédent</a>" in second
+    audit = client.get("/dashboard/admin/audit")
+    assert 'hx-target="closest .results"' not in audit.get_data(as_text=True)  # no fragment there
