@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from nexus import links
+from nexus import fr, links
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import ParentProfile, Student
@@ -20,7 +19,6 @@ from nexus.models.identity import TokenPurpose, User, UserToken
 from nexus.services import ServiceError, audit, command, family, identity, notifications, utcnow
 from nexus.services.paging import Page, matches, paginate
 
-TUNIS = ZoneInfo("Africa/Tunis")
 EMAIL_CHANGE_TTL = timedelta(hours=72)
 RESEND_EVERY = timedelta(minutes=1)
 CREATABLE_ROLES = (Role.ADMIN, Role.ASSISTANTE, Role.PARENT)
@@ -63,11 +61,6 @@ def lock_user(user_id: int) -> User | None:
     """The user row, locked and re-read (a copy loaded earlier in the request may be stale)."""
     stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
     return db.session.scalar(stmt)
-
-
-def local(moment: datetime) -> str:
-    """A moment as people in Tunis read it, for e-mails (their context is stored as JSON)."""
-    return moment.astimezone(TUNIS).strftime("%d/%m/%Y à %H:%M")
 
 
 # -- creating an account ----------------------------------------------------------------------
@@ -186,7 +179,7 @@ def request_email_change(user_id: int, new_email: str, actor: User) -> bool:
             "first_name": user.first_name,
             "url": links.external("auth.confirm_email", token=raw),
             "hours": 72,
-            "until": local(utcnow() + EMAIL_CHANGE_TTL),
+            "until": fr.date_time(utcnow() + EMAIL_CHANGE_TTL),
         },
         user_id=user.id,
     )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
+from nexus import fr
 from nexus.models.billing import Invoice
-
-TUNIS = ZoneInfo("Africa/Tunis")
 
 
 def _latin1(text: str) -> str:
@@ -18,11 +16,6 @@ def _latin1(text: str) -> str:
     for old, new in replacements.items():
         text = text.replace(old, new)
     return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def money(millimes: int) -> str:
-    dinars, rest = divmod(millimes, 1000)
-    return f"{dinars:,}".replace(",", " ") + f",{rest:03d} TND"
 
 
 def render_pdf(invoice: Invoice, *, receipt: bool = False) -> bytes:
@@ -44,7 +37,7 @@ def render_pdf(invoice: Invoice, *, receipt: bool = False) -> bytes:
     title = "Reçu de paiement" if receipt else "Facture"
     write(0, 8, f"{title} n° {invoice.number}", ln=True)
     pdf.set_font("Helvetica", "", 10)
-    issued = invoice.issued_at.astimezone(TUNIS).strftime("%d/%m/%Y")
+    issued = fr.short_date(invoice.issued_at)
     write(0, 6, f"Date : {issued}      Statut : {invoice.status.label}", ln=True)
     pdf.ln(3)
     write(0, 6, f"Client : {invoice.customer_name}", ln=True)
@@ -59,7 +52,7 @@ def render_pdf(invoice: Invoice, *, receipt: bool = False) -> bytes:
     pdf.ln(8)
     pdf.set_font("Helvetica", "", 9)
     if invoice.paid_at:
-        paid = invoice.paid_at.astimezone(TUNIS).strftime("%d/%m/%Y")
+        paid = fr.short_date(invoice.paid_at)
         method = invoice.payment_method.label if invoice.payment_method else ""
         write(0, 5, f"Payée le {paid} — {method} — référence {invoice.payment_reference or '-'}", ln=True)
     write(0, 5, f"{invoice.tax_regime.label}.", ln=True)
@@ -98,8 +91,8 @@ def _items_table(pdf: FPDF, invoice: Invoice, write: Any) -> None:
     for item in invoice.items:
         write(widths[0], 8, item.label[:60], border=1)
         write(widths[1], 8, str(item.qty), border=1, align="R")
-        write(widths[2], 8, money(item.unit_price_millimes), border=1, align="R")
-        write(widths[3], 8, money(item.total_millimes), border=1, align="R")
+        write(widths[2], 8, fr.tnd(item.unit_price_millimes), border=1, align="R")
+        write(widths[3], 8, fr.tnd(item.total_millimes), border=1, align="R")
         pdf.ln(8)
 
 
@@ -111,4 +104,4 @@ def _totals(pdf: FPDF, invoice: Invoice, write: Any) -> None:
     for label, amount in rows:
         pdf.set_font("Helvetica", "B" if label == "Total" else "", 10)
         write(142, 7, label, align="R")
-        write(32, 7, money(amount), align="R", ln=True)
+        write(32, 7, fr.tnd(amount), align="R", ln=True)

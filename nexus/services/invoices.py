@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.billing import (
     Entitlement,
@@ -35,7 +36,7 @@ from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.models.vault import DocumentKind, UserDocument
 from nexus.services import ServiceError, audit, catalog, command, family, notifications, utcnow, vault
-from nexus.services.invoice_pdf import TUNIS, render_pdf
+from nexus.services.invoice_pdf import render_pdf
 from nexus.services.paging import Page, matches, paginate
 from nexus.text import check_line, check_size, check_text
 
@@ -50,7 +51,7 @@ MAX_ITEMS = 12
 
 
 def next_number(at: datetime) -> str:
-    year_month = int(at.astimezone(TUNIS).strftime("%Y%m"))
+    year_month = int(at.astimezone(fr.TUNIS).strftime("%Y%m"))
     current = db.session.scalar(
         insert(InvoiceSequence)
         .values(year_month=year_month, current=1)

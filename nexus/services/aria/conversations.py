@@ -7,12 +7,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.aria import FALLBACK_MODES, AriaConversation, AriaFeedback, AriaMessage, MessageRole
 from nexus.models.catalog import OfferCode
@@ -23,7 +23,6 @@ from nexus.services import ServiceError, billing, command, utcnow
 
 log = logging.getLogger(__name__)
 
-TUNIS = ZoneInfo("Africa/Tunis")
 
 MAX_QUESTION = 2000
 MAX_COMMENT = 1000
@@ -53,8 +52,7 @@ def quota_of(student_id: int) -> int:
 
 def day_start(now: datetime | None = None) -> datetime:
     """Midnight in Tunis: quotas reset with the students' day, not UTC's."""
-    local = (now or utcnow()).astimezone(TUNIS)
-    return datetime.combine(local.date(), time.min, tzinfo=TUNIS)
+    return datetime.combine(fr.local_today(now), time.min, tzinfo=fr.TUNIS)
 
 
 def used_today(student_id: int) -> int:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.credits import CreditEntry, CreditLot, EntryKind
 from nexus.models.family import Student
@@ -18,7 +18,6 @@ from nexus.services import command, notifications, utcnow
 from nexus.services.credits.ledger import lock_student, lot_remaining, remaining
 
 REMINDER_DAYS = 7
-TUNIS = ZoneInfo("Africa/Tunis")
 
 
 @command
@@ -93,7 +92,7 @@ def _remind_parent(parent: User, student: Student, lot: CreditLot, left: Decimal
             "first_name": parent.first_name,
             "child": student.user.first_name,
             "credits": str(left),
-            "expires_on": lot.expires_at.astimezone(TUNIS).strftime("%d/%m/%Y"),
+            "expires_on": fr.short_date(lot.expires_at),
         },
         user_id=parent.id,
         dedupe_key=f"credits-expiring:{lot.id}" + ("" if first else f":{parent.id}"),
