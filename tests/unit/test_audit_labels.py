@@ -15,13 +15,21 @@ ACTION_NAME = re.compile(rf"({DOMAINS})\.[a-z_]*[a-z]")  # not the head of an f-
 
 
 def _action_names_in_code() -> set[str]:
-    """Every "domain.verb" string literal of the services: what audit.record is given."""
-    names = set()
+    """Every "domain.verb" string literal of the services (what audit.record is given), but the
+    endpoint names handed to links.external/internal or url_for ("auth.activate")."""
+    names, endpoints = set(), set()
     for path in (NEXUS / "services").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and ACTION_NAME.fullmatch(str(node.value)):
                 names.add(node.value)
-    return names
+            elif isinstance(node, ast.Call) and node.args and _builds_a_link(node.func):
+                endpoints.add(getattr(node.args[0], "value", None))
+    return names - endpoints
+
+
+def _builds_a_link(func: ast.expr) -> bool:
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in {"external", "internal", "url_for"}
 
 
 def test_every_recorded_action_has_a_french_label() -> None:
