@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LiveServer
+from tests.e2e.test_accessibility import assert_no_serious_violation
 from tests.e2e.test_booking_journey import e2e_database
 from tests.people import ASSISTANTE, HELIOS, PARENT, PARENT2, SAMI
 from tests.servers import EmbeddedPostgres, body_text
@@ -69,8 +70,11 @@ def in_days(days: int) -> str:
 
 
 def fits(page: Page, name: str) -> None:
-    """Nothing wider than the phone; a screenshot kept when asked for."""
+    """Nothing wider than the phone, no serious accessibility violation (axe needs JavaScript: the
+    page's markup is the same without it); a screenshot when asked."""
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), name
+    if not name.endswith("no-js"):
+        assert_no_serious_violation(page)
     folder = os.environ.get("NEXUS_SCREENSHOTS")
     if folder:
         page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
