@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import ColumnElement, update
 
 from nexus.clock import utcnow
 from nexus.extensions import db
 
-__all__ = ["MAX_ID", "ServiceError", "command", "parse_id", "utcnow"]
+__all__ = ["MAX_ID", "ServiceError", "claim", "command", "parse_id", "utcnow"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+M = TypeVar("M")
 _IN_COMMAND = "in_command"
 
 
@@ -64,3 +67,20 @@ def command(func: Callable[P, R]) -> Callable[P, R]:
         return result
 
     return run
+
+
+def claim(
+    model: type[M], row_id: int, condition: ColumnElement[bool], **values: Any
+) -> tuple[M | None, bool]:
+    """Set `values` on one row only while `condition` holds: one conditional UPDATE … RETURNING,
+    so of many concurrent callers exactly one wins. The row re-read after it (None if there is
+    no such row), and whether this call changed it (False: someone else did first)."""
+    table: Any = model
+    won = db.session.scalar(
+        update(table)
+        .where(table.id == row_id, condition)
+        .values(**values)
+        .returning(table.id)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.get(model, row_id, populate_existing=True), won is not None

@@ -7,14 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from nexus import links
 from nexus.extensions import db
 from nexus.models.common import Grade, Subject
 from nexus.models.diagnostics import NEXT_STATUSES, BilanRequest, BilanStatus, Modality
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, command, notifications, recent, utcnow
+from nexus.services import ServiceError, audit, claim, command, notifications, recent, utcnow
 from nexus.services.identity import normalize_email
 from nexus.services.paging import Page, matches, paginate
 
@@ -214,17 +214,10 @@ def change_bilan_status(
     """
     if target not in NEXT_STATUSES[expected]:
         raise ServiceError(f"Une demande « {expected.label} » ne peut pas passer à « {target.label} ».")
-    changed_id = db.session.scalar(
-        update(BilanRequest)
-        .where(BilanRequest.id == bilan_id, BilanRequest.status == expected)
-        .values(status=target)
-        .returning(BilanRequest.id)
-        .execution_options(synchronize_session=False)
-    )
-    bilan = db.session.get(BilanRequest, bilan_id, populate_existing=True)
+    bilan, changed = claim(BilanRequest, bilan_id, BilanRequest.status == expected, status=target)
     if bilan is None:
         return None
-    if changed_id is None:
+    if not changed:
         return StatusChange(bilan, changed=False)
     audit.record(
         "bilan.status_changed",

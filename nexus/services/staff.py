@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from nexus.extensions import db
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import User
 from nexus.models.notifications import ContactMessage
-from nexus.services import audit, command, identity, recent, utcnow
+from nexus.services import audit, claim, command, identity, recent, utcnow
 from nexus.services.contact import TOPICS
 from nexus.services.paging import Page, matches, paginate
 
@@ -52,24 +52,18 @@ class Handled:
 @command
 def mark_contact_handled(message_id: int, actor: User) -> Handled | None:
     """Mark a message handled once (conditional UPDATE); None if it does not exist."""
-    handled_at = db.session.scalar(
-        update(ContactMessage)
-        .where(ContactMessage.id == message_id, ContactMessage.handled_at.is_(None))
-        .values(handled_at=utcnow())
-        .returning(ContactMessage.handled_at)
-        .execution_options(synchronize_session=False)
-    )
-    message = db.session.get(ContactMessage, message_id, populate_existing=True)
+    now = utcnow()
+    message, changed = claim(ContactMessage, message_id, ContactMessage.handled_at.is_(None), handled_at=now)
     if message is None:
         return None
-    if handled_at is None:
+    if not changed:
         return Handled(message, changed=False)
     audit.record(
         "contact.handled",
         actor.id,
         message,
         before={"handled_at": None},
-        after={"handled_at": handled_at.isoformat()},
+        after={"handled_at": now.isoformat()},
     )
     return Handled(message, changed=True)
 

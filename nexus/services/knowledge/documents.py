@@ -8,14 +8,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus import queue
 from nexus.extensions import db
 from nexus.models.common import Grade, Subject
 from nexus.models.knowledge import Document, DocumentStatus
-from nexus.services import ServiceError, audit, command, vault, vectorstore
+from nexus.services import ServiceError, audit, claim, command, vault, vectorstore
 from nexus.services.knowledge.extraction import IngestionError, source_type_of
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpus"
@@ -102,23 +102,13 @@ def retry(document_id: int, actor_id: int) -> Document:
     """Index a failed document again (or fill in its missing vectors)."""
     # Claimed in one conditional UPDATE: fifty clicks start one indexing, and a retry never
     # resets a document that a job is indexing right now (two jobs would then index it at once).
-    claimed = db.session.scalar(
-        update(Document)
-        .where(
-            Document.id == document_id,
-            (Document.status == DocumentStatus.FAILED)
-            | ((Document.status == DocumentStatus.READY) & Document.error.is_not(None)),
-        )
-        .values(status=DocumentStatus.PENDING, progress=0)
-        .returning(Document.id)
-        .execution_options(synchronize_session=False)
+    failed = (Document.status == DocumentStatus.FAILED) | (
+        (Document.status == DocumentStatus.READY) & Document.error.is_not(None)
     )
-    document = db.session.scalar(
-        select(Document).where(Document.id == document_id).execution_options(populate_existing=True)
-    )
+    document, claimed = claim(Document, document_id, failed, status=DocumentStatus.PENDING, progress=0)
     if document is None:
         raise LookupError(document_id)
-    if claimed is None:
+    if not claimed:
         if document.status is DocumentStatus.READY:
             raise ServiceError("Ce document est déjà consultable.")
         raise ServiceError("L'indexation de ce document est déjà en cours.")
