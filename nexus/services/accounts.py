@@ -122,19 +122,9 @@ def update_profile(user_id: int, first_name: str, last_name: str, phone: str | N
         "phone": (phone or "").strip() or None,
     }
     before = {key: getattr(user, key) for key in after}
-    if before == after:
-        return False
     for key, value in after.items():
         setattr(user, key, value)
-    changed = [key for key in after if before[key] != after[key]]
-    audit.record(
-        "account.updated",
-        actor.id,
-        user,
-        before={k: before[k] for k in changed},
-        after={k: after[k] for k in changed},
-    )
-    return True
+    return audit.record_changes("account.updated", actor.id, user, before, after)
 
 
 @command

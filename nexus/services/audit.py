@@ -35,6 +35,23 @@ def record(
     )
 
 
+def record_changes(
+    action: str, actor_id: int | None, obj: Any, before: dict[str, Any], after: dict[str, Any]
+) -> bool:
+    """Audit only the values that changed between two snapshots (nothing when none did);
+    whether any did."""
+    changed = [key for key in after if before.get(key) != after[key]]
+    if changed:
+        record(
+            action,
+            actor_id,
+            obj,
+            before={key: before.get(key) for key in changed},
+            after={key: after[key] for key in changed},
+        )
+    return bool(changed)
+
+
 def recent(action_prefix: str = "", page: int = 1) -> Page[AuditLog]:
     """Audit lines, newest first, optionally filtered by action prefix ("payment.")."""
     stmt = select(AuditLog).order_by(AuditLog.id.desc())

@@ -197,16 +197,7 @@ def update_coach(coach_id: int, fields: CoachFields, actor: User, email: str | N
     if new_address:
         profile.user.email = new_address
     _flush_unique()
-    after = _snapshot(profile)
-    changed = [key for key in after if after[key] != before[key]]
-    if changed:
-        audit.record(
-            "coach.updated",
-            actor.id,
-            profile,
-            before={k: before[k] for k in changed},
-            after={k: after[k] for k in changed},
-        )
+    audit.record_changes("coach.updated", actor.id, profile, before, _snapshot(profile))
     if new_address:
         identity.invite_coach(profile.user, actor)
     return bool(new_address)
