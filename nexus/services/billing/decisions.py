@@ -4,8 +4,7 @@ answer (clictopay.confirm), never by hand."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import update
 
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
@@ -105,25 +104,10 @@ def reject(payment_id: int, staff: User, reason: str) -> Payment:
 
 def recently_decided() -> list[recent.Processed]:
     """The transfers staff validated or refused this week, newest first, with who decided."""
-    staff = aliased(User)
-    stmt = (
-        select(Payment, staff)
-        .outerjoin(staff, Payment.processed_by_id == staff.id)
-        .where(
-            Payment.method.in_(STAFF_DECIDED),
-            Payment.status != PaymentStatus.PENDING,
-            Payment.processed_at >= recent.since(),
-        )
-        .order_by(Payment.processed_at.desc())
-        .limit(recent.COUNT)
+    return recent.decided(
+        Payment,
+        PaymentStatus.PENDING,
+        PaymentStatus.COMPLETED,
+        lambda p: f"{p.payer.full_name} · {p.reference} · {catalog.order_label(p)}",
+        Payment.method.in_(STAFF_DECIDED),
     )
-    return [
-        recent.Processed(
-            payment.processed_at,
-            recent.by_name(decider),
-            f"{payment.payer.full_name} · {payment.reference} · {catalog.order_label(payment)}",
-            payment.status.label + (f" : {payment.rejection_reason}" if payment.rejection_reason else ""),
-            payment.status is PaymentStatus.COMPLETED,
-        )
-        for payment, decider in db.session.execute(stmt)
-    ]
