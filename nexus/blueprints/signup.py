@@ -22,7 +22,7 @@ from nexus.forms.signup import SignupForm
 from nexus.models.diagnostics import BilanRequest
 from nexus.models.family import FamilySignup
 from nexus.services import ServiceError, family, signup
-from nexus.services.signup import LinkState
+from nexus.services.identity import TokenState
 from nexus.web import is_fragment_request
 
 bp = Blueprint("signup", __name__, url_prefix="/inscription")
@@ -126,11 +126,11 @@ def sent() -> Any:
     return render_template("signup/sent.html", email=session.pop("signup_email", None))
 
 
-def _link_page(state: LinkState, row: FamilySignup | None, token: str) -> Any:
+def _link_page(state: TokenState, row: FamilySignup | None, token: str) -> Any:
     """The page a link leads to: the confirmation button, or why it cannot be used."""
-    if state is LinkState.VALID and row is not None:
+    if state is TokenState.VALID and row is not None:
         return render_template("signup/confirm.html", row=row, token=token, children=signup.children_of(row))
-    status = 200 if state is LinkState.CONFIRMED else 410
+    status = 200 if state is TokenState.USED else 410
     return render_template(
         "signup/link_problem.html",
         state=state.value,
@@ -154,9 +154,9 @@ def confirm() -> Any:
     except family.EmailTaken:
         return render_template("signup/email_taken.html", email=row.email), 409
     except signup.SignupExpired:
-        return _link_page(LinkState.EXPIRED, row, token)
+        return _link_page(TokenState.EXPIRED, row, token)
     except (LookupError, ServiceError):
-        return _link_page(LinkState.UNKNOWN, None, token)
+        return _link_page(TokenState.UNKNOWN, None, token)
     email = confirmed.email
     if current_user.is_authenticated:  # someone else was signed in on this device
         end_session()

@@ -8,11 +8,8 @@ account (no enumeration): an account's owner is e-mailed "vous avez déjà un es
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -25,6 +22,7 @@ from nexus.models.family import FamilySignup
 from nexus.models.identity import User
 from nexus.services import ServiceError, audit, command, family, identity, notifications, utcnow
 from nexus.services.family import ChildDraft, ParentDraft
+from nexus.services.identity import TokenState
 
 LINK_TTL = timedelta(hours=72)
 SAME_SUBMIT_WINDOW = timedelta(minutes=10)  # a double click or a retry re-uses the pending row
@@ -43,22 +41,11 @@ class SignupDraft:
     bilan_request_id: int | None = None
 
 
-class LinkState(Enum):
-    VALID = "valid"
-    EXPIRED = "expired"
-    CONFIRMED = "confirmed"
-    UNKNOWN = "unknown"
-
-
 class SignupExpired(ServiceError):
     """The link's 72 hours are over: a new one may be asked for."""
 
     def __init__(self) -> None:
         super().__init__("Ce lien a expiré. Demandez-en un nouveau.")
-
-
-def _hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _children_json(children: list[ChildDraft]) -> list[dict[str, Any]]:
@@ -154,8 +141,7 @@ def _pending_count(email: str, now: Any) -> int:
 
 def _new_link(row: FamilySignup, now: Any) -> None:
     """A fresh 72-hour token (only its hash is kept) and the e-mail that carries it."""
-    raw = secrets.token_urlsafe(32)
-    row.token_hash = _hash_token(raw)
+    raw, row.token_hash = identity.new_token()
     row.expires_at = now + LINK_TTL
     db.session.flush()
     notifications.queue_email(
@@ -191,27 +177,26 @@ def _mail_known(owner: User) -> None:
 # -- the link ---------------------------------------------------------------------------------
 
 
-def state_of(raw: str) -> tuple[LinkState, FamilySignup | None]:
-    """What a link leads to, without using it (mail scanners open links before people do)."""
-    if not raw or len(raw) > 200:
-        return LinkState.UNKNOWN, None
-    row = db.session.scalar(select(FamilySignup).where(FamilySignup.token_hash == _hash_token(raw)))
+def state_of(raw: str) -> tuple[TokenState, FamilySignup | None]:
+    """What a link leads to, without using it (mail scanners open links before people do).
+    A used link is a confirmed sign-up."""
+    digest = identity.token_digest(raw)
+    row = None
+    if digest is not None:
+        row = db.session.scalar(select(FamilySignup).where(FamilySignup.token_hash == digest))
     if row is None:
-        return LinkState.UNKNOWN, None
-    if row.confirmed_at is not None:
-        return LinkState.CONFIRMED, row
-    if row.expires_at <= utcnow():
-        return LinkState.EXPIRED, row
-    return LinkState.VALID, row
+        return TokenState.UNKNOWN, None
+    return identity.link_state(row.confirmed_at, row.expires_at), row
 
 
 def _locked(raw: str) -> FamilySignup | None:
     """The sign-up of a link, locked and re-read (a concurrent confirmation may have won)."""
-    if not raw or len(raw) > 200:
+    digest = identity.token_digest(raw)
+    if digest is None:
         return None
     stmt = (
         select(FamilySignup)
-        .where(FamilySignup.token_hash == _hash_token(raw))
+        .where(FamilySignup.token_hash == digest)
         .with_for_update()
         .execution_options(populate_existing=True)
     )

@@ -56,6 +56,9 @@ from nexus.services.identity.tokens import (
     hash_token,
     inspect_token,
     issue_token,
+    link_state,
+    new_token,
+    token_digest,
 )
 
 __all__ = [
@@ -84,9 +87,11 @@ __all__ = [
     "inspect_token",
     "invite_coach",
     "issue_token",
+    "link_state",
     "load_session_user",
     "lock_admins",
     "mail_password_reset",
+    "new_token",
     "normalize_email",
     "open_session",
     "other_active_admins",
@@ -100,4 +105,5 @@ __all__ = [
     "set_active",
     "set_password",
     "sign_in",
+    "token_digest",
 ]

@@ -15,7 +15,7 @@ from nexus.models.common import Role
 from nexus.models.family import Student
 from nexus.models.identity import TokenPurpose, User, UserToken
 from nexus.services import ServiceError, audit, command, notifications, utcnow
-from nexus.services.identity.passwords import normalize_email, password_problem, set_password
+from nexus.services.identity.passwords import choose_password, normalize_email
 from nexus.services.identity.tokens import consume_token, issue_token
 
 ACTIVATION_TTL = timedelta(hours=72)
@@ -164,10 +164,7 @@ def _mail_address_in_use(owner: User) -> None:
 @command
 def activate(raw: str, password: str) -> User:
     user = consume_token(raw, TokenPurpose.ACTIVATION)
-    problem = password_problem(password, user.email)
-    if problem:
-        raise ServiceError(problem, field="password")
-    set_password(user, password)
+    choose_password(user, password)
     user.activated_at = utcnow()
     audit.record("account.activated", user.id, user)
     if user.role is Role.ELEVE:

@@ -108,16 +108,21 @@ def set_password(user: User, password: str) -> None:
     user.session_version += 1
 
 
+def choose_password(user: User, password: str) -> None:
+    """Set the password the person chose; refused (next to the password field) when it cannot be."""
+    problem = password_problem(password, user.email)
+    if problem:
+        raise ServiceError(problem, field="password")
+    set_password(user, password)
+
+
 @command
 def change_password(user: User, current: str, new: str) -> None:
     try:
         hasher.verify(user.password_hash or _DUMMY_HASH, current)
     except (VerificationError, InvalidHashError):
         raise ServiceError("Le mot de passe actuel est incorrect.", field="current") from None
-    problem = password_problem(new, user.email)
-    if problem:
-        raise ServiceError(problem, field="password")
-    set_password(user, new)
+    choose_password(user, new)
     audit.record("auth.password_changed", user.id, user)
 
 
@@ -156,9 +161,6 @@ def mail_password_reset(email: str) -> bool:
 @command
 def reset_password(raw: str, password: str) -> User:
     user = consume_token(raw, TokenPurpose.PASSWORD_RESET)
-    problem = password_problem(password, user.email)
-    if problem:
-        raise ServiceError(problem, field="password")
-    set_password(user, password)
+    choose_password(user, password)
     audit.record("auth.password_reset", user.id, user)
     return user

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from sqlalchemy import select, update
@@ -14,9 +14,24 @@ from nexus.extensions import db
 from nexus.models.identity import TokenPurpose, User, UserToken
 from nexus.services import ServiceError, utcnow
 
+MAX_TOKEN_LENGTH = 200
+
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh link token: the raw one for the e-mail, its hash for the database."""
+    raw = secrets.token_urlsafe(32)
+    return raw, hash_token(raw)
+
+
+def token_digest(raw: str) -> str | None:
+    """The hash to look a link's token up by; None for a string that cannot be one of ours."""
+    if not raw or len(raw) > MAX_TOKEN_LENGTH:
+        return None
+    return hash_token(raw)
 
 
 def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta, email: str | None = None) -> str:
@@ -30,13 +45,13 @@ def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta, email: str | 
         )
         .values(used_at=utcnow())
     )
-    raw = secrets.token_urlsafe(32)
+    raw, digest = new_token()
     now = utcnow()  # one clock for created_at and expires_at (the link quota counts created_at)
     db.session.add(
         UserToken(
             user_id=user.id,
             purpose=purpose,
-            token_hash=hash_token(raw),
+            token_hash=digest,
             expires_at=now + ttl,
             email=email,
             created_at=now,
@@ -54,18 +69,24 @@ class TokenState(Enum):
 
 def inspect_token(raw: str, purpose: TokenPurpose) -> tuple[TokenState, UserToken | None]:
     """Look at a link token without consuming it (to show the right page)."""
-    if not raw or len(raw) > 200:
+    digest = token_digest(raw)
+    if digest is None:
         return TokenState.UNKNOWN, None
     token = db.session.scalar(
-        select(UserToken).where(UserToken.token_hash == hash_token(raw), UserToken.purpose == purpose)
+        select(UserToken).where(UserToken.token_hash == digest, UserToken.purpose == purpose)
     )
     if token is None:
         return TokenState.UNKNOWN, None
-    if token.used_at is not None:
-        return TokenState.USED, token
-    if token.expires_at <= utcnow():
-        return TokenState.EXPIRED, token
-    return TokenState.VALID, token
+    return link_state(token.used_at, token.expires_at), token
+
+
+def link_state(used_at: datetime | None, expires_at: datetime) -> TokenState:
+    """A one-time link that exists: used already, expired, or still valid."""
+    if used_at is not None:
+        return TokenState.USED
+    if expires_at <= utcnow():
+        return TokenState.EXPIRED
+    return TokenState.VALID
 
 
 def consume_token(raw: str, purpose: TokenPurpose) -> User:
