@@ -7,7 +7,7 @@ import logging
 import uuid
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, g, has_request_context, render_template, request
 from flask_login import current_user
@@ -15,11 +15,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from nexus import fr, navigation, policy
+from nexus import fr, links, navigation, policy
 from nexus.extensions import db
 from nexus.services import MAX_ID
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CSP = "; ".join(
     [
@@ -71,6 +72,13 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def or_404(value: T | None) -> T:
+    """The row a page is about, or the 404 page when there is none (or it is someone else's)."""
+    if value is None:
+        abort(404)
+    return value
+
+
 def page_arg() -> int:
     """The ?page= of a list; anything odd is page 1 (int() of a huge digit string is costly)."""
     raw = request.args.get("page", "1")[:5]
@@ -105,6 +113,7 @@ def init_app(app: Flask) -> None:
         app.add_template_filter(formatter, name)
     app.add_template_filter(subject_label)
     app.add_template_global(static_url)
+    app.add_template_global(links.external, "external_url")  # e-mails, rendered in jobs
 
 
 def remember_client_ip() -> None:

@@ -15,7 +15,7 @@ from nexus.models.billing import SubscriptionStatus
 from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.services import ServiceError, accounts, audit, billing, erasure, family, identity
-from nexus.web import is_fragment_request, page_arg
+from nexus.web import is_fragment_request, or_404, page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/dashboard/admin")
 USERS = "admin.users"
@@ -31,10 +31,7 @@ def _refused(form: Form, err: ServiceError) -> None:
 
 
 def _user_or_404(user_id: int) -> User:
-    user = accounts.get(user_id)
-    if user is None:
-        abort(404)
-    return user
+    return or_404(accounts.get(user_id))
 
 
 @bp.get("/utilisateurs")

@@ -35,7 +35,7 @@ from nexus.models.aria import AriaConversation, AriaMessage
 from nexus.models.family import Student
 from nexus.richtext import render_markdown
 from nexus.services import ServiceError, aria, family, knowledge, parse_id, scheduling
-from nexus.web import is_fragment_request
+from nexus.web import is_fragment_request, or_404
 
 log = logging.getLogger(__name__)
 bp = Blueprint("aria", __name__)
@@ -55,10 +55,7 @@ def markdown_filter(source: str, citations: list[dict[str, Any]] | None = None, 
 
 
 def _student() -> Student:
-    student = family.student_of(current_user)
-    if student is None:
-        abort(404)
-    return student
+    return or_404(family.student_of(current_user))
 
 
 def _full_page_only() -> Response | None:
@@ -115,9 +112,7 @@ def conversation(conversation_id: int) -> Any:
     if reload := _full_page_only():
         return reload
     student = _student()
-    found = aria.conversation_of(student.id, conversation_id)
-    if found is None:
-        abort(404)
+    found = or_404(aria.conversation_of(student.id, conversation_id))
     return _chat(student, found)
 
 
@@ -200,9 +195,7 @@ def _asked(student: Student, question: AriaMessage) -> Any:
 @policy.access(policy.ELEVE)
 def answer(question_id: int) -> Any:
     """The answer of a pending question, at once (no JavaScript, or the stream never came)."""
-    question = aria.question_of(_student().id, question_id)
-    if question is None:
-        abort(404)
+    question = or_404(aria.question_of(_student().id, question_id))
     return _answered(question)
 
 
@@ -216,9 +209,7 @@ def sse(event: str, data: str) -> str:
 @policy.access(policy.ELEVE)
 def stream(question_id: int) -> Any:
     student_id = _student().id
-    question = aria.question_of(student_id, question_id)
-    if question is None:
-        abort(404)
+    question = or_404(aria.question_of(student_id, question_id))
     # A reconnection or a second tab gets the stored answer, or waits for the one being written.
     events = aria.stream_answer(question, ping_every=PING_EVERY)
     generate_csrf()  # the answer's forms need the token: set it now, the session is final once streaming
@@ -282,9 +273,7 @@ def _save_feedback(message: AriaMessage, form: FeedbackForm) -> str | None:
 @policy.access(policy.ELEVE)
 def feedback(message_id: int) -> Any:
     student = _student()
-    message = aria.answer_of(student.id, message_id)
-    if message is None:
-        abort(404)
+    message = or_404(aria.answer_of(student.id, message_id))
     form = FeedbackForm()
     error = _save_feedback(message, form)
     if is_fragment_request():
@@ -309,9 +298,7 @@ def _reader_page(students: list[Student], base: str) -> Any:
 
 
 def _transcript(student: Student, conversation_id: int, back: str) -> Any:
-    found = aria.conversation_of(student.id, conversation_id)
-    if found is None:
-        abort(404)
+    found = or_404(aria.conversation_of(student.id, conversation_id))
     return render_template("aria/transcript.html", student=student, conversation=found, back=back)
 
 
@@ -324,16 +311,12 @@ def parent_index() -> Any:
 @bp.get("/dashboard/parent/aria/<int:student_id>/<int:conversation_id>")
 @policy.access(policy.PARENT)
 def parent_conversation(student_id: int, conversation_id: int) -> Any:
-    student = family.child_of(current_user, student_id)
-    if student is None:
-        abort(404)
+    student = or_404(family.child_of(current_user, student_id))
     return _transcript(student, conversation_id, url_for("aria.parent_index"))
 
 
 def _coach_id() -> int:
-    profile = scheduling.coach_profile_of(current_user)
-    if profile is None:
-        abort(404)
+    profile = or_404(scheduling.coach_profile_of(current_user))
     return profile.id
 
 
@@ -348,9 +331,7 @@ def coach_index() -> Any:
 @bp.get("/dashboard/coach/aria/<int:student_id>/<int:conversation_id>")
 @policy.access(policy.COACH)
 def coach_conversation(student_id: int, conversation_id: int) -> Any:
-    found = aria.coach_transcript(_coach_id(), student_id, conversation_id)
-    if found is None:
-        abort(404)
+    found = or_404(aria.coach_transcript(_coach_id(), student_id, conversation_id))
     student, conversation = found
     back = url_for("aria.coach_index")
     return render_template("aria/transcript.html", student=student, conversation=conversation, back=back)

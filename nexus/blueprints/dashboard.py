@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from nexus import policy
 from nexus.extensions import limiter
 from nexus.forms import ActivationForm
 from nexus.services import ServiceError, dashboards, family, identity
+from nexus.web import or_404
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -74,9 +75,7 @@ def _signed_in_key() -> str:
 @limiter.limit("20/hour", key_func=_signed_in_key)
 def send_activation(student_id: int) -> Any:
     """The parent sends (or re-sends) the child's activation link."""
-    student = family.child_of(current_user, student_id)
-    if student is None:
-        abort(404)
+    student = or_404(family.child_of(current_user, student_id))
     form = ActivationForm()
     if form.validate():
         try:

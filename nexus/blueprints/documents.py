@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from nexus import policy
 from nexus.services import ServiceError, invoices, vault
+from nexus.web import or_404
 
 bp = Blueprint("documents", __name__)
 
@@ -39,15 +40,8 @@ def student_documents() -> Any:
 @bp.get("/documents/<int:document_id>")
 @policy.access(policy.SIGNED_IN)
 def download(document_id: int) -> Any:
-    document = vault.own_document(current_user, document_id)
-    if document is None:
-        abort(404)
-    try:
-        path = vault.resolve(document.storage_path)
-    except LookupError:
-        abort(404)
-    if not path.exists():
-        abort(404)
+    document = or_404(vault.own_document(current_user, document_id))
+    path = or_404(vault.stored_file(document))
     response = send_file(
         path, mimetype=document.mime_type, as_attachment=True, download_name=document.original_name
     )
@@ -73,9 +67,7 @@ def invoice_pdf(invoice_id: int) -> Any:
 @bp.get("/factures/<int:invoice_id>/recu")
 @policy.access(policy.SIGNED_IN)
 def receipt(invoice_id: int) -> Any:
-    invoice = invoices.visible_to(current_user, invoice_id)
-    if invoice is None:
-        abort(404)
+    invoice = or_404(invoices.visible_to(current_user, invoice_id))
     try:
         data = invoices.receipt_pdf(invoice)
     except ServiceError:

@@ -32,7 +32,7 @@ from nexus.models.notifications import ContactMessage
 from nexus.services import ServiceError, diagnostics, enrolment
 from nexus.services import staff as staff_service
 from nexus.services.family import ChildDraft, ParentDraft
-from nexus.web import is_fragment_request
+from nexus.web import is_fragment_request, or_404
 
 bp = Blueprint("enrolment", __name__, url_prefix="/dashboard/assistante")
 bp.context_processor(table_helpers)  # the rows are the staff tables' rows
@@ -133,9 +133,7 @@ def contact_row(message_id: int) -> Any:
 
 
 def _row_again(source: _Source, row_id: int) -> Any:
-    row = source.load(row_id)
-    if row is None:
-        abort(404)
+    row = or_404(source.load(row_id))
     back = _list_url(source)
     if not is_fragment_request():
         return redirect(back, code=303)
@@ -157,9 +155,7 @@ def _list_url(source: _Source) -> str:
 
 
 def _open_family(source: _Source, row_id: int) -> Any:
-    row = source.load(row_id)
-    if row is None:
-        abort(404)
+    row = or_404(source.load(row_id))
     back = _list_url(source)
     if row.parent_user_id is not None:
         return _settled(source, row, back, ALREADY_OPEN, ok=True, category="info")
@@ -198,9 +194,7 @@ def _submit(source: _Source, row_id: int, form: OpenFamilyForm, back: str) -> An
 
 
 def _reload(source: _Source, row_id: int) -> Any:
-    row = source.load(row_id)
-    if row is None:
-        abort(404)
+    row = or_404(source.load(row_id))
     return row
 
 

@@ -20,7 +20,7 @@ from nexus.models.billing import Invoice, InvoiceStatus, PaymentMethod
 from nexus.numbers import parse_count, parse_tnd
 from nexus.services import ServiceError, invoices
 from nexus.text import line_problem
-from nexus.web import is_fragment_request, page_arg
+from nexus.web import is_fragment_request, or_404, page_arg
 
 bp = Blueprint("invoices", __name__, url_prefix="/dashboard/admin/factures")
 LINES = 4
@@ -124,9 +124,7 @@ def show(invoice_id: int) -> Any:
 @bp.post("/<int:invoice_id>/statut")
 @policy.access(policy.STAFF)
 def change_status(invoice_id: int) -> Any:
-    target = InvoiceStatus.__members__.get(request.form.get("target", ""))
-    if target is None:
-        abort(404)
+    target = or_404(InvoiceStatus.__members__.get(request.form.get("target", "")))
     invoice = db.get_or_404(Invoice, invoice_id)
     if not rows.confirmed() and target in invoice.next_statuses:
         return _confirm_status(invoice, target)

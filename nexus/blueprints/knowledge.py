@@ -19,6 +19,7 @@ from nexus.forms.knowledge import UploadForm
 from nexus.models.common import Grade, Subject
 from nexus.models.knowledge import Document
 from nexus.services import ServiceError, knowledge
+from nexus.web import or_404
 
 bp = Blueprint("knowledge", __name__, url_prefix="/dashboard/assistante/docs")
 DOCS, ROW = "knowledge.docs", "knowledge/_doc_row.html"
@@ -62,9 +63,7 @@ def upload() -> Any:
 
 
 def _document(document_id: int) -> Document:
-    document = db.session.get(Document, document_id)
-    if document is None:
-        abort(404)
+    document = or_404(db.session.get(Document, document_id))
     return document
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from nexus import policy
 from nexus.services import notifications
-from nexus.web import is_fragment_request
+from nexus.web import is_fragment_request, or_404
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -30,9 +30,7 @@ def index() -> Any:
 @bp.post("/<int:notification_id>/lu")
 @policy.access(policy.SIGNED_IN)
 def mark_read(notification_id: int) -> Any:
-    note = notifications.mark_read(current_user.id, notification_id)
-    if note is None:
-        abort(404)
+    note = or_404(notifications.mark_read(current_user.id, notification_id))
     if is_fragment_request():
         return _list_response()
     if note.link:

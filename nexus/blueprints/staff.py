@@ -13,7 +13,7 @@ from nexus.forms.family import ActivationForm
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import Student
 from nexus.services import ServiceError, diagnostics, enrolment, identity, staff
-from nexus.web import is_fragment_request, page_arg
+from nexus.web import is_fragment_request, or_404, page_arg
 
 bp = Blueprint("staff", __name__, url_prefix="/dashboard/assistante")
 
@@ -73,9 +73,7 @@ def contacts() -> Any:
 @bp.post("/contacts/<int:message_id>/traite")
 @policy.access(policy.STAFF)
 def contact_handled(message_id: int) -> Any:
-    result = staff.mark_contact_handled(message_id, current_user)
-    if result is None:
-        abort(404)
+    result = or_404(staff.mark_contact_handled(message_id, current_user))
     notice = "Marqué comme traité." if result.changed else f"{ALREADY_DONE} : ce message était déjà traité."
     return rows.answer(
         "staff/_contact_row.html",
@@ -118,9 +116,7 @@ def _status(name: str) -> BilanStatus | None:
 @policy.access(policy.STAFF)
 def bilan_status(bilan_id: int) -> Any:
     """Move a request on; there is no way back, so it asks first (a page without JavaScript)."""
-    bilan = diagnostics.get_bilan(bilan_id)
-    if bilan is None:
-        abort(404)
+    bilan = or_404(diagnostics.get_bilan(bilan_id))
     expected, target = _status("expected"), _status("status")
     if expected is None or target is None:
         return _bilan_answer(bilan, "Statut inconnu : rechargez la page.", rows.REFUSED)
@@ -191,9 +187,7 @@ def students() -> Any:
 @policy.access(policy.STAFF)
 def student_activation(student_id: int) -> Any:
     """Send (or re-send) a student's activation link, giving them an address if needed."""
-    student = staff.get_student(student_id)
-    if student is None:
-        abort(404)
+    student = or_404(staff.get_student(student_id))
     form = ActivationForm()
     error = _send_activation(student, form)
     if error is not None:
@@ -214,9 +208,7 @@ def _send_activation(student: Student, form: ActivationForm) -> str | None:
 
 
 def _student_context(student_id: int) -> dict[str, Any]:
-    student = staff.get_student(student_id)
-    if student is None:
-        abort(404)
+    student = or_404(staff.get_student(student_id))
     return {"row": staff.student_row(student), "back_url": rows.back_url(STUDENTS)}
 
 

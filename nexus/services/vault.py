@@ -109,6 +109,15 @@ def resolve(relative: str) -> Path:
     return path
 
 
+def stored_file(document: UserDocument) -> Path | None:
+    """Where a document's file is, or None when it is missing (or its path escapes storage)."""
+    try:
+        path = resolve(document.storage_path)
+    except LookupError:
+        return None
+    return path if path.exists() else None
+
+
 def add(
     owner_id: int,
     kind: DocumentKind,

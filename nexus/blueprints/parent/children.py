@@ -16,6 +16,7 @@ from nexus.extensions import limiter
 from nexus.forms import Form, Phone
 from nexus.models.common import Grade
 from nexus.services import ServiceError, co_parents, dashboards, family
+from nexus.web import or_404
 
 REQUIRED = "Ce champ est obligatoire."
 NAME_LENGTH = Length(2, 80, "Entre 2 et 80 caractères.")
@@ -106,9 +107,7 @@ class ChildEditForm(Form):
 @policy.access(policy.PARENT)
 def edit_child(student_id: int) -> Any:
     """Change a child's first name, last name and class."""
-    student = family.child_of(current_user, student_id)
-    if student is None:
-        abort(404)
+    student = or_404(family.child_of(current_user, student_id))
     current = {"first_name": student.user.first_name, "last_name": student.user.last_name}
     form = ChildEditForm(data={**current, "grade": student.grade.value})
     if request.method == "GET":
@@ -137,9 +136,7 @@ def remove_child(student_id: int) -> Any:
     """The confirmation page (GET), then the removal (POST) of a child without history."""
     student = family.child_of(current_user, student_id)
     if student is None:  # a second click says so; someone else's child is not found
-        removed = family.removed_child_name(current_user, student_id)
-        if removed is None:
-            abort(404)
+        removed = or_404(family.removed_child_name(current_user, student_id))
         return _already_removed(removed)
     first_name = student.user.first_name
     if request.method == "GET":
@@ -150,9 +147,7 @@ def remove_child(student_id: int) -> Any:
     except LookupError:  # another click removed the child while this one waited for the lock
         return _already_removed(first_name)
     except ServiceError as err:
-        student = family.child_of(current_user, student_id)
-        if student is None:
-            abort(404)
+        student = or_404(family.child_of(current_user, student_id))
         history = family.child_history(student)
         return render_template(
             "parent/child_remove.html", student=student, history=history, error=err.message

@@ -16,6 +16,7 @@ from nexus.models.catalog import OfferKind
 from nexus.models.common import Subject
 from nexus.services import ServiceError, billing, catalog, clictopay, dashboards, family, invoices, parse_id
 from nexus.services.billing import Order
+from nexus.web import or_404
 
 UNKNOWN_OFFER = "Cette offre n'existe pas ou n'est plus proposée : choisissez-en une ci-dessous."
 
@@ -41,9 +42,7 @@ def _offer_choice(error: str | None = None, status: int = 200) -> Any:
 
 def _order_from(values: Any) -> Order:
     """The order described by offre/eleve/aria_subject; someone else's child → 404."""
-    student_id = parse_id(values.get("eleve"))
-    if student_id is None:
-        abort(404)
+    student_id = or_404(parse_id(values.get("eleve")))
     try:
         return billing.build_order(
             current_user, student_id, values.get("offre", ""), values.get("aria_subject")
@@ -95,9 +94,7 @@ def payment() -> Any:
     child = None
     if request.args.get("eleve"):  # someone else's child (or no id at all) is not found
         student_id = parse_id(request.args.get("eleve"))
-        child = family.child_of(current_user, student_id) if student_id else None
-        if child is None:
-            abort(404)
+        child = or_404(family.child_of(current_user, student_id) if student_id else None)
     offer = catalog.find(request.args.get("offre"))
     if offer is None:
         if request.args.get("offre"):
