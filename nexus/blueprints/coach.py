@@ -13,12 +13,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy, rows
+from nexus import fr, policy, rows
 from nexus.forms.coach import ReportForm
 from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import ExceptionKind
 from nexus.services import ServiceError, scheduling, utcnow
-from nexus.services.scheduling import availability, slots
+from nexus.services.scheduling import availability
 from nexus.web import is_fragment_request
 
 bp = Blueprint("coach", __name__, url_prefix="/dashboard/coach")
@@ -91,7 +91,7 @@ def no_show(booking_id: int) -> Any:
             facts={
                 "Élève": booking.student.user.full_name,
                 "Matière": booking.subject.label,
-                "Quand": f"{slots.when_label(booking.starts_at)} (heure de Tunis)",
+                "Quand": f"{fr.when(booking.starts_at)} (heure de Tunis)",
             },
             warning="La séance sera close : les crédits ne sont pas rendus et la famille en est prévenue.",
             danger=True,
@@ -110,7 +110,7 @@ def no_show(booking_id: int) -> Any:
 
 def _availability_page(**extra: Any) -> Any:
     profile = _profile()
-    today = availability.today_in_tunis(utcnow())
+    today = fr.local_today(utcnow())
     valid_from, valid_until = availability.validity(profile.id, today)
     return render_template(
         "coach/availability.html",
@@ -143,7 +143,7 @@ def save_day(day: str) -> Any:
         (request.form.get(f"start_{i}"), request.form.get(f"end_{i}"))
         for i in range(availability.WINDOWS_PER_DAY)
     ]
-    today = availability.today_in_tunis(utcnow())
+    today = fr.local_today(utcnow())
     try:
         row = availability.set_day(profile.id, weekday, availability.parse_windows(pairs), today)
     except ServiceError as err:
@@ -180,7 +180,7 @@ def _day_refused(profile: CoachProfile, weekday: int, pairs: list[Any], err: Ser
 @policy.access(policy.COACH)
 def save_validity() -> Any:
     profile = _profile()
-    today = availability.today_in_tunis(utcnow())
+    today = fr.local_today(utcnow())
     try:
         valid_from = availability.parse_date(request.form.get("valid_from"), "valid_from", today)
         valid_until = availability.parse_date(request.form.get("valid_until"), "valid_until", today)
@@ -196,7 +196,7 @@ def save_validity() -> Any:
 def add_exception() -> Any:
     profile = _profile()
     form = request.form
-    today = availability.today_in_tunis(utcnow())
+    today = fr.local_today(utcnow())
     try:
         row = availability.add_exception(
             profile.id,
@@ -212,7 +212,8 @@ def add_exception() -> Any:
         return _availability_page(exception_error=err, typed_exception=form), 422
     message = "Exception enregistrée."
     if row.kind is ExceptionKind.UNAVAILABLE and booked:
-        message += f" Attention : {booked} séance(s) restent réservées ce jour-là ; annulez-les si besoin."
+        still = fr.plural(booked, "séance reste réservée", "séances restent réservées")
+        message += f" Attention : {still} ce jour-là ; annulez-les si besoin."
     flash(message, "success" if not booked else "info")
     return redirect(url_for("coach.availability_page"), code=303)
 

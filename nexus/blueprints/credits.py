@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy, rows
+from nexus import fr, policy, rows
 from nexus.extensions import db
 from nexus.models.credits import CreditRequest
 from nexus.numbers import parse_count, parse_credits
@@ -115,7 +115,7 @@ def decide(request_id: int, decision: str) -> Any:
 
 def _confirm_decision(row: CreditRequest, approve: bool, reason: str, error: str | None = None) -> Any:
     """Without JavaScript, the question the row's hx-confirm asks (and the reason of a refusal)."""
-    amount = credits.format_credits(row.amount)
+    amount = fr.credits(row.amount)
     refusal = {
         "reason_label": "Motif du refus",
         "reason_hint": "Transmis à la famille, 5 à 255 caractères.",
@@ -124,7 +124,7 @@ def _confirm_decision(row: CreditRequest, approve: bool, reason: str, error: str
         "reason_error": error,
     }
     page = rows.confirm_page(
-        f"Accorder {amount} crédit(s) ?" if approve else "Refuser cette demande de crédits ?",
+        f"Accorder {amount} ?" if approve else "Refuser cette demande de crédits ?",
         url_for("credits.decide", request_id=row.id, decision="approuver" if approve else "refuser"),
         button="Oui, accorder" if approve else "Oui, refuser",
         back=rows.back_url(DESK),

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentStatus, Subscription
 from nexus.models.credits import CreditRequest, RequestStatus
@@ -137,7 +138,7 @@ def waiting_for(user: User) -> list[Waiting]:
         Waiting(
             f"Demande de crédits pour {r.student.user.first_name}",
             r.created_at,
-            f"{str(r.amount).rstrip('0').rstrip('.')} crédit(s)",
+            fr.credits(r.amount),
         )
         for r in requests
     ]

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import SessionBooking, SessionReminder
 from nexus.services import credits, utcnow
-from nexus.services.scheduling.slots import Slot, free_slots, local_today
+from nexus.services.scheduling.slots import Slot, free_slots
 from tests.people import (  # noqa: F401 - re-exported while modules move to tests.people
     ASSISTANTE,
     HELIOS,
@@ -25,7 +26,7 @@ from tests.people import (  # noqa: F401 - re-exported while modules move to tes
 
 def free_slot(coach: CoachProfile, days_ahead: int = 3, minutes: int = 60, index: int = 0) -> Slot:
     """A free slot of the coach at least `days_ahead` days from now (Tunis dates)."""
-    first = local_today(utcnow()) + timedelta(days=days_ahead)
+    first = fr.local_today(utcnow()) + timedelta(days=days_ahead)
     days = free_slots(coach.id, minutes, first, 14)
     slots = [s for d in days for s in d.slots]
     return slots[index]

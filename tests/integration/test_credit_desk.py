@@ -148,7 +148,7 @@ def test_manual_grant_and_deduction_are_audited(client, login, yasmine):
 def test_the_student_sees_balance_lots_and_history(client, login):
     login(client, SAMI)
     html = client.get("/dashboard/eleve/credits").get_data(as_text=True)
-    assert "Allocation mensuelle" in html and "crédit(s) disponible(s)" in html
+    assert "Allocation mensuelle" in html and "crédits disponibles" in html
 
 
 @pytest.mark.committed

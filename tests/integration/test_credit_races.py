@@ -66,7 +66,7 @@ def test_fifty_concurrent_deductions_of_one_credit_take_four_and_never_go_negati
     assert [r for r in results if not isinstance(r, ServiceError)] == [Decimal(1)] * 4
     refused = refusals(results)
     assert len(refused) == FIFTY - 4
-    assert {str(r) for r in refused} == {"Crédits insuffisants : il faut 1 crédit(s), il en reste 0."}
+    assert {str(r) for r in refused} == {"Crédits insuffisants : il faut 1 crédit, il en reste 0."}
     with app.app_context():
         assert credits.balance(student_id) == 0
         assert all(left >= 0 for left in _lots_left(student_id))

@@ -29,7 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nexus import policy
+from nexus import fr, policy
 from nexus.extensions import db
 from nexus.models.aria import AnswerMode, AriaConversation, AriaMessage, MessageRole
 from nexus.models.common import Role
@@ -667,7 +667,7 @@ def world(app: Any) -> dict[str, Any]:
         actor_id=user(ADMIN).id,
         customer_email="parent@example.tn",
     )
-    today = availability.today_in_tunis(now)
+    today = fr.local_today(now)
     exception = availability.add_exception(
         helios.id, today + timedelta(days=20), ExceptionKind.UNAVAILABLE, None, None, None, today
     )

@@ -151,7 +151,7 @@ def test_staff_upload_is_indexed_by_a_job_while_the_row_shows_progress(client, l
     assert len(vectors) == 2 and {(v.model, v.dim) for v in vectors} == {(LOCAL_EMBEDDING_MODEL, 384)}
     row = html(client.get(f"/dashboard/assistante/docs/{doc.id}/ligne"))
     assert "hx-trigger" not in row  # polling stops
-    assert "Consultable" in row and "2 passage(s)" in row
+    assert "Consultable" in row and "2 passages" in row
     found = knowledge.search("parcours en largeur d'un graphe", Scope("NSI", ("TERMINALE",)))
     assert found.passages[0].title == "Graphes"
 

@@ -133,7 +133,7 @@ def test_the_dashboard_shows_what_awaits_validation(parent_client, yasmine):
     html = parent_client.get("/dashboard/parent").get_data(as_text=True)
     assert "En attente de validation" in html
     assert "5 crédits pour Yasmine" in html
-    assert "Demande de crédits pour Yasmine" in html and "2 crédit(s)" in html
+    assert "Demande de crédits pour Yasmine" in html and "2 crédits" in html
 
 
 def test_an_aria_addon_without_a_plan_is_refused_before_any_transfer(parent_client, yasmine):

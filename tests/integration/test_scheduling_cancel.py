@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
 from nexus.models.catalog import ServiceType
 from nexus.models.notifications import OutboxEmail
 from nexus.models.scheduling import SessionStatus
 from nexus.services import credits, scheduling, utcnow
-from nexus.services.scheduling import slots
 from tests import factories
 from tests.helpers import html, notifications_of, user
 from tests.integration.scheduling_support import balance, bookings_of, form, free_slot, reminders_of
@@ -40,7 +40,7 @@ def test_booked_through_the_page_then_cancelled_early_gives_the_credit_back(clie
     assert balance(sami.id) == 3
 
     page = html(client.get(f"/dashboard/sessions/{booking.id}/annuler"))
-    assert "Annulation gratuite : les 1 crédit(s) seront rendus" in page
+    assert "Annulation gratuite : 1 crédit sera rendu" in page
     response = client.post(f"/dashboard/sessions/{booking.id}/annuler", data={"reason": "Malade", **CONFIRM})
     assert response.status_code == 303
     db.session.refresh(booking)
@@ -48,7 +48,7 @@ def test_booked_through_the_page_then_cancelled_early_gives_the_credit_back(clie
     assert booking.cancel_reason == "Malade" and booking.cancelled_by_id == user(SAMI).id
     assert balance(sami.id) == 4
     assert all(r.cancelled_at is not None and r.sent_at is None for r in reminders_of(booking.id))
-    assert "Séance annulée (1 crédit(s) rendu(s))" in html(client.get(response.headers["Location"]))
+    assert "Séance annulée (1 crédit rendu)" in html(client.get(response.headers["Location"]))
     # The coach is told, in the app and by e-mail.
     assert notifications_of(HELIOS, "SESSION_CANCELLED")
     sent = db.session.scalars(select(OutboxEmail.to_email).where(OutboxEmail.template == "session_cancelled"))
@@ -59,7 +59,7 @@ def test_a_late_cancellation_loses_the_credits_and_says_so_first(client, login, 
     booking = paid_booking(sami, helios, hours_ahead=5)
     login(client, SAMI)
     page = html(client.get(f"/dashboard/sessions/{booking.id}/annuler"))
-    assert "Moins de 24 h avant la séance : si vous annulez, les 1 crédit(s) sont perdus." in page
+    assert "Moins de 24 h avant la séance : si vous annulez, 1 crédit est perdu." in page
     assert client.post(f"/dashboard/sessions/{booking.id}/annuler", data=CONFIRM).status_code == 303
     db.session.refresh(booking)
     assert booking.status is SessionStatus.CANCELLED
@@ -87,7 +87,7 @@ def test_staff_always_refund_and_the_row_swaps_in_place(client, login, sami, hel
     assert response.status_code == 200
     row = html(response)
     assert f'<tr id="session-{booking.id}">' in row
-    assert "Annulée" in row and "1 crédit(s) rendu(s)" in row
+    assert "Annulée" in row and "1 crédit rendu" in row
     assert "<html" not in row
     assert balance(sami.id) == 4
     line = db.session.scalar(select(AuditLog).where(AuditLog.action == "session.cancelled"))
@@ -147,7 +147,7 @@ def test_reschedule_moves_the_session_in_one_step(client, login, sami, helios):
     page = html(client.get(f"/dashboard/sessions/{old.id}/deplacer"))
     assert "Choisir un nouveau créneau" in page and f"debut={second.param}" in page
     confirm = html(client.get(f"/dashboard/sessions/{old.id}/deplacer?debut={second.param}"))
-    assert "ceux de l'ancienne sont rendus" in confirm and "3 crédit(s)" in confirm
+    assert "ceux de l'ancienne sont rendus" in confirm and "3 crédits" in confirm
 
     response = client.post(f"/dashboard/sessions/{old.id}/deplacer", data={"debut": second.param})
     assert response.status_code == 303
@@ -205,7 +205,7 @@ def test_cancel_terms_rules():
     assert scheduling.cancel_terms(booking, Actor(Role.ELEVE), now).refund
     booking.starts_at = now + timedelta(hours=23, minutes=59)
     terms = scheduling.cancel_terms(booking, Actor(Role.PARENT), now)
-    assert terms.allowed and not terms.refund and "1,5 crédit(s) sont perdus" in terms.message
+    assert terms.allowed and not terms.refund and "1,5 crédit est perdu" in terms.message
     assert scheduling.cancel_terms(booking, Actor(Role.ASSISTANTE), now).refund
     assert scheduling.cancel_terms(booking, Actor(Role.COACH), now).refund
     booking.starts_at = now - timedelta(minutes=1)
@@ -216,7 +216,7 @@ def test_cancel_terms_rules():
 def test_reschedule_to_a_slot_outside_availability_is_refused_before_confirming(client, login, sami, helios):
     old = paid_booking(sami, helios, hours_ahead=72)
     login(client, SAMI)
-    night = (slots.local_today(utcnow()) + timedelta(days=5)).isoformat() + "T03:00"
+    night = (fr.local_today(utcnow()) + timedelta(days=5)).isoformat() + "T03:00"
     page = html(client.get(f"/dashboard/sessions/{old.id}/deplacer?debut={night}"))
     assert "Ce créneau est en dehors des disponibilités de Hélios." in page
     assert "Confirmer le déplacement" not in page and "Choisir un nouveau créneau" in page

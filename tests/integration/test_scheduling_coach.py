@@ -9,6 +9,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.catalog import ServiceType
 from nexus.models.scheduling import (
@@ -63,7 +64,7 @@ def test_a_day_saves_without_javascript(client, login, helios):
     assert response.status_code == 303
     assert windows(helios.id, 5) == ["09:00-12:00", "14:00-16:00"]
     assert "Samedi enregistré." in html(client.get(response.headers["Location"]))
-    saturday = slots.local_today(utcnow()) + timedelta(days=7)
+    saturday = fr.local_today(utcnow()) + timedelta(days=7)
     while saturday.weekday() != 5:
         saturday += timedelta(days=1)
     days = slots.free_slots(helios.id, 60, saturday, 1)
@@ -136,7 +137,7 @@ def test_validity_period(client, login, helios):
 
 @freeze_time("2030-03-01 08:00:00")
 def test_exceptions_are_added_checked_and_deleted(client, login, helios, sami):
-    day = slots.local_today(utcnow()) + timedelta(days=10)
+    day = fr.local_today(utcnow()) + timedelta(days=10)
     login(client, HELIOS)
     refused = client.post(
         "/dashboard/coach/availability/exceptions", data={"on_date": day.isoformat(), "kind": "EXTRA"}
@@ -160,7 +161,7 @@ def test_exceptions_are_added_checked_and_deleted(client, login, helios, sami):
     assert response.status_code == 303
     page = html(client.get("/dashboard/coach/availability"))
     assert "Toute la journée" in page and "Congé" in page
-    assert "Attention : 1 séance(s) restent réservées ce jour-là" in page
+    assert "Attention : 1 séance reste réservée ce jour-là" in page
     assert slots.free_slots(helios.id, 60, day, 1) == []
 
     row = db.session.scalar(select(AvailabilityException).where(AvailabilityException.coach_id == helios.id))

@@ -65,7 +65,7 @@ def test_without_javascript_the_staff_cancel_asks_on_a_page_first(client, login,
     assert {m.to_email for m in mails} == {SAMI, PARENT2, HELIOS}
     assert all(m.context["reason"] == "Coach malade" for m in mails)
     (note,) = notifications_of(PARENT2, "SESSION_CANCELLED")
-    assert "Motif : Coach malade." in note.body and "1 crédit(s) rendu(s)" in note.body
+    assert "Motif : Coach malade." in note.body and "1 crédit rendu" in note.body
 
 
 def test_the_staff_row_with_htmx_answers_the_row_with_the_reason_sent(client, login, sami, helios):

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 from sqlalchemy import delete, func, select, update
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
 from nexus.models.catalog import ServiceType
@@ -57,7 +58,7 @@ def frozen() -> Iterator[None]:
 
 
 def tunis(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=slots.TUNIS)
+    return datetime.combine(day, time(hour), tzinfo=fr.TUNIS)
 
 
 def prepare(credit: int = 60) -> tuple[int, int]:

@@ -11,6 +11,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import delete
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.scheduling import AvailabilityException, CoachAvailability, ExceptionKind, SessionStatus
 from nexus.services.scheduling import slots
@@ -152,5 +153,5 @@ def test_interval_arithmetic():
 
 
 def test_french_labels():
-    assert slots.when_label(datetime(2030, 3, 4, 13, 0, tzinfo=UTC)) == "lundi 4 mars 2030 à 14:00"
-    assert slots.duration_label(90) == "1 h 30"
+    assert fr.when(datetime(2030, 3, 4, 13, 0, tzinfo=UTC)) == "lundi 4 mars 2030 à 14:00"
+    assert fr.duration(90) == "1 h 30"

@@ -8,7 +8,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy
+from nexus import fr, policy
 from nexus.blueprints.sessions.common import book_url, bp, first_day, student_in, without_slot
 from nexus.models.common import Subject
 from nexus.models.family import Student
@@ -33,12 +33,12 @@ def _search(student: Student, values: Any) -> dict[str, Any]:
     coaches = scheduling.coaches_for(subject) if subject else []
     coach = next((c for c in coaches if str(c.id) == values.get("coach")), None)
     now = utcnow()
-    today = slots.local_today(now)
+    today = fr.local_today(now)
     first = first_day(values.get("du"), today)
     days = []
     if coach is not None and service in scheduling.services_of(coach):
         days = slots.free_slots(coach.id, minutes, first, 7, student_id=student.id, now=now)
-    last_day = slots.booking_bounds(now)[1].astimezone(slots.TUNIS).date()
+    last_day = slots.booking_bounds(now)[1].astimezone(fr.TUNIS).date()
     return {
         "student": student,
         "subjects": Subject,
@@ -128,5 +128,5 @@ def book() -> Any:
         return _render_book(student, without_slot(request.form), err.message, 409)
     except ServiceError as err:
         return _render_confirm(student, choice, err.message, 422)
-    flash(f"Séance réservée : {booking.title}, {slots.when_label(booking.starts_at)}.", "success")
+    flash(f"Séance réservée : {booking.title}, {fr.when(booking.starts_at)}.", "success")
     return redirect(url_for("sessions.detail", booking_id=booking.id), code=303)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy
+from nexus import fr, policy
 from nexus.blueprints.sessions.common import bp, first_day, party_booking, without_slot
 from nexus.models.scheduling import SessionBooking
 from nexus.services import ServiceError, credits, scheduling, utcnow
@@ -43,7 +43,7 @@ def _render_reschedule(
             scheduling.check_choice(moved, now, ignoring=booking.id)
         except ServiceError as err:
             error, new_start = err.message, None
-    today = slots.local_today(now)
+    today = fr.local_today(now)
     first = first_day(values.get("du"), today)
     days = []
     if terms.allowed and new_start is None:
@@ -97,5 +97,5 @@ def do_reschedule(booking_id: int) -> Any:
         return _render_reschedule(party_booking(booking_id), {}, err.message, 409)
     except ServiceError as err:
         return _render_reschedule(party_booking(booking_id), request.form, err.message, 422)
-    flash(f"Séance déplacée au {slots.when_label(new.starts_at)}.", "success")
+    flash(f"Séance déplacée au {fr.when(new.starts_at)}.", "success")
     return redirect(url_for("sessions.detail", booking_id=new.id), code=303)

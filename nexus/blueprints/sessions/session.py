@@ -8,7 +8,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy, rows
+from nexus import fr, policy, rows
 from nexus.blueprints.sessions.common import bp, party_booking
 from nexus.models.common import Role
 from nexus.models.scheduling import SessionBooking, SessionStatus
@@ -41,7 +41,7 @@ def join(booking_id: int) -> Any:
     booking = party_booking(booking_id)
     if not video.is_open(booking):
         if video.has_room(booking) and booking.starts_at > utcnow():
-            flash(f"La salle ouvrira le {slots.when_label(video.opens_at(booking))}.", "info")
+            flash(f"La salle ouvrira le {fr.when(video.opens_at(booking))}.", "info")
         else:
             flash("La salle de cette séance n'est pas ouverte.", "info")
         return redirect(url_for("sessions.detail", booking_id=booking.id))
@@ -66,7 +66,7 @@ def cancel(booking_id: int) -> Any:
     except ServiceError as err:
         return _row_refused(booking_id, err) if from_list else _cancel_refused(booking_id, err)
     refund = (
-        f"{scheduling.credits_label(done.refunded)} crédit(s) rendu(s)"
+        fr.plural(done.refunded, "crédit rendu", "crédits rendus")
         if done.refunded
         else "crédits non rendus"
     )
@@ -99,7 +99,7 @@ def _confirm_from_list(
             "Élève": booking.student.user.full_name,
             "Coach": booking.coach.pseudonym,
             "Matière": booking.subject.label,
-            "Quand": f"{slots.when_label(booking.starts_at)} (heure de Tunis)",
+            "Quand": f"{fr.when(booking.starts_at)} (heure de Tunis)",
         },
         warning=f"{terms.message} L'élève et ses parents sont prévenus par e-mail.",
         reason_label="Motif, transmis à la famille",

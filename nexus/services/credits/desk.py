@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased, joinedload
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.credits import CreditLot, CreditRequest, EntryKind, LotSource, RequestStatus
@@ -19,7 +20,6 @@ from nexus.services.credits.ledger import (
     check_amount,
     credit_amount,
     draw,
-    format_credits,
     grant,
     lock_student,
 )
@@ -103,7 +103,7 @@ def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: st
         [Role.ADMIN, Role.ASSISTANTE],
         "CREDIT_REQUEST",
         "Nouvelle demande de crédits",
-        f"{format_credits(amount)} crédit(s) demandés.",
+        f"{fr.plural(amount, 'crédit demandé', 'crédits demandés')}.",
         "/dashboard/assistante/credits",
     )
     return row
@@ -206,7 +206,7 @@ def recently_decided_requests() -> list[recent.Processed]:
         recent.Processed(
             row.processed_at,
             recent.by_name(decider),
-            f"{row.student.user.full_name} · {format_credits(row.amount)} crédit(s)",
+            f"{row.student.user.full_name} · {fr.credits(row.amount)}",
             row.status.label + (f" : {row.rejection_reason}" if row.rejection_reason else ""),
             row.status is RequestStatus.APPROVED,
         )

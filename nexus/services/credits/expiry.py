@@ -91,7 +91,7 @@ def _remind_parent(parent: User, student: Student, lot: CreditLot, left: Decimal
         {
             "first_name": parent.first_name,
             "child": student.user.first_name,
-            "credits": str(left),
+            "credits": fr.credits(left),
             "expires_on": fr.short_date(lot.expires_at),
         },
         user_id=parent.id,

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from nexus import fr
 from nexus.extensions import db
-from nexus.fr import TUNIS
 from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
 from nexus.models.family import Student
 from nexus.numbers import exact
@@ -33,15 +33,11 @@ CENT = Decimal("0.01")
 class InsufficientCredits(ServiceError):
     def __init__(self, needed: Decimal, available: Decimal) -> None:
         super().__init__(
-            f"Crédits insuffisants : il faut {format_credits(needed)} crédit(s), "
-            f"il en reste {format_credits(available)}."
+            f"Crédits insuffisants : il faut {fr.credits(needed)}, "
+            f"il en reste {fr.number(available)}."
         )
         self.needed = needed
         self.available = available
-
-
-def format_credits(value: Decimal) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def remaining() -> Any:
@@ -112,7 +108,7 @@ def by_expiry_date(lots: list[LotView]) -> list[ExpiryLine]:
     """One line per expiry day, soonest first: "2 until 30/04 ; 1 until 30/04" reads "3 until 30/04"."""
     days: dict[date, Decimal] = {}
     for lot in lots:
-        day = lot.expires_at.astimezone(TUNIS).date()
+        day = lot.expires_at.astimezone(fr.TUNIS).date()
         days[day] = days.get(day, Decimal(0)) + lot.remaining
     return [ExpiryLine(left, day) for day, left in sorted(days.items())]
 

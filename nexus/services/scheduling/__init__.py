@@ -23,7 +23,6 @@ from nexus.services.scheduling.changes import (
     moved_to,
     reschedule,
 )
-from nexus.services.scheduling.notices import credits_label
 from nexus.services.scheduling.parsing import (
     SELF_BOOKABLE,
     BookingChoice,
@@ -72,7 +71,6 @@ __all__ = [
     "coach_student",
     "coach_students",
     "coaches_for",
-    "credits_label",
     "deliver_reminder",
     "due_reminders",
     "mark_no_show",

@@ -18,7 +18,7 @@ from nexus.extensions import db
 from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import AvailabilityException, CoachAvailability, ExceptionKind, SessionBooking
 from nexus.services import ServiceError, command
-from nexus.services.scheduling.slots import TUNIS, local
+from nexus.services.scheduling.slots import local
 from nexus.text import check_line, check_size
 
 WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
@@ -249,7 +249,3 @@ def sessions_on(coach_id: int, day: date) -> int:
         SessionBooking.starts_at < start + timedelta(days=1),
     )
     return db.session.scalar(stmt) or 0
-
-
-def today_in_tunis(now: datetime) -> date:
-    return now.astimezone(TUNIS).date()

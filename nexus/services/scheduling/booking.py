@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.catalog import Feature, ServiceType
 from nexus.models.family import Student
@@ -28,7 +29,6 @@ from nexus.services.scheduling.parsing import BookingChoice
 from nexus.services.scheduling.queries import services_of
 from nexus.services.scheduling.reminders import plan_reminders
 from nexus.services.scheduling.slots import (
-    TUNIS,
     booking_bounds,
     busy_intervals,
     offered_starts,
@@ -82,13 +82,13 @@ def check_choice(choice: BookingChoice, now: datetime | None = None, *, ignoring
 
 def _refuse_off_grid(choice: BookingChoice, now: datetime, ignoring: int | None) -> None:
     """Only a start the slot computation offers: 14:07 would leave two unbookable stubs."""
-    day = choice.starts_at.astimezone(TUNIS).date()
+    day = choice.starts_at.astimezone(fr.TUNIS).date()
     offered = offered_starts(choice.coach.id, choice.minutes, day, now=now, ignoring=ignoring)
     if choice.starts_at in offered:
         return
     if busy_intervals(choice.coach.id, None, choice.starts_at, choice.ends_at, ignoring=ignoring):
         raise SlotTaken()
-    example = f" (par exemple {offered[0].astimezone(TUNIS):%H:%M})" if offered else ""
+    example = f" (par exemple {offered[0].astimezone(fr.TUNIS):%H:%M})" if offered else ""
     raise ServiceError(
         f"Choisissez l'un des créneaux proposés{example} : les séances commencent aux heures de la liste.",
         "debut",

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
-from nexus import links, policy
+from nexus import fr, links, policy
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import Student
@@ -25,7 +25,7 @@ from nexus.models.scheduling import CalendarFeed, SessionBooking, SessionStatus
 from nexus.services import command, parse_id, utcnow
 from nexus.services.scheduling import video
 from nexus.services.scheduling.queries import visible_to
-from nexus.services.scheduling.slots import duration_label, minutes_of
+from nexus.services.scheduling.slots import minutes_of
 
 FEED_PAST = timedelta(days=14)
 FEED_AHEAD = timedelta(days=92)
@@ -137,7 +137,7 @@ def _event(booking: SessionBooking, viewer_role: Role, stamp: datetime) -> Event
     where = booking.location or ("En ligne (visioconférence)" if video.has_room(booking) else "")
     if where:
         event.add("location", where)
-    lines = [f"{booking.service.label}, {duration_label(minutes_of(booking))}."]
+    lines = [f"{booking.service.label}, {fr.duration(minutes_of(booking))}."]
     if video.has_room(booking) and not cancelled:
         lines.append(f"Salle de visioconférence, ouverte 15 minutes avant : {link}/rejoindre")
     lines.append(f"Détails : {link}")

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from nexus import policy
+from nexus import fr, policy
 from nexus.extensions import db
 from nexus.models.catalog import ServiceType
 from nexus.models.common import Role
@@ -21,11 +21,10 @@ from nexus.models.scheduling import SessionBooking, SessionStatus
 from nexus.services import ServiceError, audit, command, credits, utcnow
 from nexus.services.scheduling import notices
 from nexus.services.scheduling.booking import book
-from nexus.services.scheduling.notices import credits_label
 from nexus.services.scheduling.parsing import BookingChoice
 from nexus.services.scheduling.queries import booking_for
 from nexus.services.scheduling.reminders import cancel_reminders
-from nexus.services.scheduling.slots import minutes_of, when_label
+from nexus.services.scheduling.slots import minutes_of
 from nexus.text import check_size, check_text
 
 FREE_CANCEL_NOTICE = timedelta(hours=24)
@@ -64,16 +63,19 @@ def cancel_terms(booking: SessionBooking, actor: User, now: datetime | None = No
     now = now or utcnow()
     notice = free_cancel_notice(booking)
     deadline = booking.starts_at - notice
-    cost = credits_label(booking.credits_cost)
+    cost = booking.credits_cost
+    credits = fr.credits(cost)
+    several = abs(cost) >= 2  # French agrees with the number: "1,5 crédit sera rendu"
     if not booking.status.is_holding:
         return CancelTerms(False, False, deadline, closed_message(booking.status))
     if policy.is_staff(actor):
-        return CancelTerms(True, True, deadline, f"Annulation par l'équipe : {cost} crédit(s) rendu(s).")
+        refunded = fr.plural(cost, "crédit rendu", "crédits rendus")
+        return CancelTerms(True, True, deadline, f"Annulation par l'équipe : {refunded}.")
     if booking.starts_at <= now:
         return CancelTerms(False, False, deadline, "La séance a commencé : elle ne peut plus être annulée.")
     if actor.role is Role.COACH:
         return CancelTerms(
-            True, True, deadline, f"Annulée par le coach : l'élève récupère ses {cost} crédit(s)."
+            True, True, deadline, f"Annulée par le coach : l'élève récupère {credits}."
         )
     hours = int(notice.total_seconds() // 3600)
     if now <= deadline:
@@ -81,14 +83,15 @@ def cancel_terms(booking: SessionBooking, actor: User, now: datetime | None = No
             True,
             True,
             deadline,
-            f"Annulation gratuite : les {cost} crédit(s) seront rendus "
-            f"(possible jusqu'au {when_label(deadline)}, {hours} h avant).",
+            f"Annulation gratuite : {credits} {'seront rendus' if several else 'sera rendu'} "
+            f"(possible jusqu'au {fr.when(deadline)}, {hours} h avant).",
         )
     return CancelTerms(
         True,
         False,
         deadline,
-        f"Moins de {hours} h avant la séance : si vous annulez, les {cost} crédit(s) sont perdus.",
+        f"Moins de {hours} h avant la séance : si vous annulez, "
+        f"{credits} {'sont perdus' if several else 'est perdu'}.",
     )
 
 
@@ -179,5 +182,5 @@ def _closed_message(booking: SessionBooking) -> str:
     """Why a session can no longer be cancelled or moved: already moved (and where to), or closed."""
     moved = moved_to(booking)
     if moved is not None:
-        return f"Cette séance a déjà été déplacée au {when_label(moved)}."
+        return f"Cette séance a déjà été déplacée au {fr.when(moved)}."
     return closed_message(booking.status)

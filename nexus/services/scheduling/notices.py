@@ -6,22 +6,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from nexus import links
+from nexus import fr, links
 from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.models.scheduling import ReminderKind, SessionBooking, SessionReport
 from nexus.services import notifications
 from nexus.services.scheduling import video
-from nexus.services.scheduling.slots import duration_label, minutes_of, when_label
+from nexus.services.scheduling.slots import minutes_of
 
 
 def session_link(booking: SessionBooking) -> str:
     """The session's page, the link of every notice and e-mail (and, made absolute, of the .ics)."""
     return links.internal("sessions.detail", booking_id=booking.id)
-
-
-def credits_label(value: Decimal) -> str:
-    return f"{Decimal(value):.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def family_users(booking: SessionBooking) -> list[User]:
@@ -42,12 +38,12 @@ def email_context(booking: SessionBooking, first_name: str) -> dict[str, str]:
         "subject_label": booking.subject.label,
         "coach": booking.coach.pseudonym,
         "student": booking.student.user.first_name,
-        "when": when_label(booking.starts_at),
-        "duration": duration_label(minutes_of(booking)),
+        "when": fr.when(booking.starts_at),
+        "duration": fr.duration(minutes_of(booking)),
         "service": booking.service.label,
         "location": booking.location or "",
         "online": "1" if video.has_room(booking) else "",
-        "cost": credits_label(booking.credits_cost),
+        "cost": fr.number(booking.credits_cost),
         "link": session_link(booking),
     }
 
@@ -66,7 +62,7 @@ def _audience(user: User) -> str:
 def booked(booking: SessionBooking, actor: User) -> None:
     """The coach is told (in-app and e-mail); the family gets a confirmation with the .ics."""
     link = session_link(booking)
-    when = when_label(booking.starts_at)
+    when = fr.when(booking.starts_at)
     coach_user = booking.coach.user
     student_name = booking.student.user.full_name
     notifications.notify(
@@ -99,9 +95,11 @@ def booked(booking: SessionBooking, actor: User) -> None:
 
 def cancelled(booking: SessionBooking, actor: User, refunded: Decimal, reason: str | None = None) -> None:
     """Everyone else concerned is told, in-app and by e-mail, with the reason given (if any)."""
-    when = when_label(booking.starts_at)
+    when = fr.when(booking.starts_at)
     who = booking.coach.pseudonym if actor.role is Role.COACH else actor.first_name
-    refund_note = f"{credits_label(refunded)} crédit(s) rendu(s)." if refunded else "Crédits non rendus."
+    refund_note = "Crédits non rendus."
+    if refunded:
+        refund_note = f"{fr.plural(refunded, 'crédit rendu', 'crédits rendus')}."
     reason = (reason or booking.cancel_reason or "").strip()
     said = f" Motif : {reason}" + ("" if reason.endswith((".", "!", "?", "…")) else ".") if reason else ""
     for user in _others(booking, actor):
@@ -125,7 +123,7 @@ def cancelled(booking: SessionBooking, actor: User, refunded: Decimal, reason: s
 
 
 def rescheduled(old: SessionBooking, new: SessionBooking, actor: User) -> None:
-    before, after = when_label(old.starts_at), when_label(new.starts_at)
+    before, after = fr.when(old.starts_at), fr.when(new.starts_at)
     for user in [new.coach.user, *family_users(new)]:
         if user.id != actor.id:
             notifications.notify(
@@ -175,7 +173,7 @@ def reported(booking: SessionBooking, report: SessionReport) -> None:
 
 
 def no_show(booking: SessionBooking) -> None:
-    when = when_label(booking.starts_at)
+    when = fr.when(booking.starts_at)
     for user in family_users(booking):
         notifications.notify(
             user.id,
@@ -188,7 +186,7 @@ def no_show(booking: SessionBooking) -> None:
 
 def reminder(booking: SessionBooking, kind: ReminderKind) -> None:
     """The reminder, in-app and by e-mail, to the coach, the student and the parents."""
-    when = when_label(booking.starts_at)
+    when = fr.when(booking.starts_at)
     label = "demain" if kind is ReminderKind.DAY_BEFORE else "dans 2 heures"
     for user in [booking.coach.user, *family_users(booking)]:
         notifications.notify(

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.catalog import ServiceType
 from nexus.models.common import Subject
 from nexus.models.identity import CoachProfile
 from nexus.services import ServiceError, catalog, parse_id
-from nexus.services.scheduling.slots import DURATIONS, TUNIS, Slot
+from nexus.services.scheduling.slots import DURATIONS, Slot
 
 # Group workshops need seats for several students; the booking table holds one student per
 # coach slot (exclusion constraint), so workshops are not self-booked here.
@@ -82,7 +83,7 @@ def parse_local_start(raw: str | None) -> datetime:
         raise ServiceError("Choisissez un créneau dans la liste.", "debut") from None
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
         raise ServiceError("Choisissez un créneau dans la liste.", "debut")
-    return parsed.replace(tzinfo=TUNIS)
+    return parsed.replace(tzinfo=fr.TUNIS)
 
 
 def parse_day(raw: str | None) -> date | None:

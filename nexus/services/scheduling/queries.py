@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
-from nexus import policy
+from nexus import fr, policy
 from nexus.extensions import db
 from nexus.models.catalog import ServiceType
 from nexus.models.common import Role, Subject
@@ -21,7 +21,6 @@ from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import SessionBooking
 from nexus.services import family, utcnow
-from nexus.services.scheduling.slots import TUNIS, local_today
 
 # -- coaches -----------------------------------------------------------------------------------
 
@@ -129,11 +128,11 @@ def coach_agenda(coach_id: int, now: datetime | None = None, history_limit: int 
             base.where(SessionBooking.is_holding).order_by(SessionBooking.starts_at)
         ).unique()
     )
-    today = local_today(now)
+    today = fr.local_today(now)
     week_end = today + timedelta(days=6 - today.weekday())
     agenda = CoachAgenda([], [], [], [], [])
     for booking in holding:
-        day = booking.starts_at.astimezone(TUNIS).date()
+        day = booking.starts_at.astimezone(fr.TUNIS).date()
         if booking.starts_at <= now:
             agenda.to_close.append(booking)
         elif day == today:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import or_, select
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.scheduling import (
     AvailabilityException,
@@ -24,47 +24,11 @@ from nexus.models.scheduling import (
 )
 from nexus.services import utcnow
 
-TUNIS = ZoneInfo("Africa/Tunis")
 DURATIONS = (60, 90)
 MIN_NOTICE = timedelta(hours=2)
 HORIZON = relativedelta(months=3)
 
-DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
 Interval = tuple[datetime, datetime]
-
-
-# -- French dates ----------------------------------------------------------------------------
-
-
-def day_label(day: date) -> str:
-    """'lundi 4 mars'."""
-    return f"{DAYS_FR[day.weekday()]} {day.day} {MONTHS_FR[day.month - 1]}"
-
-
-def when_label(at: datetime) -> str:
-    """'lundi 4 mars 2030 à 14:00' in Tunis time."""
-    local_at = at.astimezone(TUNIS)
-    return f"{day_label(local_at.date())} {local_at.year} à {local_at:%H:%M}"
-
-
-def duration_label(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
 
 
 def minutes_of(booking: SessionBooking) -> int:
@@ -75,11 +39,7 @@ def minutes_of(booking: SessionBooking) -> int:
 
 
 def local(day: date, at: time) -> datetime:
-    return datetime.combine(day, at, tzinfo=TUNIS)
-
-
-def local_today(now: datetime) -> date:
-    return now.astimezone(TUNIS).date()
+    return datetime.combine(day, at, tzinfo=fr.TUNIS)
 
 
 def merge(spans: Iterable[Interval]) -> list[Interval]:
@@ -198,7 +158,7 @@ class Slot:
 
     @property
     def local_start(self) -> datetime:
-        return self.starts_at.astimezone(TUNIS)
+        return self.starts_at.astimezone(fr.TUNIS)
 
     @property
     def param(self) -> str:
@@ -213,7 +173,7 @@ class DaySlots:
 
     @property
     def label(self) -> str:
-        return day_label(self.day)
+        return fr.day(self.day)
 
 
 def split(free: Interval, minutes: int, earliest: datetime, latest: datetime) -> list[Slot]:
@@ -246,8 +206,8 @@ def free_slots(
     """
     now = now or utcnow()
     earliest, latest = booking_bounds(now)
-    first = max(first_day, local_today(now))
-    last = min(first_day + timedelta(days=days - 1), latest.astimezone(TUNIS).date())
+    first = max(first_day, fr.local_today(now))
+    last = min(first_day + timedelta(days=days - 1), latest.astimezone(fr.TUNIS).date())
     if last < first:
         return []
     weekly = weekly_windows(coach_id)
@@ -284,6 +244,6 @@ def offered_starts(
 
 
 def within_availability(coach_id: int, start: datetime, end: datetime) -> bool:
-    day = start.astimezone(TUNIS).date()
+    day = start.astimezone(fr.TUNIS).date()
     windows = windows_on(day, weekly_windows(coach_id), exceptions_between(coach_id, day, day))
     return any(w_start <= start and end <= w_end for w_start, w_end in windows)
