@@ -48,9 +48,13 @@ def number(value: Decimal | int | None) -> str:
 
 def plural(count: Decimal | int, singular: str, plural_form: str | None = None) -> str:
     """'1 virement à valider', '3 virements à valider', '1,5 crédit', '0 message'."""
-    word = singular if abs(count) < 2 else (plural_form or _plural_of(singular))
     shown = number(count) if isinstance(count, Decimal) else str(count)
-    return f"{shown} {word}"
+    return f"{shown} {agree(count, singular, plural_form)}"
+
+
+def agree(count: Decimal | int, singular: str, plural_form: str | None = None) -> str:
+    """The words alone, agreeing with the count (for a count shown apart, as in a KPI tile)."""
+    return singular if abs(count) < 2 else (plural_form or _plural_of(singular))
 
 
 def _plural_of(words: str) -> str:

@@ -93,6 +93,7 @@ FILTERS = {
     "credits": fr.number,  # the number alone: "1,5"
     "credit_count": fr.credits,  # with its word: "1,5 crédit", "2 crédits"
     "plural": fr.plural,  # {{ n|plural("virement à valider") }}
+    "agree": fr.agree,  # {{ n|agree("virement à valider") }}: the words alone
     "when": fr.when,
     "hm": fr.hm,
     "day": fr.day,

@@ -154,3 +154,27 @@ def test_each_booking_step_lands_on_what_it_reveals(phone: Page, sign_in: Callab
     phone.get_by_role("link", name="Voir les créneaux de Hélios").click()
     expect(phone.get_by_role("heading", name="3. Le créneau avec Hélios")).to_be_in_viewport()
     expect(phone.get_by_role("heading", name="1. La séance")).not_to_be_in_viewport()
+
+
+def test_the_staff_home_reads_on_a_phone(page: Page, sign_in: Callable[..., None]) -> None:
+    """The latest contacts read as cards; each counter's words agree with its number."""
+    page.set_viewport_size(PHONE)
+    page.goto("/contact")
+    page.get_by_label("Nom et prénom").fill("Mourad Ben Ali")
+    page.get_by_label("E-mail").fill("mourad.benali@example.tn")
+    page.get_by_label("Sujet").select_option(index=1)
+    page.get_by_label("Votre message").fill("Bonjour, quels horaires pour le stage de printemps ?")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.locator("main")).to_contain_text("Merci")
+    sign_in(page, "assistante@nexus-reussite.tn")
+    expect(page).to_have_url(re.compile(r"/dashboard/assistante$"))
+    latest = page.locator("section", has=page.get_by_role("heading", name="Derniers messages de contact"))
+    expect(latest.locator("thead")).to_be_hidden()
+    sender = latest.locator("td[data-label='De']").first
+    expect(sender).to_contain_text("Mourad Ben Ali")
+    expect(sender).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    for tile in page.locator(".kpi").all():
+        count = int(tile.locator(".kpi-value").inner_text())
+        label = tile.locator(".kpi-label").inner_text()
+        assert label.split()[0].endswith("s") == (count >= 2), (count, label)

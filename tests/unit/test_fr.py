@@ -55,3 +55,10 @@ def test_days_durations_and_times_in_tunis() -> None:
 
 def test_today_is_the_tunis_day() -> None:
     assert fr.local_today(datetime(2030, 3, 4, 23, 30, tzinfo=UTC)) == date(2030, 3, 5)
+
+
+def test_the_words_alone_agree_with_their_count() -> None:
+    assert fr.agree(1, "virement à valider") == "virement à valider"
+    assert fr.agree(0, "message à traiter") == "message à traiter"
+    assert fr.agree(3, "message à traiter") == "messages à traiter"
+    assert fr.agree(2, "bilan gratuit reçu", "bilans gratuits reçus") == "bilans gratuits reçus"
