@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
@@ -12,7 +13,8 @@ from nexus import policy, rows
 from nexus.forms.family import ActivationForm
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import Student
-from nexus.services import ServiceError, diagnostics, enrolment, identity, staff
+from nexus.services import ServiceError, diagnostics, enrolment, identity, recent, staff
+from nexus.services.paging import Page
 from nexus.web import is_fragment_request, or_404, page_arg
 
 bp = Blueprint("staff", __name__, url_prefix="/dashboard/assistante")
@@ -49,24 +51,42 @@ def _list(page_template: str, table_template: str, **context: Any) -> Any:
     return render_template(page_template, **context)
 
 
+def _queue(
+    name: str,
+    filters: dict[str, str],
+    search: Callable[[str, str, int], Page[Any]],
+    processed: Callable[[], list[recent.Processed]],
+    **counts: int,
+) -> Any:
+    """A work queue (contacts, bilans): its rows by state and search, the families they became,
+    and beside them (on the page, not in a search's fragment) what was processed this week."""
+    filter_key = _choice("filtre", filters, "a-traiter")
+    page = search(filter_key, _query(), page_arg())
+    return _list(
+        f"staff/{name}.html",
+        f"staff/_{name}_table.html",
+        page=page,
+        filters=filters,
+        filter_key=filter_key,
+        q=_query(),
+        parents=enrolment.linked_parents(page.items),
+        recent=[] if is_fragment_request() else processed(),
+        **counts,
+    )
+
+
 # -- contact messages -------------------------------------------------------------------------
 
 
 @bp.get("/contacts")
 @policy.access(policy.STAFF)
 def contacts() -> Any:
-    filter_key = _choice("filtre", staff.CONTACT_FILTERS, "a-traiter")
-    page = staff.list_contacts(filter_key, _query(), page_arg())
-    return _list(
-        "staff/contacts.html",
-        "staff/_contacts_table.html",
-        page=page,
-        filters=staff.CONTACT_FILTERS,
-        filter_key=filter_key,
-        q=_query(),
+    return _queue(
+        "contacts",
+        staff.CONTACT_FILTERS,
+        staff.list_contacts,
+        staff.recently_handled_contacts,
         open_count=staff.open_contacts_count(),
-        parents=enrolment.linked_parents(page.items),
-        recent=[] if is_fragment_request() else staff.recently_handled_contacts(),
     )
 
 
@@ -92,18 +112,12 @@ def contact_handled(message_id: int) -> Any:
 @bp.get("/bilans")
 @policy.access(policy.STAFF)
 def bilans() -> Any:
-    filter_key = _choice("filtre", diagnostics.BILAN_FILTERS, "a-traiter")
-    page = diagnostics.list_bilan_requests(filter_key, _query(), page_arg())
-    return _list(
-        "staff/bilans.html",
-        "staff/_bilans_table.html",
-        page=page,
-        filters=diagnostics.BILAN_FILTERS,
-        filter_key=filter_key,
-        q=_query(),
+    return _queue(
+        "bilans",
+        diagnostics.BILAN_FILTERS,
+        diagnostics.list_bilan_requests,
+        diagnostics.recently_processed_bilans,
         new_count=diagnostics.new_requests_count(),
-        parents=enrolment.linked_parents(page.items),
-        recent=[] if is_fragment_request() else diagnostics.recently_processed_bilans(),
     )
 
 
