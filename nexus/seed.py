@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, time, timedelta
-from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
 from nexus.extensions import db
-from nexus.models.billing import (
-    Entitlement,
-    EntitlementStatus,
-    Payment,
-    PaymentMethod,
-    PaymentStatus,
-    Subscription,
-    SubscriptionStatus,
-)
-from nexus.models.catalog import Feature, OfferCode
+from nexus.models.billing import Payment, PaymentMethod, PaymentStatus, Subscription
+from nexus.models.catalog import OfferCode
 from nexus.models.common import Grade, Role, Subject
-from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import CoachAvailability
 from nexus.services import catalog, command, identity, utcnow
+from nexus.services.billing.fulfilment import start_plan
 
 DEMO_PASSWORD = "nexus-demo-2026"  # noqa: S105 - published demo password (CONTRACT.md)
 
@@ -94,7 +84,7 @@ def _weekly(coach: CoachProfile, days: range | list[int], start: time, end: time
 
 
 def _paid_plan(student: Student, payer: User, subject: Subject) -> None:
-    """Sami's paid HYBRIDE plan, written as the payment approval will write it."""
+    """Sami's paid HYBRIDE plan, granted as the payment approval grants it."""
     if db.session.scalar(select(Subscription.id).where(Subscription.student_id == student.id)):
         return
     offer = catalog.offer(OfferCode.HYBRIDE)
@@ -111,46 +101,9 @@ def _paid_plan(student: Student, payer: User, subject: Subject) -> None:
         declared_at=now - timedelta(days=2),
         processed_at=now - timedelta(days=1),
     )
-    subscription = Subscription(
-        student_id=student.id,
-        plan=offer.code,
-        status=SubscriptionStatus.ACTIVE,
-        monthly_price_millimes=offer.price_millimes,
-        credits_per_month=offer.credits,
-        aria_subjects=[subject.value],
-        current_period_start=now,
-        current_period_end=now + relativedelta(months=catalog.SUBSCRIPTION_PERIOD_MONTHS),
-        started_at=now,
-    )
-    db.session.add_all([payment, subscription])
+    db.session.add(payment)
     db.session.flush()
-    for feature in sorted(offer.features, key=lambda f: f.value):
-        db.session.add(
-            Entitlement(
-                student_id=student.id,
-                feature=feature,
-                subject=subject.value if feature is Feature.ARIA else None,
-                offer_code=offer.code,
-                status=EntitlementStatus.ACTIVE,
-                starts_at=now,
-                ends_at=subscription.current_period_end,
-                subscription_id=subscription.id,
-                payment_id=payment.id,
-            )
-        )
-    lot = CreditLot(
-        student_id=student.id,
-        source=LotSource.SUBSCRIPTION,
-        amount=Decimal(offer.credits),
-        granted_at=now,
-        expires_at=now + relativedelta(months=catalog.SUBSCRIPTION_CREDIT_VALIDITY_MONTHS),
-        subscription_id=subscription.id,
-        period=now.strftime("%Y-%m"),
-        payment_id=payment.id,
-    )
-    db.session.add(lot)
-    db.session.flush()
-    db.session.add(CreditEntry(student_id=student.id, lot_id=lot.id, kind=EntryKind.GRANT, amount=lot.amount))
+    start_plan(payment, offer, [subject.value])
 
 
 def seed_demo() -> None:

@@ -100,6 +100,12 @@ def _grant_plan(payment: Payment, offer: Offer) -> None:
         subjects = list(dict.fromkeys([*subjects, *current.aria_subjects]))
         _end_subscription(current, SubscriptionStatus.CANCELLED)
         db.session.flush()
+    start_plan(payment, offer, subjects)
+
+
+def start_plan(payment: Payment, offer: Offer, subjects: list[str]) -> Subscription:
+    """A new subscription to the plan paid for: its rights (ARIA once per subject) and its first
+    month's credits. The caller has ended any previous plan."""
     now = utcnow()
     sub = Subscription(
         student_id=payment.student_id,
@@ -121,6 +127,7 @@ def _grant_plan(payment: Payment, offer: Offer) -> None:
             payment, offer, Feature.ARIA, sub.current_period_end, subscription_id=sub.id, subject=subject
         )
     allocate(sub, sub.current_period_start, payment_id=payment.id)
+    return sub
 
 
 def _extend(sub: Subscription) -> None:
