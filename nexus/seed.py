@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from nexus.services import catalog, command, identity, utcnow
 from nexus.services.billing.fulfilment import start_plan
 
 DEMO_PASSWORD = "nexus-demo-2026"  # noqa: S105 - published demo password (CONTRACT.md)
+P = TypeVar("P", ParentProfile, Student, CoachProfile)
 
 
 def _user(email: str | None, role: Role, first: str, last: str, *, active: bool = True) -> User:
@@ -35,40 +37,32 @@ def _user(email: str | None, role: Role, first: str, last: str, *, active: bool 
     return user
 
 
-def _parent(email: str, first: str, last: str, city: str) -> ParentProfile:
-    user = _user(email, Role.PARENT, first, last)
-    profile = db.session.scalar(select(ParentProfile).where(ParentProfile.user_id == user.id))
-    if profile is None:
-        profile = ParentProfile(user_id=user.id, city=city, country="Tunisie")
-        db.session.add(profile)
+def _profile(model: type[P], user: User, **fields: Any) -> P:
+    """The user's row of `model` (a parent, student or coach profile), created if missing."""
+    row = db.session.scalar(select(model).where(model.user_id == user.id))
+    if row is None:
+        row = model(user_id=user.id, **fields)
+        db.session.add(row)
         db.session.flush()
-    return profile
+    return row
+
+
+def _parent(email: str, first: str, last: str, city: str) -> ParentProfile:
+    return _profile(ParentProfile, _user(email, Role.PARENT, first, last), city=city, country="Tunisie")
 
 
 def _student(
     parent: ParentProfile, email: str | None, first: str, last: str, grade: Grade, *, active: bool
 ) -> Student:
     user = _user(email, Role.ELEVE, first, last, active=active)
-    student = db.session.scalar(select(Student).where(Student.user_id == user.id))
-    if student is None:
-        student = Student(user_id=user.id, parent_id=parent.id, grade=grade, school="Lycée Pilote de Tunis")
-        db.session.add(student)
-        db.session.flush()
-    return student
+    return _profile(Student, user, parent_id=parent.id, grade=grade, school="Lycée Pilote de Tunis")
 
 
 def _coach(
     email: str, first: str, last: str, pseudonym: str, subjects: list[Subject], **extra: str
 ) -> CoachProfile:
     user = _user(email, Role.COACH, first, last)
-    profile = db.session.scalar(select(CoachProfile).where(CoachProfile.user_id == user.id))
-    if profile is None:
-        profile = CoachProfile(
-            user_id=user.id, pseudonym=pseudonym, subjects=[s.value for s in subjects], **extra
-        )
-        db.session.add(profile)
-        db.session.flush()
-    return profile
+    return _profile(CoachProfile, user, pseudonym=pseudonym, subjects=[s.value for s in subjects], **extra)
 
 
 def _weekly(coach: CoachProfile, days: range | list[int], start: time, end: time) -> None:
