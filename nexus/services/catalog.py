@@ -45,6 +45,21 @@ class Offer:
 
 _BASE = frozenset({Feature.PLATFORM_ACCESS, Feature.ARIA})
 
+
+def _pack(
+    code: OfferCode, name: str, dinars: int, summary: str, *, credits: int, kind: OfferKind = OfferKind.PACK
+) -> Offer:
+    """A pack: credits of sessions, bought once."""
+    features = frozenset({Feature.CREDITS_USE})
+    return Offer(code, kind, name, tnd(dinars), summary, credits=Decimal(credits), features=features)
+
+
+def _credit_pack(code: OfferCode, *, credits: int, dinars: int) -> Offer:
+    """Credits alone, named and described by their number."""
+    summary = f"{credits} crédits de séances, valables 12 mois."
+    return _pack(code, f"{credits} crédits", dinars, summary, credits=credits, kind=OfferKind.CREDIT_PACK)
+
+
 OFFERS: tuple[Offer, ...] = (
     Offer(
         OfferCode.ACCES_PLATEFORME,
@@ -119,60 +134,30 @@ OFFERS: tuple[Offer, ...] = (
         aria_subjects=-1,
         features=frozenset({Feature.ARIA}),
     ),
-    Offer(
+    _pack(
         OfferCode.GRAND_ORAL,
-        OfferKind.PACK,
         "Pack Grand Oral",
-        tnd(750),
+        750,
         "Préparer l'épreuve du Grand Oral : 4 crédits de séances.",
-        credits=Decimal(4),
-        features=frozenset({Feature.CREDITS_USE}),
+        credits=4,
     ),
-    Offer(
+    _pack(
         OfferCode.BAC_FRANCAIS,
-        OfferKind.PACK,
         "Pack Bac de Français",
-        tnd(1200),
+        1200,
         "L'écrit et l'oral du bac de français : 6 crédits de séances.",
-        credits=Decimal(6),
-        features=frozenset({Feature.CREDITS_USE}),
+        credits=6,
     ),
-    Offer(
+    _pack(
         OfferCode.ORIENTATION,
-        OfferKind.PACK,
         "Pack Orientation Parcoursup",
-        tnd(900),
+        900,
         "Construire son projet et son dossier Parcoursup : 3 crédits de séances.",
-        credits=Decimal(3),
-        features=frozenset({Feature.CREDITS_USE}),
+        credits=3,
     ),
-    Offer(
-        OfferCode.CREDITS_5,
-        OfferKind.CREDIT_PACK,
-        "5 crédits",
-        tnd(300),
-        "5 crédits de séances, valables 12 mois.",
-        credits=Decimal(5),
-        features=frozenset({Feature.CREDITS_USE}),
-    ),
-    Offer(
-        OfferCode.CREDITS_10,
-        OfferKind.CREDIT_PACK,
-        "10 crédits",
-        tnd(570),
-        "10 crédits de séances, valables 12 mois.",
-        credits=Decimal(10),
-        features=frozenset({Feature.CREDITS_USE}),
-    ),
-    Offer(
-        OfferCode.CREDITS_20,
-        OfferKind.CREDIT_PACK,
-        "20 crédits",
-        tnd(1080),
-        "20 crédits de séances, valables 12 mois.",
-        credits=Decimal(20),
-        features=frozenset({Feature.CREDITS_USE}),
-    ),
+    _credit_pack(OfferCode.CREDITS_5, credits=5, dinars=300),
+    _credit_pack(OfferCode.CREDITS_10, credits=10, dinars=570),
+    _credit_pack(OfferCode.CREDITS_20, credits=20, dinars=1080),
 )
 
 _BY_CODE = {offer.code: offer for offer in OFFERS}
