@@ -62,6 +62,13 @@ def _order_for_form(order: Order | None, err: ServiceError, values: Any) -> Orde
     return Order(offer, child, None) if offer is not None and child is not None else None
 
 
+def _refused_payment(order: Order | None, err: ServiceError) -> Any:
+    """The payment page again with the refusal (next to its field when it has one)."""
+    order = _order_for_form(order, err, request.form)
+    offer, child = (order.offer, order.student) if order else (None, None)
+    return _render_payment(order, err.message, 422, err.field, offer=offer, child=child)
+
+
 def _render_payment(
     order: Order | None,
     error: str | None = None,
@@ -129,10 +136,7 @@ def declare_transfer() -> Any:
         order = _order_from(request.form)
         payment = billing.declare_transfer(current_user, order)
     except ServiceError as err:
-        order = _order_for_form(order, err, request.form)
-        offer = catalog.find(request.form.get("offre"))
-        child = order.student if order else None
-        return _render_payment(order, err.message, 422, err.field, offer=offer, child=child, pending=None)
+        return _refused_payment(order, err)
     flash(
         f"Merci ! Votre virement (référence {payment.reference}) est enregistré. "
         "Nous le validons sous 24 à 48 h ouvrées et vous prévenons par e-mail.",
@@ -152,10 +156,7 @@ def pay_by_card() -> Any:
         order = _order_from(request.form)
         url = clictopay.start(current_user, order)
     except ServiceError as err:
-        order = _order_for_form(order, err, request.form)
-        child = order.student if order else None
-        offer = order.offer if order else None
-        return _render_payment(order, err.message, 422, err.field, offer=offer, child=child)
+        return _refused_payment(order, err)
     return redirect(url, code=303)
 
 
