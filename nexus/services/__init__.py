@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, update
 from nexus.clock import utcnow
 from nexus.extensions import db
 
-__all__ = ["MAX_ID", "ServiceError", "claim", "command", "parse_id", "utcnow"]
+__all__ = ["MAX_ID", "ServiceError", "claim", "command", "locked", "parse_id", "utcnow"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,6 +67,12 @@ def command(func: Callable[P, R]) -> Callable[P, R]:
         return result
 
     return run
+
+
+def locked(model: type[M], row_id: int) -> M | None:
+    """The row locked until the transaction ends (SELECT … FOR UPDATE) and re-read under the lock:
+    a copy loaded earlier in the request would otherwise keep its old state. None if there is none."""
+    return db.session.get(model, row_id, with_for_update=True, populate_existing=True)
 
 
 def claim(

@@ -16,7 +16,7 @@ from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import TokenPurpose, User, UserToken
-from nexus.services import ServiceError, audit, command, family, identity, notifications, utcnow
+from nexus.services import ServiceError, audit, command, family, identity, locked, notifications, utcnow
 from nexus.services.paging import Page, matches, paginate
 
 EMAIL_CHANGE_TTL = timedelta(hours=72)
@@ -55,12 +55,6 @@ def search(query: str = "", role: Role | None = None, state: str = "", page: int
 
 def get(user_id: int) -> User | None:
     return db.session.get(User, user_id)
-
-
-def lock_user(user_id: int) -> User | None:
-    """The user row, locked and re-read (a copy loaded earlier in the request may be stale)."""
-    stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
-    return db.session.scalar(stmt)
 
 
 # -- creating an account ----------------------------------------------------------------------
@@ -139,7 +133,7 @@ def update_account(
 
 
 def _editable(user_id: int) -> User:
-    user = lock_user(user_id)
+    user = locked(User, user_id)
     if user is None:
         raise LookupError(user_id)
     if user.anonymised_at is not None:
@@ -233,7 +227,7 @@ def confirm_email_change(raw: str) -> User:
     # The address lock first (as every account creation takes it), then the user row.
     owner = family.lock_address(address)
     user = identity.consume_token(raw, TokenPurpose.EMAIL_CHANGE)
-    user = lock_user(user.id)
+    user = locked(User, user.id)
     if user is None or user.anonymised_at is not None:
         raise ServiceError("Ce compte n'existe plus.")
     if owner is not None and owner.id != user.id:

@@ -152,19 +152,13 @@ def resend_invitation(coach_id: int, actor: User) -> CoachProfile:
     profile = get_coach(coach_id)
     if profile is None:
         raise LookupError(coach_id)
-    user = _lock_user(profile.user_id)
+    user = identity.lock_user(profile.user_id)  # the list page loaded it before this lock
     if not user.is_active:
         raise ServiceError("Ce compte est désactivé : réactivez-le avant de renvoyer l'invitation.")
     if user.activated_at is None:
         _refuse_recent_invitation(user)
     identity.invite_coach(user, actor)
     return profile
-
-
-def _lock_user(user_id: int) -> User:
-    """The account row, locked and re-read: the list page loaded it before this request's lock."""
-    stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
-    return db.session.scalars(stmt).one()
 
 
 def _refuse_recent_invitation(user: User) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 
@@ -17,7 +17,7 @@ from nexus.extensions import db
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.identity import User
 from nexus.models.notifications import ContactMessage
-from nexus.services import ServiceError, audit, command, family, utcnow
+from nexus.services import ServiceError, audit, command, family, locked, utcnow
 from nexus.services.family import ChildDraft, EmailTaken, ParentDraft
 from nexus.services.identity import normalize_email
 
@@ -31,8 +31,6 @@ __all__ = [
     "open_from_contact",
     "taken_message",
 ]
-
-Row = TypeVar("Row", BilanRequest, ContactMessage)
 
 CLOSED_REQUEST = "Cette demande est close : l'espace famille ne s'ouvre pas depuis une demande close."
 
@@ -57,12 +55,6 @@ def taken_message(owner: User) -> str:
         f"Cette adresse e-mail est déjà utilisée par le compte de {owner.full_name} "
         f"({owner.role.label.lower()})."
     )
-
-
-def _locked(model: type[Row], row_id: int) -> Row | None:
-    """The request row, locked until the end of the transaction and re-read under the lock."""
-    stmt = select(model).where(model.id == row_id).with_for_update().execution_options(populate_existing=True)
-    return db.session.scalar(stmt)
 
 
 def _already(row: BilanRequest | ContactMessage) -> Opened | None:
@@ -103,7 +95,7 @@ def open_from_bilan(
 
     Raises EmailTaken (the parent's address has an account), ChildEmailRefused, ServiceError.
     """
-    bilan = _locked(BilanRequest, bilan_id)
+    bilan = locked(BilanRequest, bilan_id)
     if bilan is None:
         return None
     done = _already(bilan)
@@ -136,7 +128,7 @@ def open_from_contact(
 
     Raises EmailTaken (the parent's address has an account), ChildEmailRefused.
     """
-    message = _locked(ContactMessage, message_id)
+    message = locked(ContactMessage, message_id)
     if message is None:
         return None
     done = _already(message)

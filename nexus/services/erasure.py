@@ -18,7 +18,7 @@ from nexus.models.family import CoParent, FamilySignup, ParentProfile, Student
 from nexus.models.identity import CoachProfile, User, UserSession, UserToken
 from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
 from nexus.models.scheduling import SessionBooking
-from nexus.services import ServiceError, accounts, audit, command, family, identity, utcnow
+from nexus.services import ServiceError, audit, command, family, identity, locked, utcnow
 
 ERASED_FIRST, ERASED_LAST = "Compte", "supprimé"
 
@@ -78,14 +78,14 @@ def anonymise(user_id: int, actor: User) -> tuple[User, bool]:
     Returns (user, False) when it was already done (nothing more happens).
     """
     identity.lock_admins()  # before the row lock, in the same order as set_active
-    user = accounts.lock_user(user_id)
+    user = locked(User, user_id)
     if user is None:
         raise LookupError(user_id)
     if user.anonymised_at is not None:
         return user, False
     profile = _sole_family(user) if user.role is Role.PARENT else None
     kids = list(profile.children) if profile else []
-    kid_users = [accounts.lock_user(k.user_id) for k in kids]  # the children's rows too, parent first
+    kid_users = [locked(User, k.user_id) for k in kids]  # the children's rows too, parent first
     problem = anonymise_refusal(user, actor, kids)
     if problem:
         raise ServiceError(problem)

@@ -35,7 +35,7 @@ from nexus.models.billing import (
 from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.models.vault import DocumentKind, UserDocument
-from nexus.services import ServiceError, audit, catalog, command, family, notifications, utcnow, vault
+from nexus.services import ServiceError, audit, catalog, command, family, locked, notifications, utcnow, vault
 from nexus.services.invoice_pdf import render_pdf
 from nexus.services.paging import Page, matches, paginate
 from nexus.text import check_line, check_size, check_text
@@ -259,18 +259,6 @@ def receipt_pdf(invoice: Invoice) -> bytes:
 
 # -- staff actions on invoices ---------------------------------------------------------------
 
-def _locked(invoice_id: int) -> Invoice | None:
-    """The invoice locked (SELECT … FOR UPDATE) and re-read under the lock: a copy loaded
-    earlier in the transaction (by a view, say) would otherwise keep its old state, and 50
-    concurrent clicks would each see SENT and each mark it paid."""
-    return db.session.scalar(
-        select(Invoice)
-        .where(Invoice.id == invoice_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-
-
 @command
 def change_status(
     invoice_id: int,
@@ -282,8 +270,10 @@ def change_status(
     paid_amount_millimes: int | None = None,
     reference: str | None = None,
 ) -> Invoice:
-    """DRAFT → SENT → PAID, DRAFT/SENT → CANCELLED; the same target again changes nothing."""
-    invoice = _locked(invoice_id)
+    """DRAFT → SENT → PAID, DRAFT/SENT → CANCELLED; the same target again changes nothing.
+
+    The invoice is locked and re-read: of 50 concurrent clicks, one sees SENT and marks it paid."""
+    invoice = locked(Invoice, invoice_id)
     if invoice is None:
         raise LookupError(invoice_id)
     if invoice.status is target:
@@ -344,7 +334,7 @@ def revoke_tokens(invoice: Invoice, actor_id: int | None) -> None:
 @command
 def send_link(invoice_id: int, actor: User, public_url: str) -> Invoice:
     """E-mail a 72-hour link to the PDF; at most 3 sends per invoice in 24 hours."""
-    invoice = _locked(invoice_id)
+    invoice = locked(Invoice, invoice_id)
     if invoice is None:
         raise LookupError(invoice_id)
     if invoice.status not in (InvoiceStatus.SENT, InvoiceStatus.PAID):

@@ -20,7 +20,7 @@ from nexus.models.common import Grade
 from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import FamilySignup
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, command, family, identity, notifications, utcnow
+from nexus.services import ServiceError, audit, command, family, identity, locked, notifications, utcnow
 from nexus.services.family import ChildDraft, ParentDraft
 from nexus.services.identity import TokenState
 
@@ -242,13 +242,7 @@ def confirm(raw: str) -> FamilySignup:
 
 def _link_bilan(bilan_id: int, parent: User) -> None:
     """The bilan request this sign-up started from now belongs to the family ("Inscrite")."""
-    stmt = (
-        select(BilanRequest)
-        .where(BilanRequest.id == bilan_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    bilan = db.session.scalar(stmt)
+    bilan = locked(BilanRequest, bilan_id)
     if bilan is None:
         return
     before = {"status": bilan.status.value, "parent_user_id": bilan.parent_user_id}

@@ -10,7 +10,7 @@ sign in. Callers use `identity.X`; each concern lives in its own module:
 
 from __future__ import annotations
 
-from nexus.services.identity.access import lock_admins, other_active_admins, set_active
+from nexus.services.identity.access import lock_admins, lock_user, other_active_admins, set_active
 from nexus.services.identity.activation import (
     ACCOUNT_WELCOME,
     ACTIVATION_TTL,
@@ -90,6 +90,7 @@ __all__ = [
     "link_state",
     "load_session_user",
     "lock_admins",
+    "lock_user",
     "mail_password_reset",
     "new_token",
     "normalize_email",

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, command
+from nexus.services import ServiceError, audit, command, locked
 
 
 def lock_admins() -> None:
@@ -25,6 +25,14 @@ def other_active_admins(user_id: int) -> int:
     return db.session.scalar(stmt) or 0
 
 
+def lock_user(user_id: int) -> User:
+    """The account row, locked and re-read under the lock; LookupError if there is none."""
+    user = locked(User, user_id)
+    if user is None:
+        raise LookupError(user_id)
+    return user
+
+
 @command
 def set_active(user_id: int, active: bool, actor: User) -> User:
     """Deactivate (ending every session at once) or reactivate an account; audited."""
@@ -32,13 +40,9 @@ def set_active(user_id: int, active: bool, actor: User) -> User:
         raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
     if not active:
         lock_admins()  # before the row lock, as erasure.anonymise takes them
-    # populate_existing: the caller may have loaded this user already (the coaches desk does);
-    # the state compared below must be the one read under the lock.
-    user = db.session.scalar(
-        select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
-    )
-    if user is None:
-        raise LookupError(user_id)
+    # Re-read under the lock: the caller may have loaded this user already (the coaches desk
+    # does); the state compared below must be the one read under the lock.
+    user = lock_user(user_id)
     if user.is_active == active:
         return user  # a second click changes nothing
     if user.anonymised_at is not None:

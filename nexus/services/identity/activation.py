@@ -15,6 +15,7 @@ from nexus.models.common import Role
 from nexus.models.family import Student
 from nexus.models.identity import TokenPurpose, User, UserToken
 from nexus.services import ServiceError, audit, command, notifications, utcnow
+from nexus.services.identity.access import lock_user
 from nexus.services.identity.passwords import choose_password, normalize_email
 from nexus.services.identity.tokens import consume_token, issue_token
 
@@ -32,8 +33,8 @@ def send_activation(student: Student, email: str | None, actor: User) -> str:
     probing which addresses have accounts): its owner is told instead, and no usable link exists.
     """
     if actor.role is Role.PARENT:
-        _lock_user(actor.id)  # one parent's sends are counted one at a time
-    user = _lock_user(student.user_id)
+        lock_user(actor.id)  # one parent's sends are counted one at a time
+    user = lock_user(student.user_id)
     if user.activated_at is not None:
         raise ServiceError("Ce compte élève est déjà activé.")
     # Without a typed address: the one of the last link (so a taken one answers alike here too).
@@ -68,12 +69,6 @@ def _claim_address(user: User, address: str) -> bool:
     except IntegrityError:
         return False
     return True
-
-
-def _lock_user(user_id: int) -> User:
-    """The user row, locked and re-read (a copy loaded earlier in the request may be stale)."""
-    stmt = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
-    return db.session.scalars(stmt).one()
 
 
 def _check_link_quota(student: Student, parent: User) -> None:

@@ -15,7 +15,7 @@ from nexus import queue
 from nexus.extensions import db
 from nexus.models.common import Grade, Subject
 from nexus.models.knowledge import Document, DocumentStatus
-from nexus.services import ServiceError, audit, claim, command, vault, vectorstore
+from nexus.services import ServiceError, audit, claim, command, locked, vault, vectorstore
 from nexus.services.knowledge.extraction import IngestionError, source_type_of
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpus"
@@ -124,12 +124,7 @@ def remove(document_id: int, actor_id: int) -> None:
     The row is locked and re-read: of two simultaneous deletes, the second finds nothing
     (LookupError) instead of deleting a row that is gone (and auditing it twice).
     """
-    document = db.session.scalar(
-        select(Document)
-        .where(Document.id == document_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    document = locked(Document, document_id)
     if document is None:
         raise LookupError(document_id)
     audit.record(
