@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from nexus import links
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
 from nexus.models.identity import User
@@ -94,7 +95,7 @@ def reject(payment_id: int, staff: User, reason: str) -> Payment:
         "PAYMENT_REJECTED",
         "Virement non validé",
         f"{catalog.order_label(payment)} : {payment.rejection_reason}",
-        "/dashboard/parent/paiements",
+        links.internal("parent.payments"),
     )
     audit.record(
         "payment.reject", staff.id, payment, before={"status": "PENDING"}, after=payment_state(payment)

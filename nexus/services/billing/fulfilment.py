@@ -9,6 +9,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import update
 
+from nexus import links
 from nexus.extensions import db
 from nexus.models.billing import Entitlement, EntitlementStatus, Payment, Subscription, SubscriptionStatus
 from nexus.models.catalog import Feature, OfferCode, OfferKind
@@ -51,7 +52,7 @@ def fulfil(payment: Payment, actor: User | None) -> None:
         "PAYMENT_APPROVED",
         "Paiement validé",
         f"{catalog.order_label(payment)} est actif. Facture {invoice.number} dans vos documents.",
-        "/dashboard/parent/paiements",
+        links.internal("parent.payments"),
     )
     audit.record(
         "payment.approve",

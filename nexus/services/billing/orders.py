@@ -12,10 +12,11 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
+from nexus import fr, links
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
 from nexus.models.catalog import OfferCode, OfferKind
-from nexus.models.common import Role, Subject
+from nexus.models.common import Subject
 from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.services import ServiceError, audit, catalog, command, family, notifications, utcnow
@@ -136,13 +137,12 @@ def declare_transfer(parent: User, order: Order) -> Payment:
             "Un virement pour cette commande est déjà en attente de validation. "
             "Nous vous prévenons dès qu'il est validé."
         )
-    notifications.notify_role_members(
-        [Role.ADMIN, Role.ASSISTANTE],
+    notifications.notify_staff(
         "BANK_TRANSFER_DECLARED",
         f"Virement déclaré : {order.label}",
-        f"{parent.full_name} a déclaré un virement de {order.amount_millimes // 1000} TND "
+        f"{parent.full_name} a déclaré un virement de {fr.tnd(order.amount_millimes)} "
         f"(référence {payment.reference}).",
-        "/dashboard/assistante/paiements",
+        links.internal("payments.index"),
     )
     audit.record("payment.declared", parent.id, payment, after=payment_state(payment))
     return payment

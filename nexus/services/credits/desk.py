@@ -9,9 +9,8 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased, joinedload
 
-from nexus import fr
+from nexus import fr, links
 from nexus.extensions import db
-from nexus.models.common import Role
 from nexus.models.credits import CreditLot, CreditRequest, EntryKind, LotSource, RequestStatus
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import User
@@ -99,12 +98,11 @@ def request_credits(parent_id: int, student_id: int, amount: Decimal, reason: st
     )
     db.session.add(row)
     db.session.flush()
-    notifications.notify_role_members(
-        [Role.ADMIN, Role.ASSISTANTE],
+    notifications.notify_staff(
         "CREDIT_REQUEST",
         "Nouvelle demande de crédits",
         f"{fr.plural(amount, 'crédit demandé', 'crédits demandés')}.",
-        "/dashboard/assistante/credits",
+        links.internal("credits.desk"),
     )
     return row
 
@@ -165,7 +163,7 @@ def decide_request(request_id: int, approve: bool, actor_id: int, reason: str | 
             "CREDIT_REQUEST_DECIDED",
             f"Demande de crédits {'approuvée' if approve else 'refusée'}",
             reason,  # in the body: a title holds 160 characters, a reason 255
-            "/dashboard/parent",
+            links.internal("dashboard.parent"),
         )
     audit.record(f"credits.request_{target.value.lower()}", actor_id, row, after={"amount": str(row.amount)})
     return row

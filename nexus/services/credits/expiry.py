@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
-from nexus import fr
+from nexus import fr, links
 from nexus.extensions import db
 from nexus.models.credits import CreditEntry, CreditLot, EntryKind
 from nexus.models.family import Student
@@ -104,6 +104,6 @@ def _remind_parent(parent: User, student: Student, lot: CreditLot, left: Decimal
         "CREDITS_EXPIRING",
         f"Crédits de {student.user.first_name} bientôt expirés",
         "Réservez une séance pour en profiter.",
-        "/dashboard/parent",
+        links.internal("dashboard.parent"),
     )
     return True
