@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -31,6 +31,8 @@ __all__ = [
     "open_from_contact",
     "taken_message",
 ]
+
+Row = TypeVar("Row", BilanRequest, ContactMessage)
 
 CLOSED_REQUEST = "Cette demande est close : l'espace famille ne s'ouvre pas depuis une demande close."
 
@@ -57,12 +59,14 @@ def taken_message(owner: User) -> str:
     )
 
 
-def _already(row: BilanRequest | ContactMessage) -> Opened | None:
-    """The family this request was already turned into, if any."""
-    if row.parent_user_id is None:
-        return None
+def _request(model: type[Row], row_id: int) -> tuple[Row | None, Opened | None]:
+    """The request row, locked and re-read (None if unknown), and the family it was already
+    turned into, if any (a second click, a retry)."""
+    row = locked(model, row_id)
+    if row is None or row.parent_user_id is None:
+        return row, None
     parent = db.session.get(User, row.parent_user_id)
-    return Opened(parent, created=False) if parent is not None else None
+    return row, Opened(parent, created=False) if parent is not None else None
 
 
 def _check_children(draft: ParentDraft, kids: Sequence[ChildDraft]) -> None:
@@ -95,11 +99,8 @@ def open_from_bilan(
 
     Raises EmailTaken (the parent's address has an account), ChildEmailRefused, ServiceError.
     """
-    bilan = locked(BilanRequest, bilan_id)
-    if bilan is None:
-        return None
-    done = _already(bilan)
-    if done is not None:
+    bilan, done = _request(BilanRequest, bilan_id)
+    if bilan is None or done is not None:
         return done
     if bilan.status is BilanStatus.CLOSED:
         raise ServiceError(CLOSED_REQUEST)
@@ -128,11 +129,8 @@ def open_from_contact(
 
     Raises EmailTaken (the parent's address has an account), ChildEmailRefused.
     """
-    message = locked(ContactMessage, message_id)
-    if message is None:
-        return None
-    done = _already(message)
-    if done is not None:
+    message, done = _request(ContactMessage, message_id)
+    if message is None or done is not None:
         return done
     parent = _open(draft, kids, actor)
     handled_at = message.handled_at
