@@ -16,7 +16,7 @@ from nexus.forms.base import Form
 from nexus.forms.coaches import CoachForm
 from nexus.models.identity import CoachProfile
 from nexus.services import ServiceError, coaching
-from nexus.web import is_fragment_request, page_arg
+from nexus.web import is_fragment_request, or_404, page_arg
 
 bp = Blueprint("coaches", __name__, url_prefix="/dashboard/assistante/coachs")
 
@@ -85,7 +85,7 @@ def create() -> Any:
 @bp.route("/<int:coach_id>/modifier", methods=["GET", "POST"])
 @policy.access(policy.STAFF)
 def edit(coach_id: int) -> Any:
-    profile = coaching.get_coach(coach_id) or abort(404)
+    profile = or_404(coaching.get_coach(coach_id))
     form = CoachForm()
     if profile.user.activated_at is not None:
         del form.email  # the login of an activated account is not changed from here
@@ -104,7 +104,7 @@ def edit(coach_id: int) -> Any:
                 notice += " Une nouvelle invitation a été envoyée à la nouvelle adresse."
             flash(notice, "success")
             return redirect(url_for(LIST), code=303)
-    profile = coaching.get_coach(coach_id) or abort(404)
+    profile = or_404(coaching.get_coach(coach_id))
     return render_template("coaches/form.html", form=form, profile=profile), 422
 
 
@@ -115,7 +115,7 @@ def edit(coach_id: int) -> Any:
 @policy.access(policy.STAFF)
 def toggle_active(coach_id: int, action: str) -> Any:
     active = action == "activer"
-    profile = coaching.get_coach(coach_id) or abort(404)
+    profile = or_404(coaching.get_coach(coach_id))
     if not rows.confirmed() and profile.user.is_active != active:
         return _confirm_toggle(profile, action)
     try:
@@ -156,6 +156,6 @@ def invitation(coach_id: int) -> Any:
 
 
 def _row_answer(coach_id: int, notice: str, status: int) -> Any:
-    profile = coaching.get_coach(coach_id) or abort(404)
+    profile = or_404(coaching.get_coach(coach_id))
     context = {"row": coaching.coach_row(profile), "back_url": rows.back_url(LIST)}
     return rows.answer("coaches/_row.html", notice, back=LIST, status=status, **context)
