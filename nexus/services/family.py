@@ -55,12 +55,15 @@ def children(user: User) -> list[Student]:
     return list(db.session.scalars(stmt))
 
 
-def child_of(user: User, student_id: int) -> Student | None:
-    """The student if it is one of this parent's children, else None (answer 404).
+def child_of(user: User, student_id: int | None) -> Student | None:
+    """The student if it is one of this parent's children, else None (answer 404); None for no
+    id (an id typed in a form that `parse_id` refused).
 
     With its account in the same query: a child removed by another request meanwhile is then
     either found whole or not at all (a later lazy load could find the account gone).
     """
+    if student_id is None:
+        return None
     stmt = (
         select(Student)
         .where(Student.id == student_id, Student.parent_id.in_(family_ids(user.id)))

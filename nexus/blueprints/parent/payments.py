@@ -57,8 +57,7 @@ def _order_for_form(order: Order | None, err: ServiceError, values: Any) -> Orde
     if order is not None or err.field != "aria_subject":
         return order
     offer = catalog.find(values.get("offre"))
-    student_id = parse_id(values.get("eleve"))
-    child = family.child_of(current_user, student_id) if student_id else None
+    child = family.child_of(current_user, parse_id(values.get("eleve")))
     return Order(offer, child, None) if offer is not None and child is not None else None
 
 
@@ -100,8 +99,7 @@ def payment() -> Any:
     """The order summary: amount computed here from the catalog, then the payment choice."""
     child = None
     if request.args.get("eleve"):  # someone else's child (or no id at all) is not found
-        student_id = parse_id(request.args.get("eleve"))
-        child = or_404(family.child_of(current_user, student_id) if student_id else None)
+        child = or_404(family.child_of(current_user, parse_id(request.args.get("eleve"))))
     offer = catalog.find(request.args.get("offre"))
     if offer is None:
         if request.args.get("offre"):
