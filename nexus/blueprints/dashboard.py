@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from nexus import policy
 from nexus.extensions import limiter
-from nexus.forms import ActivationForm
+from nexus.forms.family import ActivationForm
 from nexus.services import ServiceError, dashboards, family, identity
 from nexus.web import or_404
 

@@ -7,34 +7,14 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import EmailField, SelectField, StringField, TelField
-from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 
 from nexus import policy
 from nexus.blueprints.parent.common import bp
 from nexus.extensions import limiter
-from nexus.forms import Form, Phone
+from nexus.forms.parent import ChildEditForm, ChildForm, CoParentForm
 from nexus.models.common import Grade
 from nexus.services import ServiceError, co_parents, dashboards, family
 from nexus.web import or_404
-
-REQUIRED = "Ce champ est obligatoire."
-NAME_LENGTH = Length(2, 80, "Entre 2 et 80 caractères.")
-
-
-class ChildForm(Form):
-    first_name = StringField("Prénom", validators=[DataRequired(REQUIRED), Length(2, 80)])
-    last_name = StringField("Nom", validators=[DataRequired(REQUIRED), Length(2, 80)])
-    grade = SelectField("Classe", choices=Grade.choices(), validators=[DataRequired(REQUIRED)])
-    school = StringField("Établissement (facultatif)", validators=[Optional(), Length(max=120)])
-    email = EmailField(
-        "E-mail de l'élève (facultatif)",
-        validators=[
-            Optional(),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254),
-        ],
-    )
 
 
 def _parent_key() -> str:
@@ -89,20 +69,6 @@ def _children_page(
     )
 
 
-class ChildEditForm(Form):
-    first_name = StringField("Prénom", validators=[DataRequired("Indiquez le prénom."), NAME_LENGTH])
-    last_name = StringField("Nom", validators=[DataRequired("Indiquez le nom."), NAME_LENGTH])
-    grade = SelectField(
-        "Classe",
-        choices=Grade.choices(),
-        validate_choice=False,
-        validators=[
-            DataRequired("Choisissez la classe."),
-            AnyOf([g.value for g in Grade], "Choisissez une classe dans la liste."),
-        ],
-    )
-
-
 @bp.route("/enfants/<int:student_id>/modifier", methods=["GET", "POST"])
 @policy.access(policy.PARENT)
 def edit_child(student_id: int) -> Any:
@@ -154,27 +120,6 @@ def remove_child(student_id: int) -> Any:
         ), 409
     flash(f"{first_name} a été retiré(e) de votre famille.", "success")
     return redirect(url_for("parent.children"), code=303)
-
-
-class CoParentForm(Form):
-    """The second parent; its own ids, since it shares the page with the add-a-child form."""
-
-    first_name = StringField(
-        "Prénom", id="co-first-name", validators=[DataRequired("Indiquez le prénom."), NAME_LENGTH]
-    )
-    last_name = StringField(
-        "Nom", id="co-last-name", validators=[DataRequired("Indiquez le nom."), NAME_LENGTH]
-    )
-    email = EmailField(
-        "E-mail",
-        id="co-email",
-        validators=[
-            DataRequired("Indiquez son adresse e-mail."),
-            Email("Adresse e-mail invalide.", check_deliverability=False),
-            Length(max=254, message="254 caractères au plus."),
-        ],
-    )
-    phone = TelField("Téléphone (facultatif)", id="co-phone", validators=[Optional(), Phone()])
 
 
 @bp.post("/enfants/second-parent")
