@@ -19,9 +19,12 @@
     var detail = event.detail;
     document.documentElement.classList.add("is-loading");
     if (detail.target) detail.target.setAttribute("aria-busy", "true");
-    hold(detail.elt, true);
     if (banner()) banner().hidden = true;
   });
+
+  // Held once the request is on its way: its values (the clicked button's name among them) are
+  // already taken, and a disabled button would drop out of them.
+  document.addEventListener("htmx:beforeSend", function (event) { hold(event.detail.elt, true); });
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail;
