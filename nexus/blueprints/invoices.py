@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nexus import policy, rows
@@ -148,7 +148,7 @@ def change_status(invoice_id: int) -> Any:
 def send(invoice_id: int) -> Any:
     return _act(
         invoice_id,
-        lambda: invoices.send_link(invoice_id, current_user, current_app.config["PUBLIC_URL"]),
+        lambda: invoices.send_link(invoice_id, current_user),
         lambda invoice: f"Lien envoyé à {invoice.customer_email} (valable 72 h).",
     )
 

@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
+from nexus import links
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
 from nexus.models.identity import User
@@ -65,15 +66,14 @@ def start(parent: User, order: Order) -> str:
     payment = billing.create_pending(parent, order, PaymentMethod.CLICTOPAY, billing.new_reference())
     if payment is None:
         raise ServiceError("Un paiement pour cette commande est déjà en attente de validation.")
-    public = current_app.config["PUBLIC_URL"]
     answer = _call(
         "register.do",
         {
             "orderNumber": payment.reference,
             "amount": str(order.amount_millimes),
             "currency": CURRENCY_TND,
-            "returnUrl": f"{public}/dashboard/parent/paiement/carte/retour",
-            "failUrl": f"{public}/dashboard/parent/paiement/carte/retour",
+            "returnUrl": links.external("parent.card_return"),
+            "failUrl": links.external("parent.card_return"),
             "language": "fr",
             "description": order.label[:99],
         },

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from nexus import fr
+from nexus import fr, links
 from nexus.extensions import db
 from nexus.models.billing import (
     Entitlement,
@@ -332,7 +332,7 @@ def revoke_tokens(invoice: Invoice, actor_id: int | None) -> None:
 
 
 @command
-def send_link(invoice_id: int, actor: User, public_url: str) -> Invoice:
+def send_link(invoice_id: int, actor: User) -> Invoice:
     """E-mail a 72-hour link to the PDF; at most 3 sends per invoice in 24 hours."""
     invoice = locked(Invoice, invoice_id)
     if invoice is None:
@@ -367,7 +367,7 @@ def send_link(invoice_id: int, actor: User, public_url: str) -> Invoice:
             "name": invoice.customer_name,
             "number": invoice.number,
             "total": invoice.total_millimes,
-            "url": f"{public_url}/factures/{invoice.id}/pdf?token={raw}",
+            "url": links.external("documents.invoice_pdf", invoice_id=invoice.id, token=raw),
             "hours": 72,
         },
         user_id=invoice.beneficiary_id,
