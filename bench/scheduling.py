@@ -123,7 +123,7 @@ def book_and_cancel(poster: Poster, form: dict[str, str]) -> float:
     booked = BOOKED.search(location)
     if status != 303 or not booked:
         raise RuntimeError(f"booking answered {status} {location!r}")
-    status, _, _ = poster.post(f"/dashboard/sessions/{booked.group(1)}/annuler", {})
+    status, _, _ = poster.post(f"/dashboard/sessions/{booked.group(1)}/annuler", {"confirm": "1"})
     if status != 303:
         raise RuntimeError(f"cancel answered {status}")
     return seconds
@@ -150,7 +150,7 @@ def cancel_all(poster: Poster, results: list[tuple[int, str, float]]) -> None:
     for _, location, _ in results:
         booked = BOOKED.search(location)
         if booked:
-            poster.post(f"/dashboard/sessions/{booked.group(1)}/annuler", {})
+            poster.post(f"/dashboard/sessions/{booked.group(1)}/annuler", {"confirm": "1"})
 
 
 @benchmark("scheduling", order=50, help="slot page p95 and bookings per second")
