@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from nexus import fr, links
 from nexus.extensions import db
@@ -192,21 +192,9 @@ def pending_requests() -> list[CreditRequest]:
 
 def recently_decided_requests() -> list[recent.Processed]:
     """The requests staff approved or rejected this week, newest first, with who decided."""
-    staff = aliased(User)
-    stmt = (
-        select(CreditRequest, staff)
-        .outerjoin(staff, CreditRequest.processed_by_id == staff.id)
-        .where(CreditRequest.status != RequestStatus.PENDING, CreditRequest.processed_at >= recent.since())
-        .order_by(CreditRequest.processed_at.desc())
-        .limit(recent.COUNT)
+    return recent.decided(
+        CreditRequest,
+        RequestStatus.PENDING,
+        RequestStatus.APPROVED,
+        lambda row: f"{row.student.user.full_name} · {fr.credits(row.amount)}",
     )
-    return [
-        recent.Processed(
-            row.processed_at,
-            recent.by_name(decider),
-            f"{row.student.user.full_name} · {fr.credits(row.amount)}",
-            row.status.label + (f" : {row.rejection_reason}" if row.rejection_reason else ""),
-            row.status is RequestStatus.APPROVED,
-        )
-        for row, decider in db.session.execute(stmt)
-    ]
