@@ -14,21 +14,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from nexus import fr, policy, rows
+from nexus.blueprints.sessions.common import party_booking
 from nexus.forms.coach import ReportForm
 from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import ExceptionKind
 from nexus.services import ServiceError, scheduling, utcnow
 from nexus.services.scheduling import availability
-from nexus.web import is_fragment_request
+from nexus.web import is_fragment_request, or_404
 
 bp = Blueprint("coach", __name__, url_prefix="/dashboard/coach")
 
 
 def _profile() -> CoachProfile:
-    profile = scheduling.coach_profile_of(current_user)
-    if profile is None:
-        abort(404)
-    return profile
+    return or_404(scheduling.coach_profile_of(current_user))
 
 
 # -- sessions ----------------------------------------------------------------------------------
@@ -41,17 +39,10 @@ def sessions() -> Any:
     return render_template("coach/sessions.html", agenda=scheduling.coach_agenda(profile.id), profile=profile)
 
 
-def _own_booking(booking_id: int) -> Any:
-    booking = scheduling.booking_for(current_user, booking_id)
-    if booking is None:
-        abort(404)
-    return booking
-
-
 @bp.route("/sessions/<int:booking_id>/rapport", methods=["GET", "POST"])
 @policy.access(policy.COACH)
 def report(booking_id: int) -> Any:
-    booking = _own_booking(booking_id)
+    booking = party_booking(booking_id)
     form = ReportForm()
     error = None
     if request.method == "POST" and form.validate():
@@ -81,7 +72,7 @@ def report(booking_id: int) -> Any:
 @policy.access(policy.COACH)
 def no_show(booking_id: int) -> Any:
     """hx-confirm asks first in the browser; without JavaScript, a confirmation page does."""
-    booking = _own_booking(booking_id)
+    booking = party_booking(booking_id)
     if not rows.confirmed() and booking.is_holding and booking.starts_at <= utcnow():
         return rows.confirm_page(
             "Signaler une absence",
@@ -242,9 +233,7 @@ def students() -> Any:
 @policy.access(policy.COACH)
 def student(student_id: int) -> Any:
     profile = _profile()
-    found = scheduling.coach_student(profile.id, student_id)
-    if found is None:
-        abort(404)
+    found = or_404(scheduling.coach_student(profile.id, student_id))
     return render_template(
         "coach/student.html", student=found, sessions=scheduling.sessions_with(profile.id, found.id)
     )

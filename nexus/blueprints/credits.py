@@ -17,7 +17,7 @@ from nexus.extensions import db
 from nexus.models.credits import CreditRequest
 from nexus.numbers import parse_count, parse_credits
 from nexus.services import ServiceError, credits, family, parse_id, staff
-from nexus.web import is_fragment_request, page_arg
+from nexus.web import is_fragment_request, or_404, page_arg
 
 bp = Blueprint("credits", __name__)
 DESK = "credits.desk"
@@ -148,10 +148,7 @@ def _answer(row: CreditRequest, notice: str, status: int) -> Any:
 @bp.post("/dashboard/parent/credits/demande")
 @policy.access(policy.PARENT)
 def request_credits() -> Any:
-    student_id = parse_id(request.form.get("eleve"))
-    child = family.child_of(current_user, student_id) if student_id else None
-    if child is None:
-        abort(404)
+    child = or_404(family.child_of(current_user, parse_id(request.form.get("eleve"))))
     try:
         amount = _typed_credits("Indiquez un nombre de crédits entre 1 et 20, par exemple 2.")
         credits.request_credits(current_user.id, child.id, amount, request.form.get("reason"))
@@ -165,9 +162,7 @@ def request_credits() -> Any:
 @bp.get("/dashboard/eleve/credits")
 @policy.access(policy.ELEVE)
 def mine() -> Any:
-    student = family.student_of(current_user)
-    if student is None:
-        abort(404)
+    student = or_404(family.student_of(current_user))
     return render_template(
         "credits/mine.html",
         balance=credits.balance(student.id),

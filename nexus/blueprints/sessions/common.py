@@ -15,6 +15,7 @@ from nexus.models.family import Student
 from nexus.models.scheduling import SessionBooking
 from nexus.services import family, parse_id, scheduling
 from nexus.services.scheduling import slots
+from nexus.web import or_404
 
 bp = Blueprint("sessions", __name__)
 
@@ -29,18 +30,12 @@ def student_in(values: Any) -> Student:
         if student is None or (raw and raw != str(student.id)):
             abort(404)
         return student
-    student_id = parse_id(raw)
-    student = family.child_of(current_user, student_id) if student_id else None
-    if student is None:
-        abort(404)
-    return student
+    return or_404(family.child_of(current_user, parse_id(raw)))
 
 
 def party_booking(booking_id: int) -> SessionBooking:
-    booking = scheduling.booking_for(current_user, booking_id)
-    if booking is None:
-        abort(404)
-    return booking
+    """A session the signed-in person takes part in (the family's, or the coach's own), else 404."""
+    return or_404(scheduling.booking_for(current_user, booking_id))
 
 
 def book_url(student: Student, **params: Any) -> str:

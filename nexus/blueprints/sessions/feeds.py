@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nexus import policy, rows
@@ -13,6 +13,7 @@ from nexus.blueprints.sessions.common import bp, party_booking
 from nexus.extensions import limiter
 from nexus.models.common import Role
 from nexus.services.scheduling import calendar
+from nexus.web import or_404
 
 
 def webcal(url: str) -> str:
@@ -60,9 +61,7 @@ def _feed_key() -> str:
 @limiter.limit("60/hour", key_func=_feed_key)
 def feed(token: str) -> Any:
     """The private feed: the secret URL is the credential (no cookie, for calendar apps)."""
-    user = calendar.user_for_token(token)
-    if user is None:
-        abort(404)
+    user = or_404(calendar.user_for_token(token))
     response = Response(calendar.feed(user), mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="nexus-reussite.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"
@@ -75,10 +74,8 @@ def feed(token: str) -> Any:
 def session_ics(booking_id: int) -> Any:
     """One session as an .ics file, to add it to a calendar by hand (someone else's: 404)."""
     booking = party_booking(booking_id)
-    found = calendar.booking_attachment(booking.id, for_coach=current_user.role is Role.COACH)
-    if found is None:
-        abort(404)
-    filename, content_type, data = found
+    attachment = calendar.booking_attachment(booking.id, for_coach=current_user.role is Role.COACH)
+    filename, content_type, data = or_404(attachment)
     response = Response(data, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
