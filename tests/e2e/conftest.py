@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, prepare_database, start_gunicorn, stop
 from tests.people import DEMO_PASSWORD
@@ -99,3 +99,20 @@ def sign_out() -> Callable[[Page], None]:
         expect(page).to_have_url(re.compile(r"/auth/signin$"))
 
     return do_sign_out
+
+
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(params=["js", "no-js"])
+def phone(request: pytest.FixtureRequest, browser: Browser, live_server: LiveServer,
+          browser_context_args: dict[str, Any]) -> Iterator[Page]:  # fmt: skip
+    """A 360 px phone, with JavaScript (allowed to use the clipboard) or without."""
+    options = {**browser_context_args, "base_url": live_server.url, "viewport": PHONE}
+    context = browser.new_context(**options, java_script_enabled=request.param == "js")
+    if request.param == "js":
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -10,34 +10,21 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_booking_journey import e2e_database
 from tests.people import PARENT, YASMINE, ZENON
 from tests.servers import EmbeddedPostgres
 
-PHONE = {"width": 360, "height": 740}
 SESSION_DAYS_AHEAD = 43  # no other journey books Zénon then
 LOTS_DAYS_AHEAD = 75  # no plan's lot expires that day
 
-
-@pytest.fixture(params=["js", "no-js"])
-def phone(request: pytest.FixtureRequest, browser: Browser, live_server: LiveServer,
-          browser_context_args: dict[str, Any]) -> Iterator[Page]:  # fmt: skip
-    """A 360 px phone, with JavaScript or without."""
-    options = {**browser_context_args, "base_url": live_server.url, "viewport": PHONE}
-    context = browser.new_context(**options, java_script_enabled=request.param == "js")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,13 @@ retry, session lists read as cards, the menu shows where you are, the audit log 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import PHONE
 from tests.people import ADMIN, ASSISTANTE, HELIOS, PARENT, PARENT2, SAMI
 
-PHONE = {"width": 360, "height": 740}
 RECORD_BUSY = """() => { window.seen = [];
   document.addEventListener('htmx:beforeSend', () => window.seen.push([
     document.documentElement.classList.contains('is-loading'), document.body.getAttribute('aria-busy')]));
@@ -131,17 +128,6 @@ def test_the_question_bubble_holds_the_question_only(page: Page, sign_in: Callab
     )
     assert gap < 40, gap
 
-
-@pytest.fixture(params=["js", "no-js"])
-def phone(request: pytest.FixtureRequest, browser: Browser, live_server: LiveServer,
-          browser_context_args: dict[str, Any]) -> Iterator[Page]:  # fmt: skip
-    """A 360 px phone, with JavaScript or without."""
-    options = {**browser_context_args, "base_url": live_server.url, "viewport": PHONE}
-    context = browser.new_context(**options, java_script_enabled=request.param == "js")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_each_booking_step_lands_on_what_it_reveals(phone: Page, sign_in: Callable[..., None]) -> None:

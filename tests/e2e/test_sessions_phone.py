@@ -14,37 +14,22 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import PHONE, LiveServer
 from tests.e2e.test_accessibility import assert_no_serious_violation
 from tests.e2e.test_booking_journey import e2e_database
 from tests.people import ASSISTANTE, HELIOS, PARENT, PARENT2, SAMI
 from tests.servers import EmbeddedPostgres, body_text
 
-PHONE = {"width": 360, "height": 740}
 # Far enough from the slots other journeys book, one day per test and per js/no-js run.
 DAYS_AHEAD = {("cancel", "js"): 24, ("cancel", "no-js"): 25, ("ics", "js"): 26, ("ics", "no-js"): 27}
 
-
-@pytest.fixture(params=["js", "no-js"])
-def phone(request: pytest.FixtureRequest, browser: Browser, live_server: LiveServer,
-          browser_context_args: dict[str, Any]) -> Iterator[Page]:  # fmt: skip
-    """A 360 px phone, with JavaScript or without."""
-    options = {**browser_context_args, "base_url": live_server.url, "viewport": PHONE}
-    context = browser.new_context(**options, java_script_enabled=request.param == "js")
-    if request.param == "js":
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def insert_session(database_url: str, start: str) -> int:

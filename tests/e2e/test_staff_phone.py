@@ -5,29 +5,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import PHONE
 from tests.people import ADMIN, ASSISTANTE, PARENT2, ZENON
 
-PHONE = {"width": 360, "height": 740}
 USERS = "/dashboard/admin/utilisateurs"
 
-
-@pytest.fixture(params=["js", "no-js"])
-def phone(request: pytest.FixtureRequest, browser: Browser, live_server: LiveServer,
-          browser_context_args: dict[str, Any]) -> Iterator[Page]:  # fmt: skip
-    """A 360 px phone, with JavaScript or without."""
-    options = {**browser_context_args, "base_url": live_server.url, "viewport": PHONE}
-    context = browser.new_context(**options, java_script_enabled=request.param == "js")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def _js_enabled(page: Page) -> bool:
