@@ -1,19 +1,11 @@
 /* Slow phones: every htmx request shows it is working (a bar at the top, aria-busy on what it
-   replaces, its form's buttons held), and one that cannot reach the server says so in French with
+   replaces), and one that cannot reach the server says so in French with
    a retry, instead of doing nothing. Without JavaScript the browser's own navigation does both. */
 (function () {
   "use strict";
   var failed = null;
 
   function banner() { return document.getElementById("net-error"); }
-
-  function hold(form, on) {
-    if (!form || form.tagName !== "FORM") return;
-    form.querySelectorAll("button:not([type=button])").forEach(function (button) {
-      if (on && !button.disabled) { button.disabled = true; button.dataset.held = "1"; }
-      if (!on && button.dataset.held) { button.disabled = false; delete button.dataset.held; }
-    });
-  }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var detail = event.detail;
@@ -22,15 +14,10 @@
     if (banner()) banner().hidden = true;
   });
 
-  // Held once the request is on its way: its values (the clicked button's name among them) are
-  // already taken, and a disabled button would drop out of them.
-  document.addEventListener("htmx:beforeSend", function (event) { hold(event.detail.elt, true); });
-
   document.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail;
     document.documentElement.classList.remove("is-loading");
     if (detail.target) detail.target.removeAttribute("aria-busy");
-    hold(detail.elt, false);
   });
 
   function fail(event) {
