@@ -78,6 +78,25 @@ def entitle_aria(student_id: int, subject: str) -> None:
     db.session.flush()
 
 
+def question_and_answer(
+    conversation: AriaConversation, question: str, answer: str, **answer_fields: Any
+) -> tuple[AriaMessage, AriaMessage]:
+    """A question of the conversation and ARIA's reply to it (flushed, not committed)."""
+    asked = AriaMessage(conversation_id=conversation.id, role=MessageRole.USER, content=question)
+    db.session.add(asked)
+    db.session.flush()
+    reply = AriaMessage(
+        conversation_id=conversation.id,
+        role=MessageRole.ASSISTANT,
+        reply_to_id=asked.id,
+        content=answer,
+        **answer_fields,
+    )
+    db.session.add(reply)
+    db.session.flush()
+    return asked, reply
+
+
 def count_messages(role: MessageRole | None = None) -> int:
     stmt = select(func.count(AriaMessage.id))
     if role is not None:

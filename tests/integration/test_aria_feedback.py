@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from nexus.extensions import db
-from nexus.models.aria import AnswerMode, AriaFeedback, AriaMessage, MessageRole
+from nexus.models.aria import AnswerMode, AriaFeedback, AriaMessage
 from tests import factories
 from tests.helpers import html
-from tests.integration.aria_support import entitle_aria, sami_conversation, student
+from tests.integration.aria_support import entitle_aria, question_and_answer, sami_conversation, student
 from tests.people import ADMIN, ASSISTANTE, COACH, HX, PARENT, PARENT2, SAMI, YASMINE, ZENON
 
 
@@ -17,21 +17,13 @@ from tests.people import ADMIN, ASSISTANTE, COACH, HX, PARENT, PARENT2, SAMI, YA
 def exchange() -> tuple[AriaMessage, AriaMessage]:
     """One question of Sami's and its answer."""
     conversation = sami_conversation("Somme d'une suite")
-    question = AriaMessage(
-        conversation_id=conversation.id, role=MessageRole.USER, content="Comment sommer une suite ?"
-    )
-    db.session.add(question)
-    db.session.flush()
-    answer = AriaMessage(
-        conversation_id=conversation.id,
-        role=MessageRole.ASSISTANT,
-        reply_to_id=question.id,
-        content="Comptez les termes, puis faites la moyenne du premier et du dernier [1].",
+    question, answer = question_and_answer(
+        conversation,
+        "Comment sommer une suite ?",
+        "Comptez les termes, puis faites la moyenne du premier et du dernier [1].",
         citations=[{"n": 1, "title": "Suites numériques", "section": "Suites arithmétiques", "page": None}],
         mode=AnswerMode.LLM,
     )
-    db.session.add(answer)
-    db.session.flush()
     return question, answer
 
 

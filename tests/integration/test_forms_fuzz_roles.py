@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from nexus import fr, policy
 from nexus.extensions import db
-from nexus.models.aria import AnswerMode, AriaConversation, AriaMessage, MessageRole
+from nexus.models.aria import AnswerMode, AriaConversation
 from nexus.models.common import Role
 from nexus.models.notifications import Notification
 from nexus.services import utcnow
@@ -49,7 +49,7 @@ from tests.helpers import (
     stored_files,
     user,
 )
-from tests.integration.aria_support import entitle_aria
+from tests.integration.aria_support import entitle_aria, question_and_answer
 
 # -- hostile and odd values, per kind of field ------------------------------------------------------
 
@@ -674,20 +674,16 @@ def world(app: Any) -> dict[str, Any]:
     conversation = AriaConversation(student_id=sami.id, subject="MATHEMATIQUES", title="Suites")
     db.session.add(conversation)
     db.session.flush()
-    question = AriaMessage(conversation_id=conversation.id, role=MessageRole.USER, content="Une suite ?")
-    db.session.add(question)
-    db.session.flush()
-    answer = AriaMessage(
-        conversation_id=conversation.id,
-        role=MessageRole.ASSISTANT,
-        reply_to_id=question.id,
-        content="Une suite est une liste de nombres indexée par les entiers [1].",
+    _, answer = question_and_answer(
+        conversation,
+        "Une suite ?",
+        "Une suite est une liste de nombres indexée par les entiers [1].",
         citations=[{"n": 1, "title": "Suites numériques", "section": None, "page": None}],
         mode=AnswerMode.LLM,
     )
     notes = {role: Notification(user_id=user(email).id, kind="info", title="Bienvenue")
              for role, email in ROLE_EMAILS.items() if email}  # fmt: skip
-    db.session.add_all([answer, *notes.values()])
+    db.session.add_all(notes.values())
     db.session.flush()
     document = db.session.scalar(db.select(Document.id).order_by(Document.id).limit(1))
     # Family care (issue 9)

@@ -40,6 +40,7 @@ from nexus.models.scheduling import (
 )
 from nexus.services import catalog, utcnow
 from tests import factories
+from tests.integration.aria_support import question_and_answer
 from tests.people import PARENT2
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "nexus" / "templates"
@@ -268,18 +269,9 @@ def test_message_facts_in_python_and_in_sql(sami):
     conversation = AriaConversation(student_id=sami.id, subject=Subject.MATHEMATIQUES, title="Dérivées")
     db.session.add(conversation)
     db.session.flush()
-    question = AriaMessage(conversation_id=conversation.id, role=MessageRole.USER, content="f'(x) ?")
-    db.session.add(question)
-    db.session.flush()
-    answer = AriaMessage(
-        conversation_id=conversation.id,
-        role=MessageRole.ASSISTANT,
-        reply_to_id=question.id,
-        content="Voici la fiche.",
-        mode=AnswerMode.TOO_LONG,
+    question, answer = question_and_answer(
+        conversation, "f'(x) ?", "Voici la fiche.", mode=AnswerMode.TOO_LONG
     )
-    db.session.add(answer)
-    db.session.flush()
     assert question.is_question and not answer.is_question
     assert not question.is_fallback and answer.is_fallback and answer.is_too_long
     assert not AriaMessage(role=MessageRole.ASSISTANT, mode=AnswerMode.LLM).is_fallback
