@@ -2,6 +2,7 @@
 
 from nexus.models import (  # noqa: F401
     aria,
+    assessments,
     audit,
     billing,
     catalog,

@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy import (
     ARRAY,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
-    Integer,
-    Numeric,
-    SmallInteger,
     String,
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nexus.extensions import db
 from nexus.models.common import (
     Grade,
     LabelledEnum,
-    Subject,
     created_at,
     email_type,
     enum_type,
     intpk,
     subjects_check,
-    updated_at,
 )
 
 
@@ -99,40 +89,3 @@ class BilanRequest(db.Model):
     @property
     def is_closed(self) -> bool:
         return self.status.is_closed
-
-
-class AssessmentStatus(LabelledEnum):
-    PENDING = "PENDING", "En attente"
-    SCORING = "SCORING", "Correction"
-    GENERATING = "GENERATING", "Rédaction du bilan"
-    COMPLETED = "COMPLETED", "Terminé"
-    FAILED = "FAILED", "Échec"
-
-
-class Assessment(db.Model):
-    """A positioning test and its bilans; generation runs as a job with a progress figure."""
-
-    __tablename__ = "assessments"
-    __table_args__ = (CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),)
-
-    id: Mapped[intpk]
-    share_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id", ondelete="SET NULL"))
-    bilan_request_id: Mapped[int | None] = mapped_column(ForeignKey("bilan_requests.id", ondelete="SET NULL"))
-    subject: Mapped[Subject] = mapped_column(enum_type(Subject))
-    grade: Mapped[Grade] = mapped_column(enum_type(Grade))
-    definition_key: Mapped[str] = mapped_column(String(60))
-    status: Mapped[AssessmentStatus] = mapped_column(enum_type(AssessmentStatus))
-    progress: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
-    scores: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # per domain and skill
-    global_score: Mapped[float | None] = mapped_column(Numeric(5, 2))
-    student_markdown: Mapped[str | None] = mapped_column(Text)
-    parents_markdown: Mapped[str | None] = mapped_column(Text)
-    staff_markdown: Mapped[str | None] = mapped_column(Text)
-    error_code: Mapped[str | None] = mapped_column(String(40))
-    retry_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
-    duration_ms: Mapped[int | None] = mapped_column(Integer)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[created_at]
-    updated_at: Mapped[updated_at]

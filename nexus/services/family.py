@@ -12,11 +12,11 @@ from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
 from nexus.models.aria import AriaConversation
+from nexus.models.assessments import Assessment
 from nexus.models.audit import AuditLog
 from nexus.models.billing import Entitlement, Invoice, Payment, Subscription
 from nexus.models.common import Grade, Role
 from nexus.models.credits import CreditEntry, CreditLot, CreditRequest
-from nexus.models.diagnostics import Assessment
 from nexus.models.family import CoParent, ParentProfile, Student
 from nexus.models.identity import User
 from nexus.models.scheduling import SessionBooking
