@@ -125,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
         aria,
         auth,
         bilan,
+        bilans,
         coach,
         coaches,
         credits,
@@ -133,14 +134,17 @@ def register_blueprints(app: Flask) -> None:
         enrolment,
         health,
         invoices,
+        item_bank,
         knowledge,
         notifications,
         parent,
         payments,
+        positioning,
         public,
         sessions,
         signup,
         staff,
+        stages,
     )
 
     for module in (
@@ -162,6 +166,10 @@ def register_blueprints(app: Flask) -> None:
         enrolment,
         aria,
         knowledge,
+        positioning,
+        bilans,
+        stages,
+        item_bank,
         notifications,
         health,
     ):
