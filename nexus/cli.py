@@ -1,4 +1,4 @@
-"""flask seed-demo, flask jobs list|run NAME, flask rag ingest|reindex|corpus-vectors."""
+"""flask seed-demo, flask jobs list|run NAME, flask rag ingest|reindex|corpus-vectors, flask bank load."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from nexus.extensions import db
 
 jobs_cli = AppGroup("jobs", help="Background jobs (run by the scheduler, or by hand here).")
 rag_cli = AppGroup("rag", help="ARIA's course material: ingest files, re-index vectors.")
+bank_cli = AppGroup("bank", help="The positioning tests' question bank (nexus/question_bank).")
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(rag_cli)
+    app.cli.add_command(bank_cli)
 
 
 @click.command("seed-demo")
@@ -108,3 +110,19 @@ def rag_corpus_vectors() -> None:
     from nexus.services import knowledge
 
     click.echo(f"{knowledge.write_corpus_vectors()} passages written to {knowledge.VECTORS_FILE}.")
+
+
+@bank_cli.command("load")
+def bank_load() -> None:
+    """Load the TOML files into the database (idempotent: new, edited and removed items)."""
+    from nexus.question_bank import BankError
+    from nexus.services.assessments import bank
+
+    try:
+        report = bank.sync_bank()
+    except BankError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"{report.added} added, {report.updated} updated, {report.retired} retired, "
+        f"{report.unchanged} unchanged."
+    )

@@ -15,6 +15,7 @@ from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import CoachAvailability
 from nexus.services import catalog, command, identity, utcnow
+from nexus.services.assessments import bank
 from nexus.services.billing.fulfilment import start_plan
 
 DEMO_PASSWORD = "nexus-demo-2026"  # noqa: S105 - published demo password (CONTRACT.md)
@@ -103,6 +104,7 @@ def _paid_plan(student: Student, payer: User, subject: Subject) -> None:
 def seed_demo() -> None:
     _seed_people()
     _seed_corpus()
+    bank.sync_bank()
 
 
 @command
