@@ -13,6 +13,7 @@ from nexus.models import (  # noqa: F401
     knowledge,
     notifications,
     scheduling,
+    stages,
     vault,
 )
 from nexus.models.common import Grade, Role, Subject  # noqa: F401
