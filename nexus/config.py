@@ -65,6 +65,10 @@ def from_environment() -> dict[str, Any]:
         "CLICTOPAY_URL": _env("CLICTOPAY_URL"),
         "CLICTOPAY_USERNAME": _env("CLICTOPAY_USERNAME"),
         "CLICTOPAY_PASSWORD": _env("CLICTOPAY_PASSWORD"),
+        # A message to the staff's Telegram chat on each stage reservation; unset token or chat: off.
+        "TELEGRAM_BOT_TOKEN": _env("TELEGRAM_BOT_TOKEN"),
+        "TELEGRAM_CHAT_ID": _env("TELEGRAM_CHAT_ID"),
+        "TELEGRAM_API_URL": (_env("TELEGRAM_API_URL", "https://api.telegram.org") or "").rstrip("/"),
         # Sessions: one cookie, Secure in production; each signed-in browser is also recorded on
         # the server (12 h, or 14 days when asked), so signing out really ends it. No
         # Flask-Login remember cookie (its default lives 365 days).
