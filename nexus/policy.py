@@ -72,6 +72,9 @@ SESSION_PARTIES = roles(Role.ELEVE, Role.PARENT, Role.COACH, Role.ADMIN, Role.AS
 RESCHEDULERS = roles(Role.ELEVE, Role.PARENT, Role.ADMIN, Role.ASSISTANTE)
 # A private calendar feed: those who have sessions of their own (staff have the sessions table).
 FEED_USERS = roles(Role.COACH, Role.PARENT, Role.ELEVE)
+# A student's record (tests, results): their parents, their coaches and staff (the loader answers
+# 404 to a parent or coach who is not theirs).
+STUDENT_FOLLOWERS = roles(Role.PARENT, Role.COACH, Role.ADMIN, Role.ASSISTANTE)
 
 
 def is_staff(user: Any) -> bool:

@@ -59,11 +59,13 @@ class Item(db.Model):
 
 
 class TestMode(LabelledEnum):
+    __test__ = False  # not a pytest class
     ADAPTIVE = "ADAPTIVE", "Adaptatif"
     FIXED = "FIXED", "Forme fixe"
 
 
 class TestStatus(LabelledEnum):
+    __test__ = False  # not a pytest class
     ASSIGNED = "ASSIGNED", "À passer"
     IN_PROGRESS = "IN_PROGRESS", "En cours"
     COMPLETED = "COMPLETED", "Terminé"
@@ -113,7 +115,7 @@ class Assessment(db.Model):
     link_version: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
     created_at: Mapped[created_at]
 
-    student: Mapped[Student | None] = relationship(lazy="joined")
+    student: Mapped[Student | None] = relationship()
     assigned_by: Mapped[User | None] = relationship()
     current_item: Mapped[Item | None] = relationship()
 

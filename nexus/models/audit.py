@@ -103,9 +103,11 @@ ACTIONS = {
     "payment.declared": "Virement déclaré",
     "payment.reject": "Virement refusé",
     "session.cancelled": "Séance annulée",
+    "test.assign": "Test de positionnement attribué",
 }
 OBJECTS = {
     "users": "Compte",
+    "assessments": "Test de positionnement",
     "students": "Élève",
     "parent_profiles": "Famille",
     "coach_profiles": "Coach",
@@ -122,6 +124,7 @@ OBJECTS = {
 }
 FIELDS = {
     "account": "Compte",
+    "student": "Élève",
     "amount": "Montant",
     "amount_millimes": "Montant (millimes)",
     "available_in_person": "Au centre",

@@ -135,3 +135,12 @@ def _interleave(form: list[Candidate]) -> list[Candidate]:
             if queues[d]:
                 out.append(queues[d].pop(0))
     return out
+
+
+def replay(answers: Sequence[Answer]) -> Estimate:
+    """The estimate after these answers, computed as the test went (the fixed step depends on
+    the previous estimate at each answer)."""
+    current = Estimate(START_THETA, float("inf"), 0)
+    for count in range(1, len(answers) + 1):
+        current = estimate(answers[:count], current.theta)
+    return current

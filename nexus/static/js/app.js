@@ -74,4 +74,17 @@
     if (!elt || !elt.isConnected) { window.location.reload(); return; }
     if (elt.tagName === "FORM") elt.requestSubmit(); else elt.click();
   });
+
+  // A positioning question: A, B, C, D pick an answer and N "je ne sais pas", as the original.
+  // Without JavaScript the radios have accesskeys and Enter submits the form.
+  document.addEventListener("keydown", function (event) {
+    var form = document.querySelector("form[data-answer-keys]");
+    if (!form || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target && (target.tagName === "TEXTAREA" || (target.tagName === "INPUT" && target.type !== "radio"))) return;
+    var key = (event.key || "").toUpperCase();
+    if ("ABCDN".indexOf(key) === -1 || key.length !== 1) return;
+    var radio = form.querySelector('input[name="choice"][value="' + key + '"]');
+    if (radio) { radio.checked = true; radio.focus(); event.preventDefault(); }
+  });
 })();

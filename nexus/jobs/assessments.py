@@ -1,0 +1,14 @@
+"""What follows a finished positioning test: the stage participant's bilan is written."""
+
+from __future__ import annotations
+
+from nexus.queue import job
+from nexus.services import bilans
+from nexus.services.assessments import access
+
+
+@job
+def test_completed(assessment_id: int) -> None:
+    """A stage participant has no questionnaire to fill: their bilan is requested at once."""
+    if access.is_stage_test(assessment_id):
+        bilans.request_bilan(assessment_id, questionnaire=None, requested_by_id=None)
