@@ -20,6 +20,12 @@ from nexus.services.assessments import bank, engine, taking
 from tests.helpers import at_once, user
 from tests.people import ADMIN, COACH, PARENT, PARENT2, SAMI, YASMINE
 
+ASSIGN = "/dashboard/staff/positionnement/attribuer"
+
+
+def count(model, *where) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
 
 def student(email: str) -> Student:
     return db.session.scalar(select(Student).where(Student.user_id == user(email).id))
