@@ -201,6 +201,8 @@ def _domain_file(path: Path, subject: str, grade: str) -> tuple[Domain, list[Ban
     )
     domain = Domain(subject, grade, path.stem, labels[path.stem], dict(skills))
     items = [_item(raw, domain, where) for raw in data.get("items", [])]
+    unused = set(skills) - {item.skill for item in items}
+    _need(not unused, where, f"compétences sans question : {', '.join(sorted(unused))}")
     return domain, items
 
 
