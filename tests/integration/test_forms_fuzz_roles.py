@@ -594,6 +594,19 @@ TARGETS: list[Target] = [
     ),
 ]
 
+# Positioning tests (issue 11): an answer names the question on screen; another id records nothing.
+ANSWER = {"choice": (CHOICE, "B")}
+TARGETS += [
+    Target("eleve", "positioning.start", fixed("/dashboard/eleve/positionnement/commencer"),
+           {"subject": (CHOICE, "MATHEMATIQUES")}),
+    Target("eleve", "positioning.take", lambda world: f"/dashboard/eleve/positionnement/{world['sami_test']}",
+           {**ANSWER, "item": (ID, w("sami_item"))}),
+    Target("public", "positioning.participant", lambda world: f"/positionnement/{world['stage_token']}",
+           {**ANSWER, "item": (ID, w("stage_item"))}),
+    Target("admin assistante", "positioning.assign", fixed("/dashboard/staff/positionnement/attribuer"),
+           {"student": (ID, w("yasmine")), "subject": (CHOICE, "NSI")}),
+]  # fmt: skip
+
 # POST routes not fuzzed here, each with the reason.
 EXCLUDED = {
     "auth.signin": "public form: test_forms_fuzz.py::test_sign_in_form",
@@ -690,6 +703,11 @@ def world(app: Any) -> dict[str, Any]:
     from nexus.services import family as family_service
 
     care_child = family_service.add_child(user(PARENT), "Lina", "Ben Ali", Grade.SECONDE, None, None)
+    # Positioning tests (issue 11): Sami's adaptive test and a stage participant's, both started.
+    from nexus.services.assessments import taking
+
+    sami_test = taking.begin(taking.start_test(sami, Subject.NSI).id)
+    stage_test = taking.begin(taking.start_participant_test("lina@example.tn", "Lina", Grade.TERMINALE).id)
     db.session.commit()
     free = (now + timedelta(days=15)).astimezone(factories_tz()).replace(hour=15, minute=0)
     return {
@@ -723,6 +741,11 @@ def world(app: Any) -> dict[str, Any]:
         "free_start": free.strftime("%Y-%m-%dT%H:%M"),
         # Family care (issue 9)
         "care_child": care_child.id,  # no history: it may be edited and removed
+        # Positioning tests (issue 11)
+        "sami_test": sami_test.id,
+        "sami_item": sami_test.current_item_id,
+        "stage_token": taking.participant_token(stage_test),
+        "stage_item": stage_test.current_item_id,
     }
 
 
@@ -902,6 +925,10 @@ OBJECT_PAGES = [
     "/dashboard/admin/utilisateurs/{adam_user}/anonymiser",
     "/dashboard/parent/enfants/{care_child}/modifier",
     "/dashboard/parent/enfants/{care_child}/retirer",
+    "/dashboard/eleve/positionnement/{sami_test}",
+    "/dashboard/positionnement/{sami_test}",
+    "/dashboard/eleves/{sami}/positionnement",
+    "/positionnement/{stage_token}",
 ]
 
 
