@@ -27,6 +27,8 @@ _ASSISTANTE_DESK = [
     NavItem("Coachs", "coaches.index"),
     NavItem("Crédits", "credits.desk"),
     NavItem("Demandes de bilan", "staff.bilans"),
+    NavItem("Tests de positionnement", "positioning.staff_index"),
+    NavItem("Stages", "stages.staff_index"),
     NavItem("Messages de contact", "staff.contacts"),
     NavItem("Documents ARIA", "knowledge.docs"),
 ]
@@ -61,6 +63,7 @@ NAV: dict[Role, list[NavItem]] = {
         NavItem("Agenda (iCal)", "sessions.calendar_page"),
         NavItem("ARIA", "aria.parent_index"),
         NavItem("Documents", "documents.parent_documents"),
+        NavItem("Tests de positionnement", "positioning.parent_index"),
     ],
     Role.ELEVE: [
         NavItem("Tableau de bord", "dashboard.eleve"),
@@ -69,6 +72,7 @@ NAV: dict[Role, list[NavItem]] = {
         NavItem("Agenda (iCal)", "sessions.calendar_page"),
         NavItem("ARIA", "aria.chat"),
         NavItem("Mes crédits", "credits.mine"),
+        NavItem("Tests de positionnement", "positioning.mine"),
         NavItem("Documents", "documents.student_documents"),
     ],
 }
