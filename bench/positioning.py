@@ -1,0 +1,186 @@
+"""The positioning test's precision: the adaptive test against the original's 50-question form.
+
+1,000 simulated examinees of known ability, N(0, 1.5²) (wider than one class), on the real bank
+(the TOML files), answering under the Rasch model the product uses (difficulty = the item's
+a-priori value, discrimination 1, no guessing, no "je ne sais pas"): figures are those of the
+model, not inflated by discriminations the engine does not use. Both tests run the product's
+engine (`next_item`, `estimate`, `should_stop`; `fixed_form(pool, 50)` scored by `estimate`)
+on the same examinees and the same answers to the same items. Seeded: reproducible.
+
+    make bench ARGS=positioning      # with the others' server (adds the bilan request's latency)
+    .venv/bin/python -m bench.positioning [--examinees N] [--banks maths-terminale,…]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy
+
+from bench import benchmark
+from bench.report import Table, render
+
+EXAMINEES = 1000
+ABILITY_SD = 1.5
+FORM_SIZE = 50
+TARGET_SE = 0.45
+WITHIN = 25  # the target: SE ≤ TARGET_SE in at most WITHIN items for 90 % of examinees
+SEED = 20300304
+BANKS = {
+    "maths-terminale": ("MATHEMATIQUES", "TERMINALE", "Maths Terminale"),
+    "maths-premiere": ("MATHEMATIQUES", "PREMIERE", "Maths Première"),
+    "nsi-premiere": ("NSI", "PREMIERE", "NSI Première"),
+    "nsi-terminale": ("NSI", "TERMINALE", "NSI Terminale"),
+}
+BANDS = [
+    ("θ < -2", -math.inf, -2.0),
+    ("-2 ≤ θ < -1", -2.0, -1.0),
+    ("-1 ≤ θ ≤ 1", -1.0, 1.0 + 1e-12),
+    ("1 < θ ≤ 2", 1.0 + 1e-12, 2.0 + 1e-12),
+    ("θ > 2", 2.0 + 1e-12, math.inf),
+]
+
+
+@dataclass
+class Run:
+    """One examinee's test: its length, final estimate and error, the error after WITHIN items."""
+
+    length: int
+    theta: float
+    se: float
+    se_within: float  # the standard error once WITHIN items were answered (or at the end, if sooner)
+    extreme: bool = False  # every answer right, or every answer wrong
+
+
+def _percentile90(values: list[float]) -> float:
+    return float(numpy.percentile(values, 90)) if values else float("nan")
+
+
+def adaptive(engine, pool, domains, true_theta: float, answer) -> Run:
+    answers: list = []
+    current = engine.Estimate(engine.START_THETA, math.inf, 0)
+    se_within = math.inf
+    while not engine.should_stop(answers, current, domains, len(pool) - len(answers)):
+        item = engine.next_item(pool, answers, current.theta)
+        answers.append(engine.Answer(item, answer(item)))
+        current = engine.estimate(answers, current.theta)
+        if len(answers) <= WITHIN:
+            se_within = current.standard_error
+    extreme = len({a.correct for a in answers}) == 1
+    return Run(len(answers), current.theta, current.standard_error, se_within, extreme)
+
+
+def fixed(engine, form, answer) -> Run:
+    answers = [engine.Answer(item, answer(item)) for item in form]
+    final = engine.estimate(answers)
+    first = engine.estimate(answers[:WITHIN])
+    extreme = len({a.correct for a in answers}) == 1
+    return Run(len(answers), final.theta, final.standard_error, first.standard_error, extreme)
+
+
+def simulate(subject: str, grade: str, examinees: int = EXAMINEES, seed: int = SEED):
+    """(abilities, adaptive runs, fixed-form runs, pool size, domains) for one bank."""
+    from nexus.question_bank import load_bank
+    from nexus.services.assessments import engine
+
+    items = [i for i in load_bank().items if (i.subject, i.grade) == (subject, grade)]
+    pool = [engine.Candidate(k, i.difficulty, i.domain) for k, i in enumerate(items)]
+    domains = {c.domain for c in pool}
+    form = engine.fixed_form(pool, FORM_SIZE)
+    rng = numpy.random.default_rng(seed)
+    abilities = rng.normal(0.0, ABILITY_SD, examinees)
+    # One uniform draw per examinee and item, shared by both tests: the same person gives the
+    # same answer to the same question whichever test asks it.
+    draws = rng.random((examinees, len(pool)))
+    runs_cat, runs_fixed = [], []
+    for n, theta in enumerate(abilities):
+
+        def answer(item, theta=theta, row=draws[n]) -> bool:
+            return bool(row[item.id] < 1.0 / (1.0 + math.exp(-(theta - item.difficulty))))
+
+        runs_cat.append(adaptive(engine, pool, domains, float(theta), answer))
+        runs_fixed.append(fixed(engine, form, answer))
+    return abilities, runs_cat, runs_fixed, len(pool), len(domains)
+
+
+def _row(name: str, truth: list[float], runs: list[Run]) -> list[str]:
+    if not runs:
+        return [name, "0", "—", "—", "—", "—", "—", "—", "—", "—"]
+    lengths = [r.length for r in runs]
+    errors = [r.theta - t for r, t in zip(runs, truth, strict=True)]
+    return [
+        name,
+        str(len(runs)),
+        f"{statistics.fmean(lengths):.1f}",
+        f"{_percentile90(lengths):.0f}",
+        f"{100 * sum(n <= WITHIN for n in lengths) / len(runs):.0f} %",
+        f"{statistics.fmean(abs(e) for e in errors):.3f}",
+        f"{math.sqrt(statistics.fmean(e * e for e in errors)):.3f}",
+        f"{statistics.fmean(r.se for r in runs):.3f}",
+        f"{100 * sum(r.se <= TARGET_SE for r in runs) / len(runs):.0f} %",
+        f"{100 * sum(r.se_within <= TARGET_SE for r in runs) / len(runs):.0f} %",
+    ]
+
+
+def tables_for(key: str, examinees: int = EXAMINEES) -> list[Table]:
+    from nexus.services.assessments import engine
+
+    subject, grade, label = BANKS[key]
+    started = time.perf_counter()
+    abilities, runs_cat, runs_fixed, size, n_domains = simulate(subject, grade, examinees)
+    elapsed = time.perf_counter() - started
+    columns = ["test", "θ band", "n", "length", "p90", f"≤ {WITHIN} items", "MAE θ", "RMSE θ", "mean SE"]
+    columns += [f"SE ≤ {TARGET_SE} at end", f"SE ≤ {TARGET_SE} in {WITHIN}"]
+    table = Table(f"Positioning test, {label}: adaptive vs the 50-item fixed form", columns)
+    for test, runs in (("adaptive", runs_cat), ("fixed 50", runs_fixed)):
+        for band, low, high in [*BANDS, ("all", -math.inf, math.inf)]:
+            chosen = [k for k, t in enumerate(abilities) if low <= t < high]
+            row = _row(band, [float(abilities[k]) for k in chosen], [runs[k] for k in chosen])
+            table.add(test, *row)
+    within = sum(r.se_within <= TARGET_SE for r in runs_cat) / len(runs_cat)
+    table.notes += [
+        f"{size} items, {n_domains} domains; {examinees} examinees θ ~ N(0, {ABILITY_SD}²), seed {SEED}; "
+        f"Rasch (a = 1, b = the a-priori difficulty), no « je ne sais pas »; {elapsed:.1f} s.",
+        f"Engine: stop at SE ≤ {engine.TARGET_SE} once every domain is seen, "
+        f"at most {engine.MAX_ITEMS} items. "
+        f"Fixed form: engine.fixed_form(pool, {FORM_SIZE}), θ by engine.estimate on all {FORM_SIZE}.",
+        f"Target SE ≤ {TARGET_SE} within {WITHIN} items for 90 % of examinees: "
+        f"{100 * within:.0f} % → {'PASS' if within >= 0.9 else 'MISS'} (for the fixed form, its SE after its "
+        f"first {WITHIN} items: the easier half, as each domain's items come from easy to hard).",
+    ]
+    extremes = [(t, r.theta) for t, r in zip(abilities, runs_fixed, strict=True) if r.extreme]
+    if extremes:
+        shown = ", ".join(f"θ {t:+.2f} → θ̂ {e:+.2f}" for t, e in extremes[:4])
+        table.notes.append(
+            f"Fixed form: {len(extremes)} examinee(s) answered all {FORM_SIZE} alike; engine.estimate then "
+            f"returns the start ± its step ({shown})."
+        )
+    return [table]
+
+
+@benchmark("positioning", order=70, help="adaptive test vs 50-item fixed form on simulated examinees")
+def positioning(ctx) -> list[Table]:
+    tables: list[Table] = []
+    for key in BANKS:
+        tables.extend(tables_for(key))
+    return tables
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.positioning", description=__doc__.splitlines()[0])
+    parser.add_argument("--examinees", type=int, default=EXAMINEES)
+    parser.add_argument("--banks", default=",".join(BANKS), help=f"among {', '.join(BANKS)}")
+    args = parser.parse_args(argv)
+    for key in args.banks.split(","):
+        for table in tables_for(key.strip(), args.examinees):
+            print(render(table), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
