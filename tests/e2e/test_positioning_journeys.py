@@ -1,0 +1,198 @@
+"""Positioning tests on a phone (360 px), with JavaScript and without: Yasmine (Terminale) takes the
+adaptive maths test one question per page (the keyboard with JavaScript: a letter then Enter, N for
+"je ne sais pas"; a click on a choice and on the button without), a reload brings the same question
+back, the test stops by itself within 30 questions, and the results page shows the SSN, the level,
+the radar, the domain table and a PDF. Her parent sees the results; another parent gets 404. Staff
+see the tests table.
+
+Set NEXUS_SCREENSHOTS=<folder> to keep a screenshot of each page at 360 px and at 1280 px.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import PHONE
+from tests.e2e.test_accessibility import assert_no_serious_violation
+from tests.people import ADMIN, PARENT, PARENT2, YASMINE
+
+MAX_QUESTIONS = 30
+WIDE = {"width": 1280, "height": 900}
+RESULTS_URL = re.compile(r"/dashboard/positionnement/(\d+)$")
+
+
+def mode(request: pytest.FixtureRequest) -> str:
+    """"js" or "no-js": the `phone` this test runs on."""
+    return str(request.node.callspec.params["phone"])
+
+
+def shoot(page: Page, name: str) -> None:
+    """A full-page screenshot at the phone's width and at 1280 px, when NEXUS_SCREENSHOTS is set."""
+    folder = os.environ.get("NEXUS_SCREENSHOTS")
+    if not folder:
+        return
+    os.makedirs(folder, exist_ok=True)
+    size = page.viewport_size or PHONE
+    page.screenshot(path=os.path.join(folder, f"{name}-{size['width']}.png"), full_page=True)
+    page.set_viewport_size(WIDE)
+    page.screenshot(path=os.path.join(folder, f"{name}-1280.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def fits(page: Page, name: str, js: str) -> None:
+    """Nothing wider than the phone; no serious accessibility violation (axe needs JavaScript: the
+    markup is the same without it); the screenshots when asked."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name}: {width} px wide"
+    if js == "js":
+        assert_no_serious_violation(page)
+    shoot(page, f"{name}-{js}")
+
+
+def current_item(page: Page) -> str:
+    return page.locator("form.question input[name='item']").get_attribute("value") or ""
+
+
+def answer(page: Page, js: str, letter: str) -> None:
+    """Answer the question on screen: with JavaScript the letter key then Enter, without a click
+    on the choice's label then on the button."""
+    form = page.locator("form.question")
+    if js == "js":
+        page.locator("body").click(position={"x": 2, "y": 2})  # the focus leaves any link
+        page.keyboard.press(letter)
+        expect(form.locator(f"input[name='choice'][value='{letter}']")).to_be_checked()
+        page.keyboard.press("Enter")
+    else:
+        label = form.locator("label.choice").filter(has=page.locator(f"input[value='{letter}']"))
+        label.click()
+        expect(label.locator("input")).to_be_checked()
+        form.get_by_role("button", name="Valider et continuer").click()
+
+
+def wait_for_next(page: Page, number: int) -> bool:
+    """After the answer to question `number`: True once the results page is there, False once
+    question number + 1 is on screen."""
+    expect(page.locator("main")).to_contain_text(re.compile(rf"Question {number + 1}\b|Résultats"))
+    return RESULTS_URL.search(page.url) is not None
+
+
+@pytest.fixture
+def results_of_a_test(
+    request: pytest.FixtureRequest, phone: Page, sign_in: Callable[..., None]
+) -> tuple[Page, str, int]:
+    """Yasmine takes the maths test to its end; (page on her results, js or no-js, test id)."""
+    js = mode(request)
+    page = phone
+    sign_in(page, YASMINE)
+    expect(page).to_have_url(re.compile(r"/dashboard/eleve$"))
+    page.goto("/dashboard/eleve/positionnement")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tests de positionnement")
+    fits(page, "positioning-mine", js)
+    page.get_by_role("button", name="Test de mathématiques").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/eleve/positionnement/\d+$"))
+    test_url = page.url
+    expect(page.locator("main")).to_contain_text("Question 1 ·")
+    expect(page.locator("form.question label.choice")).to_have_count(5)  # A–D and "je ne sais pas"
+    expect(page.locator("form.question")).to_contain_text("Je ne sais pas")
+    fits(page, "positioning-question", js)
+
+    number = 1
+    done = False
+    while not done:
+        assert number <= MAX_QUESTIONS, "the adaptive test did not stop by itself"
+        if number == 4:  # a lost connection: the same question comes back, on reload and from the list
+            item = current_item(page)
+            page.reload()
+            expect(page.locator("main")).to_contain_text("Question 4 ·")
+            assert current_item(page) == item
+            page.goto("/dashboard/eleve/positionnement")
+            expect(page.locator("main")).to_contain_text("En cours")
+            page.get_by_role("button", name="Test de mathématiques").click()
+            expect(page).to_have_url(test_url)
+            expect(page.locator("main")).to_contain_text("Question 4 ·")
+            assert current_item(page) == item
+        letter = "N" if number % 5 == 2 else ("B" if number % 2 else "A")
+        answer(page, js, letter)
+        done = wait_for_next(page, number)
+        number += 1
+    assert number - 1 <= MAX_QUESTIONS
+    match = RESULTS_URL.search(page.url)
+    assert match is not None
+    return page, js, int(match.group(1))
+
+
+def test_yasmine_takes_the_maths_test_and_reads_her_results(
+    results_of_a_test: tuple[Page, str, int],
+    sign_in: Callable[..., None],
+    sign_out: Callable[[Page], None],
+) -> None:
+    page, js, test_id = results_of_a_test
+    main = page.locator("main")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Résultats : Test de mathématiques")
+    card = main.locator("section.card").filter(has=page.get_by_role("heading", name=re.compile("^Mathématiques — ")))
+    level = card.get_by_role("heading", level=2)
+    expect(level).to_have_text(re.compile("^Mathématiques — (Excellence|Très solide|Stable|Fragile|Prioritaire)$"))
+    expect(card.locator(".kpi").first).to_contain_text(re.compile(r"\d+ SSN sur 100 \(niveau "))
+    expect(card.locator(".kpi").nth(1)).to_contain_text("indice de confiance")
+    confidence = int((card.locator(".kpi-value").nth(1).text_content() or "").split()[0])
+    assert 0 < confidence < 100  # some "je ne sais pas", not all
+    radar = card.locator("figure.chart svg.chart-radar")
+    expect(radar).to_have_attribute("role", "img")
+    expect(radar.locator("title")).to_have_text("Maîtrise par domaine — Mathématiques")
+    table = card.get_by_role("table", name="Maîtrise par domaine — Mathématiques")
+    expect(table.get_by_role("columnheader")).to_have_text(["Domaine", "Maîtrise", "Questions", "Justes"])
+    expect(table.locator("tbody tr")).to_have_count(8)  # the eight Terminale domains
+    expect(table).to_contain_text("Logarithme")
+    pdf = page.get_by_role("link", name="Télécharger en PDF")
+    href = pdf.get_attribute("href")
+    assert href == f"/dashboard/positionnement/{test_id}/resultats.pdf"
+    response = page.request.get(href)
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF-")
+    expect(page.get_by_role("link", name="Obtenir le bilan personnalisé")).to_be_visible()
+    fits(page, "positioning-results", js)
+    page.goto("/dashboard/eleve/positionnement")
+    expect(main.locator(f"a[href='/dashboard/positionnement/{test_id}']")).to_have_text("Test de mathématiques")
+    fits(page, "positioning-mine-done", js)
+    sign_out(page)
+
+    # Her parent sees them; another parent gets 404.
+    sign_in(page, PARENT)
+    expect(page).to_have_url(re.compile(r"/dashboard/parent$"))
+    page.goto("/dashboard/parent/positionnement")
+    child = main.locator("section.card").filter(has=page.get_by_role("heading", name=re.compile("^Yasmine")))
+    link = child.locator(f"a[href='/dashboard/positionnement/{test_id}']")
+    expect(link).to_have_text("Test de mathématiques")
+    expect(child).to_contain_text(re.compile(r"SSN \d+ \("))
+    fits(page, "positioning-parent", js)
+    link.click()
+    expect(page).to_have_url(re.compile(rf"/dashboard/positionnement/{test_id}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Résultats : Test de mathématiques")
+    expect(main.locator("svg.chart-radar")).to_have_count(1)
+    fits(page, "positioning-results-parent", js)
+    assert page.request.get(href).headers["content-type"] == "application/pdf"
+    sign_out(page)
+
+    sign_in(page, PARENT2)
+    expect(page).to_have_url(re.compile(r"/dashboard/parent$"))
+    response = page.goto(f"/dashboard/positionnement/{test_id}")
+    assert response is not None and response.status == 404
+    assert page.request.get(href).status == 404
+
+
+def test_staff_see_the_tests_table(page: Page, sign_in: Callable[..., None]) -> None:
+    page.set_viewport_size(PHONE)
+    sign_in(page, ADMIN)
+    expect(page).to_have_url(re.compile(r"/dashboard/admin$"))
+    page.goto("/dashboard/staff/positionnement")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tests de positionnement")
+    expect(page.get_by_role("heading", name="Attribuer un test")).to_be_visible()
+    table = page.locator("#tests-table")
+    expect(table).to_contain_text("Yasmine")
+    fits(page, "positioning-staff", "js")
