@@ -22,8 +22,9 @@ from catsim.selection import MaxInfoSelector
 # seen, never after MAX_ITEMS questions.
 TARGET_SE = 0.45
 MAX_ITEMS = 30
-# A domain may run ahead of the least-covered one by this many questions: enough freedom to pick
-# informative items, not enough to leave a domain aside.
+# A domain stays eligible while it is at most LEAD questions ahead of the least-covered one (so it
+# is never more than LEAD + 1 ahead): enough freedom to pick informative items, not enough to
+# leave a domain aside.
 LEAD = 2
 # While every answer so far is right (or wrong), ML has no finite estimate: move by a fixed step.
 # Measured in `make bench`: catsim's Dodd heuristic jumps halfway to the hardest item and spends
