@@ -13,12 +13,12 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from nexus import fr, policy
+from nexus import charts, fr, policy
 from nexus.models.assessments import Assessment, TestStatus
 from nexus.models.common import Subject
 from nexus.question_bank import LETTERS, render
 from nexus.services import ServiceError, family, parse_id
-from nexus.services.assessments import access, taking
+from nexus.services.assessments import access, report_pdf, taking
 from nexus.services.assessments import staff as staff_tests
 from nexus.web import is_fragment_request, or_404
 
@@ -148,8 +148,6 @@ def _question_page(test: Assessment, here: str, done: str) -> Any:
 
 
 def _timelines(student_id: int | None) -> dict[str, Any]:
-    from nexus import charts  # TEMP until nexus/charts.py lands
-
     if student_id is None:
         return {}
     out = {}
@@ -161,8 +159,6 @@ def _timelines(student_id: int | None) -> dict[str, Any]:
 
 
 def _results_context(test: Assessment) -> dict[str, Any]:
-    from nexus import charts  # TEMP until nexus/charts.py lands
-
     subjects = (test.results or {}).get("subjects", [])
     figures = []
     for part in subjects:
@@ -204,8 +200,6 @@ def results(test_id: int) -> Any:
 @bp.get("/dashboard/positionnement/<int:test_id>/resultats.pdf")
 @policy.access(policy.SIGNED_IN)
 def results_pdf(test_id: int) -> Response:
-    from nexus.services.assessments import report_pdf  # TEMP until it lands
-
     test = or_404(access.visible_test(current_user, test_id))
     if not test.is_completed:
         abort(404)
