@@ -234,7 +234,7 @@ def student_tests(student_id: int) -> Any:
     )
 
 
-@bp.get("/dashboard/staff/positionnement")
+@bp.get("/dashboard/assistante/positionnement")
 @policy.access(policy.STAFF)
 def staff_index() -> Any:
     page = staff_tests.search(request.args)
@@ -250,7 +250,7 @@ def staff_index() -> Any:
     )
 
 
-@bp.post("/dashboard/staff/positionnement/attribuer")
+@bp.post("/dashboard/assistante/positionnement/attribuer")
 @policy.access(policy.STAFF)
 def assign() -> Any:
     try:

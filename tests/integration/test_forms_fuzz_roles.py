@@ -603,7 +603,7 @@ TARGETS += [
            {**ANSWER, "item": (ID, w("sami_item"))}),
     Target("public", "positioning.participant", lambda world: f"/positionnement/{world['stage_token']}",
            {**ANSWER, "item": (ID, w("stage_item"))}),
-    Target("admin assistante", "positioning.assign", fixed("/dashboard/staff/positionnement/attribuer"),
+    Target("admin assistante", "positioning.assign", fixed("/dashboard/assistante/positionnement/attribuer"),
            {"student": (ID, w("yasmine")), "subject": (CHOICE, "NSI")}),
 ]  # fmt: skip
 

@@ -20,7 +20,7 @@ from nexus.services.assessments import bank, engine, taking
 from tests.helpers import at_once, user
 from tests.people import ADMIN, COACH, PARENT, PARENT2, SAMI, YASMINE
 
-ASSIGN = "/dashboard/staff/positionnement/attribuer"
+ASSIGN = "/dashboard/assistante/positionnement/attribuer"
 
 
 def count(model, *where) -> int:  # type: ignore[no-untyped-def]
@@ -205,17 +205,17 @@ def test_staff_assign_a_test_and_the_student_finds_it(auth, login, app) -> None:
     staff = auth.login(ADMIN)
     sami = student(SAMI)
     response = staff.post(
-        "/dashboard/staff/positionnement/attribuer", data={"student": sami.id, "subject": "NSI"}
+        "/dashboard/assistante/positionnement/attribuer", data={"student": sami.id, "subject": "NSI"}
     )
     assert response.status_code == 303
     test = db.session.scalar(select(Assessment).where(Assessment.student_id == sami.id))
     assert test.status is TestStatus.ASSIGNED and test.subject is Subject.NSI and test.grade is Grade.PREMIERE
-    assert "Sami" in staff.get("/dashboard/staff/positionnement").text
+    assert "Sami" in staff.get("/dashboard/assistante/positionnement").text
     page = login(app.test_client(), SAMI).get("/dashboard/eleve/positionnement")
     assert f"/dashboard/eleve/positionnement/{test.id}" in page.text
     # A refusal keeps everything as it was, with a French message.
     refused = staff.post(
-        "/dashboard/staff/positionnement/attribuer",
+        "/dashboard/assistante/positionnement/attribuer",
         data={"student": "abc", "subject": "NSI"},
         follow_redirects=True,
     )
