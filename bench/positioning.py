@@ -4,7 +4,8 @@
 (the TOML files), answering under the Rasch model the product uses (difficulty = the item's
 a-priori value, discrimination 1, no guessing, no "je ne sais pas"): figures are those of the
 model, not inflated by discriminations the engine does not use. Both tests run the product's
-engine (`next_item`, `estimate`, `should_stop`; `fixed_form(pool, 50)` scored by `estimate`)
+engine (`next_item`, `estimate`, `should_stop`; `fixed_form(pool, 50)` scored by `replay`, i.e.
+`estimate` on all 50 from the estimate before the last answer, as scoring.py does)
 on the same examinees and the same answers to the same items. Seeded: reproducible.
 
     make bench ARGS=positioning      # with the others' server (adds the bilan request's latency)
@@ -75,10 +76,24 @@ def adaptive(engine, pool, domains, true_theta: float, answer) -> Run:
     return Run(len(answers), current.theta, current.standard_error, se_within, extreme)
 
 
-def fixed(engine, form, answer) -> Run:
+def scored(engine, answers):
+    """engine.replay(answers), as scoring.py scores a test, in one search instead of one per answer:
+    with right and wrong answers the Rasch likelihood has a single maximum, wherever the search
+    starts (checked against replay on the first examinees: see CHECKED); all alike, replay's steps."""
+    if len({a.correct for a in answers}) == 1:
+        return engine.replay(answers)
+    return engine.estimate(answers, engine.START_THETA)
+
+
+CHECKED = 25  # examinees whose fixed-form score is also computed by engine.replay itself
+
+
+def fixed(engine, form, answer, check: list[float] | None = None) -> Run:
     answers = [engine.Answer(item, answer(item)) for item in form]
-    final = engine.estimate(answers)
-    first = engine.estimate(answers[:WITHIN])
+    final = scored(engine, answers)
+    first = scored(engine, answers[:WITHIN])
+    if check is not None:
+        check.append(abs(engine.replay(answers).theta - final.theta))
     extreme = len({a.correct for a in answers}) == 1
     return Run(len(answers), final.theta, final.standard_error, first.standard_error, extreme)
 
@@ -97,15 +112,15 @@ def simulate(subject: str, grade: str, examinees: int = EXAMINEES, seed: int = S
     # One uniform draw per examinee and item, shared by both tests: the same person gives the
     # same answer to the same question whichever test asks it.
     draws = rng.random((examinees, len(pool)))
-    runs_cat, runs_fixed = [], []
+    runs_cat, runs_fixed, check = [], [], []
     for n, theta in enumerate(abilities):
 
         def answer(item, theta=theta, row=draws[n]) -> bool:
             return bool(row[item.id] < 1.0 / (1.0 + math.exp(-(theta - item.difficulty))))
 
         runs_cat.append(adaptive(engine, pool, domains, float(theta), answer))
-        runs_fixed.append(fixed(engine, form, answer))
-    return abilities, runs_cat, runs_fixed, len(pool), len(domains)
+        runs_fixed.append(fixed(engine, form, answer, check if n < CHECKED else None))
+    return abilities, runs_cat, runs_fixed, len(pool), len(domains), max(check, default=0.0)
 
 
 def _row(name: str, truth: list[float], runs: list[Run]) -> list[str]:
@@ -132,7 +147,7 @@ def tables_for(key: str, examinees: int = EXAMINEES) -> list[Table]:
 
     subject, grade, label = BANKS[key]
     started = time.perf_counter()
-    abilities, runs_cat, runs_fixed, size, n_domains = simulate(subject, grade, examinees)
+    abilities, runs_cat, runs_fixed, size, n_domains, gap = simulate(subject, grade, examinees)
     elapsed = time.perf_counter() - started
     columns = ["test", "θ band", "n", "length", "p90", f"≤ {WITHIN} items", "MAE θ", "RMSE θ", "mean SE"]
     columns += [f"SE ≤ {TARGET_SE} at end", f"SE ≤ {TARGET_SE} in {WITHIN}"]
@@ -148,7 +163,8 @@ def tables_for(key: str, examinees: int = EXAMINEES) -> list[Table]:
         f"Rasch (a = 1, b = the a-priori difficulty), no « je ne sais pas »; {elapsed:.1f} s.",
         f"Engine: stop at SE ≤ {engine.TARGET_SE} once every domain is seen, "
         f"at most {engine.MAX_ITEMS} items. "
-        f"Fixed form: engine.fixed_form(pool, {FORM_SIZE}), θ by engine.estimate on all {FORM_SIZE}.",
+        f"Fixed form: engine.fixed_form(pool, {FORM_SIZE}), θ as scoring.py scores it "
+        f"(engine.replay; largest gap to the shortcut on {CHECKED} examinees: {gap:.1e}).",
         f"Target SE ≤ {TARGET_SE} within {WITHIN} items for 90 % of examinees: "
         f"{100 * within:.0f} % → {'PASS' if within >= 0.9 else 'MISS'} (for the fixed form, its SE after its "
         f"first {WITHIN} items: the easier half, as each domain's items come from easy to hard).",
@@ -157,8 +173,8 @@ def tables_for(key: str, examinees: int = EXAMINEES) -> list[Table]:
     if extremes:
         shown = ", ".join(f"θ {t:+.2f} → θ̂ {e:+.2f}" for t, e in extremes[:4])
         table.notes.append(
-            f"Fixed form: {len(extremes)} examinee(s) answered all {FORM_SIZE} alike; engine.estimate then "
-            f"returns the start ± its step ({shown})."
+            f"Fixed form: {len(extremes)} examinee(s) answered all {FORM_SIZE} alike (no finite ML; "
+            f"the engine's step rule, clipped at ±4): {shown}."
         )
     return [table]
 
