@@ -1,4 +1,4 @@
-"""flask seed-demo, flask jobs list|run NAME, flask rag ingest|reindex|corpus-vectors, flask bank load."""
+"""flask seed-demo, flask jobs list|run NAME, flask rag ingest|reindex|corpus-vectors, flask bank …"""
 
 from __future__ import annotations
 
@@ -126,3 +126,15 @@ def bank_load() -> None:
         f"{report.added} added, {report.updated} updated, {report.retired} retired, "
         f"{report.unchanged} unchanged."
     )
+
+
+@bank_cli.command("calibrate")
+@click.option(
+    "--min-answers", type=click.IntRange(1), default=None, help="Answers before an item is re-estimated."
+)
+def bank_calibrate(min_answers: int | None) -> None:
+    """Re-estimate the items' difficulties from the completed tests (Rasch; idempotent)."""
+    from nexus.services.assessments import calibration
+
+    for report in calibration.calibrate_bank(min_answers or calibration.MIN_ANSWERS):
+        click.echo(str(report))
