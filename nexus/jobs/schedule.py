@@ -11,6 +11,7 @@ from nexus.jobs.billing import (
     expire_credit_lots,
     remind_expiring_credits,
 )
+from nexus.jobs.calibration import calibrate
 from nexus.jobs.identity import purge_stale_signups
 from nexus.jobs.mail import flush_outbox
 from nexus.jobs.scheduling import send_session_reminders
@@ -24,6 +25,7 @@ PERIODIC: list[tuple[Callable[[], Any], int]] = [
     (remind_expiring_credits, 3600),
     (send_session_reminders, 300),
     (purge_stale_signups, 86400),
+    (calibrate, 7 * 86400),
 ]
 
 JOBS: dict[str, Callable[[], Any]] = {func.__name__: func for func, _ in PERIODIC}
