@@ -119,14 +119,25 @@ def _mathml(latex: str) -> str:
     return convert(latex.strip())
 
 
+# French typography: a narrow no-break space before : ; ? ! » and after «, so a line never starts
+# with the sign (the files are written with ordinary spaces).
+_BEFORE_SIGN = re.compile(r" ([:;?!»])")
+_AFTER_QUOTE = re.compile(r"« ")
+
+
+def _prose(text: str) -> str:
+    text = _AFTER_QUOTE.sub("«\u202f", _BEFORE_SIGN.sub("\u202f\\1", text))
+    return str(escape(text))
+
+
 def _inline(text: str) -> str:
     out, last = [], 0
     for match in _INLINE.finditer(text):
-        out.append(str(escape(text[last : match.start()])))
+        out.append(_prose(text[last : match.start()]))
         latex, code = match.groups()
         out.append(_mathml(latex) if latex is not None else f"<code>{escape(code)}</code>")
         last = match.end()
-    out.append(str(escape(text[last:])))
+    out.append(_prose(text[last:]))
     return "".join(out).replace("\n", "<br>")
 
 

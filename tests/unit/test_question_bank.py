@@ -78,3 +78,9 @@ def test_the_validator_refuses_a_broken_item(tmp_path: Path, broken: str, messag
 def test_a_valid_small_bank_loads(tmp_path: Path) -> None:
     bank = load_bank.__wrapped__(_bank_with(tmp_path, GOOD))
     assert [i.key for i in bank.items] == ["x-01", "x-02"] and bank.items[1].answer == 1
+
+
+def test_french_punctuation_gets_a_narrow_no_break_space_outside_code() -> None:
+    html = str(render("Combien vaut `a ? b` ? « Rien » : tout."))
+    assert "<code>a ? b</code>" in html
+    assert "\u202f?" in html and "«\u202fRien\u202f»\u202f:" in html
