@@ -27,6 +27,7 @@ _ASSISTANTE_DESK = [
     NavItem("Coachs", "coaches.index"),
     NavItem("Crédits", "credits.desk"),
     NavItem("Demandes de bilan", "staff.bilans"),
+    NavItem("Bilans générés", "bilans.staff_table"),
     NavItem("Tests de positionnement", "positioning.staff_index"),
     NavItem("Stages", "stages.staff_index"),
     NavItem("Messages de contact", "staff.contacts"),

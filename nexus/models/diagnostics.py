@@ -183,7 +183,7 @@ class Bilan(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    assessment: Mapped[Assessment] = relationship(lazy="joined")
+    assessment: Mapped[Assessment] = relationship()
 
     MARKDOWN_COLUMNS = {
         Audience.STUDENT: "student_markdown",
