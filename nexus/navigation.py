@@ -29,6 +29,7 @@ _ASSISTANTE_DESK = [
     NavItem("Demandes de bilan", "staff.bilans"),
     NavItem("Bilans générés", "bilans.staff_table"),
     NavItem("Tests de positionnement", "positioning.staff_index"),
+    NavItem("Banque de questions", "item_bank.index"),
     NavItem("Stages", "stages.staff_index"),
     NavItem("Messages de contact", "staff.contacts"),
     NavItem("Documents ARIA", "knowledge.docs"),
