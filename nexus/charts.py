@@ -241,7 +241,7 @@ def radar(domains: list[tuple[str, int | None]], title: str) -> Markup:
     cy = PAD - top
     height = cy + bottom + PAD
 
-    body: list[str] = [_hatch(uid)]
+    body: list[str] = []
     # Guides at 25, 50, 75, 100 and the axes.
     body.append('<g class="chart-grid" fill="none" stroke="currentColor" stroke-opacity=".3">')
     for step in (25, 50, 75, 100):
