@@ -144,6 +144,31 @@ def _seed_people() -> None:
     family2 = _parent("parent2@nexus-reussite.tn", "Hichem", "Gharbi", "Sfax")
     sami = _student(family2, "sami@nexus-reussite.tn", "Sami", "Gharbi", Grade.PREMIERE, active=True)
     _paid_plan(sami, family2.user, Subject.MATHEMATIQUES)
+    _stage()
+
+
+def _stage() -> None:
+    """One coming holiday stage, published (its dates follow the day the demo is seeded)."""
+    from nexus import fr
+    from nexus.models.stages import Stage
+
+    if db.session.scalar(select(Stage.id).where(Stage.slug == "stage-intensif-terminale")) is None:
+        starts = fr.local_today() + timedelta(days=42)
+        description = "Cinq matinées pour consolider les mathématiques et la NSI avant le bac."
+        db.session.add(
+            Stage(
+                slug="stage-intensif-terminale",
+                title="Stage intensif — Terminale",
+                description=description,
+                starts_on=starts,
+                ends_on=starts + timedelta(days=4),
+                grade=Grade.TERMINALE,
+                subjects=[Subject.MATHEMATIQUES.value, Subject.NSI.value],
+                price_millimes=catalog.tnd(450),
+                seats=12,
+                published=True,
+            )
+        )
 
 
 def _seed_corpus() -> None:

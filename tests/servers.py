@@ -141,3 +141,48 @@ class SmtpSink:
 def body_text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     return part.get_content() if part is not None else ""
+
+
+class FakeTelegram:
+    """The Telegram Bot API's sendMessage, over real HTTP: `POST /bot<token>/sendMessage` is kept
+    in `messages` and answered {"ok": true}; `status` set to e.g. 500 makes it fail; a wrong
+    token gets Telegram's 401."""
+
+    def __init__(self, token: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.token, self.port, self.status = token, free_port(), 200
+        self.messages: list[dict[str, Any]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                import json
+
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                ok = self.path == f"/bot{fake.token}/sendMessage" and fake.status == 200
+                if ok:
+                    fake.messages.append(json.loads(body))
+                code = 401 if not self.path.startswith(f"/bot{fake.token}/") else fake.status
+                answer = json.dumps({"ok": ok, "description": "" if ok else f"error {code}"}).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

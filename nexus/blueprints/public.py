@@ -99,7 +99,6 @@ REDIRECTS = {
     "/education": ("public.offers", 301),
     "/accompagnement-scolaire": ("public.offers", 301),
     "/academies-hiver": ("public.offers", 301),
-    "/stages": ("public.offers", 302),
     "/famille": ("public.offers", 301),
     "/notre-centre": ("public.team", 301),
 }

@@ -15,10 +15,12 @@ from nexus.jobs.calibration import calibrate
 from nexus.jobs.identity import purge_stale_signups
 from nexus.jobs.mail import flush_outbox
 from nexus.jobs.scheduling import send_session_reminders
+from nexus.jobs.telegram import flush_telegram
 
 # (job, interval in seconds). Each is idempotent, so running one more often costs little.
 PERIODIC: list[tuple[Callable[[], Any], int]] = [
     (flush_outbox, 60),
+    (flush_telegram, 60),
     (end_lapsed_subscriptions, 600),
     (allocate_monthly_credits, 3600),
     (expire_credit_lots, 600),

@@ -105,6 +105,9 @@ ACTIONS = {
     "payment.declared": "Virement déclaré",
     "payment.reject": "Virement refusé",
     "session.cancelled": "Séance annulée",
+    "stage.created": "Stage créé",
+    "stage.reservation_status": "Stage : statut d'une réservation modifié",
+    "stage.updated": "Stage modifié",
     "test.assign": "Test de positionnement attribué",
 }
 OBJECTS = {
@@ -124,6 +127,8 @@ OBJECTS = {
     "session_bookings": "Séance",
     "documents": "Document",
     "user_documents": "Document",
+    "stages": "Stage",
+    "stage_reservations": "Réservation de stage",
 }
 FIELDS = {
     "account": "Compte",
@@ -163,6 +168,13 @@ FIELDS = {
     "tag": "Accroche",
     "title": "Titre",
     "with_parent": "Avec le parent",
+    "starts_on": "Premier jour",
+    "ends_on": "Dernier jour",
+    "price_millimes": "Prix (millimes)",
+    "seats": "Places",
+    "published": "Publié",
+    "stage_id": "Stage n°",
+    "reference": "Référence",
 }
 ENUM_FIELDS = {"grade", "level", "offer", "role", "status", "subject", "subjects"}  # hold enum names
 WORDS = {"staff": "l'équipe", "sign-up": "inscription en ligne"}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nexus.clock import utcnow
 from nexus.extensions import db
+from nexus.models.assessments import Assessment
 from nexus.models.common import (
     Grade,
     LabelledEnum,
@@ -119,7 +120,8 @@ class StageReservation(db.Model):
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
-    stage: Mapped[Stage] = relationship(lazy="joined")
+    stage: Mapped[Stage] = relationship()
+    assessment: Mapped[Assessment | None] = relationship()
 
     @property
     def next_statuses(self) -> tuple[ReservationStatus, ...]:

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from nexus.models.billing import Payment
 from nexus.models.catalog import Feature, OfferCode, OfferKind, ServiceType
 from nexus.models.common import Subject
+from nexus.models.stages import Stage
 
 
 def tnd(amount: int) -> int:
@@ -209,3 +210,26 @@ def order_label(payment: Payment) -> str:
     chosen = offer(payment.offer_code)
     subject = f" — ARIA {Subject(payment.aria_subject).label}" if payment.aria_subject else ""
     return f"{chosen.name}{subject} pour {payment.student.user.first_name}"
+
+
+@dataclass(frozen=True)
+class StageOffer:
+    """A holiday stage as an offer: its price is the stage's, set by staff (never by the browser).
+
+    Paid by bank transfer with the reservation's reference; staff mark the reservation paid
+    once the transfer is on the statement."""
+
+    stage_id: int
+    name: str
+    price_millimes: int
+    summary: str
+
+
+def stage_offer(stage: Stage) -> StageOffer:
+    subjects = ", ".join(stage.subject_labels)
+    return StageOffer(
+        stage.id,
+        f"Stage « {stage.title} »",
+        stage.price_millimes,
+        f"{stage.grade.label} — {subjects}",
+    )
