@@ -3,24 +3,24 @@
 One concern a module: `questionnaire` (the diagnostic questions, parsed and validated),
 `analysis` (the scoring step: priorities, quick wins, risks, plan, offer), `checks` (what a
 generated text must satisfy), `templates` (the deterministic bilans), `generation` (the job's
-work: steps, the language model, the e-mails), `links` (the signed links, one per audience) and
-`requests` (asking, retrying, revoking, listing). Callers import `nexus.services.bilans`.
+work: steps, the language model), `links` (the signed links, one per audience), `family` (who
+took the test, the e-mails with the links) and `requests` (asking, retrying, revoking, listing).
+Callers import `nexus.services.bilans`.
 
 A request writes a QUEUED row and enqueues the job after commit, so it returns at once whatever
 the language model does; the job commits each step so a page can poll the row.
 """
 
-from nexus.services.bilans.generation import generate, send_links
+from nexus.services.bilans.family import first_name, person_name, send_links
+from nexus.services.bilans.generation import generate
 from nexus.services.bilans.links import EXPIRED, REVOKED, UNKNOWN, LinkRefused, Opened, open_link
 from nexus.services.bilans.questionnaire import CONFIDENCE, Chapter, chapters, parse_form
 from nexus.services.bilans.requests import (
     FILTERS,
     GENERATE_JOB,
     bilan_of,
-    first_name,
     get,
     list_bilans,
-    person_name,
     request_bilan,
     retry,
     revoke_links,

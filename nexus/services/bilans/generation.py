@@ -18,8 +18,6 @@ from typing import Any
 
 from flask import current_app
 
-from nexus import fr
-from nexus import links as app_links
 from nexus.extensions import db
 from nexus.models.diagnostics import (
     WRITING_STEPS,
@@ -31,7 +29,8 @@ from nexus.models.diagnostics import (
 )
 from nexus.services import command, knowledge, llm, locked, notifications, utcnow
 from nexus.services.bilans import analysis as scoring
-from nexus.services.bilans import checks, links, requests
+from nexus.services.bilans import checks
+from nexus.services.bilans.family import first_name, send_links
 from nexus.services.bilans.templates import Facts, template
 from nexus.services.knowledge import Passage
 from nexus.services.vectorstore import Scope
@@ -81,7 +80,7 @@ def _begin(bilan_id: int) -> dict[str, Any] | None:
     return {
         "results": test.results,
         "questionnaire": bilan.questionnaire or {},
-        "first_name": requests.first_name(bilan),
+        "first_name": first_name(bilan),
         "grade": test.grade,
         "title": test.title,
         "stage": test.student_id is None,
@@ -365,59 +364,3 @@ def write(
         ]
     notes.add(BilanError.VALIDATION_ERROR, f"{audience.label} : {' '.join(refused)}"[:200])
     return fallback, {"source": "TEMPLATE", "attempts": ATTEMPTS, "refused": refused}
-
-
-# -- the e-mails ------------------------------------------------------------------------------------
-
-
-def send_links(bilan: Bilan) -> None:
-    """E-mail the family their links (in the caller's transaction): the student's to the student,
-    the parents' to each parent; a stage participant gets both in one e-mail."""
-    test = bilan.assessment
-    first = requests.first_name(bilan)
-    version = bilan.link_version
-    common = {
-        "first_name": first,
-        "test_title": test.title,
-        "expires": fr.short_date(links.expires_on()),
-    }
-    key = f"bilans:{bilan.id}:v{version}"
-    status_path = app_links.internal("bilans.questionnaire", assessment_id=test.id)
-    if test.student is None:
-        if test.participant_email:
-            notifications.queue_email(
-                test.participant_email,
-                "bilan_ready_participant",
-                "Ton bilan de compétences est prêt",
-                {
-                    **common,
-                    "student_link": links.url(bilan, Audience.STUDENT),
-                    "parents_link": links.url(bilan, Audience.PARENTS),
-                },
-                dedupe_key=f"{key}:participant",
-            )
-        return
-    student_user = test.student.user
-    if student_user.email:
-        notifications.queue_email(
-            student_user.email,
-            "bilan_ready_student",
-            "Ton bilan est prêt — Nexus Réussite",
-            {**common, "link": links.url(bilan, Audience.STUDENT)},
-            user_id=student_user.id,
-            dedupe_key=f"{key}:eleve",
-        )
-    notifications.notify(student_user.id, "BILAN_READY", "Ton bilan est prêt", test.title, status_path)
-    for parent in test.student.parent.guardians:
-        if not parent.email or not parent.is_active:
-            continue
-        notifications.queue_email(
-            parent.email,
-            "bilan_ready_parents",
-            f"Le bilan de {first} est prêt — Nexus Réussite",
-            {**common, "parent_first_name": parent.first_name, "link": links.url(bilan, Audience.PARENTS)},
-            user_id=parent.id,
-            dedupe_key=f"{key}:parents:{parent.id}",
-        )
-        title = f"Le bilan de {first} est prêt"
-        notifications.notify(parent.id, "BILAN_READY", title, test.title, status_path)

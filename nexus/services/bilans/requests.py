@@ -14,6 +14,7 @@ from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.services import ServiceError, audit, claim, command, locked
 from nexus.services.bilans import questionnaire as questions
+from nexus.services.bilans.family import send_links
 from nexus.services.paging import Page, matches, paginate
 
 GENERATE_JOB = "nexus.jobs.bilans.generate"
@@ -97,8 +98,6 @@ def retry(bilan_id: int, staff: User) -> Bilan | None:
 def revoke_links(bilan_id: int, staff: User) -> Bilan | None:
     """Disable the three links (the version they carry is bumped); a ready bilan's family gets
     new ones by e-mail."""
-    from nexus.services.bilans import generation  # the e-mails are the generation's
-
     bilan = locked(Bilan, bilan_id)
     if bilan is None:
         return None
@@ -107,7 +106,7 @@ def revoke_links(bilan_id: int, staff: User) -> Bilan | None:
     versions = ({"link_version": before}, {"link_version": before + 1})
     audit.record("bilan.links_revoked", staff.id, bilan, before=versions[0], after=versions[1])
     if bilan.is_ready:
-        generation.send_links(bilan)
+        send_links(bilan)
     return bilan
 
 
@@ -150,18 +149,3 @@ def list_bilans(filter_key: str, query: str, number: int) -> Page[Bilan]:
             )
         )
     return paginate(stmt, number)
-
-
-def person_name(bilan: Bilan) -> str:
-    """Who took the test: the student, or the stage participant."""
-    test = bilan.assessment
-    if test.student is not None:
-        return test.student.user.full_name
-    return test.participant_name or test.participant_email or "Participant"
-
-
-def first_name(bilan: Bilan) -> str:
-    test = bilan.assessment
-    if test.student is not None:
-        return test.student.user.first_name
-    return (test.participant_name or "").split(" ")[0] or "toi"
