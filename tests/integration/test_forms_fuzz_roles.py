@@ -648,6 +648,30 @@ TARGETS += [
            {"student": (ID, w("yasmine")), "subject": (CHOICE, "NSI")}),
 ]  # fmt: skip
 
+# Bilans (issue 11): the family's questionnaire on a completed test (every answer optional, so a
+# blank number is not refused), staff retry of a failed bilan and revocation of a ready one's links.
+OPTIONAL_MARK = kind([v for v in NUMBER_REFUSED if v.strip()] + ["20,5", "21"], ["", "12", "12,5", "0"])
+BILAN_FORM = {
+    "school": (NAME, "Lycée Pierre Mendès France"),
+    "teacher": (NAME, ""),
+    "maths_average": (OPTIONAL_MARK, "13,5"),
+    "speciality_average": (OPTIONAL_MARK, ""),
+    "bac_blanc": (OPTIONAL_MARK, "11"),
+    "class_rank": (NAME, "8e sur 32"),
+    "confiance-MATHEMATIQUES-suites": (CHOICE, "3"),
+    "objectives": (TEXT, "Une mention au bac."),
+}
+TARGETS += [
+    Target("parent eleve", "bilans.questionnaire",
+           lambda world: f"/dashboard/positionnement/{world['bilan_test']}/bilan", BILAN_FORM),
+    Target("admin assistante", "bilans.staff_retry",
+           lambda world: f"/dashboard/assistante/bilans-generes/{world['failed_bilan']}/relancer",
+           {"confirm": (FREE, "1")}, examples=4),
+    Target("admin assistante", "bilans.staff_revoke",
+           lambda world: f"/dashboard/assistante/bilans-generes/{world['ready_bilan']}/revoquer",
+           {"confirm": (FREE, "1")}, examples=4),
+]  # fmt: skip
+
 # POST routes not fuzzed here, each with the reason.
 EXCLUDED = {
     "auth.signin": "public form: test_forms_fuzz.py::test_sign_in_form",
@@ -744,6 +768,20 @@ def world(app: Any) -> dict[str, Any]:
     from nexus.services import family as family_service
 
     care_child = family_service.add_child(user(PARENT), "Lina", "Ben Ali", Grade.SECONDE, None, None)
+    # Bilans (issue 11): Yasmine's and Sami's completed tests, a failed and a ready bilan.
+    from nexus.models.diagnostics import BilanError, GenerationStatus
+    from tests.integration.bilans_support import a_bilan, completed_test
+
+    yasmine_done, sami_done = completed_test(yasmine), completed_test(sami)
+    failed_bilan = a_bilan(
+        completed_test(participant_email="rim@example.tn"),
+        GenerationStatus.FAILED,
+        error_code=BilanError.LLM_TIMEOUT,
+    )
+    ready_bilan = a_bilan(
+        completed_test(participant_email="ali@example.tn", participant_name="Ali"), GenerationStatus.READY,
+        step=3, student_markdown="Ton bilan", parents_markdown="Le bilan", team_markdown="Bilan équipe",
+    )  # fmt: skip
     # Positioning tests (issue 11): Sami's adaptive test and a stage participant's, both started.
     from nexus.services.assessments import taking
 
@@ -783,11 +821,16 @@ def world(app: Any) -> dict[str, Any]:
         "exception": exception.id,
         "answer": answer.id,
         "conversation": conversation.id,
+        # Bilans (issue 11)
+        "bilan_test": yasmine_done.id,
+        "failed_bilan": failed_bilan.id,
+        "ready_bilan": ready_bilan.id,
         # What each role acts on: its own notification, a session it takes part in.
         "per_role": {
             role: {
                 "notification": note.id,
                 "booking": {"eleve": sami_booking.id}.get(role, yasmine_booking.id),
+                "bilan_test": {"eleve": sami_done.id}.get(role, yasmine_done.id),  # their own test
             }
             for role, note in notes.items()
         },
@@ -988,6 +1031,9 @@ OBJECT_PAGES = [
     "/dashboard/parent/enfants/{care_child}/retirer",
     "/dashboard/eleve/positionnement/{sami_test}",
     "/dashboard/positionnement/{sami_test}",
+    "/dashboard/positionnement/{bilan_test}/bilan",
+    "/dashboard/positionnement/{bilan_test}/bilan/etat",
+    "/dashboard/assistante/bilans-generes/{ready_bilan}",
     "/dashboard/eleves/{sami}/positionnement",
     "/positionnement/{stage_token}",
     "/stages/{stage_slug}",
