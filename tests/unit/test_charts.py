@@ -10,6 +10,8 @@ import pytest
 from markupsafe import Markup
 
 from nexus import charts
+from nexus.charts.skill_heatmap import shade
+from nexus.charts.svg import score
 
 SVG = "{http://www.w3.org/2000/svg}"
 MATHS = [
@@ -196,8 +198,8 @@ def test_heatmap_cells_carry_their_number_and_a_dash_when_not_measured() -> None
     assert "Intégration par parties : 100" in desc
     # Darker for a higher mastery: the shading follows the value.
     shades = [r.get("fill-opacity") for r in root.iter(f"{SVG}rect") if r.get("fill-opacity")]
-    assert shades == [charts._shade(v) for v in (80, 35, 58, 100, 12)]
-    assert charts._shade(100) > charts._shade(70) > charts._shade(50) > charts._shade(10)
+    assert shades == [shade(v) for v in (80, 35, 58, 100, 12)]
+    assert shade(100) > shade(70) > shade(50) > shade(10)
 
 
 def test_heatmap_is_one_column_of_domains_two_cells_wide() -> None:
@@ -258,7 +260,7 @@ def test_timeline_crowded_stays_inside_and_keeps_every_value() -> None:
     assert_inside(root)
     shown = texts(root)
     for _, value in points:
-        assert charts._value(value) in shown
+        assert score(value) in shown
     assert "14/01" in shown  # the last date is always labelled
 
 
