@@ -61,9 +61,13 @@ def student(facts: Facts) -> str:
     )
     parts += [
         "",
-        "Le test s'est adapté à tes réponses : chaque question était choisie pour t'apprendre quelque "
-        "chose sur ton niveau, et répondre « je ne sais pas » ne t'a jamais pénalisé. Ce qui suit "
-        "vient donc de ce que tu sais vraiment faire aujourd'hui.",
+        (
+            "Chaque question du test comptait, et répondre « je ne sais pas » n'a jamais joué contre toi. "
+            if facts.stage
+            else "Le test s'est adapté à tes réponses : chaque question était choisie pour en dire plus "
+            "sur ton niveau, et répondre « je ne sais pas » n'a jamais joué contre toi. "
+        )
+        + "Ce qui suit vient donc de ce que tu sais vraiment faire aujourd'hui.",
     ]
     parts += ["", "### Tes points forts", ""]
     if strengths:
