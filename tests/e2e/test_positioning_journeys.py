@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, LiveServer
 from tests.e2e.test_accessibility import assert_no_serious_violation
 from tests.people import ADMIN, PARENT, PARENT2, YASMINE
+from tests.servers import body_text
 
 MAX_QUESTIONS = 30
 WIDE = {"width": 1280, "height": 900}
@@ -75,53 +77,85 @@ def answer(page: Page, js: str, letter: str) -> None:
         form.get_by_role("button", name="Valider et continuer").click()
 
 
-def wait_for_next(page: Page, number: int) -> bool:
-    """After the answer to question `number`: True once the results page is there, False once
-    question number + 1 is on screen."""
-    expect(page.locator("main")).to_contain_text(re.compile(rf"Question {number + 1}\b|Résultats"))
-    return RESULTS_URL.search(page.url) is not None
+def letter_for(number: int) -> str:
+    """Some "je ne sais pas" (N), the rest B or A."""
+    return "N" if number % 5 == 2 else ("B" if number % 2 else "A")
+
+
+def answer_until_done(
+    page: Page, js: str, *, limit: int, finished: str, interrupt: Callable[[int], None] | None = None
+) -> int:
+    """Answer question after question until the page's h1 starts with `finished` (a regex); the number
+    of questions answered (at most `limit`). `interrupt(number)` runs before each answer."""
+    main = page.locator("main")
+    number = 1
+    while True:
+        assert number <= limit, f"still questions after {limit}"
+        if interrupt is not None:
+            interrupt(number)
+        answer(page, js, letter_for(number))
+        expect(main).to_contain_text(re.compile(rf"Question {number + 1}\b|{finished}"))
+        heading = page.get_by_role("heading", level=1)
+        if heading.count() and re.match(finished, heading.first.text_content() or ""):
+            return number
+        number += 1
+
+
+def start_the_maths_test(page: Page, js: str) -> str:
+    """From Yasmine's positioning page; the test's URL."""
+    page.goto("/dashboard/eleve/positionnement")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tests de positionnement")
+    fits(page, "positioning-mine", js)
+    page.get_by_role("button", name="Test de mathématiques").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/eleve/positionnement/\d+$"))
+    expect(page.locator("main")).to_contain_text("Question 1 ·")
+    return page.url
+
+
+def take_the_maths_test(page: Page, js: str) -> int:
+    """Yasmine, signed in, takes a maths test to its end (no interruption); the test's id."""
+    start_the_maths_test(page, js)
+    answered = answer_until_done(page, js, limit=MAX_QUESTIONS, finished="Résultats : ")
+    assert answered <= MAX_QUESTIONS
+    match = RESULTS_URL.search(page.url)
+    assert match is not None
+    return int(match.group(1))
 
 
 @pytest.fixture
 def results_of_a_test(
     request: pytest.FixtureRequest, phone: Page, sign_in: Callable[..., None]
 ) -> tuple[Page, str, int]:
-    """Yasmine takes the maths test to its end; (page on her results, js or no-js, test id)."""
+    """Yasmine takes the maths test to its end, with a lost connection on the way; (page on her
+    results, js or no-js, test id)."""
     js = mode(request)
     page = phone
     sign_in(page, YASMINE)
     expect(page).to_have_url(re.compile(r"/dashboard/eleve$"))
-    page.goto("/dashboard/eleve/positionnement")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Tests de positionnement")
-    fits(page, "positioning-mine", js)
-    page.get_by_role("button", name="Test de mathématiques").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/eleve/positionnement/\d+$"))
-    test_url = page.url
-    expect(page.locator("main")).to_contain_text("Question 1 ·")
+    test_url = start_the_maths_test(page, js)
     expect(page.locator("form.question label.choice")).to_have_count(5)  # A–D and "je ne sais pas"
     expect(page.locator("form.question")).to_contain_text("Je ne sais pas")
     fits(page, "positioning-question", js)
 
-    number = 1
-    done = False
-    while not done:
-        assert number <= MAX_QUESTIONS, "the adaptive test did not stop by itself"
-        if number == 4:  # a lost connection: the same question comes back, on reload and from the list
-            item = current_item(page)
-            page.reload()
-            expect(page.locator("main")).to_contain_text("Question 4 ·")
-            assert current_item(page) == item
-            page.goto("/dashboard/eleve/positionnement")
-            expect(page.locator("main")).to_contain_text("En cours")
-            page.get_by_role("button", name="Test de mathématiques").click()
-            expect(page).to_have_url(test_url)
-            expect(page.locator("main")).to_contain_text("Question 4 ·")
-            assert current_item(page) == item
-        letter = "N" if number % 5 == 2 else ("B" if number % 2 else "A")
-        answer(page, js, letter)
-        done = wait_for_next(page, number)
-        number += 1
-    assert number - 1 <= MAX_QUESTIONS
+    def lose_the_connection(number: int) -> None:
+        """At question 4 the same question comes back, on reload and from the list."""
+        if number != 4:
+            return
+        item = current_item(page)
+        page.reload()
+        expect(page.locator("main")).to_contain_text("Question 4 ·")
+        assert current_item(page) == item
+        page.goto("/dashboard/eleve/positionnement")
+        expect(page.locator("main")).to_contain_text("En cours")
+        page.get_by_role("button", name="Test de mathématiques").click()
+        expect(page).to_have_url(test_url)
+        expect(page.locator("main")).to_contain_text("Question 4 ·")
+        assert current_item(page) == item
+
+    answered = answer_until_done(
+        page, js, limit=MAX_QUESTIONS, finished="Résultats : ", interrupt=lose_the_connection
+    )
+    assert answered <= MAX_QUESTIONS  # the adaptive test stopped by itself
     match = RESULTS_URL.search(page.url)
     assert match is not None
     return page, js, int(match.group(1))
@@ -200,3 +234,117 @@ def test_staff_see_the_tests_table(page: Page, sign_in: Callable[..., None]) -> 
     table = page.locator("#tests-table")
     expect(table).to_contain_text("Yasmine")
     fits(page, "positioning-staff", "js")
+
+
+# -- the bilan ---------------------------------------------------------------------------------------
+
+
+BILAN_LINK = re.compile(r"https?://[^/\s]+(/bilan/[\w.-]+)")
+
+
+def mails(live_server: LiveServer, address: str, subject: str) -> list[str]:
+    """The bodies of the e-mails to `address` whose subject holds `subject`, oldest first."""
+    return [body_text(m) for m in live_server.smtp.to(address) if subject in str(m["Subject"])]
+
+
+def wait_for_new_mail(
+    live_server: LiveServer, address: str, subject: str, seen: int, timeout: float = 60
+) -> str:
+    """The body of the first e-mail `subject` to `address` after the `seen` already there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = mails(live_server, address, subject)
+        if len(found) > seen:
+            return found[seen]
+        time.sleep(0.2)
+    raise AssertionError(f"no new e-mail '{subject}' to {address}")
+
+
+def wait_until_ready(page: Page, js: str, name: str) -> None:
+    """The status page: the progress bar while the bilan is written (polled with JavaScript; the
+    "Actualiser" link without), then "Le bilan est prêt"."""
+    progress = page.locator("#bilan-progress")
+    ready = progress.get_by_text("Le bilan est prêt.")
+    if progress.locator("progress").count():
+        expect(progress.get_by_text(re.compile(r"^Avancement : \d+ %$"))).to_be_visible()
+        shoot(page, f"{name}-progress-{js}")
+    if js == "js":
+        expect(ready).to_be_visible(timeout=60_000)  # htmx polls every 2 s
+        return
+    deadline = time.monotonic() + 60
+    while not ready.count():
+        assert time.monotonic() < deadline, "the bilan is still not ready after 60 s"
+        time.sleep(1)
+        page.get_by_role("link", name="Actualiser").click()
+
+
+def test_yasmine_asks_for_her_bilan_and_her_parent_reads_it_from_the_e_mail(
+    request: pytest.FixtureRequest,
+    phone: Page,
+    live_server: LiveServer,
+    sign_in: Callable[..., None],
+    sign_out: Callable[[Page], None],
+) -> None:
+    js = mode(request)
+    page = phone
+    main = page.locator("main")
+    sign_in(page, YASMINE)
+    expect(page).to_have_url(re.compile(r"/dashboard/eleve$"))
+    test_id = take_the_maths_test(page, js)
+    priorities = main.locator(
+        "section.card", has=page.get_by_role("heading", name="À travailler en priorité")
+    )
+    first_priority = (priorities.locator("li").first.text_content() or "").split(" — ")[0]
+    assert first_priority, "no priority on the results page"
+
+    page.get_by_role("link", name="Obtenir le bilan personnalisé").click()
+    expect(page).to_have_url(re.compile(rf"/dashboard/positionnement/{test_id}/bilan$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bilan personnalisé")
+    fits(page, "bilan-questionnaire", js)
+    page.get_by_label("Établissement").fill("Lycée pilote de l'Ariana")
+    page.get_by_label("Professeur de la matière").fill("M. Ben Salah")
+    page.get_by_label("Moyenne de mathématiques (sur 20)").fill("11,5")
+    page.get_by_label("Classement dans la classe").fill("12e sur 30")
+    chapter = main.locator("fieldset", has=page.locator("legend", has_text=first_priority))
+    chapter.get_by_label("Peu à l'aise").check()
+    page.get_by_label("Objectifs pour cette année").fill("Obtenir une mention au bac et entrer en prépa.")
+    parents_seen = len(mails(live_server, PARENT, "Le bilan de Yasmine est prêt"))
+    page.get_by_role("button", name="Demander le bilan").click()
+
+    status_url = re.compile(rf"/dashboard/positionnement/{test_id}/bilan$")
+    expect(page).to_have_url(status_url)
+    expect(page.locator("#bilan-progress")).to_be_visible()
+    wait_until_ready(page, js, "bilan-status")
+    page.reload()  # the page survives a reload
+    expect(page.locator("#bilan-progress")).to_contain_text("Le bilan est prêt.")
+    fits(page, "bilan-ready", js)
+    page.get_by_role("link", name="Lire mon bilan").click()
+    expect(page).to_have_url(re.compile(r"/bilan/[\w.-]+$"))
+    expect(main.locator(".eyebrow")).to_have_text("Ton bilan personnalisé")
+    expect(main.locator(".prose")).to_contain_text(first_priority)
+    expect(main).to_contain_text("Bilan établi automatiquement à partir des résultats du test.")  # no LLM
+    fits(page, "bilan-read-student", js)
+    sign_out_or_leave(page, sign_out)
+
+    # The parent reads the parents' bilan from the e-mail, without signing in.
+    body = wait_for_new_mail(live_server, PARENT, "Le bilan de Yasmine est prêt", parents_seen)
+    link = BILAN_LINK.search(body)
+    assert link is not None, body
+    page.goto(link.group(1))
+    expect(main.locator(".eyebrow")).to_have_text("Bilan pour les parents")
+    prose = main.locator(".prose")
+    expect(prose).to_contain_text(first_priority)  # each top priority is named
+    text = prose.text_content() or ""
+    assert not re.search(r"\bSSN\b|\bUAI\b|θ|\d\s*%", text), text  # no raw score for the parents
+    expect(main).to_contain_text("Bilan établi automatiquement à partir des résultats du test.")
+    fits(page, "bilan-read-parents", js)
+    # A tampered link shows no text.
+    response = page.goto(link.group(1)[:-3] + "xyz")
+    assert response is not None and response.status in (403, 404, 410)
+    expect(main.locator(".prose")).to_have_count(0)
+
+
+def sign_out_or_leave(page: Page, sign_out: Callable[[Page], None]) -> None:
+    """Back on a dashboard page and signed out (the bilan's page has no sign-out button)."""
+    page.goto("/dashboard/eleve")
+    sign_out(page)
