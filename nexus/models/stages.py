@@ -116,6 +116,8 @@ class StageReservation(db.Model):
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     # The positioning test sent with the confirmation (the stage's fixed form).
     assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id", ondelete="SET NULL"))
+    # The PAID invoice made when staff mark the reservation paid (its receipt for the family).
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
     telegram_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]

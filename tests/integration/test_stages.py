@@ -18,6 +18,7 @@ from nexus.extensions import db
 from nexus.jobs.telegram import deliver_message, flush_telegram
 from nexus.models.assessments import Assessment
 from nexus.models.audit import AuditLog
+from nexus.models.billing import Invoice, InvoiceStatus
 from nexus.models.common import Grade, Subject
 from nexus.models.notifications import Notification, OutboxStatus
 from nexus.models.stages import ReservationStatus, Stage, StageReservation, TelegramMessage
@@ -251,6 +252,17 @@ def test_staff_move_a_reservation_inline_and_it_is_audited(client, auth):
         ("PENDING", "CONFIRMED"),
         ("CONFIRMED", "PAID"),
     ]
+    # Paid: the family's receipt, a PAID invoice of the stage's price, its link e-mailed.
+    invoice = db.session.get(Invoice, db.session.get(StageReservation, row.id).invoice_id)
+    assert (invoice.status, invoice.total_millimes, invoice.payment_reference) == (
+        InvoiceStatus.PAID,
+        450_000,
+        row.reference,
+    )
+    assert invoice.customer_email == FAMILY
+    assert [m.template for m in outbox_to(FAMILY)] == ["stage_reservation", "invoice_link"]
+    table = html(client.get(f"/dashboard/assistante/stages/reservations?stage={stage.id}&filtre=toutes"))
+    assert f"/dashboard/admin/factures/{invoice.id}" in table
     refused = status_post(client, row, "PAID", "PENDING")
     assert refused.status_code == 422 and 'role="alert"' in html(refused)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from nexus import fr, links
 from nexus.extensions import db
+from nexus.models.billing import Invoice, InvoiceStatus, PaymentMethod
 from nexus.models.common import Grade
 from nexus.models.identity import User
 from nexus.models.stages import (
@@ -26,7 +27,17 @@ from nexus.models.stages import (
     Stage,
     StageReservation,
 )
-from nexus.services import ServiceError, audit, billing, catalog, command, locked, notifications
+from nexus.services import (
+    ServiceError,
+    audit,
+    billing,
+    catalog,
+    command,
+    invoices,
+    locked,
+    notifications,
+    utcnow,
+)
 from nexus.services.identity import normalize_email
 from nexus.services.paging import Page, matches, paginate
 from nexus.services.stages import telegram
@@ -247,6 +258,8 @@ def change_status(
         before={"status": expected.value},
         after={"status": target.value, "stage_id": stage.id, "reference": row.reference},
     )
+    if target is ReservationStatus.PAID:
+        row.invoice_id = _paid_invoice(row, stage, actor).id
     if target is ReservationStatus.PENDING:  # a seat offered from the waiting list
         _welcome(row, stage)
     elif target is ReservationStatus.CANCELLED:
@@ -258,6 +271,25 @@ def change_status(
             dedupe_key=f"stage-reservation:{row.id}:cancelled",
         )
     return StatusChange(row, changed=True)
+
+
+def _paid_invoice(row: StageReservation, stage: Stage, actor: User) -> Invoice:
+    """The family's receipt: a PAID invoice of the stage's price, paid by the transfer that
+    carried the reservation's reference, its link e-mailed (staff resend it from the invoice)."""
+    invoice = invoices.create(
+        row.parent_name,
+        [invoices.Line(f"{catalog.stage_offer(stage).name} — {row.student_name}", 1, stage.price_millimes)],
+        status=InvoiceStatus.PAID,
+        actor_id=actor.id,
+        customer_email=row.email,
+    )
+    invoice.payment_method = PaymentMethod.BANK_TRANSFER
+    invoice.paid_at = utcnow()
+    invoice.paid_amount_millimes = stage.price_millimes
+    invoice.payment_reference = row.reference
+    invoices.event(invoice, "INVOICE_PAID", actor.id, method=PaymentMethod.BANK_TRANSFER.value)
+    invoices.send_link(invoice.id, actor)  # the 72-hour link to its PDF, e-mailed to the family
+    return invoice
 
 
 RESERVATION_FILTERS: dict[str, str] = {
