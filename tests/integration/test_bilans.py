@@ -492,3 +492,66 @@ def test_staff_see_the_table_and_read_the_three_texts(auth, client, ready) -> No
     read = html(client.get(f"/dashboard/assistante/bilans-generes/{ready.id}"))
     assert "Tes priorités" in read and "Madame, Monsieur" in read and "Maîtrise par chapitre" in read
     assert failed.id
+
+
+# -- the whole path, and races -------------------------------------------------------------------------
+
+
+def test_the_parent_asks_and_reads_the_bilan_from_the_emailed_link(
+    app, auth, client, model, yasmine_test, run_jobs, smtp
+) -> None:
+    model.mode = "hang"  # the request does not wait for the model: it only queues the job
+    auth.login(PARENT)
+    assert client.post(questionnaire_url(yasmine_test), data=QUESTIONNAIRE_FORM).status_code == 303
+    assert model.chat_requests == []
+    model.reset()
+    model.script = lambda audience, attempt: {
+        Audience.STUDENT: student_text(),
+        Audience.PARENTS: parents_text(),
+        Audience.TEAM: team_text(),
+    }[audience]
+    run_jobs()  # the bilan job, then the e-mails it queued
+    run_jobs()
+    student_prompt = "\n".join(m["content"] for m in model.chat_requests[0]["messages"])
+    assert "Extraits du cours Nexus Réussite" in student_prompt or "Aucun extrait du cours" in student_prompt
+    text = body_text(smtp.wait_for(PARENT))
+    auth.logout()
+    response = client.get(link_path(text))
+    assert response.status_code == 200 and "Madame, Monsieur, votre fille progresse" in html(response)
+    assert "Lire mon bilan" not in html(response)
+    assert "Ton bilan est prêt" in smtp.wait_for(YASMINE)["Subject"]
+
+
+@pytest.mark.committed
+def test_fifty_requests_for_one_test_make_one_bilan(app) -> None:
+    from tests import factories
+    from tests.helpers import at_once
+
+    test_id = completed_test(factories.student(YASMINE)).id
+    db.session.commit()
+    ids = at_once(app, lambda i: bilans.request_bilan(test_id, None, None).id)
+    assert len(set(ids)) == 1 and not any(isinstance(i, Exception) for i in ids)
+    assert db.session.scalar(select(func.count(Bilan.id))) == 1
+
+
+@pytest.mark.committed
+def test_fifty_retries_of_a_failed_bilan_queue_it_once(app) -> None:
+    from tests.helpers import at_once
+
+    test = completed_test(participant_email="lina@example.tn")
+    bilan_id = a_bilan(test, GenerationStatus.FAILED, error_code=BilanError.LLM_TIMEOUT).id
+    db.session.commit()
+    staff_id = user(ASSISTANTE).id
+
+    def attempt(i: int) -> Any:
+        from nexus.models.identity import User
+
+        return bilans.retry(bilan_id, db.session.get(User, staff_id))
+
+    results = at_once(app, attempt)
+    assert sum(1 for r in results if isinstance(r, Bilan)) == 1
+    assert all(isinstance(r, Bilan) or "Seul un bilan en échec" in r.message for r in results)
+    db.session.expire_all()
+    assert fresh(bilan_id).retry_count == 1
+    lines = db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "bilan.retried"))
+    assert lines == 1
