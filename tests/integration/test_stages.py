@@ -583,3 +583,16 @@ def test_fifty_waiting_families_race_for_one_freed_seat(app):
 def test_dates_label_in_french():
     stage = Stage(starts_on=date(2030, 4, 15), ends_on=date(2030, 4, 19))
     assert stages.dates_label(stage) == "du lundi 15 avril au vendredi 19 avril 2030"
+
+
+def test_a_family_cancelled_by_staff_may_reserve_again_and_is_told_again(client):
+    stage = make_stage()
+    row = stages.reserve(stage.id, details()).reservation
+    test_id = row.assessment_id
+    stages.change_status(row.id, ReservationStatus.PENDING, ReservationStatus.CANCELLED, user(ADMIN))
+    again = reserve(client, stage)
+    assert again.status_code == 303
+    (row,) = reservations_of(stage)
+    assert row.status is ReservationStatus.PENDING and row.assessment_id == test_id  # the same test
+    templates = [m.template for m in outbox_to(FAMILY)]
+    assert templates == ["stage_reservation", "stage_cancelled", "stage_reservation"]

@@ -148,6 +148,9 @@ def _positioning_link(row: StageReservation) -> str | None:
     except ServiceError as err:
         log.info("no positioning test for stage reservation %s: %s", row.id, err.message)
         return None
+    except Exception:  # the seat matters more than the test: staff can send it later
+        log.exception("positioning test not started for stage reservation %s", row.id)
+        return None
     return taking.participant_url(row.assessment)
 
 
@@ -176,14 +179,15 @@ def dates_label(stage: Stage) -> str:
 
 
 def _welcome(row: StageReservation, stage: Stage) -> None:
-    """The confirmation: what to pay and how, and the positioning test's link."""
+    """The confirmation: what to pay and how, and the positioning test's link. Sent on each
+    move to a held seat (new, again after a cancellation, offered from the waiting list): the
+    stage row is locked, so one move sends one e-mail."""
     context = mail_context(row, stage) | {"test_url": _positioning_link(row)}
     notifications.queue_email(
         row.email,
         "stage_reservation",
         f"Stage « {stage.title} » : réservation reçue — passe ton test de positionnement",
         context,
-        dedupe_key=f"stage-reservation:{row.id}:seat:{row.assessment_id or 0}",
     )
 
 
@@ -193,7 +197,6 @@ def _waiting(row: StageReservation, stage: Stage) -> None:
         "stage_waiting",
         f"Stage « {stage.title} » : vous êtes sur la liste d'attente",
         mail_context(row, stage),
-        dedupe_key=f"stage-reservation:{row.id}:waiting",
     )
 
 
@@ -268,7 +271,6 @@ def change_status(
             "stage_cancelled",
             f"Stage « {stage.title} » : réservation annulée",
             mail_context(row, stage),
-            dedupe_key=f"stage-reservation:{row.id}:cancelled",
         )
     return StatusChange(row, changed=True)
 
