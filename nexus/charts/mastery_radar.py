@@ -13,6 +13,7 @@ from nexus.charts.svg import (
     chart_id,
     clamp,
     hatch,
+    percent,
     px,
     shell,
     svg_text,
@@ -22,7 +23,7 @@ from nexus.charts.svg import (
 
 
 def radar(domains: list[tuple[str, int | None]], title: str) -> Markup:
-    """Mastery (0–100) per domain on 3 to 8 axes; None is a gap labelled 'non évalué'.
+    """Mastery (0–100, printed as '62 %') per domain on 3 to 8 axes; None is a gap labelled 'non évalué'.
 
     Fewer than three domains draw horizontal bars instead (a radar needs three axes); none, nothing.
     """
@@ -31,8 +32,10 @@ def radar(domains: list[tuple[str, int | None]], title: str) -> Markup:
         return Markup("")
     uid = chart_id("radar", title, domains)
     desc = (
-        "Maîtrise par domaine, sur 100 : "
-        + " ; ".join(f"{label} : {NOT_MEASURED if value is None else value}" for label, value in domains)
+        "Maîtrise par domaine : "
+        + " ; ".join(
+            f"{label} : {NOT_MEASURED if value is None else percent(value)}" for label, value in domains
+        )
         + "."
     )
     if len(domains) < 3:
@@ -133,10 +136,13 @@ def radar(domains: list[tuple[str, int | None]], title: str) -> Markup:
             )
     body.append("</g>")
     values = []  # (x, y of the baseline, text)
+    # Beside its point, but never so near the centre that two neighbours' values ('18 %', '22 %') touch.
+    value_width = text_width(percent(88), 11, bold=True)
+    nearest = value_width / 2 / math.sin(math.pi / count)
     for (_, value), angle in zip(domains, angles, strict=True):
         if value is not None:
-            r = radius * value / 100 + (12 if value < 78 else -13)
-            values.append((cx + r * math.cos(angle), cy + r * math.sin(angle) + 4, str(value)))
+            r = max(radius * value / 100 + (12 if value < 78 else -13), nearest)
+            values.append((cx + r * math.cos(angle), cy + r * math.sin(angle) + 4, percent(value)))
 
     # The guides' values (25…100), over the data but under the values, along the bisector of the
     # two axes whose wedge keeps them farthest from the plotted values (a wedge pointing up or down,
@@ -150,7 +156,9 @@ def radar(domains: list[tuple[str, int | None]], title: str) -> Markup:
         ]
 
     def clearance(wedge: int) -> float:
-        spots = [(x, y - 4) for x, y, _ in values] + [p for p in points if p is not None]
+        ends = value_width / 2 - 6  # a value's both ends, not its centre only
+        spots = [(x + dx, y - 4) for x, y, _ in values for dx in (-ends, 0, ends)]
+        spots += [p for p in points if p is not None]
         return min(
             (math.dist((gx + 5, gy - 3), spot) for gx, gy, _ in guides(wedge) for spot in spots),
             default=math.inf,
@@ -204,7 +212,7 @@ def _bars(uid: str, domains: list[tuple[str, int | None]], title: str, desc: str
     """One or two domains: a labelled horizontal bar each (value printed beside it)."""
     body: list[str] = [hatch(uid)]
     y = PAD
-    track = WIDTH - 2 * PAD - 44
+    track = WIDTH - 2 * PAD - 52  # room for '100 %'
     for label, value in domains:
         for line in wrap(label, WIDTH - 2 * PAD, 11, max_lines=3):
             y += 13
@@ -228,7 +236,7 @@ def _bars(uid: str, domains: list[tuple[str, int | None]], title: str, desc: str
                 f'<g class="chart-series"><rect x="{PAD}" y="{px(y)}" width="{px(track * value / 100)}" '
                 'height="14" rx="3" fill="currentColor" fill-opacity=".55"/></g>'
             )
-            body.append(svg_text(WIDTH - PAD, y + 11, f"{value}", size=12, anchor="end", bold=True))
+            body.append(svg_text(WIDTH - PAD, y + 11, percent(value), size=12, anchor="end", bold=True))
         y += 14 + 10
-    body.append(svg_text(PAD, y + 6, "Maîtrise sur 100", size=10, cls="chart-muted"))
+    body.append(svg_text(PAD, y + 6, "Maîtrise en pourcentage", size=10, cls="chart-muted"))
     return shell("radar", uid, y + 6 + PAD, title, desc, body)

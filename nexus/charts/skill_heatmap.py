@@ -11,10 +11,10 @@ from nexus.charts.svg import (
     chart_id,
     clamp,
     hatch,
+    percent,
     px,
     shell,
     svg_text,
-    text_width,
     wrap,
 )
 
@@ -30,7 +30,7 @@ def shade(value: int) -> str:
 def heatmap(rows: list[tuple[str, list[tuple[str, int | None]]]], title: str) -> Markup:
     """Skills per domain: a domain heading then its skills as cells, two per line (a phone's width).
 
-    Each cell is shaded by mastery, prints its number ('—' when not measured, over a hatch) and
+    Each cell is shaded by mastery, prints its mastery ('62 %'; '—' when not measured, over a hatch) and
     carries a gauge whose length is the mastery: it reads without colour.
     """
     rows = [
@@ -40,10 +40,10 @@ def heatmap(rows: list[tuple[str, list[tuple[str, int | None]]]], title: str) ->
     if not rows:
         return Markup("")
     uid = chart_id("heatmap", title, rows)
-    desc = "Maîtrise par compétence, sur 100. " + " ".join(
+    desc = "Maîtrise par compétence. " + " ".join(
         f"{domain} : "
         + (
-            " ; ".join(f"{s} : {NOT_MEASURED if v is None else v}" for s, v in skills)
+            " ; ".join(f"{s} : {NOT_MEASURED if v is None else percent(v)}" for s, v in skills)
             if skills
             else "aucune compétence évaluée"
         )
@@ -79,8 +79,8 @@ def heatmap(rows: list[tuple[str, list[tuple[str, int | None]]]], title: str) ->
             y += cell_height + gap
     y += 8
     for line in wrap(
-        "Maîtrise sur 100 : plus la case est foncée et la jauge longue, plus la compétence est maîtrisée ; "
-        "— : non évalué.",
+        "Maîtrise en pourcentage : plus la case est foncée et la jauge longue, "
+        "plus la compétence est maîtrisée ; — : non évalué.",
         WIDTH - 2 * PAD,
         10,
         max_lines=3,
@@ -106,11 +106,7 @@ def _cell(
         parts.append(svg_text(x + 8, y + 21, "—", size=16, bold=True))
         parts.append(svg_text(x + 28, y + 20, NOT_MEASURED, size=10.5, extra='font-style="italic"'))
     else:
-        number = str(value)
-        parts.append(svg_text(x + 8, y + 21, number, size=16, bold=True))
-        parts.append(
-            svg_text(x + 10 + text_width(number, 16, True), y + 20, "/ 100", size=10, cls="chart-muted")
-        )
+        parts.append(svg_text(x + 8, y + 21, percent(value), size=16, bold=True))
     line_y = y + 38
     for line in lines:
         parts.append(svg_text(x + 8, line_y, line, size=10.5))

@@ -11,9 +11,11 @@ from markupsafe import Markup
 
 from nexus import charts
 from nexus.charts.skill_heatmap import shade
-from nexus.charts.svg import score
+from nexus.charts.svg import percent, score
+from nexus.services.assessments.report_pdf import _mastery
 
 SVG = "{http://www.w3.org/2000/svg}"
+NBSP = "\u00a0"
 MATHS = [
     ("Second degré", 62),
     ("Suites numériques", 31),
@@ -114,15 +116,16 @@ def test_radar_prints_every_value_and_marks_the_gaps() -> None:
     assert_accessible(root)
     assert_inside(root)
     shown = texts(root)
-    for value in ("62", "31", "88", "100", "47", "0", "73"):
-        assert value in shown
+    for value in (62, 31, 88, 100, 47, 0, 73):
+        assert f"{value}{NBSP}%" in shown  # a mastery is a percentage, as on the results page
     assert shown.count("non évalué") == 1
     for guide in ("25", "50", "75", "100"):
         assert guide in shown
     assert len(list(root.iter(f"{SVG}circle"))) == 7  # a point per measured domain, none for the gap
     desc = root.find(f"{SVG}desc").text
-    assert "Maîtrise par domaine, sur 100" in desc
-    assert "Dérivation : non évalué" in desc and "Trigonométrie : 100" in desc
+    assert desc.startswith("Maîtrise par domaine : Second degré : 62\u00a0% ; Suites numériques : 31\u00a0%")
+    assert "Dérivation : non évalué" in desc and "Trigonométrie : 100\u00a0%" in desc
+    assert "sur 100" not in desc and "/ 100" not in " ".join(shown)
     assert root.find(f"{SVG}title").text == "Maîtrise par domaine — Mathématiques"
 
 
@@ -170,14 +173,34 @@ def test_radar_with_fewer_than_three_domains_draws_bars_and_none_draws_nothing()
     root = parse(charts.radar([("Suites numériques", 40), ("Dérivation", None)], "t"))
     assert_accessible(root)
     assert_inside(root)
-    assert {"40", "—", "non évalué", "Suites numériques"} <= set(texts(root))
+    shown = set(texts(root))
+    assert {f"40{NBSP}%", "—", "non évalué", "Suites numériques", "Maîtrise en pourcentage"} <= shown
+    assert "Suites numériques : 40\u00a0% ; Dérivation : non évalué." in root.find(f"{SVG}desc").text
+    assert_inside(parse(charts.radar([("Trigonométrie", 100)], "t")))  # room for '100 %'
     assert charts.radar([], "t") == Markup("")
+
+
+@pytest.mark.parametrize("count", [3, 5, 8])
+def test_radar_values_near_the_centre_do_not_touch(count: int) -> None:
+    low = [18, 22, 2, 10, 14, 0, 5, 9][:count]
+    root = parse(charts.radar([(f"D{i}", value) for i, value in enumerate(low)], "t"))
+    boxes = []
+    for element in root.iter(f"{SVG}text"):
+        text = "".join(element.itertext())
+        if text.endswith("%"):
+            x, y = float(element.get("x")), float(element.get("y"))
+            half = charts.text_width(text, 11, bold=True) / 2
+            boxes.append((x - half, y - 9, x + half, y + 3))
+    assert len(boxes) == count
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
 
 
 def test_radar_clamps_values_outside_0_100() -> None:
     root = parse(charts.radar([("A", 130), ("B", -5), ("C", 50)], "t"))
     assert_inside(root)
-    assert {"100", "0", "50"} <= set(texts(root))
+    assert {"100\u00a0%", "0\u00a0%", "50\u00a0%"} <= set(texts(root))
 
 
 # ---- heat-map ------------------------------------------------------------------------------------
@@ -188,14 +211,18 @@ def test_heatmap_cells_carry_their_number_and_a_dash_when_not_measured() -> None
     assert_accessible(root)
     assert_inside(root)
     shown = texts(root)
-    for value in ("80", "35", "58", "100", "12"):
-        assert value in shown
+    for value in (80, 35, 58, 100, 12):
+        assert f"{value}{NBSP}%" in shown
+    assert "/ 100" not in shown
     assert "—" in shown and "non évalué" in shown
     assert "Déterminer une primitive" in shown
     assert "Dénombrement" in shown
     desc = root.find(f"{SVG}desc").text
     assert "Calculer une intégrale à l'aide d'une primitive : non évalué" in desc
-    assert "Intégration par parties : 100" in desc
+    assert "Intégration par parties : 100\u00a0%" in desc
+    assert desc.startswith("Maîtrise par compétence. Primitives, équations différentielles et intégration : ")
+    assert "sur 100" not in desc
+    assert "Maîtrise en pourcentage :" in " ".join(shown)  # the legend
     # Darker for a higher mastery: the shading follows the value.
     shades = [r.get("fill-opacity") for r in root.iter(f"{SVG}rect") if r.get("fill-opacity")]
     assert shades == [shade(v) for v in (80, 35, 58, 100, 12)]
@@ -235,6 +262,8 @@ def test_timeline_prints_values_dates_and_levels() -> None:
     desc = root.find(f"{SVG}desc").text
     assert "3 tests, du 03/11/2029 au 04/03/2030" in desc
     assert "Dernier SSN : 57,3, niveau Stable" in desc
+    assert "(SSN, sur 100)" in desc and "%" not in desc  # a score out of 100, not a percentage
+    assert not [text for text in shown if "%" in text]
 
 
 def test_timeline_of_one_point_and_of_none() -> None:
@@ -287,3 +316,9 @@ def test_wrap_cuts_long_words_and_ellipsises_extra_lines() -> None:
 def test_ids_differ_between_charts_on_one_page() -> None:
     ids = re.findall(r'id="([^"]+)"', charts.radar(MATHS, "a") + charts.radar(MATHS[:4], "b"))
     assert len(ids) == len(set(ids))
+
+
+def test_percent_says_a_mastery_as_the_pdf_does() -> None:
+    assert percent(62) == "62\u00a0%" == _mastery(62)
+    assert percent(0) == _mastery(0) and percent(100) == _mastery(100)
+    assert charts.text_width(percent(100), 12, bold=True) > charts.text_width("100", 12, bold=True) + 12
