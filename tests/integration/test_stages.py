@@ -596,3 +596,20 @@ def test_a_family_cancelled_by_staff_may_reserve_again_and_is_told_again(client)
     assert row.status is ReservationStatus.PENDING and row.assessment_id == test_id  # the same test
     templates = [m.template for m in outbox_to(FAMILY)]
     assert templates == ["stage_reservation", "stage_cancelled", "stage_reservation"]
+
+
+@pytest.mark.committed
+def test_fifty_submits_of_one_family_make_one_reservation(app):
+    stage_id = make_stage(seats=5).id
+    db.session.remove()
+
+    results = at_once(app, lambda i: stages.reserve(stage_id, details(FAMILY.upper() if i % 2 else FAMILY)))
+
+    assert refusals(results) == []
+    assert sum(1 for r in results if isinstance(r, stages.Reserved) and r.created) == 1
+    with app.app_context():
+        (row,) = db.session.scalars(
+            select(StageReservation).where(StageReservation.stage_id == stage_id)
+        ).all()
+        assert row.email == FAMILY and row.status is ReservationStatus.PENDING
+        assert len(outbox_to(FAMILY)) == 1
