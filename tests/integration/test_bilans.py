@@ -555,3 +555,34 @@ def test_fifty_retries_of_a_failed_bilan_queue_it_once(app) -> None:
     assert fresh(bilan_id).retry_count == 1
     lines = db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "bilan.retried"))
     assert lines == 1
+
+
+def test_the_writing_ends_within_its_time_budget(app, model, yasmine_test, monkeypatch) -> None:
+    """RQ stops a job after 180 s: past the budget, the texts left are the template's."""
+    monkeypatch.setitem(app.config, "BILAN_LLM_TIMEOUT", 10)
+    monkeypatch.setitem(app.config, "BILAN_TIME_BUDGET", 8)
+    model.first_token_delay = 2.5
+    bilan_id = queued(yasmine_test).id
+    assert bilan_jobs.generate(bilan_id) == "ready"
+    bilan = fresh(bilan_id)
+    assert bilan.generation["eleve"]["source"] == "LLM" and bilan.generation["equipe"]["source"] == "TEMPLATE"
+    assert bilan.source is BilanSource.MIXED and bilan.error_code is BilanError.LLM_TIMEOUT
+    assert "temps de rédaction épuisé" in bilan.error_detail
+
+
+def test_the_sweep_fails_lost_runs_and_requeues_forgotten_ones(app, yasmine_test, redis_url) -> None:
+    from sqlalchemy import update
+
+    from nexus.services import utcnow
+
+    lost = a_bilan(yasmine_test, GenerationStatus.WRITING, step=2)
+    forgotten = a_bilan(completed_test(participant_email="lina@example.tn"))
+    db.session.execute(update(Bilan).values(updated_at=utcnow() - timedelta(minutes=20)))
+    moving = a_bilan(completed_test(participant_email="rim@example.tn"), GenerationStatus.WRITING, step=1)
+    assert bilan_jobs.sweep() == {"lost": 1, "requeued": 1}
+    assert fresh(lost.id).status is GenerationStatus.FAILED
+    assert fresh(lost.id).error_code is BilanError.INTERNAL_ERROR
+    assert fresh(moving.id).status is GenerationStatus.WRITING
+    jobs = Queue("default", connection=Redis.from_url(redis_url)).jobs
+    assert [(j.func_name, j.args) for j in jobs] == [(bilans.GENERATE_JOB, (forgotten.id,))]
+    assert bilan_jobs.sweep() == {"lost": 0, "requeued": 0}

@@ -24,6 +24,7 @@ from nexus.services.bilans.requests import (
     request_bilan,
     retry,
     revoke_links,
+    sweep,
 )
 
 __all__ = [
@@ -49,4 +50,5 @@ __all__ = [
     "retry",
     "revoke_links",
     "send_links",
+    "sweep",
 ]

@@ -29,7 +29,7 @@ from nexus.models.diagnostics import (
 )
 from nexus.services import command, knowledge, llm, locked, notifications, utcnow
 from nexus.services.bilans import analysis as scoring
-from nexus.services.bilans import checks
+from nexus.services.bilans import checks, requests
 from nexus.services.bilans.family import first_name, send_links
 from nexus.services.bilans.templates import Facts, template
 from nexus.services.knowledge import Passage
@@ -39,10 +39,13 @@ log = logging.getLogger(__name__)
 
 AUDIENCES = (Audience.STUDENT, Audience.PARENTS, Audience.TEAM)
 ATTEMPTS = 2  # the model's first text, and one more with the checks' reasons
-STALE_AFTER = 900  # seconds: a run that stopped moving for this long was lost (worker killed)
 PASSAGES = 4
 RAG_SLOW = 10.0  # seconds of retrieval after which RAG_TIMEOUT is noted
 BILAN_TIMEOUT = 120.0  # a bilan is written in the background: the model may take its time
+# The whole writing must end within RQ's default job timeout (180 s): past this budget, the texts
+# left are the template's (BILAN_TIME_BUDGET to change it, with the job's timeout).
+TIME_BUDGET = 160.0
+MIN_CALL = 5.0  # seconds: with less left, the model is not asked
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Notes:
     codes: list[BilanError] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
     llm_down: bool = False
+    deadline: float = float("inf")  # time.monotonic() by which the model must have answered
 
     def add(self, code: BilanError, detail: str) -> None:
         if code not in self.codes:
@@ -71,7 +75,7 @@ def _begin(bilan_id: int) -> dict[str, Any] | None:
         return None
     if bilan.status is not GenerationStatus.QUEUED:
         idle = (utcnow() - bilan.updated_at).total_seconds()
-        if idle < STALE_AFTER:
+        if idle < requests.LOST_AFTER.total_seconds():
             return None  # a duplicate job while the first one works
         log.warning("bilan %d: run lost in %s, taken over", bilan_id, bilan.status.value)
     bilan.status, bilan.step, bilan.started_at = GenerationStatus.SCORING, 0, utcnow()
@@ -165,7 +169,8 @@ def _generate(bilan_id: int) -> str:
         questionnaire=start["questionnaire"],
         stage=start["stage"],
     )
-    notes = Notes()
+    budget = float(current_app.config.get("BILAN_TIME_BUDGET") or TIME_BUDGET)
+    notes = Notes(deadline=time.monotonic() + budget)
     conf = model_settings()
     passages: list[Passage] = []
     if conf is None:
@@ -340,8 +345,13 @@ def write(
     messages = build_messages(audience, facts, passages)
     refused: list[str] = []
     for attempt in range(1, ATTEMPTS + 1):
+        left = notes.deadline - time.monotonic()
+        if left < MIN_CALL:
+            notes.add(BilanError.LLM_TIMEOUT, f"{audience.label} : temps de rédaction épuisé")
+            notes.llm_down = True
+            return fallback, {"source": "TEMPLATE", "attempts": attempt - 1, "error": "LLM_TIMEOUT"}
         try:
-            completion = llm.complete(conf, messages)
+            completion = llm.complete(dataclasses.replace(conf, timeout=min(conf.timeout, left)), messages)
         except llm.LLMUnavailable as exc:
             code = _llm_error(exc)
             notes.add(code, f"{audience.label} : {exc.reason}")

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from nexus import queue
 from nexus.extensions import db
 from nexus.models.assessments import Assessment
-from nexus.models.diagnostics import Bilan, GenerationStatus
+from nexus.models.diagnostics import Bilan, BilanError, GenerationStatus
 from nexus.models.family import Student
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, claim, command, locked
+from nexus.services import ServiceError, audit, claim, command, locked, utcnow
 from nexus.services.bilans import questionnaire as questions
 from nexus.services.bilans.family import send_links
 from nexus.services.paging import Page, matches, paginate
 
 GENERATE_JOB = "nexus.jobs.bilans.generate"
+# A run whose row has not moved for this long was lost (worker killed): the sweep fails it, so
+# that staff may retry it; a bilan QUEUED this long lost its job (Redis emptied): enqueued again.
+LOST_AFTER = timedelta(minutes=15)
+QUEUED_FOR = timedelta(minutes=10)
+LOST = "Rédaction interrompue (processus arrêté) : à relancer."
 
 
 def enqueue_generation(bilan_id: int) -> None:
@@ -108,6 +114,32 @@ def revoke_links(bilan_id: int, staff: User) -> Bilan | None:
     if bilan.is_ready:
         send_links(bilan)
     return bilan
+
+
+@command
+def sweep() -> dict[str, int]:
+    """Periodic: fail the lost runs, enqueue again the bilans whose job never came."""
+    now = utcnow()
+    lost = db.session.scalars(
+        update(Bilan)
+        .where(
+            Bilan.status.in_((GenerationStatus.SCORING, GenerationStatus.WRITING)),
+            Bilan.updated_at < now - LOST_AFTER,
+        )
+        .values(status=GenerationStatus.FAILED, error_code=BilanError.INTERNAL_ERROR, error_detail=LOST)
+        .returning(Bilan.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    waiting = db.session.scalars(
+        update(Bilan)
+        .where(Bilan.status == GenerationStatus.QUEUED, Bilan.updated_at < now - QUEUED_FOR)
+        .values(updated_at=now)
+        .returning(Bilan.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for bilan_id in waiting:
+        enqueue_generation(bilan_id)
+    return {"lost": len(lost), "requeued": len(waiting)}
 
 
 # -- reading ----------------------------------------------------------------------------------------
