@@ -613,3 +613,16 @@ def test_fifty_submits_of_one_family_make_one_reservation(app):
         ).all()
         assert row.email == FAMILY and row.status is ReservationStatus.PENDING
         assert len(outbox_to(FAMILY)) == 1
+
+
+def test_staff_reach_the_results_of_a_completed_stage_test(client, auth):
+    from nexus.models.assessments import TestStatus
+
+    stage = make_stage()
+    row = stages.reserve(stage.id, details()).reservation
+    test = db.session.get(Assessment, row.assessment_id)
+    test.status = TestStatus.COMPLETED
+    db.session.commit()
+    auth.login(ASSISTANTE)
+    page = html(client.get("/dashboard/assistante/stages/reservations"))
+    assert f"/dashboard/positionnement/{test.id}" in page
