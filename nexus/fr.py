@@ -28,6 +28,11 @@ def local_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(TUNIS).date()
 
 
+def percent(value: float | None, missing: str = "non évalué") -> str:
+    """62 → '62 %' (a no-break space, so '%' never starts a line); None → 'non évalué'."""
+    return missing if value is None else f"{round(value)}{NO_BREAK_SPACE}%"
+
+
 def tnd(millimes: int | None) -> str:
     """1080500 → '1 080,500 TND'; whole amounts without decimals: '450 TND'."""
     if millimes is None:

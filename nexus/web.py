@@ -98,6 +98,7 @@ FILTERS = {
     "hm": fr.hm,
     "day": fr.day,
     "duration": fr.duration,
+    "percent": fr.percent,  # a mastery or a share: "62 %"
 }
 
 

@@ -99,7 +99,7 @@ def score(value: float | int) -> str:
 
 def percent(value: int) -> str:
     """A mastery as the results page and the PDF say it: '62 %' (a no-break space before '%')."""
-    return f"{value}{fr.NO_BREAK_SPACE}%"
+    return fr.percent(value)
 
 
 def clamp(value: float, low: float = 0, high: float = 100) -> float:

@@ -44,7 +44,7 @@ def _score(value: float | int | None) -> str:
 
 
 def _mastery(value: int | float | None) -> str:
-    return NOT_MEASURED if value is None else f"{round(value)}\u00a0%"
+    return fr.percent(value, NOT_MEASURED)
 
 
 def _level(part: Mapping[str, Any]) -> str:
