@@ -586,3 +586,24 @@ def test_the_sweep_fails_lost_runs_and_requeues_forgotten_ones(app, yasmine_test
     jobs = Queue("default", connection=Redis.from_url(redis_url)).jobs
     assert [(j.func_name, j.args) for j in jobs] == [(bilans.GENERATE_JOB, (forgotten.id,))]
     assert bilan_jobs.sweep() == {"lost": 0, "requeued": 0}
+
+
+def test_an_empty_answer_gives_the_template(app, model, yasmine_test) -> None:
+    model.script = lambda audience, attempt: ""
+    bilan_id = queued(yasmine_test).id
+    bilan_jobs.generate(bilan_id)
+    bilan = fresh(bilan_id)
+    assert bilan.source is BilanSource.TEMPLATE and bilan.error_code is BilanError.LLM_EMPTY_RESPONSE
+
+
+def test_without_course_material_the_model_still_writes(app, model, yasmine_test, monkeypatch) -> None:
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("vector store down")
+
+    monkeypatch.setattr(generation.knowledge, "search", down)
+    bilan_id = queued(yasmine_test).id
+    bilan_jobs.generate(bilan_id)
+    bilan = fresh(bilan_id)
+    assert bilan.source is BilanSource.LLM and bilan.error_code is BilanError.RAG_UNAVAILABLE
+    prompt = model.chat_requests[0]["messages"][1]["content"]
+    assert "Aucun extrait du cours" in prompt
