@@ -117,7 +117,6 @@ def read(token: str) -> Any:
         )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
