@@ -154,6 +154,7 @@ def _stage() -> None:
 
     if db.session.scalar(select(Stage.id).where(Stage.slug == "stage-intensif-terminale")) is None:
         starts = fr.local_today() + timedelta(days=42)
+        starts += timedelta(days=-starts.weekday() % 7)  # a Monday: five mornings, Monday to Friday
         description = "Cinq matinées pour consolider les mathématiques et la NSI avant le bac."
         db.session.add(
             Stage(

@@ -229,7 +229,7 @@ def stage_offer(stage: Stage) -> StageOffer:
     subjects = ", ".join(stage.subject_labels)
     return StageOffer(
         stage.id,
-        f"Stage « {stage.title} »",
+        stage.title,
         stage.price_millimes,
         f"{stage.grade.label} — {subjects}",
     )

@@ -221,7 +221,7 @@ def test_the_price_comes_from_the_stage_never_from_the_browser(client):
     (mail,) = outbox_to(FAMILY)
     assert mail.context["amount"] == 450_000
     offer = stages.reservations.catalog.stage_offer(stage)
-    assert offer.price_millimes == 450_000 and offer.name == "Stage « Stage de printemps »"
+    assert offer.price_millimes == 450_000 and offer.name == "Stage de printemps"
 
 
 # -- staff: the reservations table ----------------------------------------------------------------
@@ -474,7 +474,7 @@ def test_each_reservation_is_sent_to_the_staff_chat(client, telegram, run_jobs):
     run_jobs()
     (sent,) = telegram.messages
     assert sent["chat_id"] == CHAT
-    assert "Nouvelle réservation — Stage « Stage de printemps »" in sent["text"]
+    assert "Nouvelle réservation — Stage de printemps (du " in sent["text"]
     assert "Yasmine Ben Ali (Terminale)" in sent["text"] and "+216 22 333 444" in sent["text"]
     assert "Places restantes : 11 sur 12" in sent["text"]
     (row,) = reservations_of(stage)

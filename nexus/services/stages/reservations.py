@@ -186,7 +186,7 @@ def _welcome(row: StageReservation, stage: Stage) -> None:
     notifications.queue_email(
         row.email,
         "stage_reservation",
-        f"Stage « {stage.title} » : réservation reçue — passe ton test de positionnement",
+        f"{stage.title} : réservation reçue — passe ton test de positionnement",
         context,
     )
 
@@ -195,7 +195,7 @@ def _waiting(row: StageReservation, stage: Stage) -> None:
     notifications.queue_email(
         row.email,
         "stage_waiting",
-        f"Stage « {stage.title} » : vous êtes sur la liste d'attente",
+        f"{stage.title} : vous êtes sur la liste d'attente",
         mail_context(row, stage),
     )
 
@@ -212,7 +212,7 @@ def _tell_staff(row: StageReservation, stage: Stage, created: bool) -> None:
     kind = "Nouvelle réservation" if row.holds_seat else "Inscription sur la liste d'attente"
     again = "" if created else " (nouvel envoi)"
     lines = [
-        f"{kind}{again} — Stage « {stage.title} » ({dates_label(stage)})",
+        f"{kind}{again} — {stage.title} ({dates_label(stage)})",
         f"Élève : {row.student_name} ({row.grade.label})",
         f"Parent : {row.parent_name} — {row.phone} — {row.email}",
         f"Statut : {row.status.label} · référence {row.reference}",
@@ -269,7 +269,7 @@ def change_status(
         notifications.queue_email(
             row.email,
             "stage_cancelled",
-            f"Stage « {stage.title} » : réservation annulée",
+            f"{stage.title} : réservation annulée",
             mail_context(row, stage),
         )
     return StatusChange(row, changed=True)
@@ -280,7 +280,11 @@ def _paid_invoice(row: StageReservation, stage: Stage, actor: User) -> Invoice:
     carried the reservation's reference, its link e-mailed (staff resend it from the invoice)."""
     invoice = invoices.create(
         row.parent_name,
-        [invoices.Line(f"{catalog.stage_offer(stage).name} — {row.student_name}", 1, stage.price_millimes)],
+        [
+            invoices.Line(
+                f"{catalog.stage_offer(stage).name} (élève : {row.student_name})", 1, stage.price_millimes
+            )
+        ],
         status=InvoiceStatus.PAID,
         actor_id=actor.id,
         customer_email=row.email,
