@@ -29,6 +29,15 @@ RESULTS_URL = re.compile(r"/dashboard/positionnement/(\d+)$")
 TITLE = "Mathématiques — Terminale"  # the test's title: subject and grade
 
 
+# The deepest elements that stick out of the viewport (for the message of a failed width check).
+WIDEST = """[...document.querySelectorAll('main *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .filter(e => ![...e.children].some(
+    c => c.getBoundingClientRect().right > document.documentElement.clientWidth + 1))
+  .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' '
+    + Math.round(e.getBoundingClientRect().right) + 'px: ' + (e.textContent || '').trim().slice(0, 60))"""
+
+
 def mode(request: pytest.FixtureRequest) -> str:
     """ "js" or "no-js": the `phone` this test runs on."""
     return str(request.node.callspec.params["phone"])
@@ -51,7 +60,9 @@ def fits(page: Page, name: str, js: str) -> None:
     """Nothing wider than the phone; no serious accessibility violation (axe needs JavaScript: the
     markup is the same without it); the screenshots when asked."""
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: {width} px wide"
+    if width > PHONE["width"]:
+        shoot(page, f"{name}-{js}-too-wide")
+    assert width <= PHONE["width"], f"{name}: {width} px wide, because of {page.evaluate(WIDEST)}"
     if js == "js":
         assert_no_serious_violation(page)
     shoot(page, f"{name}-{js}")
