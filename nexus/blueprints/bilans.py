@@ -19,6 +19,16 @@ from nexus.web import is_fragment_request, or_404, page_arg
 bp = Blueprint("bilans", __name__)
 
 TABLE = "bilans.staff_table"
+HEADINGS = {
+    Audience.STUDENT: "Ton bilan",
+    Audience.PARENTS: "Bilan de {name}",
+    Audience.TEAM: "Bilan équipe — {name}",
+}
+EYEBROWS = {
+    Audience.STUDENT: "Ton bilan personnalisé",
+    Audience.PARENTS: "Bilan pour les parents",
+    Audience.TEAM: "Bilan pour l'équipe pédagogique",
+}
 
 
 # -- the family: questionnaire and progress ---------------------------------------------------------
@@ -111,7 +121,8 @@ def read(token: str) -> Any:
                 "bilans/read.html",
                 bilan=bilan,
                 audience=opened.audience,
-                name=bilans.first_name(bilan),
+                heading=HEADINGS[opened.audience].format(name=bilans.first_name(bilan)),
+                eyebrow=EYEBROWS[opened.audience],
                 body=render_markdown(bilan.text_for(opened.audience) or ""),
             )
         )

@@ -214,6 +214,28 @@ class Bilan(db.Model):
         return {GenerationStatus.QUEUED: 5, GenerationStatus.SCORING: 15}.get(self.status, 100)
 
     @property
+    def is_template(self) -> bool:
+        """All three texts are the template's (no language model)."""
+        return self.source is BilanSource.TEMPLATE
+
+    @property
+    def timeline(self) -> list[tuple[str, str]]:
+        """The job's steps for the progress page: (label, "done" | "current" | "todo")."""
+        order = [GenerationStatus.QUEUED, GenerationStatus.SCORING, GenerationStatus.WRITING]
+        labels = [
+            "En file d'attente",
+            "Analyse des résultats",
+            "Rédaction des trois bilans (élève, parents, équipe)",
+        ]
+        if self.status is GenerationStatus.WRITING:
+            labels[2] = f"{self.stage_label} : élève, parents, équipe"
+        here = order.index(self.status) if self.status in order else len(order)
+        return [
+            (label, "done" if n < here else "current" if n == here else "todo")
+            for n, label in enumerate(labels)
+        ]
+
+    @property
     def stage_label(self) -> str:
         """Where the job is, in French ("Rédaction 2/3")."""
         if self.status is GenerationStatus.WRITING:
