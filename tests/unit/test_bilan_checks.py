@@ -134,3 +134,13 @@ def test_the_questionnaire_form() -> None:
     }
     _, errors = questionnaire.parse_form(bad, chapters)
     assert set(errors) == {"maths_average", "bac_blanc", "school", "confiance-MATHEMATIQUES-suites"}
+
+
+def test_the_team_template_with_an_uai_passes() -> None:
+    results = copy.deepcopy(RESULTS)
+    results["uai"] = 55.1
+    results["subjects"][0]["theta"] = 1.8
+    a, f = facts(results)
+    text = templates.template(Audience.TEAM, f)
+    assert "UAI (Maths 0,6 · NSI 0,4) : 55,1." in text
+    assert checks.check(Audience.TEAM, text, a["priorities"], analysis.allowed_numbers(a, {})) == []

@@ -268,5 +268,5 @@ def allowed_numbers(analysis: Mapping[str, Any], questionnaire: Mapping[str, Any
     add(analysis.get("duration_minutes"))
     for key in ("maths_average", "speciality_average", "bac_blanc"):
         add((questionnaire or {}).get(key))
-    numbers.update({20.0, 100.0})  # "sur 20", "100 %"
+    numbers.update({20.0, 100.0, 0.6, 0.4})  # "sur 20", "100 %", the UAI's weights
     return numbers
