@@ -134,3 +134,21 @@ def test_calibrate_job_and_command(app):
     assert "NSI/TERMINALE" in calibrate()
     result = app.test_cli_runner().invoke(args=["bank", "calibrate"])
     assert result.exit_code == 0, result.output
+
+
+def test_one_calibration_at_a_time(app):
+    """Another process calibrating holds the lock: this run skips, writing nothing."""
+    from sqlalchemy import create_engine, func, select
+
+    items, rare = make_items()
+    fill(items, rare, people=40)
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with other.connect() as connection, connection.begin():
+            connection.execute(select(func.pg_advisory_xact_lock(func.hashtext("calibration"))))
+            assert calibrate_bank() == []
+            db.session.expire_all()
+            assert all(i.calibrated_at is None for i in items)
+        assert calibrate_bank()  # the lock released: it runs
+    finally:
+        other.dispose()

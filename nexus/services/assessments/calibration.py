@@ -192,6 +192,10 @@ def calibrate_bank(min_answers: int = MIN_ANSWERS) -> list[BankReport]:
     Maths and NSI answers fall into their own banks. An item below the threshold keeps (or gets
     back) its prior difficulty; calibrated_at changes only when the stored values do.
     """
+    # One calibration at a time (each worker's scheduler may start one): the others skip.
+    if not db.session.scalar(select(func.pg_try_advisory_xact_lock(func.hashtext("calibration")))):
+        log.info("calibration already running: skipped")
+        return []
     now = utcnow()
     rows = db.session.execute(
         select(Response.assessment_id, Response.item_id, Response.choice, Response.correct)
