@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from nexus import fr
 from nexus.models.catalog import OfferCode
 from nexus.services import catalog
 from nexus.services.bilans.questionnaire import CONFIDENCE
@@ -109,17 +110,17 @@ def _risks(
         if level >= 3 and mastery < URGENT_BELOW:
             risks.append(
                 f"Surconfiance sur « {d['label']} » : déclaré « {CONFIDENCE[level]} », "
-                f"maîtrise mesurée {mastery:.0f} %."
+                f"maîtrise mesurée {fr.percent(mastery)}."
             )
         elif level <= 2 and mastery >= STRENGTH_FROM:
             risks.append(
                 f"Manque de confiance sur « {d['label']} » : déclaré « {CONFIDENCE[level]} », "
-                f"maîtrise mesurée {mastery:.0f} %."
+                f"maîtrise mesurée {fr.percent(mastery)}."
             )
     for s in subjects:
         if s["confidence"] is not None and s["confidence"] < LOW_CONFIDENCE:
             risks.append(
-                f"{s['label']} : seulement {s['confidence']:.0f} % des questions tentées "
+                f"{s['label']} : seulement {fr.percent(s['confidence'])} des questions tentées "
                 "(beaucoup de « je ne sais pas »)."
             )
         if s["standard_error"] is not None and s["standard_error"] > IMPRECISE:

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import current_app
 
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.diagnostics import (
     WRITING_STEPS,
@@ -254,7 +255,7 @@ LINE_LABELS = (("school", "Établissement"), ("teacher", "Professeur"), ("class_
 
 
 def _pct(value: Any) -> str:
-    return "non vu" if value is None else f"{value:.0f} %"
+    return fr.percent(value, "non vu")
 
 
 def facts_message(audience: Audience, facts: Facts) -> str:

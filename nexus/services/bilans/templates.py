@@ -221,7 +221,7 @@ def team(facts: Facts) -> str:
     parts += ["", "### Mesures", "", "| Matière | SSN | Niveau | θ ± erreur type | Questions tentées |",
               "|---|---|---|---|---|"]  # fmt: skip
     for s in a["subjects"]:
-        attempted = f"{_fmt(s['confidence'], 0)} %" if s.get("confidence") is not None else "—"
+        attempted = fr.percent(s.get("confidence"), "—")
         parts.append(
             f"| {s['label']} | {_fmt(s['ssn'])} | {s.get('level_label') or '—'} | "
             f"{_fmt(s.get('theta'), 2)} ± {_fmt(s.get('standard_error'), 2)} | {attempted} |"
@@ -233,14 +233,14 @@ def team(facts: Facts) -> str:
     declared = q.get("confidence") or {}
     for d in a["domains"]:
         level = declared.get(f"{d['subject']}:{d['key']}")
-        mastery = f"{_fmt(d['mastery'], 0)} %" if d["mastery"] is not None else "non vu"
+        mastery = fr.percent(d["mastery"], "non vu")
         parts.append(f"| {d['label']} | {mastery} | {CONFIDENCE.get(level, '—') if level else '—'} |")
     parts += ["", "### Priorités", ""]
     parts += [
-        f"- **{p['label']}** : maîtrise {_fmt(p['mastery'], 0)} %{_skills(p)}." for p in a["priorities"]
+        f"- **{p['label']}** : maîtrise {fr.percent(p['mastery'])}{_skills(p)}." for p in a["priorities"]
     ] or ["- Aucune priorité sous le seuil : travail d'approfondissement."]
     parts += ["", "### Gains rapides", ""]
-    parts += [f"- {w['label']} : maîtrise {_fmt(w['mastery'], 0)} %." for w in a["quick_wins"]] or [
+    parts += [f"- {w['label']} : maîtrise {fr.percent(w['mastery'])}." for w in a["quick_wins"]] or [
         "- Aucun chapitre proche du seuil de solidité."
     ]
     parts += ["", "### Risques", ""]
