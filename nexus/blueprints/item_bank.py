@@ -16,10 +16,11 @@ bp = Blueprint("item_bank", __name__, url_prefix="/dashboard/assistante/banque-q
 
 
 def difficulty(value: float | None) -> str:
-    """A difficulty to the hundredth, French style: -1.25 → '-1,25' (on the logit scale)."""
+    """A difficulty to the hundredth, French style with a true minus sign: -1.25 → '−1,25'."""
     if value is None:
         return "—"
-    return fr.number(Decimal(f"{value:.2f}"))
+    rounded = round(value, 2) + 0.0  # + 0.0: no "−0"
+    return fr.number(Decimal(f"{rounded:.2f}")).replace("-", "\u2212")
 
 
 @bp.get("")

@@ -74,7 +74,7 @@ def test_staff_see_the_bank(auth, client, items, staff: str) -> None:
     assert "zz-page-fresh" in html and "zz-page-calibrated" in html and "zz-page-retired" in html
     assert "retirée" in html
     assert "Fonction logarithme" in html and "Mathématiques — Terminale" in html
-    assert "-1,25" in html and "-0,8" in html  # prior and current, French decimals
+    assert "\u22121,25" in html and "\u22120,8" in html  # prior and current, French decimals
     assert "jamais" in html  # the fresh item was never calibrated
     assert (utcnow() - timedelta(days=2)).strftime("%d/%m/%Y") in html and "42 réponses" in html
     # Two answers (one right), one "je ne sais pas": 50 % success among the attempted.
