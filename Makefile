@@ -34,7 +34,7 @@ e2e: system-deps $(VENV)/.installed-dev ## only the browser tests
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-bench: $(VENV)/.installed-dev ## page weight, slow-3G load and throughput, printed as tables
+bench: $(VENV)/.installed-dev ## page weight, slow-3G load, throughput, positioning-test precision…, printed as tables (one: ARGS=positioning)
 	$(BIN)/python -m bench $(ARGS)
 
 worker: $(VENV)/.installed ## an RQ worker (needs REDIS_URL)
