@@ -235,15 +235,23 @@ def test_yasmine_takes_the_maths_test_and_reads_her_results(
     assert page.request.get(href).status == 404
 
 
-def test_staff_see_the_tests_table(page: Page, sign_in: Callable[..., None]) -> None:
+def test_staff_assign_a_test_and_see_the_tests_table(page: Page, sign_in: Callable[..., None]) -> None:
     page.set_viewport_size(PHONE)
     sign_in(page, ADMIN)
     expect(page).to_have_url(re.compile(r"/dashboard/admin$"))
-    page.goto("/dashboard/assistante/positionnement")
+    page.get_by_role("navigation").get_by_role("link", name="Tests de positionnement").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/assistante/positionnement$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Tests de positionnement")
-    expect(page.get_by_role("heading", name="Attribuer un test")).to_be_visible()
+    assign = page.locator("section.card", has=page.get_by_role("heading", name="Attribuer un test"))
+    assign.get_by_label("Élève").select_option(label="Ben Ali Yasmine (Terminale)")
+    assign.get_by_label("Matière").select_option(label="Test de NSI")
+    assign.get_by_role("button", name="Attribuer").click()
+    notice = "Test attribué à Yasmine Ben Ali (NSI — Terminale)."
+    expect(page.get_by_role("status").first).to_contain_text(notice)
     table = page.locator("#tests-table")
-    expect(table).to_contain_text("Yasmine")
+    row = table.locator("tr", has_text="NSI — Terminale")
+    expect(row).to_contain_text("Yasmine Ben Ali")
+    expect(row).to_contain_text("À passer")
     fits(page, "positioning-staff", "js")
 
 
