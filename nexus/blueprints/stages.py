@@ -213,9 +213,16 @@ def reservations() -> Any:
         "back_url": request.full_path.rstrip("?"),
         "pending_count": stages.pending_count(),
     }
+    context["free"] = _free_seats(context["page"].items)
     if is_fragment_request():
         return render_template("stages/_reservations_table.html", **context)
     return render_template("stages/reservations.html", **context)
+
+
+def _free_seats(reservations: list[StageReservation]) -> dict[int, int]:
+    """Seats left per stage of these rows: a seat is offered from the waiting list only if one is."""
+    found = {r.stage_id: r.stage for r in reservations}
+    return {stage_id: stages.seats_left(stage) for stage_id, stage in found.items()}
 
 
 def _csv_cell(value: str) -> str:
@@ -301,4 +308,5 @@ def _answer(reservation: StageReservation, notice: str, status: int) -> Any:
         status=status,
         r=reservation,
         back_url=rows.back_url(TABLE),
+        free=_free_seats([reservation]),
     )

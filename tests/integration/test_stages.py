@@ -292,9 +292,14 @@ def test_a_seat_is_offered_from_the_waiting_list_only_when_one_is_free(client, a
     waiting = stages.reserve(stage.id, details(), waiting_list=True).reservation
     db.session.commit()
     auth.login(ASSISTANTE)
+    table = html(client.get("/dashboard/assistante/stages/reservations?filtre=WAITING"))
+    assert "Proposer une place" not in table  # the stage is full: no seat to offer
     refused = status_post(client, waiting, "WAITING", "PENDING")
     assert refused.status_code == 422 and "liste d'attente" in html(refused)
     status_post(client, first, "PENDING", "CANCELLED", confirm="1")
+    assert "Proposer une place" in html(
+        client.get("/dashboard/assistante/stages/reservations?filtre=WAITING")
+    )
     offered = status_post(client, waiting, "WAITING", "PENDING")
     assert offered.status_code == 200
     db.session.expire_all()
