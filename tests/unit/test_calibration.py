@@ -143,3 +143,18 @@ def test_rejects_mismatched_input():
         fit([1, 2], [0], [True], [0.0])
     with pytest.raises(ValueError):
         fit([1], [3], [True], [0.0])
+
+
+def test_an_item_everyone_got_right_does_not_move_the_others(world):
+    truth, _, (persons, items, correct) = world
+    base = fit(persons, items, correct, truth)
+    # A 41st item, answered right by all 600.
+    with_easy = fit(
+        [*persons.tolist(), *range(N_PERSONS)],
+        [*items.tolist(), *([N_ITEMS] * N_PERSONS)],
+        [*correct, *([True] * N_PERSONS)],
+        numpy.append(truth, -2.0),
+    )
+    assert with_easy.calibrated[-1] and with_easy.difficulty[-1] == -LIMIT
+    numpy.testing.assert_allclose(with_easy.difficulty[:-1], base.difficulty, atol=0.02)
+    assert with_easy.difficulty[:-1].mean() == pytest.approx(truth.mean(), abs=1e-9)

@@ -9,8 +9,8 @@ decided which item came next is in the data). Then:
 - "je ne sais pas" is left out (as the engine leaves it out of the ability's likelihood);
 - only items with at least MIN_ANSWERS answers are re-estimated, the others keep their prior;
 - the scale is anchored: the mean difficulty of the re-estimated items is the mean of their
-  priors, so the abilities (and the SSN computed from them) stay on the scale the bank was
-  written on;
+  priors (items answered right, or wrong, by everyone aside: they have no finite estimate), so
+  the abilities (and the SSN computed from them) stay on the scale the bank was written on;
 - estimates are clipped to [-4, 4] like the engine's abilities.
 
 `calibrate_bank()` reads the completed tests' answers, fits each bank (subject × grade) and
@@ -142,7 +142,8 @@ def fit(
     raw[used] = solution.x[:-1]
     sd = float(numpy.exp(solution.x[-1]))
 
-    # Standard errors from the expected information of each item at the abilities' posterior.
+    # Approximate standard errors: each item's information over the abilities' posteriors (the
+    # abilities taken as known, so a little optimistic).
     errors = numpy.full(n_items, numpy.nan)
     theta = sd * nodes
     eta = theta[None, :] - raw[item_idx][:, None]
@@ -157,7 +158,11 @@ def fit(
     )
     errors[calibrated] = 1.0 / numpy.sqrt(numpy.maximum(info[calibrated], 1e-12))
 
-    shift = float(priors[calibrated].mean() - raw[calibrated].mean())
+    # Anchor on the items with a finite estimate: one everybody got right sits at the optimiser's
+    # bound, which says "very easy", not how easy; it must not drag the others.
+    interior = calibrated & (numpy.abs(raw) < BOUND - 0.01)
+    anchors = interior if interior.any() else calibrated
+    shift = float(priors[anchors].mean() - raw[anchors].mean())
     difficulty = priors.copy()
     difficulty[calibrated] = numpy.clip(raw[calibrated] + shift, -LIMIT, LIMIT)
     notes = [] if solution.success else [f"optimiseur : {solution.message}"]
