@@ -90,6 +90,10 @@ def stage_page(slug: str) -> Any:
     form = ReservationForm()
     if request.method == "GET":
         form.grade.data = stage.grade.value
+        if current_user.is_authenticated and current_user.is_parent:  # the parent's own details
+            form.parent_name.data = current_user.full_name
+            form.email.data = current_user.email
+            form.phone.data = current_user.phone
         return _stage_page(stage, form)
     if not stages.is_open(stage):
         return _stage_page(stage, form, 409, notice=stages.reservations.CLOSED)

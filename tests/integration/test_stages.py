@@ -631,3 +631,10 @@ def test_staff_reach_the_results_of_a_completed_stage_test(client, auth):
     auth.login(ASSISTANTE)
     page = html(client.get("/dashboard/assistante/stages/reservations"))
     assert f"/dashboard/positionnement/{test.id}" in page
+
+
+def test_a_signed_in_parent_finds_the_form_filled_with_their_details(client, auth):
+    stage = make_stage()
+    auth.login(PARENT)
+    page = html(client.get(f"/stages/{stage.slug}"))
+    assert f'value="{PARENT}"' in page and 'value="Nadia Ben Ali"' in page
