@@ -12,16 +12,22 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy.engine import make_url
 
-from tests.e2e.conftest import PHONE, LiveServer
+from tests.e2e.conftest import E2E_DATABASE, PHONE, LiveServer
+from tests.e2e.server import start_gunicorn, stop
 from tests.e2e.test_accessibility import assert_no_serious_violation
+from tests.fakes.llm import FakeLLM
 from tests.people import ADMIN, PARENT, PARENT2, YASMINE
-from tests.servers import body_text
+from tests.servers import EmbeddedPostgres, body_text, free_port, wait_for_port
 
 MAX_QUESTIONS = 30
 WIDE = {"width": 1280, "height": 900}
@@ -367,3 +373,110 @@ def sign_out_or_leave(page: Page, sign_out: Callable[[Page], None]) -> None:
     """Back on a dashboard page and signed out (the bilan's page has no sign-out button)."""
     page.goto("/dashboard/eleve")
     sign_out(page)
+
+
+# -- the bilan written by the language model (the test LLM server) ---------------------------------
+
+# One reply for the three audiences that passes every check: it names the eight chapters of
+# Terminale (so every priority), states no number, says "ton"/"ta" but never "tu", and "vous".
+LLM_REPLY = (
+    "## Le bilan rédigé pour Yasmine\n\n"
+    "Voici ton bilan, que vous pourrez aussi lire en famille. Le test a parcouru tout le programme de "
+    "mathématiques de Terminale : Récurrence et suites, Limites et continuité, Dérivation et convexité, "
+    "Fonction logarithme, Primitives, équations différentielles et intégration, Dénombrement, "
+    "Probabilités et loi binomiale, Géométrie dans l'espace. Chaque chapitre a compté, et ta façon de "
+    "répondre honnêtement, même quand la question résistait, rend ce bilan vraiment utile.\n\n"
+    "### Ce qui vient en premier\n\n"
+    "Les chapitres les moins assurés passent en premier : reprendre les définitions, refaire les "
+    "exemples du cours, puis des exercices courts chaque jour. Un chapitre à la fois, sans se "
+    "disperser, avec une fiche de synthèse à la fin de chaque semaine de travail.\n\n"
+    "### Comment avancer\n\n"
+    "Ta régularité fera la différence : un travail court mais quotidien vaut mieux que de longues "
+    "séances espacées. Votre coach proposera un plan sur quelques semaines, puis un nouveau test pour "
+    "mesurer les progrès réalisés. Nous restons à votre disposition pour en parler ensemble et "
+    "répondre à vos questions, dès que vous le souhaitez, au centre ou par message."
+)
+
+
+def app_database_url(pg: EmbeddedPostgres | None) -> str:
+    """The live server's database (the same data, not a fresh copy), as the app wants it."""
+    if pg is not None:
+        return pg.database(E2E_DATABASE, fresh=False)
+    url = make_url(os.environ["TEST_DATABASE_URL"]).set(database=E2E_DATABASE)
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def llm_app(live_server: LiveServer, pg: EmbeddedPostgres | None) -> Iterator[tuple[str, FakeLLM]]:
+    """A second gunicorn on the live server's database, whose LLM is the test LLM server."""
+    fake = FakeLLM(reply=LLM_REPLY, chunk_delay=0.0)
+    fake.start()
+    port = free_port()
+    saved = os.environ.get("OPENAI_BASE_URL")
+    os.environ["OPENAI_BASE_URL"] = fake.url
+    try:
+        instance = Path(tempfile.mkdtemp(prefix="nx-e2e-llm-"))
+        proc = start_gunicorn(app_database_url(pg), instance, port, smtp_port=live_server.smtp.port)
+    finally:
+        if saved is None:
+            os.environ.pop("OPENAI_BASE_URL", None)
+        else:
+            os.environ["OPENAI_BASE_URL"] = saved
+    try:
+        wait_for_port(port, timeout=30)
+        yield f"http://127.0.0.1:{port}", fake
+    finally:
+        stop(proc)
+        fake.stop()
+
+
+def test_with_a_language_model_the_bilans_are_the_models(
+    browser: Browser,
+    browser_context_args: dict[str, Any],
+    llm_app: tuple[str, FakeLLM],
+    live_server: LiveServer,
+    sign_in: Callable[..., None],
+    sign_out: Callable[[Page], None],
+) -> None:
+    url, fake = llm_app
+    context = browser.new_context(**{**browser_context_args, "base_url": url, "viewport": PHONE})
+    try:
+        page = context.new_page()
+        main = page.locator("main")
+        sign_in(page, YASMINE)
+        expect(page).to_have_url(re.compile(r"/dashboard/eleve$"))
+        test_id = take_the_maths_test(page, "js")
+        page.get_by_role("link", name="Obtenir le bilan personnalisé").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Bilan personnalisé")
+        page.get_by_label("Objectifs pour cette année").fill("Réussir le bac avec une mention.")
+        parents_seen = len(mails(live_server, PARENT, "Le bilan de Yasmine est prêt"))
+        page.get_by_role("button", name="Demander le bilan").click()
+        expect(page).to_have_url(re.compile(rf"/dashboard/positionnement/{test_id}/bilan$"))
+        wait_until_ready(page, "js", "bilan-llm")
+        assert len(fake.chat_requests) >= 3  # one text per audience, at least
+        page.get_by_role("link", name="Lire mon bilan").click()
+        expect(main.locator(".prose")).to_contain_text(
+            "Voici ton bilan, que vous pourrez aussi lire en famille."
+        )
+        expect(main).not_to_contain_text("Bilan établi automatiquement")
+        shoot(page, "bilan-read-student-llm")
+        page.goto("/dashboard/eleve")
+        sign_out(page)
+
+        body = wait_for_new_mail(live_server, PARENT, "Le bilan de Yasmine est prêt", parents_seen)
+        link = BILAN_LINK.search(body)
+        assert link is not None and body.count(url) >= 1, body  # the link points at this server
+        page.goto(link.group(1))
+        expect(main.locator(".eyebrow")).to_have_text("Bilan pour les parents")
+        expect(main.locator(".prose")).to_contain_text("Nous restons à votre disposition")
+        expect(main).not_to_contain_text("Bilan établi automatiquement")
+
+        sign_in(page, ADMIN)
+        expect(page).to_have_url(re.compile(r"/dashboard/admin$"))
+        page.goto("/dashboard/assistante/bilans-generes")
+        row = main.locator("#bilans-generes tr", has_text="Yasmine Ben Ali").first
+        expect(row).to_contain_text("Prêt")
+        expect(row).to_contain_text("Modèle de langage")
+        shoot(page, "bilans-staff-llm")
+    finally:
+        context.close()
