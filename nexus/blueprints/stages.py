@@ -96,7 +96,7 @@ def stage_page(slug: str) -> Any:
             form.phone.data = current_user.phone
         return _stage_page(stage, form)
     if not stages.is_open(stage):
-        return _stage_page(stage, form, 409, notice=stages.reservations.CLOSED)
+        return _stage_page(stage, form, 409, notice=stages.CLOSED)
     if not form.validate():
         return _stage_page(stage, form, 422)
     if form.website.data:  # a filled honeypot gets the same thanks, and nothing is kept

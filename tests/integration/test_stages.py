@@ -22,7 +22,7 @@ from nexus.models.billing import Invoice, InvoiceStatus
 from nexus.models.common import Grade, Subject
 from nexus.models.notifications import Notification, OutboxStatus
 from nexus.models.stages import ReservationStatus, Stage, StageReservation, TelegramMessage
-from nexus.services import ServiceError, stages, utcnow
+from nexus.services import ServiceError, catalog, stages, utcnow
 from tests.helpers import (
     ADMIN,
     ASSISTANTE,
@@ -220,7 +220,7 @@ def test_the_price_comes_from_the_stage_never_from_the_browser(client):
     reserve(client, stage, price="1", amount_millimes="1")
     (mail,) = outbox_to(FAMILY)
     assert mail.context["amount"] == 450_000
-    offer = stages.reservations.catalog.stage_offer(stage)
+    offer = catalog.stage_offer(stage)
     assert offer.price_millimes == 450_000 and offer.name == "Stage de printemps"
 
 

@@ -1,13 +1,22 @@
 """Holiday stages: callers use `stages.X`; each concern lives in its own module:
 
 - `offers`: stages as staff create and edit them, and as the public sees them (seats left);
-- `reservations`: the public reservation (seats never oversold, the waiting list), the staff's
-  follow-up and export;
+- `reservations`: the public reservation (seats never oversold, the waiting list) and what it sends;
+- `desk`: the staff's follow-up (status, the paid invoice), the table's filters and CSV export;
 - `telegram`: the outbox of messages to the staff's Telegram chat.
 """
 
 from __future__ import annotations
 
+from nexus.services.stages.desk import (
+    RESERVATION_FILTERS,
+    StatusChange,
+    change_status,
+    export_rows,
+    get_reservation,
+    list_reservations,
+    pending_count,
+)
 from nexus.services.stages.offers import (
     Listed,
     StaffListed,
@@ -24,23 +33,18 @@ from nexus.services.stages.offers import (
     visible_stage,
 )
 from nexus.services.stages.reservations import (
+    CLOSED,
     FULL,
-    RESERVATION_FILTERS,
     ReservationDetails,
     Reserved,
     StageFull,
-    StatusChange,
-    change_status,
     dates_label,
-    export_rows,
-    get_reservation,
-    list_reservations,
     mail_context,
-    pending_count,
     reserve,
 )
 
 __all__ = [
+    "CLOSED",
     "FULL",
     "RESERVATION_FILTERS",
     "Listed",
