@@ -218,23 +218,21 @@ def team(facts: Facts) -> str:
     q = facts.questionnaire or {}
     parts = [f"## Bilan équipe — {facts.first_name} ({facts.grade_label})", ""]
     parts.append(f"Test : {facts.test_title}" + (" (stage)" if facts.stage else "") + ".")
-    parts += ["", "### Mesures", "", "| Matière | SSN | Niveau | θ ± erreur type | Questions tentées |",
-              "|---|---|---|---|---|"]  # fmt: skip
+    parts += ["", "### Mesures", ""]
     for s in a["subjects"]:
-        attempted = fr.percent(s.get("confidence"), "—")
         parts.append(
-            f"| {s['label']} | {_fmt(s['ssn'])} | {s.get('level_label') or '—'} | "
-            f"{_fmt(s.get('theta'), 2)} ± {_fmt(s.get('standard_error'), 2)} | {attempted} |"
+            f"- **{s['label']}** : SSN {_fmt(s['ssn'])} ({s.get('level_label') or '—'}), "
+            f"θ {_fmt(s.get('theta'), 2)} ± {_fmt(s.get('standard_error'), 2)}, "
+            f"questions tentées {fr.percent(s.get('confidence'), '—')}."
         )
     if a.get("uai") is not None:
         parts += ["", f"UAI (Maths 0,6 · NSI 0,4) : {_fmt(a['uai'])}."]
     parts += ["", "### Maîtrise par chapitre", ""]
-    parts += ["| Chapitre | Maîtrise | Confiance déclarée |", "|---|---|---|"]
     declared = q.get("confidence") or {}
     for d in a["domains"]:
         level = declared.get(f"{d['subject']}:{d['key']}")
-        mastery = fr.percent(d["mastery"], "non vu")
-        parts.append(f"| {d['label']} | {mastery} | {CONFIDENCE.get(level, '—') if level else '—'} |")
+        said = f", confiance déclarée « {CONFIDENCE[level]} »" if level in CONFIDENCE else ""
+        parts.append(f"- {d['label']} : {fr.percent(d['mastery'], 'non vu')}{said}.")
     parts += ["", "### Priorités", ""]
     parts += [
         f"- **{p['label']}** : maîtrise {fr.percent(p['mastery'])}{_skills(p)}." for p in a["priorities"]
