@@ -1036,6 +1036,7 @@ OBJECT_PAGES = [
     "/dashboard/assistante/bilans-generes/{ready_bilan}",
     "/dashboard/eleves/{sami}/positionnement",
     "/positionnement/{stage_token}",
+    "/dashboard/assistante/banque-questions/{sami_item}",
     "/stages/{stage_slug}",
     "/stages/{stage_slug}/confirmation",
     "/dashboard/assistante/stages/{stage}/modifier",
