@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from nexus import fr
 from nexus.extensions import db
@@ -638,3 +638,33 @@ def test_a_signed_in_parent_finds_the_form_filled_with_their_details(client, aut
     auth.login(PARENT)
     page = html(client.get(f"/stages/{stage.slug}"))
     assert f'value="{PARENT}"' in page and 'value="Nadia Ben Ali"' in page
+
+
+@pytest.mark.committed
+def test_fifty_clicks_on_marquer_payee_make_one_invoice(app):
+    stage = make_stage()
+    row = stages.reserve(stage.id, details()).reservation
+    admin = user(ADMIN)
+    stages.change_status(row.id, ReservationStatus.PENDING, ReservationStatus.CONFIRMED, admin)
+    row_id, admin_id = row.id, admin.id
+    db.session.remove()
+
+    def pay(i: int) -> object:
+        from nexus.models.identity import User
+
+        actor = db.session.get_one(User, admin_id)
+        return stages.change_status(row_id, ReservationStatus.CONFIRMED, ReservationStatus.PAID, actor)
+
+    results = at_once(app, pay)
+
+    assert refusals(results) == []
+    assert sum(1 for r in results if r.changed) == 1
+    with app.app_context():
+        reference = db.session.get_one(StageReservation, row_id).reference
+        invoiced = select(func.count()).where(Invoice.payment_reference == reference)
+        assert db.session.scalar(invoiced) == 1
+        lines = select(func.count()).where(
+            AuditLog.action == "stage.reservation_status", AuditLog.object_id == row_id
+        )
+        assert db.session.scalar(lines) == 2  # confirmed, then paid once
+        assert [m.template for m in outbox_to(FAMILY)] == ["stage_reservation", "invoice_link"]
