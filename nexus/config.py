@@ -57,6 +57,10 @@ def from_environment() -> dict[str, Any]:
         "LLM_TIMEOUT": float(_env("LLM_TIMEOUT", "30") or 30),
         # The model's context window in tokens (prompt + answer): ARIA fits its prompt within it.
         "LLM_CONTEXT_TOKENS": _int("LLM_CONTEXT_TOKENS", 4096),
+        # Bilans are written by a job: one call may take longer than ARIA's, the three together
+        # stay under the job's timeout (what is left when the budget runs out is the template's).
+        "BILAN_LLM_TIMEOUT": float(_env("BILAN_LLM_TIMEOUT", "120") or 120),
+        "BILAN_TIME_BUDGET": float(_env("BILAN_TIME_BUDGET", "160") or 160),
         "EMBEDDING_BASE_URL": _env("EMBEDDING_BASE_URL"),
         "EMBEDDING_MODEL": _env("EMBEDDING_MODEL", "nomic-embed-text"),
         "VECTOR_STORE": _env("VECTOR_STORE", "pgvector"),

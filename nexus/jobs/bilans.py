@@ -14,7 +14,7 @@ def generate(bilan_id: int) -> str:
 
 
 @job
-def sweep() -> dict[str, int]:
+def sweep_bilans() -> dict[str, int]:
     """Periodic (every 10 minutes): a run lost with its worker is marked FAILED for staff to
     retry; a bilan whose job never came (Redis emptied) is enqueued again."""
     return bilans.sweep()

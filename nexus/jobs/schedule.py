@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from nexus.jobs.bilans import sweep_bilans
 from nexus.jobs.billing import (
     allocate_monthly_credits,
     end_lapsed_subscriptions,
@@ -28,6 +29,7 @@ PERIODIC: list[tuple[Callable[[], Any], int]] = [
     (send_session_reminders, 300),
     (purge_stale_signups, 86400),
     (calibrate, 7 * 86400),
+    (sweep_bilans, 600),
 ]
 
 JOBS: dict[str, Callable[[], Any]] = {func.__name__: func for func, _ in PERIODIC}
