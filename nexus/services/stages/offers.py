@@ -71,7 +71,7 @@ def _state(stage: Stage) -> dict[str, Any]:
 
 def _apply(stage: Stage, fields: StageFields) -> None:
     stage.title = fields.title.strip()
-    stage.description = fields.description.strip()
+    stage.description = fields.description.replace("\r\n", "\n").strip()  # a textarea sends CRLF
     stage.starts_on = fields.starts_on
     stage.ends_on = fields.ends_on
     stage.grade = fields.grade
