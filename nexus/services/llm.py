@@ -123,13 +123,14 @@ def _unavailable(exc: Exception) -> LLMUnavailable:
     return LLMUnavailable(reason)
 
 
-def complete(conf: Settings, messages: list[dict[str, str]]) -> Completion:
-    """One answer, not streamed (the form posted without JavaScript waits for it)."""
+def complete(conf: Settings, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS) -> Completion:
+    """One answer, not streamed (the form posted without JavaScript waits for it; a bilan's job
+    asks for a longer one)."""
     from openai import OpenAIError
 
     try:
         response = _client(conf).chat.completions.create(
-            model=conf.model, messages=messages, max_tokens=MAX_TOKENS, temperature=TEMPERATURE
+            model=conf.model, messages=messages, max_tokens=max_tokens, temperature=TEMPERATURE
         )
     except OpenAIError as exc:
         raise _unavailable(exc) from exc

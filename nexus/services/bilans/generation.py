@@ -186,6 +186,10 @@ def _generate(bilan_id: int) -> str:
     return "ready"
 
 
+# About 400 French words, with room for the headings and lists (≈ 1.6 tokens a word).
+BILAN_MAX_TOKENS = 1200
+
+
 def model_settings() -> llm.Settings | None:
     conf = llm.settings()
     if conf is None:
@@ -352,7 +356,11 @@ def write(
             notes.llm_down = True
             return fallback, {"source": "TEMPLATE", "attempts": attempt - 1, "error": "LLM_TIMEOUT"}
         try:
-            completion = llm.complete(dataclasses.replace(conf, timeout=min(conf.timeout, left)), messages)
+            completion = llm.complete(
+                dataclasses.replace(conf, timeout=min(conf.timeout, left)),
+                messages,
+                max_tokens=BILAN_MAX_TOKENS,
+            )
         except llm.LLMUnavailable as exc:
             code = _llm_error(exc)
             notes.add(code, f"{audience.label} : {exc.reason}")
