@@ -268,3 +268,29 @@ def test_fifty_answers_to_the_same_question_at_once_record_one(app) -> None:  # 
             select(func.count()).select_from(Response).where(Response.assessment_id == test_id)
         )
         assert count == 1
+
+
+@pytest.mark.committed
+def test_a_finished_stage_test_gets_its_bilan_and_the_participant_is_told(app, client, run_jobs) -> None:  # type: ignore[no-untyped-def]
+    from nexus.models.notifications import OutboxEmail
+    from nexus.services import bilans
+
+    with app.app_context():
+        test = taking.start_participant_test("lina@example.tn", "Lina", Grade.PREMIERE)
+        url = "/" + taking.participant_url(test).split("://", 1)[1].split("/", 1)[1]
+        test_id = test.id
+    client.get(url)
+    for _ in range(50):
+        with app.app_context():
+            item = current_item(test_id)
+            item_id, letter = item.id, "ABCD"[item.answer]
+        client.post(url, data={"item": item_id, "choice": letter})
+    assert run_jobs() >= 1  # test_completed, then the bilan's own job
+    run_jobs()
+    with app.app_context():
+        bilan = bilans.bilan_of(test_id)
+        assert bilan is not None and bilan.is_ready
+        subjects = db.session.scalars(
+            select(OutboxEmail.subject).where(OutboxEmail.to_email == "lina@example.tn")
+        )
+        assert "Ton bilan de compétences est prêt" in list(subjects)
