@@ -103,6 +103,14 @@ def short_date(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def time_spent(milliseconds: int) -> str:
+    """How long someone worked: 'moins d'une minute', '12 min', '1 h 05'."""
+    minutes = milliseconds // 60_000
+    if minutes < 1:
+        return "moins d'une minute"
+    return f"{minutes} min" if minutes < 60 else duration(minutes)
+
+
 def duration(minutes: int) -> str:
     """90 → '1 h 30', 60 → '1 h'."""
     hours, rest = divmod(minutes, 60)

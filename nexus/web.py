@@ -98,7 +98,8 @@ FILTERS = {
     "hm": fr.hm,
     "day": fr.day,
     "duration": fr.duration,
-    "percent": fr.percent,  # a mastery or a share: "62 %"
+    "percent": fr.percent,
+    "time_spent": fr.time_spent,  # from milliseconds: "12 min"  # a mastery or a share: "62 %"
 }
 
 

@@ -62,3 +62,12 @@ def test_the_words_alone_agree_with_their_count() -> None:
     assert fr.agree(0, "message à traiter") == "message à traiter"
     assert fr.agree(3, "message à traiter") == "messages à traiter"
     assert fr.agree(2, "bilan gratuit reçu", "bilans gratuits reçus") == "bilans gratuits reçus"
+
+
+def test_time_spent_reads_like_a_person_would_say_it() -> None:
+    from nexus import fr
+
+    assert fr.time_spent(30_000) == "moins d'une minute"
+    assert fr.time_spent(12 * 60_000 + 59_000) == "12 min"
+    assert fr.time_spent(65 * 60_000) == "1 h 05"
+    assert fr.percent(61.6) == "62\u00a0%" and fr.percent(None) == "non évalué"
