@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
 from nexus.models.aria import AriaConversation
-from nexus.models.assessments import Assessment
+from nexus.models.assessments import Assessment, Score
 from nexus.models.audit import AuditLog
 from nexus.models.billing import Entitlement, Invoice, Payment, Subscription
 from nexus.models.common import Grade, Role
@@ -243,6 +243,7 @@ def child_history(student: Student) -> list[str]:
         ("crédits", select(CreditRequest.id).where(CreditRequest.student_id == student.id)),
         ("ARIA", select(AriaConversation.id).where(AriaConversation.student_id == student.id)),
         ("tests", select(Assessment.id).where(Assessment.student_id == student.id)),
+        ("tests", select(Score.id).where(Score.student_id == student.id)),
         ("documents", select(UserDocument.id).where(UserDocument.owner_id == student.user_id)),
     ]
     found: list[str] = []

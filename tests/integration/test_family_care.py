@@ -230,6 +230,7 @@ def test_history_covers_every_table_that_references_a_student(app):
         "credit_requests",
         "aria_conversations",
         "assessments",
+        "assessment_scores",
         "user_documents",
     }
     # Rows of a student's account that go with it (its own links, sessions, notifications …).
@@ -251,6 +252,8 @@ def test_history_covers_every_table_that_references_a_student(app):
         "session_reports",
         "invoice_access_tokens",
         "invoice_events",
+        "bilans",  # who asked for it (set to null with the account)
+        "assessments",  # staff who assigned it (set to null)
     }
     referencing = set()
     for table in db.metadata.sorted_tables:
