@@ -144,13 +144,11 @@ def email_sent(outbox_id: int) -> None:
     )
 
 
-@command
-def email_failed(outbox_id: int, error: str) -> None:
-    """Record a failed attempt: retried later with backoff, given up after MAX_ATTEMPTS."""
+def record_failure(model: type[Any], row_id: int, error: str) -> None:
+    """A failed delivery of an outbox row (e-mail, Telegram message): retried later with backoff,
+    given up after MAX_ATTEMPTS. Runs inside the caller's command."""
     row = db.session.scalar(
-        select(OutboxEmail)
-        .where(OutboxEmail.id == outbox_id, OutboxEmail.status == OutboxStatus.PENDING)
-        .with_for_update()
+        select(model).where(model.id == row_id, model.status == OutboxStatus.PENDING).with_for_update()
     )
     if row is None:
         return
@@ -161,15 +159,24 @@ def email_failed(outbox_id: int, error: str) -> None:
         row.next_attempt_at = utcnow() + backoff(row.attempts)
 
 
-def due_emails(limit: int) -> list[int]:
-    """The pending e-mails whose first delivery was missed, or whose retry is due."""
+def due_rows(model: type[Any], limit: int) -> list[int]:
+    """Pending outbox rows whose first delivery was missed, or whose retry is due."""
     stmt = (
-        select(OutboxEmail.id)
-        .where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= utcnow())
-        .order_by(OutboxEmail.next_attempt_at)
+        select(model.id)
+        .where(model.status == OutboxStatus.PENDING, model.next_attempt_at <= utcnow())
+        .order_by(model.next_attempt_at)
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+@command
+def email_failed(outbox_id: int, error: str) -> None:
+    record_failure(OutboxEmail, outbox_id, error)
+
+
+def due_emails(limit: int) -> list[int]:
+    return due_rows(OutboxEmail, limit)
 
 
 def unread_count(user_id: int) -> int:

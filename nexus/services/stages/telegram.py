@@ -19,7 +19,7 @@ from nexus.models.notifications import OutboxStatus
 from nexus.models.stages import StageReservation, TelegramMessage
 from nexus.queue import enqueue_after_commit
 from nexus.services import command, utcnow
-from nexus.services.notifications import CLAIM_FOR, MAX_ATTEMPTS, backoff
+from nexus.services.notifications import CLAIM_FOR, due_rows, record_failure
 
 MAX_LENGTH = 4000  # Telegram refuses more than 4096 characters
 
@@ -95,27 +95,8 @@ def message_sent(message_id: int) -> None:
 
 @command
 def message_failed(message_id: int, error: str) -> None:
-    """A failed attempt: retried later with backoff, given up after MAX_ATTEMPTS."""
-    row = db.session.scalar(
-        select(TelegramMessage)
-        .where(TelegramMessage.id == message_id, TelegramMessage.status == OutboxStatus.PENDING)
-        .with_for_update()
-    )
-    if row is None:
-        return
-    row.last_error = error[:500]
-    if row.attempts >= MAX_ATTEMPTS:
-        row.status = OutboxStatus.FAILED
-    else:
-        row.next_attempt_at = utcnow() + backoff(row.attempts)
+    record_failure(TelegramMessage, message_id, error)
 
 
 def due_messages(limit: int) -> list[int]:
-    """Pending messages whose first delivery was missed, or whose retry is due."""
-    stmt = (
-        select(TelegramMessage.id)
-        .where(TelegramMessage.status == OutboxStatus.PENDING, TelegramMessage.next_attempt_at <= utcnow())
-        .order_by(TelegramMessage.next_attempt_at)
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt))
+    return due_rows(TelegramMessage, limit)
