@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, g, has_request_context, render_template, request
+from flask import Flask, Response, abort, g, has_request_context, render_template, request, send_file
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -128,6 +129,14 @@ def reject_nul_characters() -> None:
     for values in (request.args, request.form):
         if any("\x00" in value for _, value in values.items(multi=True)):
             abort(400)
+
+
+def pdf_response(data: bytes, filename: str) -> Response:
+    """A PDF shown in the browser (a download on phones), never kept by a shared cache."""
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=filename)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def is_fragment_request() -> bool:

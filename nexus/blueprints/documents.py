@@ -5,24 +5,16 @@ Every refusal is the same 404, so nobody learns whether someone else's document 
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user
 
 from nexus import policy
 from nexus.services import ServiceError, invoices, vault
-from nexus.web import or_404
+from nexus.web import or_404, pdf_response
 
 bp = Blueprint("documents", __name__)
-
-
-def _pdf(data: bytes, filename: str) -> Response:
-    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=filename)
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.get("/dashboard/parent/ressources")
@@ -51,7 +43,7 @@ def download(document_id: int) -> Any:
 
 @bp.get("/factures/<int:invoice_id>/pdf")
 @policy.access(policy.PUBLIC)  # an e-mailed link carries its own token; otherwise the owner or staff
-def invoice_pdf(invoice_id: int) -> Any:
+def invoicepdf_response(invoice_id: int) -> Any:
     token = request.args.get("token")
     if token:
         invoice = invoices.by_token(invoice_id, token)
@@ -61,7 +53,7 @@ def invoice_pdf(invoice_id: int) -> Any:
         invoice = None
     if invoice is None:
         abort(404)
-    return _pdf(invoices.pdf_bytes(invoice), f"facture_{invoice.number}.pdf")
+    return pdf_response(invoices.pdf_bytes(invoice), f"facture_{invoice.number}.pdf")
 
 
 @bp.get("/factures/<int:invoice_id>/recu")
@@ -69,7 +61,7 @@ def invoice_pdf(invoice_id: int) -> Any:
 def receipt(invoice_id: int) -> Any:
     invoice = or_404(invoices.visible_to(current_user, invoice_id))
     try:
-        data = invoices.receipt_pdf(invoice)
+        data = invoices.receiptpdf_response(invoice)
     except ServiceError:
         abort(404)
-    return _pdf(data, f"recu_{invoice.number}.pdf")
+    return pdf_response(data, f"recu_{invoice.number}.pdf")

@@ -7,10 +7,9 @@ by the student, their parents, their coaches and staff; anyone else gets 404.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nexus import charts, fr, policy
@@ -20,7 +19,7 @@ from nexus.question_bank import LETTERS, render
 from nexus.services import ServiceError, family, parse_id
 from nexus.services.assessments import access, report_pdf, taking
 from nexus.services.assessments import staff as staff_tests
-from nexus.web import is_fragment_request, or_404
+from nexus.web import is_fragment_request, or_404, pdf_response
 
 bp = Blueprint("positioning", __name__)
 
@@ -205,11 +204,7 @@ def results_pdf(test_id: int) -> Response:
         abort(404)
     person = test.student.user.full_name if test.student else (test.participant_name or "")
     data = report_pdf.results_pdf(test.title, person, test.completed_at, test.results or {})  # type: ignore[arg-type]
-    filename = f"positionnement-{test.id}.pdf"
-    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=filename)
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(data, f"positionnement-{test.id}.pdf")
 
 
 # ---- parents, coaches, staff ----
