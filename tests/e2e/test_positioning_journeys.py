@@ -235,6 +235,11 @@ def test_yasmine_takes_the_maths_test_and_reads_her_results(
     expect(link).to_have_text(TITLE)
     expect(child).to_contain_text(re.compile(r"SSN \d+ \("))
     fits(page, "positioning-parent", js)
+    child.get_by_role("link", name="Évolution et détail").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tests de positionnement de Yasmine Ben Ali")
+    expect(main.locator("svg.chart")).not_to_have_count(0)  # the SSN over time
+    fits(page, "positioning-parent-detail", js)
+    page.go_back()
     link.click()
     expect(page).to_have_url(re.compile(rf"/dashboard/positionnement/{test_id}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Résultats : {TITLE}")
