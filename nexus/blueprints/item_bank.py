@@ -44,6 +44,7 @@ def index() -> Any:
         **context,
         filters=request.args,
         banks=[("", "Toutes"), *((f, calibration.bank_label(*key)) for f, key in calibration.BANKS.items())],
+        summaries=calibration.bank_summaries(),
         bank=bank,
         domains=[("", "Tous"), *calibration.domain_options(bank or None)],
         states=list(calibration.STATES.items()),

@@ -79,6 +79,18 @@ def test_staff_see_the_bank(auth, client, items, staff: str) -> None:
     assert (utcnow() - timedelta(days=2)).strftime("%d/%m/%Y") in html and "42 réponses" in html
     # Two answers (one right), one "je ne sais pas": 50 % success among the attempted.
     assert "(+ 1 « je ne sais pas »)" in html and "50 %" in html
+    # One line per bank on top: NSI Première has our calibrated item and its three answers.
+    assert f'href="{PAGE}?banque=nsi-premiere">NSI — Première</a>' in html
+    summary = html[html.index("Les quatre banques") : html.index("</table>")]
+    nsi = summary[summary.index("NSI — Première") :]
+    cells = [
+        c.split(">", 1)[1].split("<", 1)[0] for c in nsi.split('<td data-label="')[1:5]
+    ]  # after "Banque"
+    assert cells[1:4] == [
+        "1",
+        "3",
+        (utcnow() - timedelta(days=2)).strftime("%d/%m/%Y"),
+    ]  # calibrated, answers, last
     # The sidebar links here.
     assert f'href="{PAGE}"' in html
 

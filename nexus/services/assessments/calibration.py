@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy
@@ -364,3 +365,51 @@ def labels_of(item: Item) -> tuple[str, str]:
     except question_bank.BankError:  # a file being edited: the keys will do
         found = None
     return domain, (found.skills.get(item.skill, item.skill) if found else item.skill)
+
+
+@dataclass(frozen=True)
+class BankSummary:
+    folder: str
+    label: str
+    items: int  # asked in tests (active)
+    calibrated: int
+    answers: int  # every answer to its items, "je ne sais pas" included
+    last_calibration: datetime | None
+
+
+def bank_summaries() -> list[BankSummary]:
+    """One line per bank for the top of the staff page."""
+    items = {
+        (row.subject.value, row.grade.value): row
+        for row in db.session.execute(
+            select(
+                Item.subject,
+                Item.grade,
+                func.count().filter(Item.active.is_(True)).label("items"),
+                func.count(Item.calibrated_at).label("calibrated"),
+                func.max(Item.calibrated_at).label("last"),
+            ).group_by(Item.subject, Item.grade)
+        )
+    }
+    answers = {
+        (subject.value, grade.value): count
+        for subject, grade, count in db.session.execute(
+            select(Item.subject, Item.grade, func.count())
+            .join(Response, Response.item_id == Item.id)
+            .group_by(Item.subject, Item.grade)
+        )
+    }
+    summaries = []
+    for folder, key in BANKS.items():
+        row = items.get(key)
+        summaries.append(
+            BankSummary(
+                folder,
+                bank_label(*key),
+                row.items if row else 0,
+                row.calibrated if row else 0,
+                answers.get(key, 0),
+                row.last if row else None,
+            )
+        )
+    return summaries
