@@ -43,7 +43,7 @@ def download(document_id: int) -> Any:
 
 @bp.get("/factures/<int:invoice_id>/pdf")
 @policy.access(policy.PUBLIC)  # an e-mailed link carries its own token; otherwise the owner or staff
-def invoicepdf_response(invoice_id: int) -> Any:
+def invoice_pdf(invoice_id: int) -> Any:
     token = request.args.get("token")
     if token:
         invoice = invoices.by_token(invoice_id, token)
@@ -61,7 +61,7 @@ def invoicepdf_response(invoice_id: int) -> Any:
 def receipt(invoice_id: int) -> Any:
     invoice = or_404(invoices.visible_to(current_user, invoice_id))
     try:
-        data = invoices.receiptpdf_response(invoice)
+        data = invoices.receipt_pdf(invoice)
     except ServiceError:
         abort(404)
     return pdf_response(data, f"recu_{invoice.number}.pdf")

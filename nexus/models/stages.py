@@ -80,6 +80,18 @@ class ReservationStatus(LabelledEnum):
     def holds_seat(self) -> bool:
         return self in HOLDING
 
+    @property
+    def is_pending(self) -> bool:
+        return self is ReservationStatus.PENDING
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self is ReservationStatus.CANCELLED
+
+    @property
+    def is_waiting(self) -> bool:
+        return self is ReservationStatus.WAITING
+
 
 # The statuses that take one of the stage's seats.
 HOLDING = (ReservationStatus.PENDING, ReservationStatus.CONFIRMED, ReservationStatus.PAID)

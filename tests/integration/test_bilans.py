@@ -579,13 +579,13 @@ def test_the_sweep_fails_lost_runs_and_requeues_forgotten_ones(app, yasmine_test
     forgotten = a_bilan(completed_test(participant_email="lina@example.tn"))
     db.session.execute(update(Bilan).values(updated_at=utcnow() - timedelta(minutes=20)))
     moving = a_bilan(completed_test(participant_email="rim@example.tn"), GenerationStatus.WRITING, step=1)
-    assert bilan_jobs.sweep() == {"lost": 1, "requeued": 1}
+    assert bilan_jobs.sweep_bilans() == {"lost": 1, "requeued": 1}
     assert fresh(lost.id).status is GenerationStatus.FAILED
     assert fresh(lost.id).error_code is BilanError.INTERNAL_ERROR
     assert fresh(moving.id).status is GenerationStatus.WRITING
     jobs = Queue("default", connection=Redis.from_url(redis_url)).jobs
     assert [(j.func_name, j.args) for j in jobs] == [(bilans.GENERATE_JOB, (forgotten.id,))]
-    assert bilan_jobs.sweep() == {"lost": 0, "requeued": 0}
+    assert bilan_jobs.sweep_bilans() == {"lost": 0, "requeued": 0}
 
 
 def test_an_empty_answer_gives_the_template(app, model, yasmine_test) -> None:
