@@ -3,7 +3,12 @@ adaptive maths test one question per page (the keyboard with JavaScript: a lette
 "je ne sais pas"; a click on a choice and on the button without), a reload brings the same question
 back, the test stops by itself within 30 questions, and the results page shows the SSN, the level,
 the radar, the domain table and a PDF. Her parent sees the results; another parent gets 404. Staff
-see the tests table.
+assign a test from the tests table.
+
+The bilan: from the results page, the questionnaire, the progress bar (polled with JavaScript, the
+"Actualiser" link without), ready; the parent reads the parents' bilan from the e-mailed link. The
+live server has no LLM: the template bilans; a second gunicorn on the same database, whose LLM is
+the test LLM server (tests/fakes/llm.py), shows the model's bilans.
 
 Set NEXUS_SCREENSHOTS=<folder> to keep a screenshot of each page at 360 px and at 1280 px.
 """
