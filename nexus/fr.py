@@ -8,8 +8,9 @@ grouped by a narrow no-break space. Plurals are real: "1 crédit", "1,5 crédit"
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from nexus.clock import utcnow
@@ -26,6 +27,23 @@ NARROW_SPACE, NO_BREAK_SPACE = "\u202f", "\u00a0"
 def local_today(now: datetime | None = None) -> date:
     """Today in Tunis (the centre's day, whatever the server's time zone)."""
     return (now or utcnow()).astimezone(TUNIS).date()
+
+
+_BEFORE_SIGN = re.compile(r" ([:;?!»])")
+_AFTER_QUOTE = re.compile(r"« ")
+
+
+def typography(text: str) -> str:
+    """French prose typography: a narrow no-break space before : ; ? ! » and after «, so a
+    line never starts with the sign (texts are written with ordinary spaces). Not for code."""
+    return _AFTER_QUOTE.sub("«\u202f", _BEFORE_SIGN.sub("\u202f\\1", text))
+
+
+def score(value: float | None) -> str:
+    """A score to the tenth, as the charts print it: 57.25 → '57,3', 50.0 → '50'."""
+    if value is None:
+        return "—"
+    return number(Decimal(str(value)).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 def percent(value: float | None, missing: str = "non évalué") -> str:

@@ -100,6 +100,7 @@ FILTERS = {
     "day": fr.day,
     "duration": fr.duration,
     "percent": fr.percent,
+    "score": fr.score,  # an SSN or a UAI: "57,3"
     "time_spent": fr.time_spent,  # from milliseconds: "12 min"  # a mastery or a share: "62 %"
 }
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
-from nexus import policy, rows
+from nexus import fr, policy, rows
 from nexus.models.assessments import Assessment
 from nexus.models.diagnostics import Audience, Bilan
 from nexus.richtext import render_markdown
@@ -104,6 +105,11 @@ def progress(assessment_id: int) -> Any:
 # -- the signed links -------------------------------------------------------------------------------
 
 
+def _body(text: str | None) -> Markup:
+    """A bilan's Markdown as safe HTML, with French typography (the model writes plain spaces)."""
+    return render_markdown(fr.typography(text or ""))
+
+
 @bp.get("/bilan/<token>")
 @policy.access(policy.PUBLIC)
 def read(token: str) -> Any:
@@ -123,7 +129,7 @@ def read(token: str) -> Any:
                 audience=opened.audience,
                 heading=HEADINGS[opened.audience].format(name=bilans.first_name(bilan)),
                 eyebrow=EYEBROWS[opened.audience],
-                body=render_markdown(bilan.text_for(opened.audience) or ""),
+                body=_body(bilan.text_for(opened.audience)),
             )
         )
     response.headers["Cache-Control"] = "no-store"
@@ -165,7 +171,7 @@ def staff_table() -> Any:
 def staff_read(bilan_id: int) -> Any:
     """The three texts, for staff, without a link."""
     bilan = or_404(bilans.get(bilan_id))
-    texts = [(a, render_markdown(bilan.text_for(a) or "")) for a in Audience if bilan.text_for(a)]
+    texts = [(a, _body(bilan.text_for(a))) for a in Audience if bilan.text_for(a)]
     return render_template("bilans/staff_read.html", bilan=bilan, texts=texts, back=rows.back_url(TABLE, ""))
 
 

@@ -26,6 +26,20 @@ bp = Blueprint("positioning", __name__)
 NO_IDEA = "N"
 
 
+@bp.context_processor
+def _nav_current() -> dict[str, str]:
+    """The sidebar entry a test's pages belong to, for the one who reads them."""
+    if not current_user.is_authenticated:
+        return {}
+    if current_user.is_student:
+        return {"nav_current": "positioning.mine"}
+    if current_user.is_parent:
+        return {"nav_current": "positioning.parent_index"}
+    if current_user.is_coach:
+        return {"nav_current": "coach.students"}
+    return {"nav_current": "positioning.staff_index"}
+
+
 def _subject_choices() -> list[tuple[str, str]]:
     return [(s.value, taking.TEST_NAMES[s]) for s in taking.SUBJECTS]
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
+from nexus import fr
+
 HERE = Path(__file__).parent
 SUBJECTS = ("MATHEMATIQUES", "NSI")
 GRADES = ("PREMIERE", "TERMINALE")
@@ -119,15 +121,8 @@ def _mathml(latex: str) -> str:
     return convert(latex.strip())
 
 
-# French typography: a narrow no-break space before : ; ? ! » and after «, so a line never starts
-# with the sign (the files are written with ordinary spaces).
-_BEFORE_SIGN = re.compile(r" ([:;?!»])")
-_AFTER_QUOTE = re.compile(r"« ")
-
-
 def _prose(text: str) -> str:
-    text = _AFTER_QUOTE.sub("«\u202f", _BEFORE_SIGN.sub("\u202f\\1", text))
-    return str(escape(text))
+    return str(escape(fr.typography(text)))
 
 
 def _inline(text: str) -> str:

@@ -185,7 +185,9 @@ def _subject(pdf: FPDF, part: Mapping[str, Any]) -> None:
         _line(pdf, f"Indice de confiance : {round(part['confidence'])}\u00a0%{detail}")
     if part.get("small_cohort"):
         size = part.get("cohort_size")
-        counted = f" ({fr.plural(int(size), 'test passé', 'tests passés')})" if isinstance(size, int) else ""
+        counted = ""
+        if isinstance(size, int):
+            counted = f" ({fr.plural(size, 'test passé', 'tests passés') if size else 'aucun test passé'})"
         _line(
             pdf,
             f"Cohorte encore réduite{counted} : le SSN est situé sur l'échelle de référence de la banque "
