@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from nexus import fr
 from nexus.extensions import db
+from nexus.models.assessments import Assessment
 from nexus.models.billing import Payment, PaymentStatus, Subscription
 from nexus.models.credits import CreditRequest, RequestStatus
 from nexus.models.diagnostics import BilanRequest, BilanStatus
@@ -18,6 +19,7 @@ from nexus.models.identity import CoachProfile, User
 from nexus.models.notifications import ContactMessage
 from nexus.models.scheduling import SessionBooking
 from nexus.services import billing, catalog, credits, family, identity, scheduling, utcnow
+from nexus.services.assessments import access as test_access
 from nexus.services.credits import ExpiryLine
 
 
@@ -100,6 +102,7 @@ NEXT_SESSIONS = 5
 class StudentHome:
     card: StudentCard
     upcoming: list[SessionBooking]  # the next sessions holding a slot, soonest first
+    open_tests: list[Assessment]  # positioning tests assigned or under way
 
 
 def student_summary(user: User) -> StudentHome | None:
@@ -107,7 +110,8 @@ def student_summary(user: User) -> StudentHome | None:
     if student is None:
         return None
     upcoming = scheduling.sessions_of_students([student.id], upcoming=True, limit=NEXT_SESSIONS)
-    return StudentHome(student_cards([student])[0], upcoming)
+    open_tests = [t for t in test_access.tests_of(student.id) if t.is_open]
+    return StudentHome(student_cards([student])[0], upcoming, open_tests)
 
 
 @dataclass

@@ -294,3 +294,9 @@ def test_a_finished_stage_test_gets_its_bilan_and_the_participant_is_told(app, c
             select(OutboxEmail.subject).where(OutboxEmail.to_email == "lina@example.tn")
         )
         assert "Ton bilan de compétences est prêt" in list(subjects)
+
+
+def test_an_assigned_test_shows_on_the_student_home(auth, login, app) -> None:  # type: ignore[no-untyped-def]
+    auth.login(ADMIN).post(ASSIGN, data={"student": student(YASMINE).id, "subject": "NSI"})
+    home = login(app.test_client(), YASMINE).get("/dashboard/eleve")
+    assert "Un test t&#39;attend" in home.text and "NSI — Terminale" in home.text
