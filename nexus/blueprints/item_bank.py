@@ -15,6 +15,12 @@ from nexus.web import is_fragment_request, or_404, page_arg
 bp = Blueprint("item_bank", __name__, url_prefix="/dashboard/assistante/banque-questions")
 
 
+@bp.context_processor
+def _nav_current() -> dict[str, str]:
+    """An item's page is under the bank's entry of the sidebar."""
+    return {"nav_current": "item_bank.index"}
+
+
 def difficulty(value: float | None) -> str:
     """A difficulty to the hundredth, French style with a true minus sign: -1.25 → '−1,25'."""
     if value is None:

@@ -78,7 +78,7 @@ def test_staff_see_the_bank(auth, client, items, staff: str) -> None:
     assert "jamais" in html  # the fresh item was never calibrated
     assert (utcnow() - timedelta(days=2)).strftime("%d/%m/%Y") in html and "42 réponses" in html
     # Two answers (one right), one "je ne sais pas": 50 % success among the attempted.
-    assert "(+ 1 « je ne sais pas »)" in html and "50 %" in html
+    assert "(+ 1 « je ne sais pas »)" in html and "50\u00a0%" in html
     # One line per bank on top: NSI Première has our calibrated item and its three answers.
     assert f'href="{PAGE}?banque=nsi-premiere">NSI — Première</a>' in html
     summary = html[html.index("Les quatre banques") : html.index("</table>")]
@@ -137,7 +137,8 @@ def test_item_page(auth, client, items) -> None:
     assert "<code>trois</code>" in html and "quatre &lt;b&gt;" in html  # code, and text escaped
     assert "bonne réponse" in html and "Car " in html
     assert "Traitement des données en tables" in html and "NSI — Première" in html
-    assert "sur 42 réponses" in html and "50 % (1 sur 2)" in html
+    assert "sur 42 réponses" in html and "50\u00a0% (1 sur 2)" in html
+    assert f'href="{PAGE}" aria-current="page"' in html  # the sidebar's entry
     assert "« Je ne sais pas » : 1 fois" in html
     fresh = client.get(f"{PAGE}/{items['fresh'].id}").get_data(as_text=True)
     assert "jamais" in fresh and "—" in fresh
