@@ -62,12 +62,14 @@ def _percentile90(values: list[float]) -> float:
     return float(numpy.percentile(values, 90)) if values else float("nan")
 
 
-def adaptive(engine, pool, domains, true_theta: float, answer) -> Run:
+def adaptive(engine, pool, domains, true_theta: float, answer, examinee: int = 0) -> Run:
+    """One adaptive test as the product runs it (its randomesque choice seeded per examinee)."""
     answers: list = []
     current = engine.Estimate(engine.START_THETA, math.inf, 0)
     se_within = math.inf
     while not engine.should_stop(answers, current, domains, len(pool) - len(answers)):
-        item = engine.next_item(pool, answers, current.theta)
+        rng = numpy.random.default_rng([SEED, examinee, len(answers)])
+        item = engine.next_item(pool, answers, current.theta, rng)
         answers.append(engine.Answer(item, answer(item)))
         current = engine.estimate(answers, current.theta)
         if len(answers) <= WITHIN:
@@ -118,7 +120,7 @@ def simulate(subject: str, grade: str, examinees: int = EXAMINEES, seed: int = S
         def answer(item, theta=theta, row=draws[n]) -> bool:
             return bool(row[item.id] < 1.0 / (1.0 + math.exp(-(theta - item.difficulty))))
 
-        runs_cat.append(adaptive(engine, pool, domains, float(theta), answer))
+        runs_cat.append(adaptive(engine, pool, domains, float(theta), answer, n))
         runs_fixed.append(fixed(engine, form, answer, check if n < CHECKED else None))
     return abilities, runs_cat, runs_fixed, len(pool), len(domains), max(check, default=0.0)
 
@@ -221,7 +223,7 @@ def calibration_tables(key: str = "maths-terminale") -> list[Table]:
                 log.append((n, item.id, outcome))
                 return outcome
 
-            runs.append(adaptive(engine, pool, domains, float(theta), answer))
+            runs.append(adaptive(engine, pool, domains, float(theta), answer, n))
         return runs, log
 
     def rmse(values, chosen) -> str:

@@ -118,3 +118,14 @@ def test_highlights_name_the_weakest_and_strongest_domains() -> None:
     ]}]  # fmt: skip
     priorities, strengths = scoring.highlights(subjects)
     assert [p["domain"] for p in priorities] == ["a"] and [s["domain"] for s in strengths] == ["b"]
+
+
+def test_with_a_random_generator_the_item_is_one_of_the_most_informative_and_varies() -> None:
+    import numpy
+
+    pool = bank()
+    third = sorted(abs(c.difficulty) for c in pool)[engine.RANDOMESQUE_BIN - 1]
+    firsts = [engine.next_item(pool, [], 0.0, numpy.random.default_rng(seed)) for seed in range(30)]
+    assert all(abs(c.difficulty) <= third for c in firsts) and len({c.id for c in firsts}) > 1
+    again = engine.next_item(pool, [], 0.0, numpy.random.default_rng(7))
+    assert again == engine.next_item(pool, [], 0.0, numpy.random.default_rng(7))  # seeded: reproducible

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+import numpy
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -165,7 +166,10 @@ def _next_item(test: Assessment, rows: Sequence[Response]) -> Item | None:
     domains = {i.domain for i in items}
     if rows and engine.should_stop(answers, current, domains, len(items) - len(rows)):
         return None
-    chosen = engine.next_item(_candidates(items), answers, current.theta)
+    # Seeded by the test and the question's number: the choice is random across tests, and the
+    # same again if the same step is computed twice.
+    rng = numpy.random.default_rng([test.id, len(rows)])
+    chosen = engine.next_item(_candidates(items), answers, current.theta, rng)
     return db.session.get(Item, chosen.id) if chosen else None
 
 
