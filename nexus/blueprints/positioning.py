@@ -71,7 +71,7 @@ def start() -> Any:
     student = or_404(family.student_of(current_user))
     subject = _subject(request.form.get("subject"))
     if subject is None:
-        flash("Choisissez les mathématiques ou la NSI.", "error")
+        flash("Choisis les mathématiques ou la NSI.", "error")
         return redirect(url_for("positioning.mine"), code=303)
     try:
         test = taking.start_test(student, subject)
@@ -130,7 +130,7 @@ def _question_page(test: Assessment, here: str, done: str) -> Any:
         valid, choice = _parse_choice(request.form.get("choice"))
         item_id = parse_id(request.form.get("item"))
         if not valid:
-            error = "Choisissez une réponse (A, B, C ou D), ou « Je ne sais pas »."
+            error = "Choisis une réponse (A, B, C ou D), ou « Je ne sais pas »."
         else:
             test, recorded = taking.answer(test.id, item_id, choice)
             if test.is_completed:

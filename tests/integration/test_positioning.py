@@ -133,7 +133,7 @@ def test_a_missing_or_strange_choice_is_refused_in_french_and_changes_nothing(au
     item = current_item(test_id)
     for bad in ("", "E", "AB", "١"):
         response = client.post(url, data={"item": item.id, "choice": bad})
-        assert response.status_code == 422 and "Choisissez une réponse" in response.text
+        assert response.status_code == 422 and "Choisis une réponse" in response.text
     assert (
         db.session.scalar(select(func.count()).select_from(Response).where(Response.assessment_id == test_id))
         == 0

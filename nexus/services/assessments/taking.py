@@ -203,7 +203,7 @@ def answer(test_id: int, item_id: int | None, choice: int | None) -> tuple[Asses
     if test.status is not TestStatus.IN_PROGRESS or item_id != test.current_item_id:
         return test, False
     if choice is not None and choice not in range(4):
-        raise ServiceError("Choisissez une réponse A, B, C ou D, ou « Je ne sais pas ».", field="choice")
+        raise ServiceError("Choisis une réponse A, B, C ou D, ou « Je ne sais pas ».", field="choice")
     item = test.current_item
     if item is None:  # cannot happen while IN_PROGRESS; refuse quietly rather than fail
         return test, False
