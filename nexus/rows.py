@@ -22,6 +22,15 @@ from nexus.web import is_fragment_request
 
 DONE, REFUSED, CONFLICT = 200, 422, 409
 _FLASH = {DONE: "success", REFUSED: "error", CONFLICT: "info"}
+ALREADY_DONE = "Déjà traité"
+
+
+def status_notice(changed: bool, now: Any, target: Any, what: str) -> tuple[str, int]:
+    """(notice, status) after a status move: done, already where asked, or moved elsewhere
+    meanwhile. `what` names the row: "cette demande", "cette réservation"."""
+    if changed:
+        return f"Statut changé : {target.label}.", DONE
+    return f"{ALREADY_DONE} : {what} est déjà « {now.label} ».", DONE if now is target else CONFLICT
 
 
 def back_url(endpoint: str, sent: str | None = None, **values: Any) -> str:

@@ -19,7 +19,6 @@ from nexus.web import is_fragment_request, or_404, page_arg
 
 bp = Blueprint("staff", __name__, url_prefix="/dashboard/assistante")
 
-ALREADY_DONE = "Déjà traité"
 # The button that moves a bilan request to each status.
 STATUS_ACTIONS = {
     BilanStatus.CONTACTED: "Famille contactée",
@@ -94,7 +93,8 @@ def contacts() -> Any:
 @policy.access(policy.STAFF)
 def contact_handled(message_id: int) -> Any:
     result = or_404(staff.mark_contact_handled(message_id, current_user))
-    notice = "Marqué comme traité." if result.changed else f"{ALREADY_DONE} : ce message était déjà traité."
+    already = f"{rows.ALREADY_DONE} : ce message était déjà traité."
+    notice = "Marqué comme traité." if result.changed else already
     return rows.answer(
         "staff/_contact_row.html",
         notice,
@@ -142,11 +142,8 @@ def bilan_status(bilan_id: int) -> Any:
         return _bilan_answer(diagnostics.get_bilan(bilan_id) or bilan, err.message, rows.REFUSED)
     if change is None:
         abort(404)
-    if change.changed:
-        return _bilan_answer(change.bilan, f"Statut changé : {target.label}.", rows.DONE)
-    now = change.bilan.status
-    notice = f"{ALREADY_DONE} : cette demande est déjà « {now.label} »."
-    return _bilan_answer(change.bilan, notice, rows.DONE if now is target else rows.CONFLICT)
+    notice, status = rows.status_notice(change.changed, change.bilan.status, target, "cette demande")
+    return _bilan_answer(change.bilan, notice, status)
 
 
 def _confirm_bilan(bilan: BilanRequest, target: BilanStatus) -> Any:

@@ -30,7 +30,6 @@ TOO_MANY = (
 SESSION_KEY = "stage_reservation"
 STAFF = "/dashboard/assistante/stages"
 LIST, TABLE = "stages.staff_index", "stages.reservations"
-ALREADY_DONE = "Déjà traité"
 CANCEL_WARNING = (
     "La place est libérée aussitôt et la famille est prévenue par e-mail. Ce changement ne se défait pas."
 )
@@ -278,11 +277,9 @@ def reservation_status(reservation_id: int) -> Any:
         return _answer(stages.get_reservation(reservation_id) or reservation, err.message, rows.REFUSED)
     if change is None:
         abort(404)
-    if change.changed:
-        return _answer(change.reservation, f"Statut changé : {target.label}.", rows.DONE)
-    now = change.reservation.status
-    notice = f"{ALREADY_DONE} : cette réservation est déjà « {now.label} »."
-    return _answer(change.reservation, notice, rows.DONE if now is target else rows.CONFLICT)
+    reservation = change.reservation
+    notice, status = rows.status_notice(change.changed, reservation.status, target, "cette réservation")
+    return _answer(reservation, notice, status)
 
 
 def _confirm_cancel(reservation: StageReservation) -> Any:
