@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request
 from nexus import fr, policy
 from nexus.question_bank import LETTERS, render
 from nexus.services.assessments import calibration
+from nexus.services.assessments import item_bank as items
 from nexus.web import is_fragment_request, or_404, page_arg
 
 bp = Blueprint("item_bank", __name__, url_prefix="/dashboard/assistante/banque-questions")
@@ -32,45 +33,45 @@ def difficulty(value: float | None) -> str:
 @bp.get("")
 @policy.access(policy.STAFF)
 def index() -> Any:
-    page = calibration.search_items(request.args, page_arg())
+    page = items.search_items(request.args, page_arg())
     context = {
         "page": page,
-        "stats": calibration.item_stats([i.id for i in page.items]),
+        "stats": items.item_stats([i.id for i in page.items]),
         "difficulty": difficulty,
-        "bank_label": calibration.bank_label,
-        "domain_label": calibration.domain_label,
+        "bank_label": items.bank_label,
+        "domain_label": items.domain_label,
         "min_answers": calibration.MIN_ANSWERS,
     }
     if is_fragment_request():
         return render_template("item_bank/_table.html", **context)
     bank = request.args.get("banque", "")
-    bank = bank if bank in calibration.BANKS else ""
+    bank = bank if bank in items.BANKS else ""
     return render_template(
         "item_bank/index.html",
         **context,
         filters=request.args,
-        banks=[("", "Toutes"), *((f, calibration.bank_label(*key)) for f, key in calibration.BANKS.items())],
-        summaries=calibration.bank_summaries(),
+        banks=[("", "Toutes"), *((f, items.bank_label(*key)) for f, key in items.BANKS.items())],
+        summaries=items.bank_summaries(),
         bank=bank,
-        domains=[("", "Tous"), *calibration.domain_options(bank or None)],
-        states=list(calibration.STATES.items()),
+        domains=[("", "Tous"), *items.domain_options(bank or None)],
+        states=list(items.STATES.items()),
     )
 
 
 @bp.get("/<int:item_id>")
 @policy.access(policy.STAFF)
 def show(item_id: int) -> Any:
-    item = or_404(calibration.get_item(item_id))
-    domain, skill = calibration.labels_of(item)
+    item = or_404(items.get_item(item_id))
+    domain, skill = items.labels_of(item)
     return render_template(
         "item_bank/show.html",
         item=item,
-        stats=calibration.item_stats([item.id]).get(item.id, calibration.ItemStats()),
+        stats=items.item_stats([item.id]).get(item.id, items.ItemStats()),
         domain=domain,
         skill=skill,
         letters=LETTERS,
         render=render,
         difficulty=difficulty,
-        bank_label=calibration.bank_label,
+        bank_label=items.bank_label,
         min_answers=calibration.MIN_ANSWERS,
     )
