@@ -42,6 +42,14 @@ def start_maths(client) -> int:  # type: ignore[no-untyped-def]
     return int(re.search(r"/positionnement/(\d+)$", response.headers["Location"]).group(1))
 
 
+def open_maths(client) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """Start (or resume) Yasmine's maths test and show its first question: (test id, its URL)."""
+    test_id = start_maths(client)
+    url = f"/dashboard/eleve/positionnement/{test_id}"
+    client.get(url)
+    return test_id, url
+
+
 def answer_all(client, test_id: int, pick=lambda item: "ABCD"[item.answer]) -> int:  # type: ignore[no-untyped-def]
     """Answer until the test ends; returns how many questions were asked."""
     url = f"/dashboard/eleve/positionnement/{test_id}"
@@ -114,9 +122,7 @@ def test_je_ne_sais_pas_is_never_counted_against_the_student() -> None:
 
 def test_an_answer_to_another_question_than_the_one_on_screen_records_nothing(auth) -> None:  # type: ignore[no-untyped-def]
     client = auth.login(YASMINE)
-    test_id = start_maths(client)
-    url = f"/dashboard/eleve/positionnement/{test_id}"
-    client.get(url)
+    test_id, url = open_maths(client)
     first = current_item(test_id)
     assert client.post(url, data={"item": first.id, "choice": "A"}).status_code == 303
     again = client.post(url, data={"item": first.id, "choice": "B"})  # the same form sent twice
@@ -127,9 +133,7 @@ def test_an_answer_to_another_question_than_the_one_on_screen_records_nothing(au
 
 def test_a_missing_or_strange_choice_is_refused_in_french_and_changes_nothing(auth) -> None:  # type: ignore[no-untyped-def]
     client = auth.login(YASMINE)
-    test_id = start_maths(client)
-    url = f"/dashboard/eleve/positionnement/{test_id}"
-    client.get(url)
+    test_id, url = open_maths(client)
     item = current_item(test_id)
     for bad in ("", "E", "AB", "١"):
         response = client.post(url, data={"item": item.id, "choice": bad})
@@ -142,9 +146,7 @@ def test_a_missing_or_strange_choice_is_refused_in_french_and_changes_nothing(au
 
 def test_the_test_resumes_at_the_same_question_after_a_lost_connection(auth) -> None:  # type: ignore[no-untyped-def]
     client = auth.login(YASMINE)
-    test_id = start_maths(client)
-    url = f"/dashboard/eleve/positionnement/{test_id}"
-    client.get(url)
+    test_id, url = open_maths(client)
     item = current_item(test_id)
     client.post(url, data={"item": item.id, "choice": "N"})
     second = current_item(test_id)
@@ -157,9 +159,7 @@ def test_the_test_resumes_at_the_same_question_after_a_lost_connection(auth) -> 
 
 def test_the_time_on_a_question_is_capped(auth) -> None:  # type: ignore[no-untyped-def]
     client = auth.login(YASMINE)
-    test_id = start_maths(client)
-    url = f"/dashboard/eleve/positionnement/{test_id}"
-    client.get(url)
+    test_id, url = open_maths(client)
     item = current_item(test_id)
     with time_machine.travel(utcnow() + timedelta(hours=9)):
         client.post(url, data={"item": item.id, "choice": "A"})
