@@ -107,3 +107,26 @@ class AriaFeedback(db.Model):
     updated_at: Mapped[updated_at]
 
     message: Mapped[AriaMessage] = relationship(back_populates="feedback")
+
+
+class SafetyCategory(LabelledEnum):
+    DISTRESS = "DISTRESS", "Détresse"
+    SELF_HARM = "SELF_HARM", "Idées d'auto-agression"
+    HARASSMENT = "HARASSMENT", "Harcèlement"
+    CHEATING = "CHEATING", "Pression pour obtenir les réponses d'une évaluation"
+
+
+class AriaAlert(db.Model):
+    """A question flagged by the safety check: the parents and staff were alerted."""
+
+    __tablename__ = "aria_alerts"
+    __table_args__ = (Index("ix_aria_alerts_created", "created_at"),)
+
+    id: Mapped[intpk]
+    message_id: Mapped[int] = mapped_column(ForeignKey("aria_messages.id", ondelete="CASCADE"), unique=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"), index=True)
+    category: Mapped[SafetyCategory] = mapped_column(enum_type(SafetyCategory))
+    source: Mapped[str] = mapped_column(String(20))  # "lexicon" or "moderation"
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]

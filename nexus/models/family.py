@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, SmallInteger, String, text
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, SmallInteger, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -59,6 +59,9 @@ class Student(db.Model):
     grade: Mapped[Grade] = mapped_column(enum_type(Grade))
     school: Mapped[str | None] = mapped_column(String(120))
     birth_date: Mapped[date | None] = mapped_column(Date)
+    # ARIA may use the latest test's level and weak skills: None until the student answered the
+    # notice that says so.
+    aria_uses_results: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[created_at]
 
     user: Mapped[User] = relationship()

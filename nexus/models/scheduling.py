@@ -213,6 +213,8 @@ class SessionReport(db.Model):
     engagement: Mapped[EngagementLevel | None] = mapped_column(enum_type(EngagementLevel))
     homework: Mapped[str | None] = mapped_column(Text)
     next_focus: Mapped[str | None] = mapped_column(Text)
+    # When the student or a parent first opened it (the Nexus Index counts reports read).
+    family_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[created_at]
 
     booking: Mapped[SessionBooking] = relationship(back_populates="report")

@@ -19,6 +19,8 @@ from nexus.models.common import Grade, Role
 from nexus.models.credits import CreditEntry, CreditLot, CreditRequest
 from nexus.models.family import CoParent, ParentProfile, Student
 from nexus.models.identity import User
+from nexus.models.messaging import MessageThread, ThreadParticipant
+from nexus.models.progress import Trajectory
 from nexus.models.scheduling import SessionBooking
 from nexus.models.vault import UserDocument
 from nexus.services import ServiceError, audit, command, identity, utcnow
@@ -245,6 +247,9 @@ def child_history(student: Student) -> list[str]:
         ("tests", select(Assessment.id).where(Assessment.student_id == student.id)),
         ("tests", select(Score.id).where(Score.student_id == student.id)),
         ("documents", select(UserDocument.id).where(UserDocument.owner_id == student.user_id)),
+        ("messages", select(MessageThread.id).where(MessageThread.student_id == student.id)),
+        ("messages", select(ThreadParticipant.thread_id).where(ThreadParticipant.user_id == student.user_id)),
+        ("trajectoire", select(Trajectory.id).where(Trajectory.student_id == student.id)),
     ]
     found: list[str] = []
     for label, stmt in checks:
