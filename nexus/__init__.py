@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
         documents,
         enrolment,
         health,
+        inbox,
         invoices,
         item_bank,
         knowledge,
@@ -171,6 +172,7 @@ def register_blueprints(app: Flask) -> None:
         stages,
         item_bank,
         notifications,
+        inbox,
         health,
     ):
         app.register_blueprint(module.bp)

@@ -81,4 +81,8 @@ NAV: dict[Role, list[NavItem]] = {
 
 
 def items_for(role: Role) -> list[NavItem]:
-    return NAV.get(role, [])
+    return [*NAV.get(role, []), *_EVERYONE]
+
+
+# Last in every role's menu (before "Notifications" and "Mon compte").
+_EVERYONE = [NavItem("Préférences e-mail", "inbox.preferences_page")]

@@ -21,7 +21,7 @@ from nexus.extensions import db
 from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail, OutboxStatus
 from nexus.queue import enqueue_after_commit
-from nexus.services import command, utcnow
+from nexus.services import command, preferences, utcnow
 
 MAX_ATTEMPTS = 8
 CLAIM_FOR = timedelta(minutes=10)  # a worker that died while sending: the sweep retries after this
@@ -61,11 +61,16 @@ def queue_email(
     *,
     user_id: int | None = None,
     dedupe_key: str | None = None,
+    event: str | None = None,
 ) -> int | None:
     """Write an e-mail to the outbox; it is delivered after the transaction commits.
 
-    With a dedupe_key, a second call with the same key queues nothing and returns None.
+    With a dedupe_key, a second call with the same key queues nothing and returns None. With an
+    event (nexus.services.preferences.EVENTS) and a user_id, nothing is queued (None) when the
+    user chose not to get that kind of e-mail; in-app notices are the caller's and always stay.
     """
+    if event is not None and user_id is not None and not preferences.wants_email(user_id, event):
+        return None
     stmt = (
         insert(OutboxEmail)
         .values(

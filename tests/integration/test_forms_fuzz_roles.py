@@ -672,6 +672,12 @@ TARGETS += [
            {"confirm": (FREE, "1")}, examples=4),
 ]  # fmt: skip
 
+# E-mail preferences and the staff inbox (issue 12, helper "inbox").
+TARGETS += [
+    Target(EVERYONE, "inbox.preferences_page", fixed("/compte/notifications"), {"events": (CHOICE, "messages")},
+           examples=6),
+]  # fmt: skip
+
 # POST routes not fuzzed here, each with the reason.
 EXCLUDED = {
     "auth.signin": "public form: test_forms_fuzz.py::test_sign_in_form",

@@ -59,6 +59,7 @@ def send_links(bilan: Bilan) -> None:
             "Ton bilan est prêt — Nexus Réussite",
             {**common, "link": links.url(bilan, Audience.STUDENT)},
             user_id=student_user.id,
+            event="reports",
             dedupe_key=f"{key}:eleve",
         )
     notifications.notify(student_user.id, "BILAN_READY", "Ton bilan est prêt", test.title, status_path)
@@ -71,6 +72,7 @@ def send_links(bilan: Bilan) -> None:
             f"Le bilan de {first} est prêt — Nexus Réussite",
             {**common, "parent_first_name": parent.first_name, "link": links.url(bilan, Audience.PARENTS)},
             user_id=parent.id,
+            event="reports",
             dedupe_key=f"{key}:parents:{parent.id}",
         )
         title = f"Le bilan de {first} est prêt"

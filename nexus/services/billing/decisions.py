@@ -89,6 +89,7 @@ def reject(payment_id: int, staff: User, reason: str) -> Payment:
             "reason": payment.rejection_reason,
         },
         user_id=payer.id,
+        event="billing",
     )
     notifications.notify(
         payer.id,

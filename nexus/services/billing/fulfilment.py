@@ -46,6 +46,7 @@ def fulfil(payment: Payment, actor: User | None) -> None:
             "child": payment.student.user.first_name,
         },
         user_id=payer.id,
+        event="billing",
     )
     notifications.notify(
         payer.id,

@@ -10,7 +10,7 @@ from nexus import fr, links
 from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.models.scheduling import ReminderKind, SessionBooking, SessionReport
-from nexus.services import notifications
+from nexus.services import notifications, preferences
 from nexus.services.scheduling import video
 from nexus.services.scheduling.slots import minutes_of
 
@@ -48,11 +48,21 @@ def email_context(booking: SessionBooking, first_name: str) -> dict[str, str]:
     }
 
 
-def _mail(user: User, template: str, subject: str, booking: SessionBooking, key: str, **extra: str) -> None:
+def _mail(
+    user: User,
+    template: str,
+    subject: str,
+    booking: SessionBooking,
+    key: str,
+    event: str = preferences.SESSIONS,
+    **extra: str,
+) -> None:
     if not user.email:
         return
     context: dict[str, object] = {**email_context(booking, user.first_name), **extra}
-    notifications.queue_email(user.email, template, subject, context, user_id=user.id, dedupe_key=key[:120])
+    notifications.queue_email(
+        user.email, template, subject, context, user_id=user.id, dedupe_key=key[:120], event=event
+    )
 
 
 def _audience(user: User) -> str:
@@ -161,6 +171,7 @@ def reported(booking: SessionBooking, report: SessionReport) -> None:
             f"{title} de {student.first_name}",
             booking,
             f"report:{booking.id}" + ("" if parent.id == booking.student.parent.user_id else f":{parent.id}"),
+            preferences.REPORTS,
             summary=report.summary,
             topics=report.topics,
             rating=str(report.rating),
