@@ -15,6 +15,8 @@ from nexus.jobs.billing import (
 from nexus.jobs.calibration import calibrate
 from nexus.jobs.identity import purge_stale_signups
 from nexus.jobs.mail import flush_outbox
+from nexus.jobs.messaging import send_message_digests
+from nexus.jobs.progress import refresh_all_indexes
 from nexus.jobs.scheduling import send_session_reminders
 from nexus.jobs.telegram import flush_telegram
 
@@ -30,6 +32,8 @@ PERIODIC: list[tuple[Callable[[], Any], int]] = [
     (purge_stale_signups, 86400),
     (calibrate, 7 * 86400),
     (sweep_bilans, 600),
+    (refresh_all_indexes, 86400),
+    (send_message_digests, 600),
 ]
 
 JOBS: dict[str, Callable[[], Any]] = {func.__name__: func for func, _ in PERIODIC}

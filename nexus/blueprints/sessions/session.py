@@ -22,6 +22,7 @@ from nexus.web import is_fragment_request
 def detail(booking_id: int) -> Any:
     booking = party_booking(booking_id)
     now = utcnow()
+    scheduling.mark_read_by_family(current_user, booking)  # the first opening by the family
     return render_template(
         "sessions/detail.html",
         b=booking,

@@ -24,6 +24,7 @@ from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.services import ServiceError, command, family, locked, notifications, utcnow
 from nexus.services.assessments import engine, scoring
+from nexus.services.progress import events as progress_events
 
 SUBJECTS = (Subject.MATHEMATIQUES, Subject.NSI)
 TEST_NAMES = {Subject.MATHEMATIQUES: "Test de mathématiques", Subject.NSI: "Test de NSI"}
@@ -297,6 +298,8 @@ def _complete(test: Assessment, rows: Sequence[Response]) -> None:
     test.completed_at = now
     _announce(test)
     queue.enqueue_after_commit("default", "nexus.jobs.assessments.test_completed", test.id)
+    if test.student_id is not None:
+        progress_events.changed(test.student_id, "test")
 
 
 def _announce(test: Assessment) -> None:

@@ -48,7 +48,7 @@ from nexus.services.scheduling.queries import (
     visible_to,
 )
 from nexus.services.scheduling.reminders import deliver_reminder, due_reminders
-from nexus.services.scheduling.reports import ReportInput, mark_no_show, write_report
+from nexus.services.scheduling.reports import ReportInput, mark_no_show, mark_read_by_family, write_report
 
 __all__ = [
     "SELF_BOOKABLE",
@@ -74,6 +74,7 @@ __all__ = [
     "deliver_reminder",
     "due_reminders",
     "mark_no_show",
+    "mark_read_by_family",
     "moved_to",
     "parse_choice",
     "parse_day",

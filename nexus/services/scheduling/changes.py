@@ -19,6 +19,7 @@ from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.models.scheduling import SessionBooking, SessionStatus
 from nexus.services import ServiceError, audit, command, credits, utcnow
+from nexus.services.progress import events as progress_events
 from nexus.services.scheduling import notices
 from nexus.services.scheduling.booking import book
 from nexus.services.scheduling.parsing import BookingChoice
@@ -142,6 +143,7 @@ def cancel(
         )
     if announce:
         notices.cancelled(booking, actor, refunded, reason)
+    progress_events.changed(booking.student_id, "session")
     return Cancelled(booking, refunded)
 
 

@@ -10,7 +10,8 @@ from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.models.scheduling import EngagementLevel, SessionBooking, SessionReport, SessionStatus
-from nexus.services import ServiceError, command, utcnow
+from nexus.services import ServiceError, claim, command, utcnow
+from nexus.services.progress import events as progress_events
 from nexus.services.scheduling import notices
 from nexus.services.scheduling.changes import AlreadyClosed
 from nexus.services.scheduling.queries import booking_for
@@ -68,6 +69,7 @@ def write_report(
     db.session.flush()
     cancel_reminders(booking.id, now)
     notices.reported(booking, report)
+    progress_events.changed(booking.student_id, "report")
     return report
 
 
@@ -80,4 +82,18 @@ def mark_no_show(coach_user: User, booking_id: int, *, now: datetime | None = No
     booking.completed_at = now
     cancel_reminders(booking.id, now)
     notices.no_show(booking)
+    progress_events.changed(booking.student_id, "session")
     return booking
+
+
+@command
+def mark_read_by_family(reader: User, booking: SessionBooking) -> bool:
+    """The first time the student or a parent opens the session's report, note when (the Nexus
+    Index counts reports the family read). True when this call noted it."""
+    report = booking.report
+    if report is None or report.family_read_at is not None or reader.role not in (Role.PARENT, Role.ELEVE):
+        return False
+    _, won = claim(SessionReport, report.id, SessionReport.family_read_at.is_(None), family_read_at=utcnow())
+    if won:
+        progress_events.changed(booking.student_id, "report_read")
+    return won
