@@ -137,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
         invoices,
         item_bank,
         knowledge,
+        messages,
         notifications,
         parent,
         payments,
@@ -146,6 +147,7 @@ def register_blueprints(app: Flask) -> None:
         signup,
         staff,
         stages,
+        trajectories,
     )
 
     for module in (
@@ -172,7 +174,9 @@ def register_blueprints(app: Flask) -> None:
         stages,
         item_bank,
         notifications,
+        messages,
         inbox,
+        trajectories,
         health,
     ):
         app.register_blueprint(module.bp)

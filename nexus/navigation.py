@@ -38,6 +38,7 @@ _ASSISTANTE_DESK = [
 NAV: dict[Role, list[NavItem]] = {
     Role.ADMIN: [
         NavItem("Tableau de bord", "dashboard.admin"),
+        NavItem("Messages", "messages.index"),
         NavItem("Utilisateurs", "admin.users"),
         NavItem("Abonnements", "admin.subscriptions"),
         NavItem("Statistiques ARIA", "aria.stats"),
@@ -46,10 +47,12 @@ NAV: dict[Role, list[NavItem]] = {
     ],
     Role.ASSISTANTE: [
         NavItem("Tableau de bord", "dashboard.assistante"),
+        NavItem("Messages", "messages.index"),
         *_ASSISTANTE_DESK,
     ],
     Role.COACH: [
         NavItem("Tableau de bord", "dashboard.coach"),
+        NavItem("Messages", "messages.index"),
         NavItem("Mes séances", "coach.sessions"),
         NavItem("Disponibilités", "coach.availability_page"),
         NavItem("Agenda (iCal)", "sessions.calendar_page"),
@@ -58,6 +61,7 @@ NAV: dict[Role, list[NavItem]] = {
     ],
     Role.PARENT: [
         NavItem("Tableau de bord", "dashboard.parent"),
+        NavItem("Messages", "messages.index"),
         NavItem("Mes enfants", "parent.children"),
         NavItem("Offres et abonnements", "parent.offers"),
         NavItem("Paiements et factures", "parent.payments"),
@@ -69,6 +73,7 @@ NAV: dict[Role, list[NavItem]] = {
     ],
     Role.ELEVE: [
         NavItem("Tableau de bord", "dashboard.eleve"),
+        NavItem("Messages", "messages.index"),
         NavItem("Réserver une séance", "sessions.eleve_book"),
         NavItem("Mes séances", "sessions.eleve_sessions"),
         NavItem("Agenda (iCal)", "sessions.calendar_page"),

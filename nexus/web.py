@@ -208,12 +208,13 @@ def unexpected_error(error: Exception) -> Any:
 
 
 def template_context() -> dict[str, Any]:
-    context: dict[str, Any] = {"nav": [], "unread_count": 0}
+    context: dict[str, Any] = {"nav": [], "unread_count": 0, "unread_messages": 0}
     if has_request_context() and current_user.is_authenticated:
-        from nexus.services import notifications
+        from nexus.services import messaging, notifications
 
         context["nav"] = navigation.items_for(current_user.role)
         context["unread_count"] = notifications.unread_count(current_user.id)
+        context["unread_messages"] = messaging.unread_count(current_user)
     return context
 
 

@@ -1,0 +1,147 @@
+"""Messages: my threads, a thread with its reply form, new messages as they come, attachments.
+
+Every page works without JavaScript (plain forms, 303 back); htmx polls a small fragment for the
+messages newer than the last one shown. A thread, its fragment and its files answer 404 to anyone
+who may not read it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from nexus import policy
+from nexus.forms.messaging import NewThreadForm, ReplyForm
+from nexus.models.messaging import MessageThread
+from nexus.services import ServiceError, parse_id
+from nexus.services.messaging import access, attachments, threads
+from nexus.services.messaging.attachments import Upload
+from nexus.web import is_fragment_request, or_404, page_arg
+
+bp = Blueprint("messages", __name__, url_prefix="/messages")
+
+
+def _upload(form: ReplyForm) -> Upload | None:
+    data = form.file.data
+    if data is None or not getattr(data, "filename", ""):
+        return None
+    return Upload(data.filename, data.read())
+
+
+def _new_form() -> NewThreadForm:
+    form = NewThreadForm()
+    form.to.choices = [("", "Choisissez…")] + [(c.key, c.label) for c in access.recipients_for(current_user)]
+    if request.method == "GET" and request.args.get("a"):
+        form.to.data = request.args["a"][:80]
+    return form
+
+
+def _index(form: NewThreadForm, status: int = 200) -> Any:
+    page = threads.threads_of(current_user, page_arg())
+    return render_template("messages/index.html", page=page, form=form), status
+
+
+@bp.get("")
+@policy.access(policy.SIGNED_IN)
+def index() -> Any:
+    if policy.is_staff(current_user):
+        # The staff inbox (nexus.blueprints.inbox) takes this branch over: every thread with families.
+        return _index(_new_form())
+    return _index(_new_form())
+
+
+@bp.post("")
+@policy.access(policy.SIGNED_IN)
+def create() -> Any:
+    form = _new_form()
+    if not form.validate():
+        return _index(form, 422)
+    try:
+        thread = threads.start(current_user, form.to.data, form.subject.data, form.body.data, _upload(form))
+    except ServiceError as err:
+        getattr(form, err.field or "body").errors = [err.message]
+        return _index(form, 422)
+    flash("Message envoyé.", "success")
+    return redirect(url_for("messages.thread", thread_id=thread.id), code=303)
+
+
+def _thread_page(thread: MessageThread, form: ReplyForm, status: int = 200) -> Any:
+    user = current_user._get_current_object()
+    messages = threads.messages_of(thread.id)
+    me = access.participant(user.id, thread.id)
+    if messages and (me is None or me.last_read_at is None or me.last_read_at < messages[-1].created_at):
+        threads.mark_read(user, thread, messages[-1].created_at)
+        me = access.participant(user.id, thread.id)
+    return render_template(
+        "messages/thread.html",
+        thread=thread,
+        messages=messages,
+        authors=threads.authors_of(messages),
+        people=threads.people_of([thread.id]).get(thread.id, ""),
+        can_reply=access.can_reply(user, thread, me),
+        observer=me is not None and me.observer,
+        last_id=messages[-1].id if messages else 0,
+        form=form,
+        nav_current="messages.index",
+    ), status
+
+
+@bp.get("/<int:thread_id>")
+@policy.access(policy.SIGNED_IN)
+def thread(thread_id: int) -> Any:
+    found = or_404(access.visible_thread(current_user, thread_id))
+    return _thread_page(found, ReplyForm(formdata=None))
+
+
+@bp.post("/<int:thread_id>")
+@policy.access(policy.SIGNED_IN)
+def reply(thread_id: int) -> Any:
+    found = or_404(access.visible_thread(current_user, thread_id))
+    form = ReplyForm()
+    if not form.validate():
+        return _thread_page(found, form, 422)
+    try:
+        threads.reply(current_user, found.id, form.body.data, _upload(form))
+    except ServiceError as err:
+        getattr(form, err.field or "body").errors = [err.message]
+        return _thread_page(found, form, 422)
+    except LookupError:
+        abort(404)
+    return redirect(url_for("messages.thread", thread_id=found.id, _anchor="fin"), code=303)
+
+
+@bp.get("/<int:thread_id>/nouveaux")
+@policy.access(policy.SIGNED_IN)
+def poll(thread_id: int) -> Any:
+    """The messages after ?apres= (htmx polls it): 204 when there is none."""
+    found = or_404(access.visible_thread(current_user, thread_id))
+    if not is_fragment_request():
+        return redirect(url_for("messages.thread", thread_id=found.id), code=303)
+    after = parse_id(request.args.get("apres")) or 0
+    messages = threads.messages_of(found.id, after)
+    if not messages:
+        return "", 204
+    threads.mark_read(current_user._get_current_object(), found, messages[-1].created_at)
+    return render_template(
+        "messages/_poll.html",
+        thread=found,
+        messages=messages,
+        authors=threads.authors_of(messages),
+        last_id=messages[-1].id,
+        oob=True,
+    )
+
+
+@bp.get("/pieces/<int:attachment_id>")
+@policy.access(policy.SIGNED_IN)
+def attachment(attachment_id: int) -> Any:
+    found = or_404(attachments.visible_attachment(current_user, attachment_id))
+    path = or_404(attachments.stored_path(found))
+    response = send_file(
+        path, mimetype=found.mime_type, as_attachment=True, download_name=found.original_name
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
