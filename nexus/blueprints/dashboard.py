@@ -8,10 +8,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from nexus import policy
+from nexus.charts import progress as progress_chart
 from nexus.extensions import limiter
 from nexus.forms.family import ActivationForm
+from nexus.models.family import Student
 from nexus.services import ServiceError, dashboards, family, identity
-from nexus.web import or_404
+from nexus.services.dashboards import progress
+from nexus.web import is_fragment_request, or_404
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -41,15 +44,16 @@ def coach() -> Any:
 
 
 def _parent_page(form: ActivationForm, **extra: Any) -> str:
-    children = dashboards.children_summary(current_user)
+    homes = dashboards.parent_home(current_user)
+    cards = [home.card for home in homes]
     return render_template(
         "dashboard/parent.html",
-        children=children,
+        children=homes,
         waiting=dashboards.waiting_for(current_user),
-        next_step=dashboards.next_step(current_user, children),
+        next_step=dashboards.next_step(current_user, cards),
         form=form,
         # The address each child's last link was given for, shown again in its field.
-        addresses=identity.activation_addresses([card.student.user_id for card in children]),
+        addresses=identity.activation_addresses([card.student.user_id for card in cards]),
         **extra,
     )
 
@@ -63,7 +67,39 @@ def parent() -> Any:
 @bp.get("/eleve")
 @policy.access(policy.ELEVE)
 def eleve() -> Any:
-    return render_template("dashboard/eleve.html", data=dashboards.student_summary(current_user))
+    data = dashboards.student_summary(current_user)
+    conversations = dashboards.recent_conversations(data.card.student.id) if data else []
+    return render_template("dashboard/eleve.html", data=data, conversations=conversations)
+
+
+def _progress_panel(student: Student, audience: str) -> Any:
+    """The lazy progress panel (htmx), or the same as a page of its own (without JavaScript)."""
+    view = progress.progress_of(student)
+    name = student.user.first_name
+    context = {
+        "p": view,
+        "audience": audience,
+        "chart": progress_chart.chart(view.series, f"Progression de {name}"),
+        "table": progress_chart.table_of(view.series),
+    }
+    if is_fragment_request():
+        return render_template("dashboard/_progress.html", **context)
+    return render_template("dashboard/progress.html", **context)
+
+
+@bp.get("/parent/enfants/<int:student_id>/progression")
+@policy.access(policy.PARENT)
+def child_progress(student_id: int) -> Any:
+    """One child's index, badges, trajectory and chart (404 for another family's child)."""
+    return _progress_panel(or_404(family.child_of(current_user, student_id)), "parent")
+
+
+@bp.get("/eleve/progression")
+@policy.access(policy.ELEVE)
+def my_progress() -> Any:
+    """The student's own index, badges, trajectory and chart."""
+    student = or_404(family.student_of(current_user))
+    return _progress_panel(student, "eleve")
 
 
 def _signed_in_key() -> str:

@@ -7,9 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from nexus import fr
 from nexus.extensions import db
+from nexus.models.aria import AriaConversation
 from nexus.models.assessments import Assessment
 from nexus.models.billing import Payment, PaymentStatus, Subscription
 from nexus.models.credits import CreditRequest, RequestStatus
@@ -17,7 +19,7 @@ from nexus.models.diagnostics import BilanRequest, BilanStatus
 from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.notifications import ContactMessage
-from nexus.models.scheduling import SessionBooking
+from nexus.models.scheduling import SessionBooking, SessionReport
 from nexus.services import billing, catalog, credits, family, identity, scheduling, utcnow
 from nexus.services.assessments import access as test_access
 from nexus.services.credits import ExpiryLine
@@ -176,3 +178,83 @@ def next_step(user: User, cards: list[StudentCard]) -> NextStep | None:
     pending = identity.pending_activation_links([s.user_id for s in inactive])
     waiting = [s for s in inactive if s.user_id not in pending]
     return NextStep("send_activation", waiting[0]) if waiting else None
+
+
+# -- the family's homes: per child, the next session and the latest report (inline) -------------
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """A child's latest session report: the session it is about (link) and whether it was read."""
+
+    booking_id: int
+    starts_at: Any
+    coach: str
+    read: bool
+
+
+def next_sessions(student_ids: list[int]) -> dict[int, SessionBooking]:
+    """Each student's next session holding a slot (coach loaded), in one query."""
+    if not student_ids:
+        return {}
+    stmt = (
+        select(SessionBooking)
+        .options(joinedload(SessionBooking.coach))
+        .where(
+            SessionBooking.student_id.in_(student_ids),
+            SessionBooking.is_holding,
+            SessionBooking.ends_at >= utcnow(),
+        )
+        .distinct(SessionBooking.student_id)
+        .order_by(SessionBooking.student_id, SessionBooking.starts_at, SessionBooking.id)
+    )
+    return {b.student_id: b for b in db.session.scalars(stmt)}
+
+
+def latest_reports(student_ids: list[int]) -> dict[int, ReportLine]:
+    """Each student's latest session report, in one query of plain columns."""
+    if not student_ids:
+        return {}
+    stmt = (
+        select(
+            SessionBooking.student_id,
+            SessionBooking.id,
+            SessionBooking.starts_at,
+            CoachProfile.pseudonym,
+            SessionReport.family_read_at,
+        )
+        .join(SessionReport, SessionReport.booking_id == SessionBooking.id)
+        .join(CoachProfile, CoachProfile.id == SessionBooking.coach_id)
+        .where(SessionBooking.student_id.in_(student_ids))
+        .distinct(SessionBooking.student_id)
+        .order_by(SessionBooking.student_id, SessionBooking.starts_at.desc(), SessionBooking.id.desc())
+    )
+    return {
+        row[0]: ReportLine(row[1], row[2], row[3], row[4] is not None) for row in db.session.execute(stmt)
+    }
+
+
+@dataclass
+class ChildHome:
+    card: StudentCard
+    next_session: SessionBooking | None
+    report: ReportLine | None
+
+
+def parent_home(user: User) -> list[ChildHome]:
+    """The parent's child cards with each child's next session and latest report."""
+    cards = children_summary(user)
+    ids = [c.student.id for c in cards]
+    sessions, reports = next_sessions(ids), latest_reports(ids)
+    return [ChildHome(c, sessions.get(c.student.id), reports.get(c.student.id)) for c in cards]
+
+
+def recent_conversations(student_id: int, limit: int = 3) -> list[AriaConversation]:
+    """The student's latest ARIA conversations, most recent first."""
+    stmt = (
+        select(AriaConversation)
+        .where(AriaConversation.student_id == student_id)
+        .order_by(AriaConversation.updated_at.desc(), AriaConversation.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
