@@ -57,6 +57,7 @@ class SessionFact:
 
 @dataclass(frozen=True)
 class TestFact:
+    __test__ = False  # not a pytest class
     at: datetime  # completed_at
     subjects: list[dict[str, Any]]  # Assessment.results["subjects"]
 
