@@ -108,15 +108,19 @@ def proposal(student_id: int) -> Proposal:
     part = part or (parts[0] if parts else None)
     current = part.get("ssn") if part else None
     subject = Subject(part["subject"]) if part and part.get("subject") in Subject.__members__ else None
+    tracked = {value for value, _ in domain_choices(test.grade)}
+    last = ends_on(today, 6)
     milestones = []
     for n, priority in enumerate((results.get("priorities") or [])[:MAX_MILESTONES], start=1):
+        code = f"{priority['subject']}:{priority['domain']}"
+        known = code in tracked  # a domain the bank no longer has: a milestone ticked by hand
         milestones.append(
             MilestoneDraft(
                 title=f"Consolider : {priority['label']}",
-                due_on=today + timedelta(weeks=4 * n),
-                subject=Subject(priority["subject"]),
-                domain=priority["domain"],
-                target_mastery=TARGET_MASTERY,
+                due_on=min(today + timedelta(weeks=4 * n), last),
+                subject=Subject(priority["subject"]) if known else None,
+                domain=priority["domain"] if known else None,
+                target_mastery=TARGET_MASTERY if known else None,
             )
         )
     label = subject.label.lower() if subject and subject is not Subject.NSI else "NSI" if subject else ""
