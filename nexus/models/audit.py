@@ -110,6 +110,11 @@ ACTIONS = {
     "stage.reservation_status": "Stage : statut d'une réservation modifié",
     "stage.updated": "Stage modifié",
     "test.assign": "Test de positionnement attribué",
+    "trajectory.created": "Trajectoire créée",
+    "trajectory.updated": "Trajectoire modifiée",
+    "trajectory.status": "Trajectoire : état modifié",
+    "trajectory.milestone_ticked": "Trajectoire : étape cochée",
+    "trajectory.milestone_unticked": "Trajectoire : étape décochée",
 }
 OBJECTS = {
     "users": "Compte",
@@ -131,6 +136,8 @@ OBJECTS = {
     "user_documents": "Document",
     "stages": "Stage",
     "stage_reservations": "Réservation de stage",
+    "trajectories": "Trajectoire",
+    "trajectory_milestones": "Étape de trajectoire",
 }
 FIELDS = {
     "account": "Compte",
@@ -177,6 +184,11 @@ FIELDS = {
     "published": "Publié",
     "stage_id": "Stage n°",
     "reference": "Référence",
+    "target_level": "Niveau visé",
+    "target_ssn": "SSN visé",
+    "horizon_months": "Horizon (mois)",
+    "agreed": "Convenue avec la famille",
+    "milestones": "Étapes",
 }
 ENUM_FIELDS = {"grade", "level", "offer", "role", "status", "subject", "subjects"}  # hold enum names
 WORDS = {"staff": "l'équipe", "sign-up": "inscription en ligne"}
