@@ -70,6 +70,7 @@ NAV: dict[Role, list[NavItem]] = {
         NavItem("ARIA", "aria.parent_index"),
         NavItem("Documents", "documents.parent_documents"),
         NavItem("Tests de positionnement", "positioning.parent_index"),
+        NavItem("Trajectoires", "trajectories.children"),
     ],
     Role.ELEVE: [
         NavItem("Tableau de bord", "dashboard.eleve"),
@@ -80,6 +81,7 @@ NAV: dict[Role, list[NavItem]] = {
         NavItem("ARIA", "aria.chat"),
         NavItem("Mes crédits", "credits.mine"),
         NavItem("Tests de positionnement", "positioning.mine"),
+        NavItem("Ma trajectoire", "trajectories.mine"),
         NavItem("Documents", "documents.student_documents"),
     ],
 }

@@ -44,6 +44,8 @@ def _nav_current() -> dict[str, Any]:
         return {"nav_current": "coach.students"}
     if policy.is_staff(current_user):
         return {"nav_current": "staff.students"}
+    if current_user.is_parent:
+        return {"nav_current": "trajectories.children"}
     return {}
 
 
