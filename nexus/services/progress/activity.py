@@ -86,9 +86,10 @@ class Facts:
 
     @property
     def started_at(self) -> datetime:
-        """Since when the student can be expected to be active: joining, or their first
-        activity when earlier (history brought from before the account)."""
-        return min([self.joined_at, *self.activity_times()[:1]])
+        """Since when the student can be expected to be active: joining, or their first session
+        or activity when earlier (history brought from before the account)."""
+        first = [s.at for s in self.sessions[:1]] + self.activity_times()[:1]
+        return min([self.joined_at, *first])
 
 
 def load(student_id: int, now: datetime) -> Facts:

@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from nexus import fr
 from nexus.extensions import db
@@ -247,7 +248,7 @@ def latest(student_ids: list[int]) -> dict[int, IndexSnapshot | None]:
     stmt = (
         select(IndexSnapshot)
         .where(IndexSnapshot.student_id.in_(student_ids))
-        .distinct(IndexSnapshot.student_id)
+        .ext(distinct_on(IndexSnapshot.student_id))
         .order_by(IndexSnapshot.student_id, IndexSnapshot.computed_at.desc(), IndexSnapshot.id.desc())
     )
     for snapshot in db.session.scalars(stmt):
@@ -261,7 +262,7 @@ def history(student_id: int, since: date | None = None) -> list[IndexSnapshot]:
     stmt = select(IndexSnapshot).where(IndexSnapshot.student_id == student_id)
     if since is not None:
         stmt = stmt.where(day >= since)
-    stmt = stmt.distinct(day).order_by(day, IndexSnapshot.computed_at.desc(), IndexSnapshot.id.desc())
+    stmt = stmt.ext(distinct_on(day)).order_by(day, IndexSnapshot.computed_at.desc(), IndexSnapshot.id.desc())
     return list(db.session.scalars(stmt))
 
 
