@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 
 from nexus import policy
+from nexus.blueprints import inbox
 from nexus.forms.messaging import NewThreadForm, ReplyForm
 from nexus.models.messaging import MessageThread
 from nexus.services import ServiceError, parse_id
@@ -48,7 +49,7 @@ def _index(form: NewThreadForm, status: int = 200) -> Any:
 def index() -> Any:
     if policy.is_staff(current_user):
         # The staff inbox (nexus.blueprints.inbox) takes this branch over: every thread with families.
-        return _index(_new_form())
+        return inbox.render_inbox()
     return _index(_new_form())
 
 
@@ -68,10 +69,11 @@ def create() -> Any:
 
 
 def _thread_page(thread: MessageThread, form: ReplyForm, status: int = 200) -> Any:
+    """The thread; shown on a GET, it is read (a refused reply changes nothing, not even that)."""
     user = current_user._get_current_object()
     messages = threads.messages_of(thread.id)
     me = access.participant(user.id, thread.id)
-    if messages and (me is None or me.last_read_at is None or me.last_read_at < messages[-1].created_at):
+    if status == 200 and messages and (me is None or me.last_read_at is None or me.last_read_at < messages[-1].created_at):
         threads.mark_read(user, thread, messages[-1].created_at)
         me = access.participant(user.id, thread.id)
     return render_template(
