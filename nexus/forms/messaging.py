@@ -19,7 +19,7 @@ class ReplyForm(Form):
         "Votre message",
         validators=[
             DataRequired("Écrivez votre message."),
-            Length(max=5000, message="5000 caractères au plus."),
+            Length(max=4000, message="4000 caractères au plus."),
         ],
         filters=[strip],
         render_kw={"rows": 4},

@@ -678,6 +678,96 @@ TARGETS += [
            examples=6),
 ]  # fmt: skip
 
+
+
+# Messages (issue 12, helper "messaging"): a new thread to a choice the rules give the role, and a
+# reply in a thread the role writes in (started when the URL is built, rolled back with the test).
+def message_thread(email: str, to: str) -> Callable[[dict[str, Any]], str]:
+    def url(world: dict[str, Any]) -> str:
+        from nexus.services.messaging import threads
+
+        return f"/messages/{threads.start(user(email), to.format(**world), 'Fuzz', 'Bonjour.').id}"
+
+    return url
+
+
+MESSAGE = {"body": (TEXT, "Merci pour votre réponse."), "file": (FREE, "")}
+NEW_MESSAGE = {"subject": (NAME, "Devoir de maths"), **MESSAGE}
+TARGETS += [
+    Target("parent eleve", "messages.create", fixed("/messages"), {"to": (CHOICE, "centre"), **NEW_MESSAGE}),
+    Target("coach admin assistante", "messages.create", fixed("/messages"),
+           {"to": (CHOICE, lambda world: f"parents:{world['sami']}"), **NEW_MESSAGE}),
+    Target("parent", "messages.reply", message_thread(PARENT, "centre"), MESSAGE),
+    Target("eleve", "messages.reply", message_thread(SAMI, "centre"), MESSAGE),
+    Target("coach", "messages.reply", message_thread(COACH, "parents:{sami}"), MESSAGE),
+    Target("admin assistante", "messages.reply", message_thread(PARENT, "centre"), MESSAGE),
+]  # fmt: skip
+
+
+# Trajectories (issue 12, helper "trajectory"): Hélios follows Yasmine (a new one) and Sami (his
+# live trajectory, made when the URL is built, titled otherwise than the form; rolled back).
+def sami_trajectory(path: str, milestone: bool = False) -> Callable[[dict[str, Any]], str]:
+    def url(world: dict[str, Any]) -> str:
+        from nexus.services.progress import trajectory
+
+        live = trajectory.live_of(world["sami"]) or trajectory.create(
+            user(ADMIN), world["sami"], trajectory.Draft(
+                "Objectif initial", 6, fr.local_today(utcnow()), target_ssn=55,
+                milestones=[trajectory.MilestoneDraft("Réviser les suites")],
+            ),
+        )  # fmt: skip
+        return path.format(id=live.milestones[0].id if milestone else live.id)
+
+    return url
+
+
+TRAJECTORY_FORM = {
+    "title": (NAME, "Viser 14 au bac"),
+    "subject": (CHOICE, "MATHEMATIQUES"),
+    "target_level": (NAME, ""),
+    "target_ssn": (NUMBER, "60"),
+    "horizon_months": (CHOICE, "6"),
+    "starts_on": (REQUIRED_DATE, w("next_week")),
+    "agreed": (FREE, "y"),
+    "milestones-0-title": (NAME, "Les suites"),
+    "milestones-0-due_on": (DATE, ""),
+    "milestones-0-domain": (CHOICE, ""),
+    "milestones-0-target": (NUMBER, ""),
+}
+EDITORS = "admin assistante coach"
+STEPS = "/dashboard/trajectoires/etapes/{id}"
+TARGETS += [
+    Target(EDITORS, "trajectories.new", lambda w_: f"/dashboard/eleves/{w_['yasmine']}/trajectoire/nouvelle",
+           TRAJECTORY_FORM),
+    Target(EDITORS, "trajectories.edit", sami_trajectory("/dashboard/trajectoires/{id}/modifier"),
+           TRAJECTORY_FORM),
+    Target(EDITORS, "trajectories.status", sami_trajectory("/dashboard/trajectoires/{id}/statut"),
+           {"status": (CHOICE, "PAUSED"), "confirm": (FREE, "1")}),
+    Target(EDITORS, "trajectories.tick", sami_trajectory(STEPS + "/cocher", True), examples=3),
+    Target(EDITORS, "trajectories.untick", sami_trajectory(STEPS + "/decocher", True), examples=3),
+]  # fmt: skip
+
+# ARIA (issue 12, helper "aria"): the consent notice's answer, and staff taking an alert in hand
+# (an alert on the world's question, made when the URL is built; rolled back with the test).
+def aria_alert(world: dict[str, Any]) -> str:
+    from nexus.models.aria import AriaAlert, AriaMessage, SafetyCategory
+
+    question_id = db.session.get(AriaMessage, world["answer"]).reply_to_id
+    alert = db.session.scalar(db.select(AriaAlert).where(AriaAlert.message_id == question_id))
+    if alert is None:
+        alert = AriaAlert(message_id=question_id, student_id=world["sami"], source="lexicon")
+        alert.category = SafetyCategory.DISTRESS
+        db.session.add(alert)
+        db.session.commit()
+    return f"/dashboard/assistante/alertes-aria/{alert.id}/pris-en-charge"
+
+
+TARGETS += [
+    Target("eleve", "aria.consent", fixed("/dashboard/eleve/aria/consentement"),
+           {"choix": (CHOICE, "oui"), "conversation": (ID, w("conversation"))}),
+    Target("admin assistante", "aria.acknowledge", aria_alert, {"confirm": (FREE, "1")}, examples=4),
+]  # fmt: skip
+
 # POST routes not fuzzed here, each with the reason.
 EXCLUDED = {
     "auth.signin": "public form: test_forms_fuzz.py::test_sign_in_form",
@@ -1046,6 +1136,9 @@ OBJECT_PAGES = [
     "/stages/{stage_slug}",
     "/stages/{stage_slug}/confirmation",
     "/dashboard/assistante/stages/{stage}/modifier",
+    "/dashboard/eleves/{sami}/trajectoire",
+    "/dashboard/eleves/{yasmine}/trajectoire/nouvelle",
+    "/dashboard/parent/enfants/{yasmine}/trajectoire",
 ]
 
 

@@ -28,7 +28,7 @@ from nexus.services.paging import Page, paginate
 
 NOTICE_KIND = "message"
 DUPLICATE_WINDOW = timedelta(seconds=60)
-MAX_BODY = 5000
+MAX_BODY = 4000
 MAX_SUBJECT = 160
 PER_PAGE = 20
 EXCERPT = 140
