@@ -32,6 +32,7 @@ _ASSISTANTE_DESK = [
     NavItem("Banque de questions", "item_bank.index"),
     NavItem("Stages", "stages.staff_index"),
     NavItem("Messages de contact", "staff.contacts"),
+    NavItem("Alertes ARIA", "aria.alerts"),
     NavItem("Documents ARIA", "knowledge.docs"),
 ]
 

@@ -40,10 +40,14 @@ class AnswerMode(LabelledEnum):
     OFFLINE = "OFFLINE", "Passages du cours (hors ligne)"
     DEGRADED = "DEGRADED", "ARIA indisponible : passages du cours"
     TOO_LONG = "TOO_LONG", "Conversation trop longue : passages du cours"
+    # A question the safety check flagged: a fixed caring text, not the model's words.
+    SAFETY = "SAFETY", "Message de bienveillance"
 
 
 # Answers made of course passages instead of the model's words: they cost no daily question.
 FALLBACK_MODES = (AnswerMode.OFFLINE, AnswerMode.DEGRADED, AnswerMode.TOO_LONG)
+# Answers that cost no daily question: the fallbacks, and the caring answer to a flagged question.
+FREE_MODES = (*FALLBACK_MODES, AnswerMode.SAFETY)
 
 
 class AriaMessage(db.Model):
@@ -86,6 +90,11 @@ class AriaMessage(db.Model):
     def is_fallback(self) -> bool:
         """An answer made of course passages instead of the model's words."""
         return self.mode in FALLBACK_MODES
+
+    @property
+    def is_caring(self) -> bool:
+        """The fixed caring answer to a question the safety check flagged."""
+        return self.mode is AnswerMode.SAFETY
 
     @property
     def is_too_long(self) -> bool:

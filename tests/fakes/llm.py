@@ -2,6 +2,9 @@
 
 - POST /v1/chat/completions: streamed (real SSE chunks, a delay per chunk) or not;
 - POST /v1/embeddings: deterministic bag-of-words vectors (similar texts, similar vectors);
+- POST /v1/moderations: OpenAI's moderation answer; an input is flagged when it holds a marker
+  "[flag:<category>]" (e.g. "[flag:self-harm/intent]") or a text of `moderation_flags` (text ->
+  category). `moderation`: "ok", "missing" (404, as Ollama), "busy" (503) or "hang";
 - GET /v1/models.
 
 Modes: "ok", "busy" (503 with Retry-After), "hang" (accepts, never answers), "hostile" (answers
@@ -75,6 +78,9 @@ class FakeLLM:
     refused: list[int] = field(default_factory=list)  # prompt tokens of each refused request
     embedding_requests: int = 0
     embedding_inputs: list[str] = field(default_factory=list)
+    moderation: str = "ok"
+    moderation_flags: dict[str, str] = field(default_factory=dict)
+    moderation_inputs: list[str] = field(default_factory=list)
     first_token_latency: list[float] = field(default_factory=list)  # request received -> first chunk sent
     _open: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -101,6 +107,9 @@ class FakeLLM:
         self.first_token_latency.clear()
         self.embedding_requests = 0
         self.embedding_inputs.clear()
+        self.moderation = "ok"
+        self.moderation_flags.clear()
+        self.moderation_inputs.clear()
         self._release = threading.Event()
 
     def wait_until_idle(self, timeout: float = 3.0) -> bool:
@@ -153,6 +162,8 @@ class FakeLLM:
                 body = self._body()
                 if self.path.endswith("/embeddings"):
                     return fake._embeddings(self, body)
+                if self.path.endswith("/moderations"):
+                    return fake._moderations(self, body)
                 if self.path.endswith("/chat/completions"):
                     fake._track(+1)
                     try:
@@ -273,6 +284,40 @@ class FakeLLM:
         if not self.report_usage:
             del completion["usage"]
         return completion
+
+    # -- moderation -------------------------------------------------------------------------------
+
+    MODERATION_CATEGORIES = (
+        "harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent",
+        "self-harm", "self-harm/intent", "self-harm/instructions", "sexual", "sexual/minors", "violence",
+        "violence/graphic",
+    )  # fmt: skip
+
+    def _moderations(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else [str(t) for t in texts or []]
+        self.moderation_inputs.extend(texts)
+        if self.moderation == "missing":
+            handler.send_error(404)
+            return
+        if self.moderation == "busy":
+            handler._json(503, {"error": {"message": "server busy"}})  # type: ignore[attr-defined]
+            return
+        if self.moderation == "hang":
+            release = self._release
+            while not release.is_set() and not self._client_gone(handler, 0.05):
+                pass
+            return
+        results = []
+        for text in texts:
+            flagged = set(re.findall(r"\[flag:([a-z/-]+)\]", text))
+            flagged |= {category for marker, category in self.moderation_flags.items() if marker in text}
+            categories = {name: name in flagged for name in self.MODERATION_CATEGORIES}
+            scores = {name: 0.99 if on else 0.001 for name, on in categories.items()}
+            results.append({"flagged": bool(flagged), "categories": categories, "category_scores": scores})
+        model = body.get("model") or "omni-moderation-latest"
+        payload = {"id": "modr-fake", "model": model, "results": results}
+        handler._json(200, payload)  # type: ignore[attr-defined]
 
     # -- embeddings -------------------------------------------------------------------------------
 

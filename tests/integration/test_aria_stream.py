@@ -175,7 +175,7 @@ def test_a_hanging_llm_times_out_to_the_passages(client, login, fake_llm):
 
 
 def test_keep_alive_pings_while_the_model_thinks(app, client, login, fake_llm, monkeypatch):
-    from nexus.blueprints import aria as aria_views
+    from nexus.blueprints.aria import chat as aria_views
 
     monkeypatch.setattr(aria_views, "PING_EVERY", 0.2)
     fake_llm.first_token_delay = 0.9

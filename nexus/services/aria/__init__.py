@@ -1,8 +1,10 @@
 """ARIA, the tutor: conversations, daily quotas, prompts, answers and feedback.
 
 One package, one concern a module: `conversations` (access, quotas, questions, readers,
-feedback), `prompts`, `claims` (one writer per answer), `answers`, `stats`. Callers import
-`nexus.services.aria` and use the names below.
+feedback), `prompts`, `claims` (one writer per answer), `answers`, `stats`, `learner` (what
+ARIA may know of the student, with consent), `safety` (the check before each answer) and
+`alerts` (the caring answer, the alert, the adults told). Callers import `nexus.services.aria`
+and use the names below.
 
 A question is stored (and counted against the daily quota) by one POST; its answer is produced
 once, streamed or not, and stored with a link to the question that is unique, so a reconnecting
@@ -14,6 +16,7 @@ budget, then the question. Without an LLM endpoint, or when it fails, the answer
 passages themselves, cited and labelled as such.
 """
 
+from nexus.services.aria import alerts, learner, safety
 from nexus.services.aria.answers import (
     Busy,
     Event,
@@ -73,6 +76,7 @@ __all__ = [
     "SubjectStats",
     "Token",
     "access_for",
+    "alerts",
     "answer_events",
     "answer_now",
     "answer_of",
@@ -92,11 +96,13 @@ __all__ = [
     "fit_prompt",
     "give_feedback",
     "history",
+    "learner",
     "prepare",
     "prompt_tokens",
     "question_of",
     "quota_of",
     "release_claim",
+    "safety",
     "save_answer",
     "sources_message",
     "stats_by_subject",

@@ -18,8 +18,9 @@ from nexus.models.aria import AnswerMode, AriaMessage, MessageRole
 from nexus.models.common import Grade
 from nexus.models.family import Student
 from nexus.services import command, knowledge, llm
-from nexus.services.aria import claims
+from nexus.services.aria import alerts, claims, safety
 from nexus.services.aria.conversations import answer_to
+from nexus.services.aria.learner import profile, prompt_text
 from nexus.services.aria.prompts import (
     CHARS_PER_TOKEN,
     fit_prompt,
@@ -30,6 +31,7 @@ from nexus.services.aria.prompts import (
 )
 from nexus.services.knowledge import Passage
 from nexus.services.llm import PING, Ping
+from nexus.services.progress import events as progress_events
 from nexus.services.vectorstore import Scope
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ class AnswerPlan:
     vector_store: str | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
     claimed_at: datetime | None = None  # this writer's claim on the answer (released on failure)
+    student_id: int | None = None
+    verdict: safety.Verdict | None = None  # flagged by the safety check: a caring answer, no model
 
 
 @dataclass(frozen=True)
@@ -76,15 +80,32 @@ Event = Token | Final | Busy | Ping
 
 
 def prepare(question: AriaMessage, claimed_at: datetime | None = None) -> AnswerPlan:
+    """The safety check first (a flagged question gets no retrieval and no model), then the
+    passages (favouring the student's weak skills, with consent) and the prompt."""
     conversation = question.conversation
+    conf = llm.settings()
+    verdict = safety.check(question.content, conf)
+    if verdict is not None:
+        log.info("aria: question %d flagged %s by %s", question.id, verdict.category.value, verdict.source)
+        return AnswerPlan(
+            question_id=question.id,
+            conversation_id=conversation.id,
+            passages=[],
+            messages=[],
+            conf=conf,
+            claimed_at=claimed_at,
+            student_id=conversation.student_id,
+            verdict=verdict,
+        )
     student = db.session.get(Student, conversation.student_id)
     grade = student.grade if student else Grade.TERMINALE
+    known = profile(student, conversation.subject) if student else None
     scope = Scope(conversation.subject.value, knowledge.levels_for(grade))
-    found = knowledge.search(question.content, scope, k=PASSAGES)
-    conf = llm.settings()
+    found = knowledge.search(question.content, scope, k=PASSAGES, focus=known.terms if known else ())
     past = history(conversation.id, question.id)
     budget = prompt_budget(conf)
-    prompt = fit_prompt(question.content, conversation.subject, grade, found.passages, past, budget)
+    about = prompt_text(known, conversation.subject) if known else None
+    prompt = fit_prompt(question.content, conversation.subject, grade, found.passages, past, budget, about)
     kept_history = len(prompt.messages) - 3  # the rules, the passages and the question stay
     if conf and (kept_history < len(past) or len(prompt.passages) < len(found.passages)):
         log.info(
@@ -106,6 +127,7 @@ def prepare(question: AriaMessage, claimed_at: datetime | None = None) -> Answer
         vector_store=found.vector_store,
         citations=[p.citation(n) for n, p in enumerate(passages, start=1)],
         claimed_at=claimed_at,
+        student_id=conversation.student_id,
     )
 
 
@@ -257,9 +279,16 @@ def save_answer(
         .on_conflict_do_nothing(index_elements=["reply_to_id"])
     )
     db.session.execute(stmt)
+    if plan.student_id is not None:
+        progress_events.changed(plan.student_id, "aria")
     answer = answer_to(plan.question_id)
     assert answer is not None
     return answer
+
+
+def _caring(plan: AnswerPlan) -> AriaMessage:
+    assert plan.verdict is not None
+    return alerts.answer_with_care(plan.question_id, plan.conversation_id, plan.verdict)
 
 
 def _too_long(plan: AnswerPlan, exc: llm.ContextExceeded) -> AriaMessage:
@@ -286,6 +315,8 @@ def answer_now(plan: AnswerPlan) -> AriaMessage:
 
 
 def _answer_now(plan: AnswerPlan) -> AriaMessage:
+    if plan.verdict is not None:
+        return _caring(plan)
     if plan.conf is None:
         return save_answer(plan, fallback_content(plan.passages, AnswerMode.OFFLINE), AnswerMode.OFFLINE)
     try:
@@ -316,6 +347,9 @@ def answer_events(plan: AnswerPlan, ping_every: float = 5.0) -> Iterator[Event]:
 
 
 def _answer_events(plan: AnswerPlan, ping_every: float) -> Iterator[Event]:
+    if plan.verdict is not None:
+        yield Final(_caring(plan).id)
+        return
     if plan.conf is None:
         yield Final(
             save_answer(plan, fallback_content(plan.passages, AnswerMode.OFFLINE), AnswerMode.OFFLINE).id

@@ -14,12 +14,13 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from nexus import fr
 from nexus.extensions import db
-from nexus.models.aria import FALLBACK_MODES, AriaConversation, AriaFeedback, AriaMessage, MessageRole
+from nexus.models.aria import FREE_MODES, AriaConversation, AriaFeedback, AriaMessage, MessageRole
 from nexus.models.catalog import OfferCode
 from nexus.models.common import Subject
 from nexus.models.family import Student
 from nexus.models.scheduling import SessionBooking
 from nexus.services import ServiceError, billing, command, utcnow
+from nexus.services.progress import events as progress_events
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ def day_start(now: datetime | None = None) -> datetime:
 
 
 def used_today(student_id: int) -> int:
-    """Today's questions, except those answered by course passages alone (offline, LLM down…)."""
+    """Today's questions, except those answered by course passages alone (offline, LLM down…) or
+    by the caring answer to a flagged question."""
     answer = aliased(AriaMessage)
     stmt = (
         select(func.count(AriaMessage.id))
@@ -65,7 +67,7 @@ def used_today(student_id: int) -> int:
             AriaConversation.student_id == student_id,
             AriaMessage.role == MessageRole.USER,
             AriaMessage.created_at >= day_start(),
-            ~exists().where(answer.reply_to_id == AriaMessage.id, answer.mode.in_(FALLBACK_MODES)),
+            ~exists().where(answer.reply_to_id == AriaMessage.id, answer.mode.in_(FREE_MODES)),
         )
     )
     return db.session.scalar(stmt) or 0
@@ -264,6 +266,7 @@ def give_feedback(message: AriaMessage, rating: int, comment: str | None) -> Ari
     )
     db.session.execute(stmt)
     db.session.flush()
+    progress_events.changed(message.conversation.student_id, "aria")
     db.session.expire(message)
     feedback = db.session.scalar(select(AriaFeedback).where(AriaFeedback.message_id == message.id))
     assert feedback is not None

@@ -120,10 +120,18 @@ def history(conversation_id: int, before_id: int, budget: int = HISTORY_TOKENS) 
 
 
 def build_messages(
-    question: str, subject: Subject, grade: Grade, passages: list[Passage], past: list[dict[str, str]]
+    question: str,
+    subject: Subject,
+    grade: Grade,
+    passages: list[Passage],
+    past: list[dict[str, str]],
+    learner: str | None = None,
 ) -> list[dict[str, str]]:
+    """The rules (and what is known of the student, with their consent), the passages, the
+    history, the question."""
+    rules = SYSTEM_PROMPT.format(grade=grade.label, subject=subject.label)
     return [
-        {"role": "system", "content": SYSTEM_PROMPT.format(grade=grade.label, subject=subject.label)},
+        {"role": "system", "content": rules + (f"\n\n{learner}" if learner else "")},
         {"role": "system", "content": sources_message(passages)},
         *past,
         {"role": "user", "content": question},
@@ -143,15 +151,16 @@ def fit_prompt(
     passages: list[Passage],
     past: list[dict[str, str]],
     budget: int,
+    learner: str | None = None,
 ) -> Prompt:
     """The prompt within `budget` tokens: the oldest history goes first, then the least relevant
     passages. The rules and the question always stay (the server may still refuse them)."""
     past, passages = list(past), list(passages)
-    messages = build_messages(question, subject, grade, passages, past)
+    messages = build_messages(question, subject, grade, passages, past, learner)
     while prompt_tokens(messages) > budget and (past or passages):
         if past:
             del past[: 2 if len(past) > 1 and past[0]["role"] == "user" else 1]  # one exchange
         else:
             passages.pop()
-        messages = build_messages(question, subject, grade, passages, past)
+        messages = build_messages(question, subject, grade, passages, past, learner)
     return Prompt(messages, passages)

@@ -31,6 +31,7 @@ from markupsafe import escape
 from nexus import policy
 from nexus.extensions import db, limiter
 from nexus.forms.aria import AskForm, FeedbackForm
+from nexus.forms.base import Form
 from nexus.models.aria import AriaConversation, AriaMessage
 from nexus.models.family import Student
 from nexus.richtext import render_markdown
@@ -44,6 +45,11 @@ STUDENT = "/dashboard/eleve/aria"  # nginx streams everything under this prefix 
 ASK_LIMIT = parse("6/minute")
 PING_EVERY = 5.0
 RATE_LIMITED = "Vous envoyez des questions très vite : patientez une minute avant la suivante."
+CONSENT_SAVED = {
+    True: "C'est noté : ARIA tiendra compte de votre niveau et des points à travailler de votre "
+    "dernier test.",
+    False: "C'est noté : ARIA ne tiendra pas compte de vos résultats de test.",
+}
 
 
 @bp.app_template_filter("markdown")
@@ -89,6 +95,7 @@ def _chat(
     pending = [m for m in messages if m.is_question and m.id not in answered]
     page = render_template(
         "aria/chat.html",
+        consent=student.aria_uses_results,
         access=access,
         conversations=aria.conversations_of(student.id),
         conversation=conversation,
@@ -114,6 +121,29 @@ def conversation(conversation_id: int) -> Any:
     student = _student()
     found = or_404(aria.conversation_of(student.id, conversation_id))
     return _chat(student, found)
+
+
+@bp.post(STUDENT + "/consentement")
+@policy.access(policy.ELEVE)
+def consent() -> Any:
+    """The notice's answer (and its later change): may ARIA use the latest test's results?"""
+    student = _student()
+    raw = request.form.get("conversation", "")
+    conversation = None
+    if raw:
+        conversation = or_404(aria.conversation_of(student.id, parse_id(raw) or 0))
+    if not Form().validate():  # the CSRF token
+        flash("Le formulaire a expiré : rechargez la page.", "error")
+        return _chat(student, conversation, status=400)
+    try:
+        used = aria.learner.set_consent(student, request.form.get("choix"))
+    except ServiceError as err:
+        flash(err.message, "error")
+        return _chat(student, conversation, status=422)
+    flash(CONSENT_SAVED[used], "success")
+    if conversation is not None:
+        return redirect(url_for("aria.conversation", conversation_id=conversation.id), code=303)
+    return redirect(url_for("aria.chat"), code=303)
 
 
 def _within_rate_limit() -> bool:

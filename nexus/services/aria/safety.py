@@ -1,0 +1,329 @@
+"""The safety check on each question, before ARIA answers it: a French lexicon that works offline
+(the floor), then the model's own moderation pass when the endpoint has one.
+
+The lexicon reads a normalised text (lowercase, no accents, SMS spellings spelt out, letters
+repeated for emphasis collapsed) after idioms are taken out ("mort de rire", "tuer le temps",
+"peine de mort", "la grande dépression"), so that death in a history, literature or biology
+question and a tired student's hyperbole are not distress. Its patterns need a first person or
+an intent ("me suicider", "envie de mourir", "on se moque de moi", "les réponses du contrôle"),
+and some accept either word order. Labelled questions in tests/data/safety_questions.tsv measure
+it (tests/unit/test_safety_lexicon.py, `make bench ARGS=safety`).
+
+The moderation pass (POST /v1/moderations through the OpenAI SDK) has a short timeout; an error,
+a 404 (Ollama has no such endpoint) or a timeout leaves the lexicon's verdict alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from nexus.models.aria import SafetyCategory
+from nexus.services import llm
+
+log = logging.getLogger(__name__)
+
+MODERATION_TIMEOUT = 2.0
+# When several categories match, the most serious is the one acted on.
+SEVERITY = (
+    SafetyCategory.SELF_HARM,
+    SafetyCategory.DISTRESS,
+    SafetyCategory.HARASSMENT,
+    SafetyCategory.CHEATING,
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    category: SafetyCategory
+    source: str  # "lexicon" or "moderation"
+    rule: str  # the pattern or moderation category that matched (logs, benchmark)
+    # Harm at home named (a parent who hits): staff are alerted, the parents are not.
+    spare_parents: bool = False
+
+
+# -- normalisation ------------------------------------------------------------------------------------
+
+SMS = {
+    "chui": "je suis",
+    "chuis": "je suis",
+    "chu": "je suis",
+    "shui": "je suis",
+    "jsuis": "je suis",
+    "jsui": "je suis",
+    "jpp": "je n en peux plus",
+    "jai": "j ai",
+    "jsp": "je sais pas",
+    "jmen": "je m en",
+    "jten": "je t en",
+    "mm": "meme",
+    "tjr": "toujours",
+    "tjrs": "toujours",
+    "bcp": "beaucoup",
+    "pk": "pourquoi",
+    "pq": "pourquoi",
+    "ki": "qui",
+    "ke": "que",
+    "koi": "quoi",
+    "mwa": "moi",
+    "moa": "moi",
+    "tt": "tout",
+    "pa": "pas",
+    "plu": "plus",
+    "envi": "envie",
+    "jms": "jamais",
+    "pr": "pour",
+    "ya": "il y a",
+    "veu": "veux",
+    "mourire": "mourir",
+    "mourrir": "mourir",
+    "suicidé": "suicide",
+}
+_J_CONTRACTED = re.compile(r"^j([bcdfghjklmnpqrstvwxz][a-z]+)$")  # jveux, jvais, jme, jpense…
+_NOT_CONTRACTED = {"jpg", "jpeg", "json", "js", "jdk"}
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def normalise(text: str) -> str:
+    """Lowercase ASCII words separated by single spaces, SMS spellings spelt out."""
+    text = text.lower().replace("œ", "oe").replace("æ", "ae")
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text))
+    words = []
+    for word in text.split():
+        word = SMS.get(word, word)
+        match = _J_CONTRACTED.match(word)
+        if match and word not in _NOT_CONTRACTED:
+            word = "je " + SMS.get(match.group(1), match.group(1))
+        words.append(word)
+    return " " + " ".join(words) + " "
+
+
+# -- the lexicon --------------------------------------------------------------------------------------
+
+IDIOMS = re.compile(
+    r"\b(morte?s?|mourir|meurs|meurt|crever|crevee?s?|creve) de (rire|fatigue|faim|soif|chaud|froid|ennui"
+    r"|sommeil|honte)\b"
+    r"|\b(mdr|ptdr|lol|xd)\b"
+    r"|\btuer le temps\b|\btuer la poule\b|\bpoint mort\b|\bpeine de mort\b|\bcondamne a mort\b"
+    r"|\bgrande depression\b|\bdepression (economique|tropicale|atmospherique)\b"
+)
+
+FAMILY = r"(mon pere|ma mere|mes parents|mon beau pere|ma belle mere|mon frere|ma soeur|mon oncle|papa|maman)"
+DEATH_WISH = (
+    r"(mourir|crever|en finir|me tuer|me suicider|ne plus vivre|plus vivre|ne plus exister|plus exister"
+    r"|ne plus me reveiller|plus me reveiller|disparaitre (pour toujours|a jamais|de ce monde|de la terre)"
+    r"|disparaitre $)"
+)
+EVAL = (
+    r"(controle|ds|devoir surveille|interro|interrogation|examen|exam|evaluation|bac blanc|bac"
+    r"|qcm note|test note|partiel|epreuve)"
+)
+LIVE = (
+    r"(en direct|sous la table|prof (ne )?regarde pas|maintenant|en ce moment|la tout de suite"
+    r"|qu on (a|passe|fait) la|vite vite)"
+)
+
+RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
+    SafetyCategory.SELF_HARM: [
+        ("me suicider", r"\b(me|m) suicid"),
+        ("suicidaire", r"\bsuicidaires?\b|\bidees? (noires|de mort)\b|\btentative de suicide\b"),
+        ("pense au suicide", r"\bpense\w* (a|au) (me |m )?(suicid|mourir|la mort|en finir|me tuer)"),
+        ("comment se suicider", r"\bcomment (se|me) (suicider|tuer|pendre)\b"),
+        (
+            "me tuer",
+            r"\b(me|m) (tuer|pendre|foutre en l air|jeter (par|sous|du haut)|ouvrir les veines"
+            r"|couper les veines|scarifier|mutiler)\b",
+        ),
+        (
+            "je me coupe",
+            r"\bje me (tue|pends|scarifie|mutile|coupe (les |le |la |mes |ma )?(bras|poignets?|veines"
+            r"|cuisses?|jambes?|peau))\b",
+        ),
+        ("scarification", r"\bscarifi|\bauto ?mutil"),
+        ("me faire du mal", r"\b(me|se) fai\w* du mal\b"),
+        (
+            "envie de mourir",
+            r"\b(envie|veux|voudrais|prefere\w*|aimerais|souhaite|compte|besoin) (de |d )?" + DEATH_WISH,
+        ),
+        (
+            "mourir serait mieux",
+            r"\bmourir\b.{0,40}\b(mieux|solution)\b|\b(mieux|solution)\b.{0,20}\bmourir\b",
+        ),
+        ("mieux sans moi", r"\bmieux sans moi\b|\bpersonne (ne )?(me )?regretter"),
+        ("fin a mes jours", r"\bfin a (mes|ma) (jours|vie)\b"),
+        ("plus envie de vivre", r"\b(plus|pas|aucune) envie de vivre\b|\bfatigue\w* de vivre\b"),
+        (
+            "medicaments",
+            r"\b(medicaments|cachets|pilules|comprimes)\b.{0,60}"
+            r"\b(mourir|plus (me |se )?reveiller|en finir)\b"
+            r"|\b(mourir|en finir)\b.{0,40}\b(medicaments|cachets|pilules|comprimes)\b",
+        ),
+        (
+            "jamais me reveiller",
+            r"\b(ne|n) (plus|jamais) (me|se) reveiller\b(?! (en retard|tard|trop tard|a \d))",
+        ),
+        ("plus la force de vivre", r"\bplus la force\b.{0,25}\bvivre\b"),
+        ("sauter", r"\bsauter (du|d un|de la|par la) (balcon|pont|fenetre|toit|immeuble|falaise)\b"),
+    ],
+    SafetyCategory.DISTRESS: [
+        ("n en peux plus", r"\b(n |j )en peux plus\b"),
+        (
+            "je pleure",
+            r"\bpleur\w*\b.{0,30}\b(tous les|chaque|tout le temps|sans arret|souvent|la nuit)\b"
+            r"|\b(tous les (jours|soirs)|chaque (jour|soir|nuit))\b.{0,20}\bpleur",
+        ),
+        ("a bout", r"\bau bout du rouleau\b|\bje suis a bout\b|\bje craque\b"),
+        ("seul", r"\b(je me sens|je suis|me sens) (tellement |si |trop |tres )seule?\b|\bseule? au monde\b"),
+        ("vide", r"\bje me sens (tellement |si |trop |tres )?(vide|inutile|nulle?)\b|\bressens plus rien\b"),
+        (
+            "personne ne m aime",
+            r"\bpersonne (ne )?m aime\b|\bplus (gout|envie) (a|de) rien\b|\bje me (deteste|hais)\b"
+            r"|\bje (sers|vaux) a rien\b|\bje vaux rien\b",
+        ),
+        (
+            "ma vie",
+            r"\bma vie (est (nulle|un enfer|horrible)|n a (plus )?(aucun )?sens)\b"
+            r"|\bmarre de (la |ma )vie\b|\brien n a (plus )?de sens\b|\bde ma vie\b.{0,15}\bmal\b",
+        ),
+        ("depression", r"\bdepression\b|\bdeprim"),
+        ("angoisse", r"\bcrises? (d angoisse|de panique|d anxiete)\b"),
+        ("peur de rentrer", r"\bpeur de rentrer (chez moi|a la maison)\b"),
+        (
+            "espoir",
+            r"\b(perdu|plus) (tout |aucun )?(d )?espoir\b|\btout est noir\b"
+            r"|\b(vois|voit) (pas|plus) d issue\b",
+        ),
+        ("desespere", r"\bdesesper"),
+        (
+            "un proche en danger",
+            r"\b(veut|veulent|parle de|parlent de|pense a|menace de) se (suicider|tuer)\b",
+        ),
+        ("je vais mal", r"\b(je suis|je me sens|je vais) (trop |tellement |si |tres )?mal\b"),
+        (
+            "je ne dors plus",
+            r"\bje (ne |n )?(mange|dors) plus\b|\bje (n )?arrive plus a (sortir de mon lit"
+            r"|me lever|rien)\b",
+        ),
+    ],
+    SafetyCategory.HARASSMENT: [
+        ("se moquent de moi", r"\bse moqu\w* de moi\b"),
+        (
+            "harcele",
+            r"\b(je suis|suis|me|m|on me) (cyber ?)?harcel|\b(subis|subit|victime de|vis) (du |de )?"
+            r"(cyber ?)?harcel",
+        ),
+        (
+            "m insultent",
+            r"\b(m|me)( a| ont)? (insult|menac|rackett|humili|bouscul|frapp|tap|trait\w* de|exclu|rejett)",
+        ),
+        (
+            "photos de moi",
+            r"\b(partag|publi|diffus|circul)\w*\b.{0,25}\bphotos? de moi\b|\brumeurs? sur moi\b",
+        ),
+        (
+            "harceler quelqu un",
+            r"\b(comment|je veux|je vais|on va|aide moi a|j aimerais)\b.{0,20}\b(harceler|humilier|racketter"
+            r"|menacer|intimider)\b",
+        ),
+        ("pirater un compte", r"\bpirater (le|son|un|sa) compte\b"),
+    ],
+    SafetyCategory.CHEATING: [
+        (
+            "reponses du controle",
+            r"\b(reponses?|solutions?|corrige) (du|de l|de mon|de la|des|d un|de notre) " + EVAL + r"\b",
+        ),
+        (
+            "reponse de la question",
+            r"\b(reponses?|solutions?)\b.{0,30}\b(du|de l|de mon|de la) " + EVAL + r"\b",
+        ),
+        ("en plein controle", r"\ben (plein |pleine )?" + EVAL + r"\b"),
+        ("controle a ma place", r"\b" + EVAL + r"\b a ma place\b|\bfai\w* mon " + EVAL + r"\b"),
+        ("controle en cours", r"\b" + EVAL + r"\b.*\b" + LIVE + r"\b|\b" + LIVE + r"\b.*\b" + EVAL + r"\b"),
+    ],
+}
+_COMPILED = {
+    category: [(name, re.compile(pattern)) for name, pattern in rules] for category, rules in RULES.items()
+}
+_FAMILY_HARM = re.compile(r"\b" + FAMILY + r"\b.{0,40}\bme (frapp|bat|tap|viol|touch)")
+# Harm at home is distress first (and the parents are not the ones to alert).
+_HOME = ("violence a la maison", _FAMILY_HARM)
+
+
+def lexicon(text: str) -> Verdict | None:
+    """The floor: the most serious category whose pattern matches, or None."""
+    clean = IDIOMS.sub(" ", normalise(text))
+    if _HOME[1].search(clean):
+        return Verdict(SafetyCategory.DISTRESS, "lexicon", _HOME[0], spare_parents=True)
+    for category in SEVERITY:
+        for name, pattern in _COMPILED[category]:
+            if pattern.search(clean):
+                return Verdict(category, "lexicon", name)
+    return None
+
+
+# -- the model's moderation pass ------------------------------------------------------------------------
+
+# OpenAI's moderation categories -> ours (violence and hate aimed at someone: harassment).
+MODERATION = {
+    "self-harm": SafetyCategory.SELF_HARM,
+    "self-harm/intent": SafetyCategory.SELF_HARM,
+    "self-harm/instructions": SafetyCategory.SELF_HARM,
+    "harassment": SafetyCategory.HARASSMENT,
+    "harassment/threatening": SafetyCategory.HARASSMENT,
+    "hate/threatening": SafetyCategory.HARASSMENT,
+    "violence": SafetyCategory.HARASSMENT,
+    "sexual/minors": SafetyCategory.DISTRESS,
+}
+
+
+def moderation_enabled(conf: llm.Settings | None) -> bool:
+    return conf is not None and bool(current_app.config.get("ARIA_MODERATION", True))
+
+
+def _flagged(result: Any) -> list[str]:
+    """The category names a moderation result flags (SDK object or plain dict)."""
+    categories = getattr(result, "categories", None)
+    if categories is None and isinstance(result, dict):
+        categories = result.get("categories")
+    if hasattr(categories, "model_dump"):
+        categories = categories.model_dump(by_alias=True)
+    return [name for name, on in (categories or {}).items() if on]
+
+
+def moderate(text: str, conf: llm.Settings) -> Verdict | None:
+    """The endpoint's own moderation, or None (not flagged, or no answer in time)."""
+    from openai import OpenAIError
+
+    model = current_app.config.get("ARIA_MODERATION_MODEL") or "omni-moderation-latest"
+    timeout = float(current_app.config.get("ARIA_MODERATION_TIMEOUT") or MODERATION_TIMEOUT)
+    try:
+        client = llm._client(conf).with_options(timeout=timeout, max_retries=0)
+        response = client.moderations.create(model=model, input=text)
+    except OpenAIError as exc:
+        log.info("aria: no moderation pass (%s): the lexicon alone decides", type(exc).__name__)
+        return None
+    except Exception:  # a malformed answer is the endpoint's fault: never block the student on it
+        log.warning("aria: moderation answer unreadable", exc_info=True)
+        return None
+    flagged = [name for result in response.results or [] for name in _flagged(result)]
+    found = {MODERATION[name]: name for name in flagged if name in MODERATION}
+    for category in SEVERITY:
+        if category in found:
+            return Verdict(category, "moderation", found[category])
+    return None
+
+
+def check(text: str, conf: llm.Settings | None) -> Verdict | None:
+    """The lexicon first (offline, instant); the moderation pass only when it found nothing."""
+    verdict = lexicon(text)
+    if verdict is None and moderation_enabled(conf):
+        assert conf is not None
+        verdict = moderate(text, conf)
+    return verdict
