@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import joinedload
 
 from nexus import fr
@@ -205,7 +206,7 @@ def next_sessions(student_ids: list[int]) -> dict[int, SessionBooking]:
             SessionBooking.is_holding,
             SessionBooking.ends_at >= utcnow(),
         )
-        .distinct(SessionBooking.student_id)
+        .ext(distinct_on(SessionBooking.student_id))
         .order_by(SessionBooking.student_id, SessionBooking.starts_at, SessionBooking.id)
     )
     return {b.student_id: b for b in db.session.scalars(stmt)}
@@ -226,7 +227,7 @@ def latest_reports(student_ids: list[int]) -> dict[int, ReportLine]:
         .join(SessionReport, SessionReport.booking_id == SessionBooking.id)
         .join(CoachProfile, CoachProfile.id == SessionBooking.coach_id)
         .where(SessionBooking.student_id.in_(student_ids))
-        .distinct(SessionBooking.student_id)
+        .ext(distinct_on(SessionBooking.student_id))
         .order_by(SessionBooking.student_id, SessionBooking.starts_at.desc(), SessionBooking.id.desc())
     )
     return {

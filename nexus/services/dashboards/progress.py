@@ -18,7 +18,7 @@ from nexus.models.common import Subject
 from nexus.models.family import Student
 from nexus.models.progress import IndexSnapshot, Trajectory
 from nexus.services import utcnow
-from nexus.services.progress import index, trajectory
+from nexus.services.progress import badges, index, trajectory
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class ProgressView:
     snapshot: IndexSnapshot | None
     parts: list[PartView]
     trend: str | None
-    badges: list[Any]  # progress.badges.BadgeView, all 15
+    badges: list[badges.BadgeView]  # all 15
     earned: int
     trajectory: Trajectory | None
     series: list[Series]
@@ -143,9 +143,5 @@ def progress_of(student: Student) -> ProgressView:
 
 
 def badge_views(student_id: int) -> list[Any]:
-    """All 15 badges, the earned ones with their date (progress.badges, once it is there)."""
-    try:
-        from nexus.services.progress import badges
-    except ImportError:
-        return []
+    """All 15 badges, the earned ones with their date."""
     return list(badges.of_student(student_id))
