@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
+from flask import current_app
 from sqlalchemy import select
 
 from nexus.extensions import db
@@ -13,7 +16,7 @@ from nexus.models.catalog import OfferCode
 from nexus.models.common import Grade, Role, Subject
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import CoachProfile, User
-from nexus.models.scheduling import CoachAvailability
+from nexus.models.scheduling import CoachAvailability, SessionBooking
 from nexus.services import catalog, command, identity, utcnow
 from nexus.services.assessments import bank
 from nexus.services.billing.fulfilment import start_plan
@@ -105,6 +108,93 @@ def seed_demo() -> None:
     _seed_people()
     _seed_corpus()
     bank.sync_bank()
+    if current_app.config.get("SEED_DEMO_HISTORY", not current_app.testing):
+        _seed_history()
+
+
+# Sami's past sessions with Hélios: (days ago, rating or None for a no-show, report read by the
+# family). A shaky start, then regular and better rated: the index rises; the last report is new.
+SAMI_HISTORY = ((50, 2, True), (43, None, False), (36, 3, True), (22, 4, True), (8, 5, False))
+
+
+def _seed_history() -> None:
+    """Something for the family to read on a fresh `make run`: five past sessions of Sami with
+    Hélios (four reports, one no-show), a finished maths test, then every index and badges.
+
+    Not in the test suite's demo data (tests build the history they check): its baseline stays
+    the accounts alone.
+    """
+    from nexus.services import progress
+
+    sami = db.session.scalar(
+        select(Student).join(User, User.id == Student.user_id).where(User.email == "sami@nexus-reussite.tn")
+    )
+    if sami is None:
+        return
+    if db.session.scalar(select(SessionBooking.id).where(SessionBooking.student_id == sami.id).limit(1)):
+        return  # already seeded (or Sami's own sessions): never add it twice
+    _past_sessions(sami)
+    _finished_test(sami)
+    for student_id in list(db.session.scalars(select(Student.id).order_by(Student.id))):
+        progress.index.compute(student_id, "seed")
+        progress.badges.award_due(student_id)
+
+
+@command
+def _past_sessions(sami: Student) -> None:
+    from nexus import fr
+    from nexus.models.catalog import ServiceType
+    from nexus.models.scheduling import SessionReport, SessionStatus
+
+    helios = db.session.scalar(select(CoachProfile).where(CoachProfile.pseudonym == "Hélios"))
+    topics = ("Suites arithmétiques", "", "Second degré", "Dérivation", "Probabilités conditionnelles")
+    for (days, rating, read), topic in zip(SAMI_HISTORY, topics, strict=True):
+        day = fr.local_today() - timedelta(days=days)
+        day -= timedelta(days=max(0, day.weekday() - 4))  # a weekday, as Hélios works
+        starts = datetime.combine(day, time(17, 0), fr.TUNIS).astimezone(UTC)
+        booking = SessionBooking(
+            student_id=sami.id,
+            coach_id=helios.id,
+            subject=Subject.MATHEMATIQUES,
+            service=ServiceType.COURS_ONLINE,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            credits_cost=Decimal(1),
+            status=SessionStatus.COMPLETED if rating else SessionStatus.NO_SHOW,
+            room_name=f"nexus-{secrets.token_urlsafe(12)}",
+            completed_at=starts + timedelta(hours=1),
+        )
+        db.session.add(booking)
+        db.session.flush()
+        if rating is None:
+            continue
+        db.session.add(
+            SessionReport(
+                booking_id=booking.id,
+                summary=f"{topic} : cours repris pas à pas, puis exercices d'application.",
+                topics=topic,
+                rating=rating,
+                progress_notes="Sami gagne en méthode et rédige plus clairement.",
+                recommendations="Refaire les exercices corrigés avant la prochaine séance.",
+                attended=True,
+                created_at=starts + timedelta(hours=2),
+                family_read_at=starts + timedelta(hours=20) if read else None,
+            )
+        )
+
+
+def _finished_test(sami: Student) -> None:
+    """Sami's maths test, taken to the end as a student would: he knows the easier items."""
+    from nexus.services.assessments import taking
+
+    test = taking.start_test(sami, Subject.MATHEMATIQUES)
+    taking.begin(test.id)
+    for _ in range(100):  # the engine stops by itself long before
+        item = test.current_item
+        if not test.is_open or item is None:
+            break
+        choice = item.answer if item.difficulty < 0.4 else (item.answer + 1) % 4
+        test, _ = taking.answer(test.id, item.id, choice)
 
 
 @command

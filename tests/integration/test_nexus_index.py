@@ -266,3 +266,22 @@ def test_the_nightly_pass_computes_every_student() -> None:
     assert done == students >= 3
     assert {s.cause for s in snapshots(sami_id())} == {"nightly"}
     assert snapshots(sami_id())[0].level in set(IndexLevel)
+
+
+def test_the_demo_history_gives_sami_an_index_badges_and_a_test_once() -> None:
+    from nexus.models.assessments import Assessment, TestStatus
+    from nexus.seed import _seed_history
+
+    _seed_history()
+    student_id = sami_id()
+    sessions = db.session.scalar(select(func.count()).where(SessionBooking.student_id == student_id))
+    assert sessions == 5
+    test = db.session.scalar(select(Assessment).where(Assessment.student_id == student_id))
+    assert test.status is TestStatus.COMPLETED and test.results["subjects"][0]["domains"]
+    snapshot = index.latest([student_id])[student_id]
+    assert snapshot is not None and snapshot.score is not None and snapshot.trend is not None
+    assert snapshot.trend > 0 and snapshot.details["attendance"]["no_show"] == 1
+    codes = {b.code for b in progress.badges.of_student(student_id) if b.earned}
+    assert {"first_session", "attendance_streak_3", "first_test"} <= codes
+    _seed_history()  # a second seeding adds nothing
+    assert db.session.scalar(select(func.count()).where(SessionBooking.student_id == student_id)) == 5
