@@ -17,7 +17,7 @@ from nexus.blueprints import inbox
 from nexus.forms.messaging import NewThreadForm, ReplyForm
 from nexus.models.messaging import MessageThread
 from nexus.services import ServiceError, parse_id
-from nexus.services.messaging import access, attachments, threads
+from nexus.services.messaging import access, attachments, safeguarding, threads
 from nexus.services.messaging.attachments import Upload
 from nexus.web import is_fragment_request, or_404, page_arg
 
@@ -73,9 +73,12 @@ def _thread_page(thread: MessageThread, form: ReplyForm, status: int = 200) -> A
     user = current_user._get_current_object()
     messages = threads.messages_of(thread.id)
     me = access.participant(user.id, thread.id)
-    if status == 200 and messages and (me is None or me.last_read_at is None or me.last_read_at < messages[-1].created_at):
-        threads.mark_read(user, thread, messages[-1].created_at)
+    newest = messages[-1].created_at if messages else None
+    if status == 200 and newest and (me is None or me.last_read_at is None or me.last_read_at < newest):
+        threads.mark_read(user, thread, newest)
         me = access.participant(user.id, thread.id)
+    if status == 200 and policy.is_staff(user):  # safeguarding: a read by staff not a party, audited daily
+        safeguarding.staff_read(user, thread.id)
     return render_template(
         "messages/thread.html",
         thread=thread,
