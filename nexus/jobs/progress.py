@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 @job
 def refresh(student_id: int, cause: str) -> list[str]:
     """Compute the student's index and award the badges they earned; returns the new badges."""
+    if student_id not in progress.index.student_ids([student_id]):
+        return []  # the child was removed since the event
     progress.index.compute(student_id, cause)
     return progress.badges.award_due(student_id)
 

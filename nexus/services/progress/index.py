@@ -214,7 +214,11 @@ def _decimal(value: float | None) -> Decimal | None:
 
 @command
 def compute(student_id: int, cause: str) -> IndexSnapshot:
-    """Compute the student's index now and store it as the latest point of their history."""
+    """Compute the student's index now and store it as the latest point of their history.
+
+    When nothing changed since the latest snapshot of the same day (an ARIA question that moves
+    no figure), that snapshot is brought up to date instead of adding a row per event.
+    """
     now = utcnow()
     facts = load(student_id, now)
     main = evaluate(facts, now - WINDOW, now)
@@ -235,9 +239,22 @@ def compute(student_id: int, cause: str) -> IndexSnapshot:
         cause=cause[:20],
         **{attr: _decimal(main.parts[attr]) for attr, _, _ in PARTS},
     )
+    previous = latest([student_id])[student_id]
+    if previous is not None and _same_day_same_figures(previous, snapshot):
+        previous.computed_at, previous.cause = now, snapshot.cause
+        db.session.flush()
+        return previous
     db.session.add(snapshot)
     db.session.flush()
     return snapshot
+
+
+_FIGURES = ("score", "level", "trend", "details", *(attr for attr, _, _ in PARTS))
+
+
+def _same_day_same_figures(previous: IndexSnapshot, new: IndexSnapshot) -> bool:
+    same_day = fr.local_today(previous.computed_at) == fr.local_today(new.computed_at)
+    return same_day and all(getattr(previous, f) == getattr(new, f) for f in _FIGURES)
 
 
 def latest(student_ids: list[int]) -> dict[int, IndexSnapshot | None]:
@@ -266,15 +283,12 @@ def history(student_id: int, since: date | None = None) -> list[IndexSnapshot]:
     return list(db.session.scalars(stmt))
 
 
-def student_ids() -> list[int]:
-    """Every student whose account is not anonymised (the nightly pass)."""
-    stmt = (
-        select(Student.id)
-        .join(User, User.id == Student.user_id)
-        .where(User.anonymised_at.is_(None))
-        .order_by(Student.id)
-    )
-    return list(db.session.scalars(stmt))
+def student_ids(among: list[int] | None = None) -> list[int]:
+    """Every student whose account is not anonymised (the nightly pass), or those of `among`."""
+    stmt = select(Student.id).join(User, User.id == Student.user_id).where(User.anonymised_at.is_(None))
+    if among is not None:
+        stmt = stmt.where(Student.id.in_(among))
+    return list(db.session.scalars(stmt.order_by(Student.id)))
 
 
 @dataclass(frozen=True)
