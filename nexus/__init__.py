@@ -138,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         item_bank,
         knowledge,
         messages,
+        next_steps,
         notifications,
         parent,
         payments,
@@ -177,6 +178,7 @@ def register_blueprints(app: Flask) -> None:
         messages,
         inbox,
         trajectories,
+        next_steps,
         health,
     ):
         app.register_blueprint(module.bp)
