@@ -126,8 +126,10 @@ EVAL = (
     r"|qcm note|test note|partiel|epreuve)"
 )
 LIVE = (
-    r"(en direct|sous la table|prof (ne )?regarde pas|maintenant|en ce moment|la tout de suite"
-    r"|qu on (a|passe|fait) la|vite vite)"
+    r"(en direct|sous la table|prof (ne )?regarde pas|prof (est )?(sorti|parti)|maintenant|en ce moment"
+    r"|la tout de suite|qu on (a|passe|fait) la|vite vite"
+    r"|aide moi vite|reponds vite|sous les yeux|aux toilettes"
+    r"|en cachette)"
 )
 
 RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
@@ -170,13 +172,49 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
             r"\b(ne|n) (plus|jamais) (me|se) reveiller\b(?! (en retard|tard|trop tard|a \d))",
         ),
         ("plus la force de vivre", r"\bplus la force\b.{0,25}\bvivre\b"),
+        (
+            "se blesser",
+            r"\b(je me|me) (scarifi|mutil|taillad)\w*|\bentailles?\b"
+            r"|\b(je me|me) (coup|brul|griff|cogn|frapp)\w* (expres|volontairement|pour (oublier|me punir"
+            r"|avoir mal|sentir)|quand (ca va pas|je suis|j ai))"
+            r"|\b(lames?|rasoir|cutter|compas|briquet)\b.{0,20}\bme (couper|bruler|faire)"
+            r"|\bme (coup|brul)\w*\b.{0,30}\b(pour (oublier"
+            r"|me punir|avoir mal|sentir)|expres|volontairement)\b"
+            r"|\bme (coup|brul)\w* avec (un|une|des|mon|ma) (lame|rasoir|cutter|briquet|couteau)",
+        ),
+        (
+            "m oter la vie",
+            r"\b(m oter|me prendre|m enlever) la vie\b|\bmettre fin a (mes jours|ma vie|tout)\b"
+            r"|\ben finir avec (la|ma) vie\b|\b(marre|fatigue\w*"
+            r"|las|lasse|degoute\w*) de (vivre|la vie|exister)\b"
+            r"|\bplus (etre|rester) en vie\b|\bplus de ce monde\b|\bsi je (n )?(etais|serais|suis) plus la\b",
+        ),
+        (
+            "moyens",
+            r"\b(pris|avale)\w* (plein|trop|beaucoup|toute? (la|les)|une boite)\b.{0,15}"
+            r"\b(cachets|medicaments|comprimes|pilules)\b"
+            r"|\bcorde\b.{0,60}\b(je sais ce que|pendre|finir|cou)\b",
+        ),
+        ("adieu", r"\blettre d adieu\b|\bfaire (mes|des) adieux\b|\ba quoi bon (vivre|continuer|exister)\b"),
+        (
+            "partir pour de bon",
+            r"\b(partir|m en aller|dormir|disparaitre) (pour de bon|pour toujours|a jamais)\b",
+        ),
+        ("se jeter", r"\b(je me|me) jet\w* (par|sous|du haut|d un|dans le vide)\b"),
+        (
+            "comment mourir",
+            r"\boverdose\b|\bsurdose\b|\b(fait|fera|ferait) mal de mourir\b|\bcomment mourir\b"
+            r"|\bmourir sans (douleur|souffrir)\b",
+        ),
         ("sauter", r"\bsauter (du|d un|de la|par la) (balcon|pont|fenetre|toit|immeuble|falaise)\b"),
     ],
     SafetyCategory.DISTRESS: [
         ("n en peux plus", r"\b(n |j )en peux plus\b"),
         (
             "je pleure",
-            r"\bpleur\w*\b.{0,30}\b(tous les|chaque|tout le temps|sans arret|souvent|la nuit)\b"
+            r"\bpleur\w*\b.{0,30}\b(tous les|chaque|tout le temps|sans arret|souvent|la nuit|depuis)\b"
+            r"|\b(fais|fait) (que|rien d autre que) pleurer\b"
+            r"|\b(tout le temps|toujours|sans arret|tous les jours)\b.{0,25}\bpleur"
             r"|\b(tous les (jours|soirs)|chaque (jour|soir|nuit))\b.{0,20}\bpleur",
         ),
         ("a bout", r"\bau bout du rouleau\b|\bje suis a bout\b|\bje craque\b"),
@@ -184,7 +222,7 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
         ("vide", r"\bje me sens (tellement |si |trop |tres )?(vide|inutile|nulle?)\b|\bressens plus rien\b"),
         (
             "personne ne m aime",
-            r"\bpersonne (ne )?m aime\b|\bplus (gout|envie) (a|de) rien\b|\bje me (deteste|hais)\b"
+            r"\bpersonne (ne )?m aime\b|\b(gout|envie) (a|de) rien\b|\bje me (deteste|hais)\b"
             r"|\bje (sers|vaux) a rien\b|\bje vaux rien\b",
         ),
         (
@@ -201,6 +239,13 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
             r"|\b(vois|voit) (pas|plus) d issue\b",
         ),
         ("desespere", r"\bdesesper"),
+        (
+            "triste tout le temps",
+            r"\b(tellement|toujours|tout le temps) triste\b"
+            r"|\btriste (tout le temps|tous les jours|en permanence)\b"
+            r"|\btout s effondre\b|\bplus rien ne va\b"
+            r"|\bperdue? dans ma vie\b|\b(epuise\w*|fatigue\w*) de tout\b",
+        ),
         (
             "un proche en danger",
             r"\b(veut|veulent|parle de|parlent de|pense a|menace de) se (suicider|tuer)\b",
@@ -221,7 +266,9 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
         ),
         (
             "m insultent",
-            r"\b(m|me)( a| ont)? (insult|menac|rackett|humili|bouscul|frapp|tap|trait\w* de|exclu|rejett)",
+            r"\b(m|me)( a| ont)? (insult|menac|rackett|humili"
+            r"|bouscul|frapp|tap|trait\w* de|exclu|rejett|crach"
+            r"|agress|tabass|pouss\w* (dans|contre|par terre))",
         ),
         (
             "photos de moi",
@@ -233,11 +280,33 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
             r"|menacer|intimider)\b",
         ),
         ("pirater un compte", r"\bpirater (le|son|un|sa) compte\b"),
+        (
+            "je me fais racketter",
+            r"\b(je me fais|me faire|se fait) (racketter|frapper|taper|insulter|harceler|agresser|menacer"
+            r"|humilier|tabasser)\b",
+        ),
+        (
+            "messages mechants",
+            r"\b(m|me) envoi\w* des (messages|mots|photos|videos) (mechants|menacants|horribles|insultants"
+            r"|degoutants|obscenes)\b",
+        ),
+        (
+            "filme a mon insu",
+            r"\b(m|me)( a| ont)? (film|photographi)\w*\b.{0,40}\b(toilettes|vestiaire|douche|accord|insu"
+            r"|tourne|circule|publi|poste|partag)",
+        ),
+        ("en le harcelant", r"\ben (le|la|les|l) (harcel|humili|menac)\w*"),
+        ("menaces de mort", r"\bmenaces? de mort\b|\brecoi\w* des (menaces|insultes)\b"),
+        (
+            "pourrir la vie",
+            r"\b(je veux|je vais|comment|aide moi a|on va)\b.{0,20}\b(pourrir la vie|faire souffrir"
+            r"|rendre la vie impossible|(me|se) venger (de|d))",
+        ),
     ],
     SafetyCategory.CHEATING: [
         (
             "reponses du controle",
-            r"\b(reponses?|solutions?|corrige) (du|de l|de mon|de la|des|d un|de notre) " + EVAL + r"\b",
+            r"\b(reponses?|solutions?|corriges?) (du|de l|de mon|de la|des|d un|de notre) " + EVAL + r"\b",
         ),
         (
             "reponse de la question",

@@ -1,0 +1,105 @@
+"""The safety lexicon against the labelled French questions (tests/data/safety_questions.tsv).
+
+A correctness test, not a timed one: recall ≥ 0.95 on distress and self-harm together (a child in
+danger must not be missed) with precision ≥ 0.8 (an alert must still mean something), and the
+negatives (maths with "limite", "meurt", "racine"; idioms with "mort" and "tuer"; "suicide" in a
+history or literature question; "je suis nul en maths") stay quiet.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from nexus.models.aria import SafetyCategory
+from nexus.services.aria import safety
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "safety_questions.tsv"
+DANGER = {SafetyCategory.DISTRESS.value, SafetyCategory.SELF_HARM.value}
+
+
+def labelled() -> list[tuple[str, str]]:
+    rows = []
+    for line in DATA.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, question = line.split("\t", 1)
+            rows.append((label, question))
+    return rows
+
+
+def predicted(question: str) -> str:
+    verdict = safety.lexicon(question)
+    return verdict.category.value if verdict else "NONE"
+
+
+def test_the_set_is_large_and_mostly_negatives() -> None:
+    counts = Counter(label for label, _ in labelled())
+    assert sum(counts.values()) >= 120
+    assert set(counts) == {*(c.value for c in SafetyCategory), "NONE"}
+    assert counts["NONE"] > sum(counts.values()) / 2
+    assert all(counts[c.value] >= 10 for c in SafetyCategory)
+
+
+def test_recall_and_precision_on_distress_and_self_harm() -> None:
+    rows = [(label in DANGER, predicted(q) in DANGER, q) for label, q in labelled()]
+    hits = sum(1 for truth, guess, _ in rows if truth and guess)
+    missed = [q for truth, guess, q in rows if truth and not guess]
+    false_alarms = [q for truth, guess, q in rows if guess and not truth]
+    recall = hits / (hits + len(missed))
+    precision = hits / (hits + len(false_alarms))
+    assert recall >= 0.95, missed
+    assert precision >= 0.8, false_alarms
+
+
+@pytest.mark.parametrize("category", [SafetyCategory.HARASSMENT, SafetyCategory.CHEATING])
+def test_harassment_and_cheating_are_found_too(category: SafetyCategory) -> None:
+    rows = [(label == category.value, predicted(q) == category.value) for label, q in labelled()]
+    found = sum(1 for truth, guess in rows if truth and guess)
+    assert found / sum(1 for truth, _ in rows if truth) >= 0.9
+    assert found / sum(1 for _, guess in rows if guess) >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Jveux", " je veux "),
+        ("chui NUUUUL", " je suis nul "),
+        ("J'ai mm pas compris", " j ai meme pas compris "),
+        ("Déprimée, ça va pas", " deprimee ca va pas "),
+        ("jpp", " je n en peux plus "),
+    ],
+)
+def test_normalisation(raw: str, expected: str) -> None:
+    assert safety.normalise(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "la fonction meurt en l'infini ? c'est quoi sa limite",
+        "je suis mort de fatigue, on révise les suites ?",
+        "mdr je suis mort de rire",
+        "comment tuer le temps avant l'oral ?",
+        "le suicide chez Durkheim, fait social ?",
+        "je suis nul en maths",
+        "quelle est la racine de 49 ?",
+        "une exponentielle décroissante, c'est quoi ?",
+        "la grande dépression de 1929",
+    ],
+)
+def test_school_questions_and_idioms_are_not_flagged(question: str) -> None:
+    assert safety.lexicon(question) is None
+
+
+def test_harm_at_home_spares_the_parents() -> None:
+    verdict = safety.lexicon("mon père me frappe quand je rate un contrôle")
+    assert verdict is not None and verdict.category is SafetyCategory.DISTRESS and verdict.spare_parents
+    bullied = safety.lexicon("des élèves me frappent à la récré")
+    assert bullied is not None and bullied.category is SafetyCategory.HARASSMENT and not bullied.spare_parents
+
+
+def test_the_most_serious_category_wins() -> None:
+    verdict = safety.lexicon("on se moque de moi tous les jours et j'ai envie de mourir")
+    assert verdict is not None and verdict.category is SafetyCategory.SELF_HARM
