@@ -17,12 +17,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from nexus import links, policy
 from nexus.extensions import db
+from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.models.messaging import Message, MessageThread, ThreadParticipant, ThreadStatus
 from nexus.models.notifications import Notification
 from nexus.queue import enqueue_after_commit
-from nexus.services import ServiceError, audit, command, locked, utcnow
-from nexus.services.messaging import access
+from nexus.services import ServiceError, command, locked, utcnow
+from nexus.services.messaging import access, safeguarding
 from nexus.services.messaging.attachments import Upload, attach, check
 from nexus.services.paging import Page, paginate
 
@@ -227,7 +228,7 @@ def mark_read(user: User, thread: MessageThread, up_to: datetime) -> None:
         if not policy.is_staff(user):
             return
         _join(thread.id, user.id, observer=True, read_at=up_to)
-        audit.record("messages.staff_read", user.id, thread)
+        safeguarding.record_staff_read(user, thread)
     else:
         db.session.execute(
             update(ThreadParticipant)
@@ -323,6 +324,18 @@ def people_of(thread_ids: list[int], exclude: int | None = None) -> dict[int, st
     return {
         tid: ", ".join(([access.CENTRE] if tid in centre else []) + names.get(tid, [])) for tid in thread_ids
     }
+
+
+def student_name(student_id: int | None) -> str | None:
+    """The full name of the student a thread is about (None when it is about no one)."""
+    if student_id is None:
+        return None
+    row = db.session.execute(
+        select(User.first_name, User.last_name)
+        .join(Student, Student.user_id == User.id)
+        .where(Student.id == student_id)
+    ).first()
+    return f"{row.first_name} {row.last_name}" if row else None
 
 
 def messages_of(thread_id: int, after_id: int = 0) -> list[Message]:
