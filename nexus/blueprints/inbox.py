@@ -232,7 +232,7 @@ def _answer_page(kind: str, row_id: int) -> Any:
     if request.method == "GET":
         form.subject.data = source.subject
     if request.method == "POST":
-        if source.thread is not None:
+        if source.thread is not None and not form.subject.data:
             form.subject.data = source.thread.subject  # the thread keeps its subject
         if form.validate():
             try:

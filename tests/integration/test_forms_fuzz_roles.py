@@ -674,10 +674,9 @@ TARGETS += [
 
 # E-mail preferences and the staff inbox (issue 12, helper "inbox").
 TARGETS += [
-    Target(EVERYONE, "inbox.preferences_page", fixed("/compte/notifications"), {"events": (CHOICE, "messages")},
-           examples=6),
+    Target(EVERYONE, "inbox.preferences_page", fixed("/compte/notifications"),
+           {"events": (CHOICE, "messages")}, examples=6),
 ]  # fmt: skip
-
 
 
 # Messages (issue 12, helper "messaging"): a new thread to a choice the rules give the role, and a
@@ -701,6 +700,51 @@ TARGETS += [
     Target("eleve", "messages.reply", message_thread(SAMI, "centre"), MESSAGE),
     Target("coach", "messages.reply", message_thread(COACH, "parents:{sami}"), MESSAGE),
     Target("admin assistante", "messages.reply", message_thread(PARENT, "centre"), MESSAGE),
+]  # fmt: skip
+
+
+# The staff inbox (issue 12, helper "inbox"): every signed-in role reaches these URLs, the staff
+# act, anyone else gets 404. Threads, messages and reports are made when the URL is built.
+def inbox_thread(path: str, email: str = PARENT, to: str = "centre") -> Callable[[dict[str, Any]], str]:
+    def url(world: dict[str, Any]) -> str:
+        from nexus.services.messaging import threads
+
+        thread = threads.start(user(email), to.format(**world), "Fuzz inbox", "Bonjour.")
+        return path.format(thread=thread.id, message=threads.messages_of(thread.id)[0].id)
+
+    return url
+
+
+def inbox_report(world: dict[str, Any]) -> str:
+    from nexus.services.messaging import safeguarding, threads
+
+    thread = threads.start(user(PARENT), "centre", "Fuzz signalement", "Bonjour.")
+    done = safeguarding.report(user(PARENT), threads.messages_of(thread.id)[0].id, "Message déplacé.")
+    assert done is not None
+    return f"/messages/boite/signalements/{done.report.id}/traite"
+
+
+EXPECTED_ASSIGNEE = kind(["0", "-1", "9" * 25, "1e309", "NaN", "²", "1.5", "x"], EXOTIC_ODD)
+INBOX_ANSWER = {"subject": (NAME, "Nos tarifs"), "body": (TEXT, "Bonjour, voici nos tarifs.")}
+REASON = {"reason": (TEXT, "Ce message me met mal à l'aise.")}
+REPORT_URL = "/messages/signaler/{message}"
+TARGETS += [
+    Target(EVERYONE, "inbox.take", inbox_thread("/messages/boite/{thread}/prendre"),
+           {"attendu": (EXPECTED_ASSIGNEE, "")}, examples=4),
+    Target(EVERYONE, "inbox.assign", inbox_thread("/messages/boite/{thread}/attribuer"),
+           {"attendu": (EXPECTED_ASSIGNEE, ""), "assignee": (ID, lambda world: str(user(ASSISTANTE).id))},
+           examples=4),
+    Target(EVERYONE, "inbox.status", inbox_thread("/messages/boite/{thread}/statut"),
+           {"attendu": (CHOICE, "OPEN"), "statut": (CHOICE, "HANDLED"), "confirm": (FREE, "1")}, examples=4),
+    Target(EVERYONE, "inbox.answer_contact", lambda w_: f"/messages/boite/contact/{w_['contact']}/repondre",
+           INBOX_ANSWER, examples=4),
+    Target(EVERYONE, "inbox.answer_bilan", lambda w_: f"/messages/boite/bilan/{w_['bilan']}/repondre",
+           INBOX_ANSWER, examples=4),
+    Target(EVERYONE, "inbox.report_handled", inbox_report, {"confirm": (FREE, "1")}, examples=4),
+    Target("parent", "inbox.report", inbox_thread(REPORT_URL, PARENT), REASON, examples=4),
+    Target("eleve", "inbox.report", inbox_thread(REPORT_URL, SAMI), REASON, examples=4),
+    Target("coach", "inbox.report", inbox_thread(REPORT_URL, COACH, "parents:{sami}"), REASON, examples=4),
+    Target("admin assistante", "inbox.report", inbox_thread(REPORT_URL), REASON, examples=4),
 ]  # fmt: skip
 
 
@@ -1139,6 +1183,8 @@ OBJECT_PAGES = [
     "/dashboard/eleves/{sami}/trajectoire",
     "/dashboard/eleves/{yasmine}/trajectoire/nouvelle",
     "/dashboard/parent/enfants/{yasmine}/trajectoire",
+    "/messages/boite/contact/{contact}/repondre",
+    "/messages/boite/bilan/{bilan}/repondre",
 ]
 
 
