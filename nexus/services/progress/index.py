@@ -178,7 +178,7 @@ def regularity(facts: Facts, start: datetime, end: datetime) -> tuple[float | No
     spans = [(a, b) for a, b in spans if b > started]
     active = sum(any(a < t <= b for t in times) for a, b in spans)
     details = {"weeks": len(spans), "active_weeks": active}
-    if not spans or (not times and not _known(facts, end)):
+    if not spans or not _known(facts, end):
         return None, details
     return 100 * active / len(spans), details
 
@@ -203,7 +203,7 @@ def evaluate(facts: Facts, start: datetime, end: datetime) -> Result:
         score = None
     return Result(
         parts=parts,
-        score=None if score is None else round(score),
+        score=None if score is None else math.floor(score + 0.5),  # 62.5 is 63, not 62
         details={attr: counts for attr, (_, counts) in found.items()},
     )
 
