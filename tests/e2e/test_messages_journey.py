@@ -52,6 +52,14 @@ def test_a_student_writes_to_the_centre_and_sees_the_answer_arrive(
     # The student's page, left open, shows the answer within a poll (every 10 s), no reload.
     expect(student.get_by_text("vendredi 15 h vous convient-il ?")).to_be_visible(timeout=15_000)
     shot(student, "thread-360-polled")
+    # Away from the thread, a new answer is an unread thread in the list and a count in the menu.
     student.goto("/messages")
+    staff.get_by_label("Votre message").fill("Je vous confirme vendredi.")
+    staff.get_by_role("button", name="Envoyer").click()
+    expect(staff.get_by_text("Je vous confirme vendredi.")).to_be_visible()
+    student.reload()
+    expect(student.locator(".threads .tag-new")).to_have_text("Non lu")
+    expect(student.locator("#messages-badge")).to_have_text(re.compile(r"^1"))
+    shot(student, "index-360-unread")
     student.set_viewport_size({"width": 1280, "height": 900})
     shot(student, "index-1280")
