@@ -359,3 +359,18 @@ def test_fifty_identical_new_threads_at_once_make_one(app):
     results = at_once(app, attempt)
     assert len(set(results)) == 1
     assert thread_count() == 1 and message_count() == 1
+
+
+def test_a_family_reply_reaches_the_colleague_the_thread_is_assigned_to(client, login, app):
+    login(client, PARENT)
+    new_thread(client, "centre", body="Première question.")
+    thread = latest_thread()
+    staff = app.test_client()
+    login(staff, ASSISTANTE)
+    staff.post(f"/messages/{thread.id}", data={"body": "Je regarde."})  # the assistante joins
+    thread.assignee_id = user(ADMIN).id  # then a colleague takes it (the inbox's assign)
+    db.session.commit()
+    with time_machine.travel(utcnow() + timedelta(minutes=1)):
+        client.post(f"/messages/{thread.id}", data={"body": "Merci, j'attends."})
+    assert any("Merci, j'attends." in (n.body or "") for n in notifications_of(ADMIN, "message"))
+    assert any("Merci, j'attends." in (n.body or "") for n in notifications_of(ASSISTANTE, "message"))

@@ -196,10 +196,12 @@ def _notify(thread: MessageThread, author: User, text: str) -> None:
                 User.role.in_(list(policy.STAFF.roles or ())),
             )
         )
-        if not has_staff:  # nobody of the centre in it yet: the one it is assigned to, or all staff
-            staff = select(User.id).where(User.role.in_(list(policy.STAFF.roles or ())), User.is_active)
-            if thread.assignee_id:
-                staff = staff.where(User.id == thread.assignee_id)
+        # The colleague it is assigned to; with nobody of the centre in it yet and no one
+        # assigned, every staff member.
+        staff = select(User.id).where(User.role.in_(list(policy.STAFF.roles or ())), User.is_active)
+        if thread.assignee_id:
+            staff = staff.where(User.id == thread.assignee_id)
+        if thread.assignee_id or not has_staff:
             recipients += [uid for uid in db.session.scalars(staff) if uid not in recipients]
     title = f"Nouveau message : {thread.subject}"[:160]
     body = f"{access.display_name(author)} : {excerpt(text)}"[:1000]
