@@ -51,7 +51,6 @@ def _preferences(form: PreferencesForm, chosen: dict[str, bool]) -> str:
         form=form,
         events=preferences.events_for(current_user.role),
         chosen=chosen,
-        nav_current="auth.account",
     )
 
 

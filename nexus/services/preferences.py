@@ -75,7 +75,7 @@ EVENTS: list[Event] = [
     Event(
         BILLING,
         "Paiements et factures",
-        "Paiements, factures, abonnement et crédits qui expirent.",
+        "Paiements validés ou refusés, avec leur facture.",
         True,
         frozenset({Role.PARENT}),
     ),

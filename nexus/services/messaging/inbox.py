@@ -199,7 +199,7 @@ def _names(ids: set[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     users = db.session.scalars(select(User).where(User.id.in_(wanted)))
-    return {u.id: access.display_name(u) for u in users}
+    return {u.id: u.full_name if policy.is_staff(u) else access.display_name(u) for u in users}
 
 
 def colleagues() -> list[User]:
