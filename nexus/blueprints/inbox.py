@@ -131,6 +131,7 @@ def _row(thread: MessageThread, notice: str, status: int = rows.DONE) -> Any:
         back_url=rows.back_url(back),
         colleagues=inbox.colleagues(),
         status_actions=STATUS_ACTIONS,
+        oob_open_count=inbox.open_count(),
     )
 
 

@@ -278,6 +278,8 @@ def test_contact_without_account_is_answered_by_e_mail(client, auth, smtp, run_j
     assert db.session.scalar(select(func.count()).select_from(MessageThread)) == 1
     assert len(threads.messages_of(thread.id)) == 3
     assert len(outbox_to("rim@example.tn")) == 2
+    # In the inbox, this thread opens on the page that e-mails each reply.
+    assert f'href="{url}"' in html(client.get(f"{BOX}?filtre=tous"))
 
 
 def test_contact_from_a_family_with_an_account_lands_in_their_messages(client, auth, login, app):
