@@ -1,4 +1,8 @@
-"""Slow 3G: a cold load in Debian's Chromium over 400 kbit/s with 400 ms round trips."""
+"""Slow 3G: a cold load in Debian's Chromium over 400 kbit/s with 400 ms round trips.
+
+A family home counts as loaded when its lazy panels are in too: "complete" is the later of the
+load event and the end of the last htmx request (the panels), and it is what the target judges.
+"""
 
 from __future__ import annotations
 
@@ -21,18 +25,27 @@ TARGET_S = 1.5
 TIMINGS_JS = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const res = performance.getEntriesByType('resource');
+  const xhr = res.filter(r => r.initiatorType === 'xmlhttprequest' || r.initiatorType === 'fetch');
   return {dcl: nav.domContentLoadedEventEnd / 1000, load: nav.loadEventEnd / 1000,
+          complete: Math.max(nav.loadEventEnd, ...xhr.map(r => r.responseEnd)) / 1000,
           bytes: nav.transferSize + res.reduce((sum, r) => sum + r.transferSize, 0),
-          requests: 1 + res.length};
+          requests: 1 + res.length, panels: xhr.length};
 }"""
+# Lazy panels still waiting (they replace themselves), or an htmx request under way.
+PANELS_PENDING_JS = (
+    "document.querySelector('[hx-trigger^=load], [hx-trigger^=revealed]') !== null"
+    " || document.documentElement.classList.contains('is-loading')"
+)
 
 
 @dataclass
 class Load:
     dcl: float
     load: float
+    complete: float  # the load event or the last panel's response, whichever is later
     bytes: int
     requests: int
+    panels: int
 
 
 def cold_load(browser: Any, url: str, cookies: list[dict[str, str]]) -> Load:
@@ -47,7 +60,9 @@ def cold_load(browser: Any, url: str, cookies: list[dict[str, str]]) -> Load:
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         cdp.send("Network.emulateNetworkConditions", SLOW_3G)
         page.goto(url, wait_until="load", timeout=60_000)
-        page.wait_for_function("performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
+        # Functions, not expressions: Playwright evaluates an expression with eval, which the CSP refuses.
+        page.wait_for_function("() => performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
+        page.wait_for_function(f"() => !({PANELS_PENDING_JS})", timeout=60_000)
         return Load(**page.evaluate(TIMINGS_JS))
     finally:
         context.close()
@@ -55,7 +70,7 @@ def cold_load(browser: Any, url: str, cookies: list[dict[str, str]]) -> Load:
 
 def median_load(browser: Any, url: str, cookies: list[dict[str, str]], runs: int) -> Load:
     loads = [cold_load(browser, url, cookies) for _ in range(runs)]
-    return sorted(loads, key=lambda x: x.load)[len(loads) // 2]
+    return sorted(loads, key=lambda x: x.complete)[len(loads) // 2]
 
 
 @benchmark("slow3g", order=20, help="cold loads in Chromium over emulated slow 3G")
@@ -66,15 +81,17 @@ def slow_3g(ctx: Context) -> list[Table]:
         note = f"skipped: {CHROMIUM} is not installed (apt-get install chromium; never `playwright install`)."
         return [Table("Slow 3G cold load", ["page"], notes=[note])]
     base = ctx.gzip_url()
-    parent = ctx.signed_in("parent")
+    parent, student = ctx.signed_in("parent"), ctx.signed_in("yasmine")
     targets = [
         ("/auth/signin", "/auth/signin", []),
-        ("/dashboard/parent (parent)", "/dashboard/parent", parent.browser_cookies(base)),
+        ("/dashboard/parent + panels (parent)", "/dashboard/parent", parent.browser_cookies(base)),
+        ("/dashboard/eleve + panels (Yasmine)", "/dashboard/eleve", student.browser_cookies(base)),
     ]
     table = Table(
         f"Slow 3G cold load (400 ms RTT, 400 kbit/s; Chromium; median of {ctx.options.runs})",
-        ["page", "DOMContentLoaded", "load", "transferred", "requests", "load < 1.5 s"],
-    )
+        ["page", "DOMContentLoaded", "load", "panels", "complete", "transferred", "requests",
+         "complete < 1.5 s"],
+    )  # fmt: skip
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -84,14 +101,17 @@ def slow_3g(ctx: Context) -> list[Table]:
                     label,
                     ms(load.dcl),
                     ms(load.load),
+                    load.panels,
+                    ms(load.complete),
                     kb(load.bytes),
                     load.requests,
-                    verdict(load.load < TARGET_S),
+                    verdict(load.complete < TARGET_S),
                 )
         finally:
             browser.close()
     table.notes += [
         "through a local gzip proxy (level 6) standing in for nginx; cache disabled, new context per run.",
-        f"transferred = the browser's transferSize (headers included). Target: load < {TARGET_S} s.",
+        "complete = the later of the load event and the last lazy panel's response (htmx).",
+        f"transferred = the browser's transferSize (headers included). Target: complete < {TARGET_S} s.",
     ]
     return [table]

@@ -213,6 +213,8 @@ def template_context() -> dict[str, Any]:
         from nexus.services import messaging, notifications
 
         context["nav"] = navigation.items_for(current_user.role)
+        if g.get("bare_fragment"):  # a lazy panel shows neither the bell nor the menu: no counts
+            return context
         context["unread_count"] = notifications.unread_count(current_user.id)
         context["unread_messages"] = messaging.unread_count(current_user)
     return context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
 from nexus import policy
@@ -46,9 +46,11 @@ def coach() -> Any:
 def _parent_page(form: ActivationForm, **extra: Any) -> str:
     homes = dashboards.parent_home(current_user)
     cards = [home.card for home in homes]
+    summaries = progress.summaries([card.student for card in cards])
     return render_template(
         "dashboard/parent.html",
         children=homes,
+        progress={view.student.id: view for view in summaries},
         waiting=dashboards.waiting_for(current_user),
         next_step=dashboards.next_step(current_user, cards),
         form=form,
@@ -69,37 +71,51 @@ def parent() -> Any:
 def eleve() -> Any:
     data = dashboards.student_summary(current_user)
     conversations = dashboards.recent_conversations(data.card.student.id) if data else []
-    return render_template("dashboard/eleve.html", data=data, conversations=conversations)
+    summary = progress.summaries([data.card.student])[0] if data else None
+    return render_template(
+        "dashboard/eleve.html", data=data, conversations=conversations, p=summary, audience="eleve"
+    )
 
 
-def _progress_panel(student: Student, audience: str) -> Any:
-    """The lazy progress panel (htmx), or the same as a page of its own (without JavaScript)."""
-    view = progress.progress_of(student)
-    name = student.user.first_name
-    context = {
-        "p": view,
-        "audience": audience,
-        "chart": progress_chart.chart(view.series, f"Progression de {name}"),
-        "table": progress_chart.table_of(view.series),
-    }
+def _chart(student: Student, series: list[Any]) -> tuple[Student, Any, Any]:
+    title = f"Progression de {student.user.first_name}"
+    return student, progress_chart.chart(series, title), progress_chart.table_of(series)
+
+
+def _progress(students: list[Student], audience: str, fragment: str) -> Any:
+    """With htmx, the lazy chart panel of each student (the rest of the progress is on the home
+    already); without JavaScript, a page with the whole progress of each student."""
     if is_fragment_request():
-        return render_template("dashboard/_progress.html", **context)
-    return render_template("dashboard/progress.html", **context)
+        g.bare_fragment = True  # nexus.web: no bell counts for a fragment that shows no bell
+        series = progress.series_of(students)
+        items = [_chart(student, series[student.id]) for student in students]
+        return render_template(fragment, items=items, audience=audience)
+    views = progress.progress_of(students)
+    pages = [(view, *_chart(view.student, view.series)[1:]) for view in views]
+    return render_template("dashboard/progress.html", items=pages, audience=audience)
+
+
+@bp.get("/parent/progression")
+@policy.access(policy.PARENT)
+def children_progress() -> Any:
+    """Every child's chart in one request, each swapped into its card (out of band)."""
+    return _progress(family.children(current_user), "parent", "dashboard/_charts_all.html")
 
 
 @bp.get("/parent/enfants/<int:student_id>/progression")
 @policy.access(policy.PARENT)
 def child_progress(student_id: int) -> Any:
-    """One child's index, badges, trajectory and chart (404 for another family's child)."""
-    return _progress_panel(or_404(family.child_of(current_user, student_id)), "parent")
+    """One child's progress (404 for another family's child)."""
+    child = or_404(family.child_of(current_user, student_id))
+    return _progress([child], "parent", "dashboard/_charts_one.html")
 
 
 @bp.get("/eleve/progression")
 @policy.access(policy.ELEVE)
 def my_progress() -> Any:
-    """The student's own index, badges, trajectory and chart."""
+    """The student's own progress."""
     student = or_404(family.student_of(current_user))
-    return _progress_panel(student, "eleve")
+    return _progress([student], "eleve", "dashboard/_charts_one.html")
 
 
 def _signed_in_key() -> str:

@@ -93,14 +93,15 @@ def report(booking_id: int) -> None:
     )
 
 
-def panel(client, student_id: int) -> str:  # type: ignore[no-untyped-def]
-    response = client.get(f"/dashboard/parent/enfants/{student_id}/progression", headers=HX)
+def panel(client, student_id: int, hx: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """The child's progress page (no JS), or with htmx its lazy chart panel."""
+    response = client.get(f"/dashboard/parent/enfants/{student_id}/progression", headers=HX if hx else {})
     assert response.status_code == 200
     return html(response)
 
 
 def chart_of(page: str) -> ET.Element:
-    svg = re.search(r"<svg .*?</svg>", page, flags=re.DOTALL)
+    svg = re.search(r'<svg [^>]*class="chart chart-progress".*?</svg>', page, flags=re.DOTALL)
     assert svg, "no chart"
     return ET.fromstring(svg.group(0))  # noqa: S314 - our own output
 
@@ -160,9 +161,20 @@ def test_the_panel_shows_the_stored_index_with_its_parts_trend_badges_and_chart(
     db.session.commit()
 
     login(client, PARENT)
-    page = panel(client, yasmine.id)
-    assert "<html" not in page  # a fragment for htmx
-    assert "<strong>62</strong>/100 · Bon" in page and "↗ +5 points" in page
+    home = html(client.get("/dashboard/parent"))
+    card = home.split(f'id="enfant-{yasmine.id}"', 1)[1].split("</section>", 1)[0]
+    page = panel(client, yasmine.id)  # the whole progress, as a page
+    for shown in (card, page):
+        assert "<strong>62</strong>/100 · Bon" in shown and "↗ +5 points" in shown
+        assert "1 sur 15" in shown and "4 sur 5 séances suivies, 1 absence" in shown
+    assert "chart-progress" not in card  # the chart is the lazy part
+    fragment = panel(client, yasmine.id, hx=True)
+    assert (
+        "<html" not in fragment
+        and fragment.count("<svg") == 1
+        and "Indice Nexus" not in card.split("<h3>")[0]
+    )
+    assert fragment.lstrip().startswith(f'<div class="chart-panel" id="courbe-{yasmine.id}">')
     for label, weight in [("Assiduité", 30), ("Progression", 30), ("Engagement", 20), ("Régularité", 20)]:
         assert f'{label} <span class="muted small">({weight} %)</span>' in page
     assert "4 sur 5 séances suivies, 1 absence" in page and "9 sur 12 semaines avec une activité" in page
@@ -193,7 +205,8 @@ def test_not_enough_data_is_said_never_a_number(client, login):
     page = panel(client, yasmine.id)
     assert "Pas encore assez de données pour un indice." in page
     assert page.count("pas encore assez de données") == 4  # each of the four parts
-    assert "/100" not in page and "<svg" not in page  # no number, no empty chart
+    assert "/100" not in page and "chart-progress" not in page  # no number, no empty chart
+    assert "Pas encore de courbe" in panel(client, yasmine.id, hx=True)
     adam_id = db.session.scalar(
         select(Student.id).join(User, Student.user_id == User.id).where(User.first_name == "Adam")
     )
@@ -223,11 +236,12 @@ def test_without_javascript_the_home_links_each_panel_which_is_a_whole_page(clie
     login(client, PARENT)
     home = html(client.get("/dashboard/parent"))
     url = f"/dashboard/parent/enfants/{yasmine.id}/progression"
-    assert f'<a href="{url}">Voir la progression de Yasmine</a>' in home
-    assert f'hx-get="{url}" hx-trigger="load"' in home
+    assert f'<a href="{url}">Voir la courbe de progression de Yasmine</a>' in home
+    assert 'hx-get="/dashboard/parent/progression" hx-trigger="revealed" hx-swap="none"' in home
+    assert "<strong>62</strong>/100" in home  # the index is on the home itself
     page = html(client.get(url))
     assert "<html" in page and "<h1>Progression de Yasmine</h1>" in page
-    assert "<strong>62</strong>/100" in page and 'href="/dashboard/parent"' in page
+    assert "<strong>62</strong>/100" in page and "chart-progress" in page and 'href="/dashboard/parent"' in page
 
 
 # -- the student's home -----------------------------------------------------------------------
@@ -254,9 +268,31 @@ def test_the_students_home_shows_their_own_conversations_and_progress(client, lo
     ids = re.findall(r'href="/dashboard/eleve/aria/conversations/(\d+)"', listed)
     assert ids == [str(c.id) for c in reversed(mine[1:])]  # the three latest, newest first
     assert "Celle de Sami" not in page
-    assert 'hx-get="/dashboard/eleve/progression"' in page
-    assert '<a href="/dashboard/eleve/progression">Voir ma progression</a>' in page
-    progress = html(client.get("/dashboard/eleve/progression", headers=HX))
-    assert "Mon indice Nexus" in progress and "<strong>62</strong>/100" in progress
-    assert "<strong>33</strong>" not in progress
+    assert 'hx-get="/dashboard/eleve/progression" hx-trigger="revealed"' in page
+    assert '<a href="/dashboard/eleve/progression">Voir ma courbe de progression</a>' in page
+    assert "Mon indice Nexus" in page and "<strong>62</strong>/100" in page
+    assert "<strong>33</strong>" not in page
+    chart = html(client.get("/dashboard/eleve/progression", headers=HX))
+    assert f'id="courbe-{yasmine.id}"' in chart and "Progression de Yasmine" in chart
+    assert "<strong>33</strong>" not in html(client.get("/dashboard/eleve/progression"))
     assert client.get(f"/dashboard/parent/enfants/{yasmine.id}/progression").status_code in (403, 404)
+
+
+def test_one_request_brings_every_childs_progress_into_its_card(client, login):
+    yasmine, sami = factories.student(YASMINE), factories.student(SAMI)
+    snapshot(yasmine.id, 1, 62)
+    snapshot(sami.id, 1, 33)
+    db.session.commit()
+    login(client, PARENT)
+    home = html(client.get("/dashboard/parent"))
+    placeholders = re.findall(r'<div class="lazy" id="courbe-(\d+)">', home)
+    assert str(yasmine.id) in placeholders and len(placeholders) == 2  # Yasmine and Adam
+    assert home.count('hx-trigger="revealed"') == 1  # one request for all the charts
+    response = client.get("/dashboard/parent/progression", headers=HX)
+    page = html(response)
+    swapped = re.findall(r'<div class="chart-panel" id="courbe-(\d+)" hx-swap-oob="true">', page)
+    assert swapped == placeholders  # each child's chart goes into its own card, nothing else
+    assert "Progression de Yasmine" in page and "Progression de Sami" not in page
+    assert '<div id="courbes-chargement" hx-swap-oob="delete"></div>' in page and "<html" not in page
+    whole = html(client.get("/dashboard/parent/progression"))  # without JavaScript: a page
+    assert "<h1>La progression de vos enfants</h1>" in whole and "<h2>Adam</h2>" in whole

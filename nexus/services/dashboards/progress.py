@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.orm import selectinload
 
 from nexus import fr
 from nexus.charts.progress import Series
@@ -16,9 +18,9 @@ from nexus.extensions import db
 from nexus.models.assessments import Score
 from nexus.models.common import Subject
 from nexus.models.family import Student
-from nexus.models.progress import IndexSnapshot, Trajectory
+from nexus.models.progress import LIVE_TRAJECTORY, BadgeAward, IndexSnapshot, Trajectory
 from nexus.services import utcnow
-from nexus.services.progress import badges, index, trajectory
+from nexus.services.progress import badges, index
 
 
 @dataclass(frozen=True)
@@ -100,19 +102,6 @@ class ProgressView:
     series: list[Series]
 
 
-def ssn_series(student_id: int, since: date) -> list[Series]:
-    """The SSN of each subject test after test, one series per subject, in one query."""
-    stmt = (
-        select(Score.subject, Score.measured_at, Score.ssn)
-        .where(Score.student_id == student_id, Score.measured_at >= since)
-        .order_by(Score.subject, Score.measured_at)
-    )
-    points: dict[Subject, list[tuple[date, float]]] = {}
-    for subject, at, ssn in db.session.execute(stmt):
-        points.setdefault(subject, []).append((at, ssn))
-    return [Series(f"SSN {s.label}", SHORT.get(s, s.label), p) for s, p in points.items()]
-
-
 SHORT = {
     Subject.MATHEMATIQUES: "Maths",
     Subject.PHYSIQUE_CHIMIE: "Physique",
@@ -120,28 +109,105 @@ SHORT = {
 }
 
 
-def progress_of(student: Student) -> ProgressView:
-    """What the progress panel shows for one student (the stored index, never computed here)."""
-    since = utcnow().date() - timedelta(days=HISTORY_DAYS)
-    snapshot = index.latest([student.id])[student.id]
-    history = [
-        (s.computed_at, float(s.score)) for s in index.history(student.id, since) if s.score is not None
-    ]
-    series = [Series("Indice Nexus", "Indice", history)] if history else []
-    series += ssn_series(student.id, datetime.combine(since, time(), tzinfo=UTC))
-    shown_badges = badge_views(student.id)
-    return ProgressView(
-        student,
-        snapshot,
-        index_parts(snapshot),
-        trend_text(snapshot),
-        shown_badges,
-        sum(1 for b in shown_badges if getattr(b, "earned", False)),
-        trajectory.live_of(student.id),
-        series,
+def _histories(ids: list[int], since: date) -> dict[int, list[IndexSnapshot]]:
+    """Each student's stored index since `since`, oldest first, the day's last point per day
+    (Tunis), as index.history gives it, for all the students in one query."""
+    day = func.date(func.timezone(fr.TUNIS.key, IndexSnapshot.computed_at))
+    stmt = (
+        select(IndexSnapshot)
+        .where(IndexSnapshot.student_id.in_(ids), day >= since)
+        .ext(distinct_on(IndexSnapshot.student_id, day))
+        .order_by(IndexSnapshot.student_id, day, IndexSnapshot.computed_at.desc(), IndexSnapshot.id.desc())
     )
+    found: dict[int, list[IndexSnapshot]] = {i: [] for i in ids}
+    for snapshot in db.session.scalars(stmt):
+        found[snapshot.student_id].append(snapshot)
+    return found
 
 
-def badge_views(student_id: int) -> list[Any]:
-    """All 15 badges, the earned ones with their date."""
-    return list(badges.of_student(student_id))
+def _ssn_series(ids: list[int], since: datetime) -> dict[int, list[Series]]:
+    """The SSN of each subject test after test, one series per subject, for all the students."""
+    stmt = (
+        select(Score.student_id, Score.subject, Score.measured_at, Score.ssn)
+        .where(Score.student_id.in_(ids), Score.measured_at >= since)
+        .order_by(Score.student_id, Score.subject, Score.measured_at)
+    )
+    points: dict[int, dict[Subject, list[tuple[date, float]]]] = {i: {} for i in ids}
+    for student_id, subject, at, ssn in db.session.execute(stmt):
+        points[student_id].setdefault(subject, []).append((at, ssn))
+    return {
+        i: [Series(f"SSN {s.label}", SHORT.get(s, s.label), p) for s, p in by_subject.items()]
+        for i, by_subject in points.items()
+    }
+
+
+def _badges(ids: list[int]) -> dict[int, list[badges.BadgeView]]:
+    """All 15 badges of each student, the earned ones with their date (as badges.of_student)."""
+    stmt = select(BadgeAward.student_id, BadgeAward.badge, BadgeAward.awarded_at).where(
+        BadgeAward.student_id.in_(ids)
+    )
+    awarded: dict[int, dict[str, datetime]] = {i: {} for i in ids}
+    for student_id, code, at in db.session.execute(stmt):
+        awarded[student_id][code] = at
+    return {
+        i: [
+            badges.BadgeView(b.code, b.family, b.title, b.description, won.get(b.code)) for b in badges.BADGES
+        ]
+        for i, won in awarded.items()
+    }
+
+
+def _trajectories(ids: list[int]) -> dict[int, Trajectory]:
+    """Each student's live trajectory (as trajectory.live_of) with its milestones."""
+    stmt = (
+        select(Trajectory)
+        .where(Trajectory.student_id.in_(ids), Trajectory.status.in_(LIVE_TRAJECTORY))
+        .options(selectinload(Trajectory.milestones))
+    )
+    return {t.student_id: t for t in db.session.scalars(stmt)}
+
+
+def summaries(students: list[Student]) -> list[ProgressView]:
+    """The index with its parts and trend, badges and trajectory of each student, without the
+    chart's series (the home shows these inline: the stored snapshot, never computed here), in
+    four queries whatever the number of students."""
+    ids = [s.id for s in students]
+    if not ids:
+        return []
+    latest, shown, live = index.latest(ids), _badges(ids), _trajectories(ids)
+    return [
+        ProgressView(
+            student,
+            latest[student.id],
+            index_parts(latest[student.id]),
+            trend_text(latest[student.id]),
+            shown[student.id],
+            sum(1 for b in shown[student.id] if b.earned),
+            live.get(student.id),
+            [],
+        )
+        for student in students
+    ]
+
+
+def series_of(students: list[Student]) -> dict[int, list[Series]]:
+    """The chart's series of each student: the index day by day and each subject's SSN (2 queries)."""
+    ids = [s.id for s in students]
+    if not ids:
+        return {}
+    since = utcnow().date() - timedelta(days=HISTORY_DAYS)
+    stored = _histories(ids, since)
+    ssn = _ssn_series(ids, datetime.combine(since, time(), tzinfo=UTC))
+    found = {}
+    for i in ids:
+        points = [(s.computed_at, float(s.score)) for s in stored[i] if s.score is not None]
+        found[i] = ([Series("Indice Nexus", "Indice", points)] if points else []) + ssn[i]
+    return found
+
+
+def progress_of(students: list[Student]) -> list[ProgressView]:
+    """Everything the progress page shows for each student, the chart's series included."""
+    views, series = summaries(students), series_of(students)
+    for view in views:
+        view.series = series[view.student.id]
+    return views

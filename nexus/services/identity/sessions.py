@@ -72,16 +72,19 @@ def load_session_user(session_id: str, raw_token: str | None) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdecimal() or not version.isdecimal() or len(user_id) > 19 or not raw_token:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.can_sign_in or str(user.session_version) != version:
+    # One round trip for the account and this browser's session (on every signed-in request).
+    found = db.session.execute(
+        select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(User.id == int(user_id), UserSession.token_hash == hash_token(raw_token))
+    ).first()
+    if found is None:
         return None
-    browser = db.session.scalar(
-        select(UserSession).where(
-            UserSession.token_hash == hash_token(raw_token), UserSession.user_id == user.id
-        )
-    )
+    user, browser = found
+    if not user.can_sign_in or str(user.session_version) != version:
+        return None
     now = utcnow()
-    if browser is None or browser.revoked_at is not None or browser.expires_at <= now:
+    if browser.revoked_at is not None or browser.expires_at <= now:
         return None
     if now - browser.last_seen_at > SEEN_EVERY:  # not a write on every request
         _seen(browser)
