@@ -218,7 +218,7 @@ def status(trajectory_id: int) -> Any:
             back=back,
             facts={"Objectif": trajectory.title, "État": trajectory.status.label},
             fields={"status": target.value},
-            warning="Elle restera visible dans l'historique ; vous pourrez ensuite en proposer une nouvelle.",
+            warning="Elle restera dans l'historique, et vous pourrez ensuite en proposer une nouvelle.",
             danger=True,
         )
     try:

@@ -54,7 +54,7 @@ class MilestoneEntry(Form):
     due_on = DateField("Échéance (facultatif)", validators=[Optional()], format="%Y-%m-%d")
     domain = SelectField("Suivi par test (facultatif)", choices=[], validate_choice=False)
     target = StringField(
-        "Maîtrise visée (%)",
+        "Maîtrise visée en % (70 par défaut)",
         validators=[WholeNumber(1, 100, "La maîtrise visée est un nombre entier entre 1 et 100.")],
     )
 
