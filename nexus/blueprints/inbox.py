@@ -57,11 +57,8 @@ def _preferences(form: PreferencesForm, chosen: dict[str, bool]) -> str:
 # -- the staff inbox -------------------------------------------------------------------------------
 
 INBOX, REPORTS = "inbox.index", "inbox.reports"
-# The button that moves a thread to each status, and the question it asks first (if any).
-STATUS_ACTIONS = {
-    ThreadStatus.HANDLED: ("Marquer traité", "Marquer cette conversation comme traitée ?"),
-    ThreadStatus.OPEN: ("Rouvrir", None),
-}
+# The button that moves a thread to each status, and whether it asks first.
+STATUS_ACTIONS = {ThreadStatus.HANDLED: ("Marquer traité", True), ThreadStatus.OPEN: ("Rouvrir", False)}
 EXPIRED = "Formulaire expiré : rechargez la page."
 
 
