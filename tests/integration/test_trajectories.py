@@ -367,3 +367,18 @@ def test_a_test_result_ticks_the_milestones_it_reaches(followed, run_jobs) -> No
     assert len(notifications_of(PARENT2, "MILESTONE")) == 1
     assert trajectory.tick_from_test(retest.id) == []  # a rerun ticks nothing more, tells nobody again
     assert len(notifications_of(SAMI, "MILESTONE")) == 1
+
+
+@pytest.mark.committed
+def test_fifty_runs_of_the_tests_job_tick_once_and_tell_once(app) -> None:  # type: ignore[no-untyped-def]
+    sami = factories.student(SAMI)
+    live = trajectory.create(user(COACH), sami.id, draft())
+    retest = completed_test(sami, results=premiere_results(suites=90, probabilites=80))
+    db.session.commit()
+    milestone_ids = [m.id for m in live.milestones[:2]]
+
+    results = at_once(app, lambda i: trajectory.tick_from_test(retest.id))
+    assert refusals(results) == []
+    assert sorted(i for r in results for i in r) == sorted(milestone_ids)  # each ticked by one run only
+    assert len(notifications_of(SAMI, "MILESTONE")) == 2
+    assert len(notifications_of(PARENT2, "MILESTONE")) == 2
