@@ -53,17 +53,29 @@ def index() -> Any:
     return _index(_new_form())
 
 
+def _new_page(form: NewThreadForm, status: int = 200) -> Any:
+    return render_template("messages/new.html", form=form, nav_current="messages.index"), status
+
+
+@bp.get("/nouveau")
+@policy.access(policy.SIGNED_IN)
+def new() -> Any:
+    """The "Nouveau message" form alone (staff, whose /messages is the inbox; links from other
+    pages with ?a= choosing the recipient, e.g. a coach's student page)."""
+    return _new_page(_new_form())
+
+
 @bp.post("")
 @policy.access(policy.SIGNED_IN)
 def create() -> Any:
     form = _new_form()
     if not form.validate():
-        return _index(form, 422)
+        return _new_page(form, 422)
     try:
         thread = threads.start(current_user, form.to.data, form.subject.data, form.body.data, _upload(form))
     except ServiceError as err:
         getattr(form, err.field or "body").errors = [err.message]
-        return _index(form, 422)
+        return _new_page(form, 422)
     flash("Message envoyé.", "success")
     return redirect(url_for("messages.thread", thread_id=thread.id), code=303)
 

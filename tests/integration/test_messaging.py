@@ -374,3 +374,15 @@ def test_a_family_reply_reaches_the_colleague_the_thread_is_assigned_to(client, 
         client.post(f"/messages/{thread.id}", data={"body": "Merci, j'attends."})
     assert any("Merci, j'attends." in (n.body or "") for n in notifications_of(ADMIN, "message"))
     assert any("Merci, j'attends." in (n.body or "") for n in notifications_of(ASSISTANTE, "message"))
+
+
+def test_staff_start_a_thread_from_the_new_message_page(client, login, sami):
+    login(client, ASSISTANTE)
+    page = client.get(f"/messages/nouveau?a=parents:{sami.id}")
+    assert page.status_code == 200
+    assert f'<option selected value="parents:{sami.id}">' in html(page)
+    response = new_thread(client, f"parents:{sami.id}", subject="Facture de mars")
+    assert response.status_code == 303
+    thread = latest_thread()
+    assert thread.with_staff and thread.student_id == sami.id
+    assert party_ids(thread.id) == {user(ASSISTANTE).id, user(PARENT2).id}
