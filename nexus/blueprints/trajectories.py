@@ -138,6 +138,9 @@ def _form_page(student: Student, form: TrajectoryForm, **context: Any) -> str:
 @policy.access(EDITORS)
 def new(student_id: int) -> Any:
     student = _student(student_id)
+    if request.method == "GET" and service.live_of(student.id) is not None:
+        flash(service.LIVE_EXISTS, "info")
+        return redirect(url_for("trajectories.manage", student_id=student.id), code=303)
     proposal = service.proposal(student.id)
     if request.method == "GET":
         form = TrajectoryForm(formdata=None)

@@ -155,6 +155,10 @@ def test_the_coach_creates_it_agreed_with_the_family_and_edits_it(client, login,
     assert live.agreed_by_id == user(COACH).id and live.agreed_at is not None
     assert audited("trajectory.created")[0].object_id == live.id
     assert notifications_of(SAMI, "TRAJECTORY") and notifications_of(PARENT2, "TRAJECTORY")
+    again = client.get(f"/dashboard/eleves/{sami.id}/trajectoire/nouvelle")  # one live: its page instead
+    assert (
+        again.status_code == 303 and again.headers["Location"] == f"/dashboard/eleves/{sami.id}/trajectoire"
+    )
 
     trajectory.tick(user(COACH), live.milestones[1].id)
     kept = live.milestones[1]
