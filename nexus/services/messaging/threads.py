@@ -38,11 +38,13 @@ DIGEST_JOB = "nexus.jobs.messaging.send_thread_digests"
 
 @dataclass(frozen=True)
 class ThreadRow:
-    """A line of "Mes messages": the thread, whether it has unread messages, who is in it."""
+    """A line of "Mes messages": the thread, whether it has unread messages, who is in it, and
+    the start of its last message."""
 
     thread: MessageThread
     unread: bool
     people: str
+    last: str = ""
 
 
 def _clean_body(body: str | None) -> str:
@@ -299,8 +301,27 @@ def threads_of(user: User, page: int = 1) -> Page[ThreadRow]:
         else set()
     )
     people = people_of(ids, exclude=user.id)
-    rows = [ThreadRow(t, t.id in unread_ids, people.get(t.id, "")) for t in found.items]
+    last = _last_lines(ids, user.id)
+    rows = [ThreadRow(t, t.id in unread_ids, people.get(t.id, ""), last.get(t.id, "")) for t in found.items]
     return Page(rows, found.number, found.per_page, found.total)
+
+
+def _last_lines(thread_ids: list[int], reader_id: int) -> dict[int, str]:
+    """'Hélios : début du message' for the last message of each thread, in one query."""
+    if not thread_ids:
+        return {}
+    stmt = (
+        select(Message)
+        .where(Message.thread_id.in_(thread_ids))
+        .distinct(Message.thread_id)
+        .order_by(Message.thread_id, Message.id.desc())
+    )
+    messages = list(db.session.scalars(stmt))
+    names = authors_of(messages)
+    names[reader_id] = "Vous"
+    return {
+        m.thread_id: f"{names.get(m.author_id or 0, 'Compte supprimé')} : {excerpt(m.body)}" for m in messages
+    }
 
 
 def people_of(thread_ids: list[int], exclude: int | None = None) -> dict[int, str]:
