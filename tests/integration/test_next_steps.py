@@ -154,7 +154,9 @@ def test_student_books_then_prepares_the_session(app, login, sami, helios) -> No
 
 def test_student_follows_the_trajectory_or_has_nothing_to_do(app, login, yasmine) -> None:  # type: ignore[no-untyped-def]
     completed_test(yasmine)
-    assert step_for(app, YASMINE) is None  # tested, no credits, nothing booked, no trajectory
+    step = step_for(app, YASMINE)  # tested, no credits, nothing booked, no trajectory
+    assert step.kind == "explore"
+    follow(app, login, YASMINE, step)
     live_trajectory(yasmine.id)
     step = step_for(app, YASMINE)
     assert step.kind == "trajectory" and "Réviser les suites" in step.text
@@ -165,7 +167,9 @@ def test_student_follows_the_trajectory_or_has_nothing_to_do(app, login, yasmine
 
 
 def test_coach_steps_in_order(app, login, sami, helios) -> None:  # type: ignore[no-untyped-def]
-    assert step_for(app, COACH) is None  # a full profile, a week of windows, nothing waiting
+    step = step_for(app, COACH)  # a full profile, a week of windows, nothing waiting
+    assert step.kind == "all_good"
+    follow(app, login, COACH, step)
     db.session.execute(delete(CoachAvailability).where(CoachAvailability.coach_id == helios.id))
     step = step_for(app, COACH)
     assert step.kind == "set_availability"
@@ -189,11 +193,10 @@ def test_coach_steps_in_order(app, login, sami, helios) -> None:  # type: ignore
 
 
 @pytest.mark.parametrize("email", [ASSISTANTE, ADMIN])
-def test_staff_steps_in_order(app, login, sami, email: str) -> None:  # type: ignore[no-untyped-def]
+def test_staff_steps_in_order(app, login, sami, helios, email: str) -> None:  # type: ignore[no-untyped-def]
     first = step_for(app, email)
-    assert first is None if email == ASSISTANTE else first.kind == "figures"
-    if first is not None:
-        follow(app, login, email, first)
+    assert first.kind == ("all_clear" if email == ASSISTANTE else "figures")
+    follow(app, login, email, first)
     db.session.add(
         OutboxEmail(to_email="nadia@example.tn", template="x", subject="Votre facture", context={},
                     status=OutboxStatus.FAILED, attempts=8, last_error="550 boîte inconnue")
@@ -218,6 +221,14 @@ def test_staff_steps_in_order(app, login, sami, email: str) -> None:  # type: ig
     step = step_for(app, email)
     assert step.kind == "transfers" and step.title == "1 virement à valider"
     follow(app, login, email, step)
+
+
+def test_the_assistante_is_told_of_todays_sessions_when_the_desk_is_clear(app, login, sami, helios) -> None:  # type: ignore[no-untyped-def]
+    factories.booking(sami.id, helios.id, utcnow() + timedelta(hours=6))
+    factories.booking(sami.id, helios.id, utcnow() + timedelta(days=2))
+    step = step_for(app, ASSISTANTE)
+    assert step.kind == "today_sessions" and step.title == "1 séance aujourd'hui"
+    follow(app, login, ASSISTANTE, step)
 
 
 def test_the_failed_emails_page_is_for_staff_only(client, login) -> None:  # type: ignore[no-untyped-def]

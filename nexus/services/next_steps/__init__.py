@@ -2,10 +2,12 @@
 thing first), with a French title, a sentence, a button and a link that answers 200 to them.
 
 Parent: add a child, choose an offer, send the activation link, read the new report, take the
-test, book, a session is coming, follow the trajectory. Student: resume or take the test,
-prepare the next session, book, follow the trajectory. Coach: complete the profile, write the
-missing reports, today's sessions, set availability. Assistante: transfers to validate, credit
-requests, bilans to retry, failed e-mails. Admin: the same desk, else the figures.
+test, a session is coming, book, follow the trajectory (else nothing). Student (signed in, so
+activated): resume or take the test, prepare the next session, book, follow the trajectory, else
+work on the test's priorities. Coach: complete the profile, write the missing reports, today's
+sessions, set availability, else see their students. Assistante: transfers to validate, credit
+requests, bilans to retry, failed e-mails, else today's sessions. Admin: the same desk, else the
+figures. Rendered by templates/next_steps/_card.html.
 """
 
 from __future__ import annotations

@@ -243,4 +243,13 @@ def student(user: User) -> Step | None:
             url_for("sessions.eleve_book"),
         )
     live = trajectory.live_of(student.id)
-    return _trajectory_step(live, url_for("trajectories.mine")) if live else None
+    if live is not None:
+        return _trajectory_step(live, url_for("trajectories.mine"))
+    return Step(
+        "explore",
+        "Travaille tes priorités",
+        "Tes résultats de test montrent les chapitres à reprendre en premier : revois-les, et pose tes "
+        "questions à ARIA ou à ton coach.",
+        "Mes tests de positionnement",
+        url_for("positioning.mine"),
+    )

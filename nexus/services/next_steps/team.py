@@ -79,13 +79,43 @@ def coach(user: User) -> Step | None:
             "Saisir mes disponibilités",
             url_for("coach.availability_page"),
         )
-    return None
+    return Step(
+        "all_good",
+        "Tout est à jour",
+        "Comptes rendus écrits, disponibilités saisies : faites le point sur la trajectoire de vos "
+        "élèves avant leurs prochaines séances.",
+        "Voir mes élèves",
+        url_for("coach.students"),
+    )
 
 
 # ---- staff ----
 
 
-def staff(user: User) -> Step | None:
+def staff(user: User) -> Step:
+    """The desk's waiting work first; else today's sessions of the centre."""
+    return _desk() or _today_at_the_centre()
+
+
+def _today_at_the_centre() -> Step:
+    now = utcnow()
+    tomorrow = fr.local_today(now) + timedelta(days=1)
+    upcoming = db.session.scalars(
+        select(SessionBooking.starts_at).where(SessionBooking.is_holding, SessionBooking.starts_at > now)
+    )
+    today = sum(1 for starts_at in upcoming if fr.local_today(starts_at) < tomorrow)
+    title = f"{fr.plural(today, 'séance')} aujourd'hui" if today else "Rien en attente"
+    return Step(
+        "today_sessions" if today else "all_clear",
+        title,
+        "Aucun virement, aucune demande de crédits, aucun bilan ni e-mail en échec n'attend l'équipe.",
+        "Voir les séances",
+        url_for("sessions.staff_sessions"),
+    )
+
+
+def _desk() -> Step | None:
+    """What waits for the assistante (and the admin): transfers, requests, failures."""
     transfers = count(select(func.count()).where(Payment.status == PaymentStatus.PENDING))
     if transfers:
         return Step(
@@ -131,7 +161,7 @@ def staff(user: User) -> Step | None:
 
 
 def admin(user: User) -> Step | None:
-    desk = staff(user)
+    desk = _desk()
     if desk is not None:
         return desk
     families = count(select(func.count()).where(User.role == Role.PARENT))
