@@ -63,3 +63,7 @@ def test_a_student_writes_to_the_centre_and_sees_the_answer_arrive(
     shot(student, "index-360-unread")
     student.set_viewport_size({"width": 1280, "height": 900})
     shot(student, "index-1280")
+    staff.set_viewport_size({"width": 360, "height": 740})
+    staff.goto("/messages/nouveau")
+    expect(staff.get_by_label("À")).to_be_visible()
+    shot(staff, "new-360")
