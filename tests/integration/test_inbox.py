@@ -340,3 +340,13 @@ def test_answer_of_a_missing_request_is_404(client, auth):
     assert client.post(f"{BOX}/bilan/999999/repondre", data={"subject": "x", "body": "y"}).status_code == 404
     assert answers.answer("contact", 999999, user(ADMIN), "x", "y") is None
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_a_request_whose_family_space_was_opened_is_answered_in_that_space():
+    row = contact.submit("Nadia Ben Ali", "nadia.autre@example.tn", None, "autre", "Bonjour, une question.")
+    row.parent_user_id = user(PARENT).id  # staff opened the family's space from this message
+    db.session.flush()
+    done = answers.answer("contact", row.id, user(ADMIN), "Votre question", "Bonjour, voici la réponse.")
+    assert done is not None and not done.emailed and done.thread.external_email is None
+    assert db.session.get(ThreadParticipant, (done.thread.id, user(PARENT).id)) is not None
+    assert outbox_to("nadia.autre@example.tn") == []

@@ -48,15 +48,18 @@ class Source:
 
     @property
     def account(self) -> User | None:
-        """The family's account with this address, if any (then they read the answer in-app)."""
-        return family_account(self.email)
+        """The family's account, if any (then they read the answer in-app): the parent whose
+        space staff opened from this request, else the account with this address."""
+        return family_account(self.email, self.row.parent_user_id)
 
 
-def family_account(email: str) -> User | None:
-    stmt = select(User).where(
-        User.email == email.strip().lower(), User.is_active, User.role.in_([Role.PARENT, Role.ELEVE])
-    )
-    return db.session.scalar(stmt)
+def family_account(email: str, parent_user_id: int | None = None) -> User | None:
+    family_roles = User.is_active, User.role.in_([Role.PARENT, Role.ELEVE])
+    if parent_user_id is not None:
+        opened = db.session.scalar(select(User).where(User.id == parent_user_id, *family_roles))
+        if opened is not None:
+            return opened
+    return db.session.scalar(select(User).where(User.email == email.strip().lower(), *family_roles))
 
 
 def contact_source(contact_id: int) -> Source | None:
