@@ -196,6 +196,10 @@ def test_questions_and_feedback_refresh_the_progress(client, login, fake_llm, mo
     response = client.post(f"/dashboard/eleve/aria/messages/{latest_answer().id}/avis", data={"rating": "1"})
     assert response.status_code == 303
     assert calls == [(student().id, "aria")] * 2
+    # A flagged question is no engagement: it never refreshes the index nor earns a badge.
+    stream(client, question_id(ask(client, DISTRESSED)))
+    assert latest_answer().is_caring
+    assert calls == [(student().id, "aria")] * 2
 
 
 # -- the staff's page ---------------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ Who is told, by category:
   matter: ARIA refuses kindly and offers to revise the method; the staff see repeated pressure
   on the alerts page and decide whether to speak to the family.
 
-Everything happens once per question: the answer is unique per question and the alert per
-message, and each e-mail has a dedupe key naming the alert.
+A flagged question does not refresh the Nexus Index (no `progress.events.changed`): a cry for
+help is not engagement and must not earn a badge. Everything happens once per question: the
+answer is unique per question and the alert per message, and each e-mail has a dedupe key
+naming the alert.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ from nexus.services import audit, command, notifications, utcnow
 from nexus.services.aria.conversations import answer_to
 from nexus.services.aria.safety import Verdict
 from nexus.services.paging import Page, paginate
-from nexus.services.progress import events as progress_events
 
 KIND = "ARIA_ALERT"
 ADULT = (
@@ -158,7 +159,7 @@ def _raise_alert(question_id: int, verdict: Verdict) -> None:
         .returning(AriaAlert.id)
     )
     alert_id = db.session.execute(stmt).scalar_one_or_none()
-    progress_events.changed(student.id, "aria")
+    # No progress refresh here: a cry for help is not "engagement", and must never earn a badge.
     if alert_id is None:
         return
     _tell_staff(alert_id, student, question, verdict)
