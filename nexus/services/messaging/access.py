@@ -74,52 +74,47 @@ def _coach_pairs(student_ids: list[int]) -> list[tuple[CoachProfile, Student]]:
     return [(coach, student) for coach, student in db.session.execute(stmt)]
 
 
-def _guardians(student: Student) -> list[User]:
-    stmt = (
-        select(User)
-        .where(
-            or_(
-                User.id
-                == select(ParentProfile.user_id)
-                .where(ParentProfile.id == student.parent_id)
-                .scalar_subquery(),
-                User.id.in_(select(CoParent.user_id).where(CoParent.profile_id == student.parent_id)),
-            ),
-            User.is_active,
-        )
-        .order_by(User.id)
+def _guardians(profile_ids: set[int]) -> dict[int, tuple[int, ...]]:
+    """The active parents (opener, then co-parents) of each family, in one query."""
+    if not profile_ids:
+        return {}
+    openers = (
+        select(ParentProfile.id, ParentProfile.user_id)
+        .join(User, User.id == ParentProfile.user_id)
+        .where(ParentProfile.id.in_(profile_ids), User.is_active)
     )
-    return list(db.session.scalars(stmt))
+    co_parents = (
+        select(CoParent.profile_id, CoParent.user_id)
+        .join(User, User.id == CoParent.user_id)
+        .where(CoParent.profile_id.in_(profile_ids), User.is_active)
+    )
+    found: dict[int, list[int]] = {}
+    for profile_id, user_id in db.session.execute(openers.union_all(co_parents)):
+        found.setdefault(profile_id, []).append(user_id)
+    return {profile_id: tuple(ids) for profile_id, ids in found.items()}
 
 
-def _family_choices(student: Student) -> list[Recipient]:
-    """Writing to a student's family: parents and student, the parents, or the student."""
-    name = student.user.first_name
-    parents = tuple(u.id for u in _guardians(student))
-    reachable = student.user.is_active and student.user.activated_at is not None
+def _family_choices(students: list[Student]) -> list[Recipient]:
+    """Writing to each student's family: parents and student, the parents, or the student."""
+    guardians = _guardians({s.parent_id for s in students})
     choices = []
-    if parents and reachable:
-        choices.append(
-            Recipient(
-                f"famille:{student.id}",
-                f"Famille de {student.full_name} (parents et élève)",
-                (*parents, student.user_id),
-                student.id,
+    for student in students:
+        parents = guardians.get(student.parent_id, ())
+        reachable = student.user.is_active and student.user.activated_at is not None
+        name = student.full_name
+        if parents and reachable:
+            family_ids = (*parents, student.user_id)
+            choices.append(
+                Recipient(
+                    f"famille:{student.id}", f"Famille de {name} (parents et élève)", family_ids, student.id
+                )
             )
-        )
-    if parents:
-        choices.append(
-            Recipient(f"parents:{student.id}", f"Parents de {student.full_name}", parents, student.id)
-        )
-    if reachable:
-        choices.append(
-            Recipient(
-                f"eleve:{student.id}",
-                f"{name} {student.user.last_name} (élève)",
-                (student.user_id,),
-                student.id,
+        if parents:
+            choices.append(Recipient(f"parents:{student.id}", f"Parents de {name}", parents, student.id))
+        if reachable:
+            choices.append(
+                Recipient(f"eleve:{student.id}", f"{name} (élève)", (student.user_id,), student.id)
             )
-        )
     return choices
 
 
@@ -176,9 +171,9 @@ def recipients_for(user: User) -> list[Recipient]:
         mine = select(SessionBooking.student_id).where(
             SessionBooking.coach_id == profile.id, SessionBooking.opens_student_to_coach(utcnow())
         )
-        return [choice for student in _students(Student.id.in_(mine)) for choice in _family_choices(student)]
+        return _family_choices(_students(Student.id.in_(mine)))
     if policy.is_staff(user):
-        choices = [choice for student in _students() for choice in _family_choices(student)]
+        choices = _family_choices(_students())
         coaches = db.session.scalars(
             select(CoachProfile)
             .join(User, User.id == CoachProfile.user_id)
