@@ -12,7 +12,7 @@ from nexus.charts import progress as progress_chart
 from nexus.extensions import limiter
 from nexus.forms.family import ActivationForm
 from nexus.models.family import Student
-from nexus.services import ServiceError, dashboards, family, identity
+from nexus.services import ServiceError, dashboards, family, identity, next_steps
 from nexus.services.dashboards import progress
 from nexus.web import is_fragment_request, or_404
 
@@ -52,7 +52,7 @@ def _parent_page(form: ActivationForm, **extra: Any) -> str:
         children=homes,
         progress={view.student.id: view for view in summaries},
         waiting=dashboards.waiting_for(current_user),
-        next_step=dashboards.next_step(current_user, cards),
+        step=next_steps.for_user(current_user),
         form=form,
         # The address each child's last link was given for, shown again in its field.
         addresses=identity.activation_addresses([card.student.user_id for card in cards]),
@@ -73,7 +73,12 @@ def eleve() -> Any:
     conversations = dashboards.recent_conversations(data.card.student.id) if data else []
     summary = progress.summaries([data.card.student])[0] if data else None
     return render_template(
-        "dashboard/eleve.html", data=data, conversations=conversations, p=summary, audience="eleve"
+        "dashboard/eleve.html",
+        data=data,
+        conversations=conversations,
+        p=summary,
+        audience="eleve",
+        step=next_steps.for_user(current_user),
     )
 
 

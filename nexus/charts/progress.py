@@ -18,8 +18,8 @@ from nexus.charts.svg import PAD, WIDTH, chart_id, clamp, px, score, shell, svg_
 
 DASHES = ("", "6 3", "2 3", "8 3 2 3")  # solid, dashed, dotted, dash-dot
 MARKERS = ("circle", "square", "triangle", "diamond")
-LABEL_SIZE = 10
-LABEL_GAP = 12  # minimum vertical distance between two direct labels
+LABEL_SIZE = 12
+LABEL_GAP = 14  # minimum vertical distance between two direct labels
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def chart(series: Sequence[Series], title: str) -> Markup:
     )
 
     label_room = max(text_width(f"{s.short} {score(s.points[-1][1])}", LABEL_SIZE, bold=True) for s in shown)
-    left, right = 28, WIDTH - PAD - label_room - 8
+    left, right = 30, WIDTH - PAD - label_room - 8
     top, bottom = 12, 170
 
     def y_of(value: float) -> float:
@@ -104,7 +104,7 @@ def chart(series: Sequence[Series], title: str) -> Markup:
         body.append(f'<line x1="{left}" y1="{px(y_of(tick))}" x2="{px(right)}" y2="{px(y_of(tick))}"{dash}/>')
     body.append("</g>")
     for tick in (0, 25, 50, 75, 100):
-        body.append(svg_text(left - 4, y_of(tick) + 3.5, str(tick), size=9, anchor="end", cls="chart-muted"))
+        body.append(svg_text(left - 4, y_of(tick) + 4, str(tick), size=10.5, anchor="end", cls="chart-muted"))
 
     wanted: list[float] = []
     for i, s in enumerate(shown):
@@ -136,24 +136,24 @@ def chart(series: Sequence[Series], title: str) -> Markup:
     for d in dict.fromkeys([first, last]):
         anchor = "start" if d == first and span else ("end" if span else "middle")
         when = fr.short_date(d)
-        body.append(svg_text(x_of(d), bottom + 13, when, size=9, anchor=anchor, cls="chart-muted"))
+        body.append(svg_text(x_of(d), bottom + 15, when, size=10.5, anchor=anchor, cls="chart-muted"))
     body.append("</g>")
 
     # Legend: marker and line pattern of each series, wrapped on as many rows as needed.
-    legend_top = bottom + 30
+    legend_top = bottom + 34
     x, y = float(PAD), legend_top
     body.append('<g class="chart-legend">')
     for i, s in enumerate(shown):
-        width = 30 + text_width(s.label, 10)
+        width = 30 + text_width(s.label, 11.5)
         if x + width > WIDTH - PAD and x > PAD:
-            x, y = float(PAD), y + 16
+            x, y = float(PAD), y + 18
         dash = f' stroke-dasharray="{DASHES[i]}"' if DASHES[i] else ""
         body.append(
             f'<g class="chart-series-{i}" fill="currentColor"><line x1="{px(x)}" y1="{px(y)}" '
             f'x2="{px(x + 22)}" y2="{px(y)}" stroke="currentColor" stroke-width="2"{dash}/>'
             f"{marker(MARKERS[i], x + 11, y, 3.5)}</g>"
         )
-        body.append(svg_text(x + 27, y + 3.5, s.label, size=10))
+        body.append(svg_text(x + 27, y + 4, s.label, size=11.5))
         x += width + 10
     body.append("</g>")
     return shell("progress", uid, y + 8 + PAD, title, desc, body)

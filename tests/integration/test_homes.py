@@ -241,7 +241,8 @@ def test_without_javascript_the_home_links_each_panel_which_is_a_whole_page(clie
     assert "<strong>62</strong>/100" in home  # the index is on the home itself
     page = html(client.get(url))
     assert "<html" in page and "<h1>Progression de Yasmine</h1>" in page
-    assert "<strong>62</strong>/100" in page and "chart-progress" in page and 'href="/dashboard/parent"' in page
+    assert "<strong>62</strong>/100" in page and "chart-progress" in page
+    assert 'href="/dashboard/parent"' in page
 
 
 # -- the student's home -----------------------------------------------------------------------
@@ -296,3 +297,18 @@ def test_one_request_brings_every_childs_progress_into_its_card(client, login):
     assert '<div id="courbes-chargement" hx-swap-oob="delete"></div>' in page and "<html" not in page
     whole = html(client.get("/dashboard/parent/progression"))  # without JavaScript: a page
     assert "<h1>La progression de vos enfants</h1>" in whole and "<h2>Adam</h2>" in whole
+
+
+def test_both_homes_show_the_next_step_card_from_next_steps(client, login):
+    login(client, PARENT)
+    page = html(client.get("/dashboard/parent"))
+    card = page.split('<section class="card next-step"', 1)[1].split("</section>", 1)[0]
+    assert "Prochaine étape" in card and 'data-step="' in card
+    step = re.search(r'<a class="button" href="([^"]+)"', card).group(1)
+    assert client.get(step).status_code == 200
+    client.post("/auth/signout")
+    login(client, YASMINE)
+    page = html(client.get("/dashboard/eleve"))
+    card = page.split('<section class="card next-step"', 1)[1].split("</section>", 1)[0]
+    step = re.search(r'<a class="button" href="([^"]+)"', card).group(1)
+    assert client.get(step).status_code == 200

@@ -556,12 +556,13 @@ def test_the_next_step_follows_the_family_state(client, login, run_jobs, smtp):
     )
     db.session.commit()
     page = html(client.get("/dashboard/parent"))
-    assert "Envoyez son lien à Rayan" in page and f'href="#enfant-{kid.id}"' in page
+    assert "Envoyez son lien à Rayan" in page and f'href="/dashboard/parent#enfant-{kid.id}"' in page
 
     sent = client.post(f"/dashboard/parent/enfants/{kid.id}/activation", data={"email": "rayan@example.tn"})
     assert sent.status_code == 303
     page = html(client.get("/dashboard/parent"))
-    assert "Prochaine étape" not in page  # nothing left to do
+    # The link is on its way: the next step moves on (next_steps.for_user: the test, booking …).
+    assert "Envoyez son lien à Rayan" not in page and 'data-step="send_activation"' not in page
 
 
 def test_the_sign_in_page_points_to_the_sign_up(client):

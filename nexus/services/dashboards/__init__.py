@@ -21,7 +21,7 @@ from nexus.models.family import Student
 from nexus.models.identity import CoachProfile, User
 from nexus.models.notifications import ContactMessage
 from nexus.models.scheduling import SessionBooking, SessionReport
-from nexus.services import billing, catalog, credits, family, identity, scheduling, utcnow
+from nexus.services import billing, catalog, credits, family, scheduling, utcnow
 from nexus.services.assessments import access as test_access
 from nexus.services.credits import ExpiryLine
 
@@ -150,35 +150,6 @@ def waiting_for(user: User) -> list[Waiting]:
         for r in requests
     ]
     return items
-
-
-@dataclass(frozen=True)
-class NextStep:
-    """What a parent should do next: "add_child", "choose_offer" or "send_activation"."""
-
-    kind: str
-    student: Student | None = None
-
-
-def next_step(user: User, cards: list[StudentCard]) -> NextStep | None:
-    """The parent's next step, from the family's real state (first missing thing first)."""
-    if not cards:
-        return NextStep("add_child")
-    paying = set(
-        db.session.scalars(
-            select(Payment.student_id).where(
-                Payment.student_id.in_([c.student.id for c in cards]),
-                Payment.status == PaymentStatus.PENDING,
-            )
-        )
-    )
-    for card in cards:  # a transfer already declared for the child is waiting, not missing
-        if card.subscription is None and card.student.id not in paying:
-            return NextStep("choose_offer", card.student)
-    inactive = [c.student for c in cards if c.student.user.activated_at is None]
-    pending = identity.pending_activation_links([s.user_id for s in inactive])
-    waiting = [s for s in inactive if s.user_id not in pending]
-    return NextStep("send_activation", waiting[0]) if waiting else None
 
 
 # -- the family's homes: per child, the next session and the latest report (inline) -------------
