@@ -17,7 +17,7 @@ from nexus.blueprints import inbox
 from nexus.forms.messaging import NewThreadForm, ReplyForm
 from nexus.models.messaging import MessageThread
 from nexus.services import ServiceError, parse_id
-from nexus.services.messaging import access, attachments, safeguarding, threads
+from nexus.services.messaging import access, answers, attachments, safeguarding, threads
 from nexus.services.messaging.attachments import Upload
 from nexus.web import is_fragment_request, or_404, page_arg
 
@@ -121,7 +121,7 @@ def reply(thread_id: int) -> Any:
     if not form.validate():
         return _thread_page(found, form, 422)
     try:
-        threads.reply(current_user, found.id, form.body.data, _upload(form))
+        answers.reply(current_user, found.id, form.body.data, _upload(form))  # e-mails an external family
     except ServiceError as err:
         getattr(form, err.field or "body").errors = [err.message]
         return _thread_page(found, form, 422)

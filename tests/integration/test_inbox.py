@@ -280,6 +280,12 @@ def test_contact_without_account_is_answered_by_e_mail(client, auth, smtp, run_j
     assert len(outbox_to("rim@example.tn")) == 2
     # In the inbox, this thread opens on the page that e-mails each reply.
     assert f'href="{url}"' in html(client.get(f"{BOX}?filtre=tous"))
+    # A reply written on the thread's own page is e-mailed too.
+    assert (
+        client.post(f"/messages/{thread.id}", data={"body": "Les inscriptions ouvrent lundi."}).status_code
+        == 303
+    )
+    assert [m.context["reply"] for m in outbox_to("rim@example.tn")][-1] == "Les inscriptions ouvrent lundi."
 
 
 def test_contact_from_a_family_with_an_account_lands_in_their_messages(client, auth, login, app):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from nexus import policy
 from nexus.extensions import db
 from nexus.models.common import Role, Subject
 from nexus.models.diagnostics import BilanRequest, BilanStatus
@@ -32,6 +33,7 @@ from nexus.services import (
 )
 from nexus.services.contact import TOPICS
 from nexus.services.messaging import threads
+from nexus.services.messaging.attachments import Upload
 
 
 @dataclass(frozen=True)
@@ -121,16 +123,7 @@ def answer(kind: str, row_id: int, actor: User, subject: str | None, body: str |
     thread.assignee_id = thread.assignee_id or actor.id
     if thread.status is ThreadStatus.OPEN:
         thread.status, thread.handled_at, thread.handled_by_id = ThreadStatus.HANDLED, utcnow(), actor.id
-    emailed = False
-    if thread.external_email:
-        emailed = notifications.queue_email(
-            thread.external_email,
-            "message_reply_external",
-            f"{thread.subject} — Nexus Réussite",
-            {"name": thread.external_name or "", "subject": thread.subject, "reply": message.body,
-             "author": actor.first_name, "original": source.text},
-            dedupe_key=f"inbox-reply:{message.id}",
-        ) is not None  # fmt: skip
+    emailed = _email_family(thread, message, actor, source.text)
     if kind == "contact":
         staff.mark_contact_handled(row_id, actor)
     elif isinstance(source.row, BilanRequest) and source.row.status is BilanStatus.RECEIVED:
@@ -177,3 +170,33 @@ def _open_thread(source: Source, actor: User, subject: str | None) -> MessageThr
         f"messages.{source.kind}_answered", actor.id, thread, after={f"{source.kind}_id": source.row.id}
     )
     return thread
+
+
+def _email_family(thread: MessageThread, message: Message, actor: User, original: str | None) -> bool:
+    """A staff reply to a family without an account, e-mailed in the reply's transaction."""
+    if not thread.external_email or message.author_id != actor.id:
+        return False
+    queued = notifications.queue_email(
+        thread.external_email,
+        "message_reply_external",
+        f"{thread.subject} — Nexus Réussite",
+        {"name": thread.external_name or "", "subject": thread.subject, "reply": message.body,
+         "author": actor.first_name, "original": original or "",
+         "attachment": bool(message.attachments)},
+        dedupe_key=f"inbox-reply:{message.id}",
+    )  # fmt: skip
+    return queued is not None
+
+
+@command
+def reply(actor: User, thread_id: int, body: str | None, upload: Upload | None = None) -> Message:
+    """threads.reply, and the e-mail to a family without an account when staff write in its
+    thread (from the thread's page as from the request's)."""
+    message = threads.reply(actor, thread_id, body, upload)
+    thread = db.session.get_one(MessageThread, message.thread_id)
+    if thread.external_email and policy.is_staff(actor):
+        first = db.session.scalar(
+            select(Message.body).where(Message.thread_id == thread.id).order_by(Message.id)
+        )
+        _email_family(thread, message, actor, first)
+    return message
