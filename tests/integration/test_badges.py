@@ -213,3 +213,18 @@ def test_fifty_refreshes_at_once_award_each_badge_once_with_one_notice(app) -> N
         assert len(notifications_of(email, KIND)) == 3
     total = db.session.scalar(select(func.count()).select_from(Notification).where(Notification.kind == KIND))
     assert total == 6
+
+
+def test_a_question_flagged_by_the_safety_check_counts_for_nothing() -> None:
+    from nexus.models.aria import AriaAlert, SafetyCategory
+
+    student_id = sami_id()
+    questions(student_id, Subject.MATHEMATIQUES, 1)
+    question = db.session.scalar(select(AriaMessage).where(AriaMessage.role == MessageRole.USER))
+    db.session.add(
+        AriaAlert(
+            message_id=question.id, student_id=student_id, category=SafetyCategory.DISTRESS, source="lexicon"
+        )
+    )
+    db.session.flush()
+    assert "first_aria_question" not in earned(student_id)

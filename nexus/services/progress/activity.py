@@ -20,7 +20,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
 from nexus.extensions import db
-from nexus.models.aria import AriaConversation, AriaFeedback, AriaMessage, MessageRole
+from nexus.models.aria import AriaAlert, AriaConversation, AriaFeedback, AriaMessage, MessageRole
 from nexus.models.assessments import Assessment, TestStatus
 from nexus.models.common import Role
 from nexus.models.family import Student
@@ -172,7 +172,10 @@ def _tests(student_id: int, now: datetime) -> list[TestFact]:
 
 
 def _questions(student_id: int, now: datetime) -> list[tuple[datetime, str, int]]:
+    """ARIA questions per hour and subject; a question the safety check flagged is not counted
+    (a cry for help earns no badge and no engagement)."""
     hour = func.date_trunc("hour", AriaMessage.created_at)
+    flagged = exists().where(AriaAlert.message_id == AriaMessage.id)
     stmt = (
         select(hour, AriaConversation.subject, func.count())
         .join(AriaConversation, AriaConversation.id == AriaMessage.conversation_id)
@@ -180,6 +183,7 @@ def _questions(student_id: int, now: datetime) -> list[tuple[datetime, str, int]
             AriaConversation.student_id == student_id,
             AriaMessage.role == MessageRole.USER,
             AriaMessage.created_at <= now,
+            ~flagged,
         )
         .group_by(hour, AriaConversation.subject)
         .order_by(hour)

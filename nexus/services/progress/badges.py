@@ -16,7 +16,8 @@ follows the event which earned it. What changed from the original, and why:
 - perfect_quiz_score means nothing on an adaptive test (it raises the difficulty until the
   student fails): it becomes progress between two tests of a subject (+5 points of mastery);
 - the five ARIA badges are kept as they were (first question, 25 questions, 100 in one subject,
-  questions in 3 subjects, 10 feedbacks on answers).
+  questions in 3 subjects, 10 feedbacks on answers); a question the safety check flagged counts
+  for nothing (a cry for help is no curiosity to reward).
 
 Awarded once: the (student, badge) unique constraint and INSERT … ON CONFLICT DO NOTHING
 RETURNING, so only the transaction that inserted a badge announces it, however many refreshes
