@@ -267,3 +267,43 @@ def test_the_transcript_shows_the_caring_answer_to_the_parent(client, login, ale
     page = html(client.get(f"/dashboard/parent/aria/{alert.student_id}/{question.conversation_id}"))
     assert "Message de bienveillance" in page
     assert db.session.scalar(select(AriaMessage).where(AriaMessage.role == MessageRole.ASSISTANT)).is_caring
+
+
+# -- fifty at once, on committed rows -------------------------------------------------------------------
+
+
+def committed_question(text: str) -> AriaMessage:
+    from tests.integration.aria_support import sami_conversation
+
+    conversation = sami_conversation("Alerte")
+    question = AriaMessage(conversation_id=conversation.id, role=MessageRole.USER, content=text)
+    db.session.add(question)
+    db.session.commit()
+    return question
+
+
+@pytest.mark.committed
+def test_fifty_writers_of_one_caring_answer_raise_one_alert(app):
+    from tests.helpers import at_once
+
+    question = committed_question(DISTRESSED)
+    qid, cid = question.id, question.conversation_id
+    verdict = aria.safety.lexicon(DISTRESSED)
+    answers = at_once(app, lambda _: aria.alerts.answer_with_care(qid, cid, verdict).id)
+    assert len(set(answers)) == 1
+    assert db.session.query(AriaAlert).count() == 1
+    assert len(outbox("aria_alert_staff")) == 1 and len(outbox("aria_alert_parent")) == 1
+    assert len(bells(ADMIN)) == 1 and len(bells(PARENT2)) == 1
+
+
+@pytest.mark.committed
+def test_fifty_clicks_take_an_alert_in_hand_once(app):
+    from tests.helpers import at_once
+
+    question = committed_question(DISTRESSED)
+    aria.alerts.answer_with_care(question.id, question.conversation_id, aria.safety.lexicon(DISTRESSED))
+    alert_id = the_alert().id
+    staff_id = user(ASSISTANTE).id
+    done = at_once(app, lambda _: aria.alerts.acknowledge(alert_id, staff_id)[1])
+    assert done.count(True) == 1 and done.count(False) == 49
+    assert db.session.query(AuditLog).filter_by(action="aria.alert_acknowledged").count() == 1

@@ -8,7 +8,13 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
-from nexus.models.aria import AnswerMode, AriaConversation, AriaFeedback, AriaMessage, MessageRole
+from nexus.models.aria import (
+    FALLBACK_MODES,
+    AriaConversation,
+    AriaFeedback,
+    AriaMessage,
+    MessageRole,
+)
 from nexus.models.common import Subject
 
 # -- staff statistics -------------------------------------------------------------------------------
@@ -39,7 +45,7 @@ def stats_by_subject() -> list[SubjectStats]:
             func.count(AriaMessage.id).filter(AriaMessage.role == MessageRole.ASSISTANT),
             func.count(AriaFeedback.id).filter(AriaFeedback.rating == 1),
             func.count(AriaFeedback.id).filter(AriaFeedback.rating == -1),
-            func.count(AriaMessage.id).filter(AriaMessage.mode != AnswerMode.LLM),
+            func.count(AriaMessage.id).filter(AriaMessage.mode.in_(FALLBACK_MODES)),  # not the caring ones
             func.coalesce(func.sum(AriaMessage.prompt_tokens), 0),
             func.coalesce(func.sum(AriaMessage.completion_tokens), 0),
         )
