@@ -386,3 +386,13 @@ def test_staff_start_a_thread_from_the_new_message_page(client, login, sami):
     thread = latest_thread()
     assert thread.with_staff and thread.student_id == sami.id
     assert party_ids(thread.id) == {user(ASSISTANTE).id, user(PARENT2).id}
+
+
+def test_a_thread_with_a_family_without_account_names_it(client, login, sami):
+    login(client, ASSISTANTE)
+    new_thread(client, f"parents:{sami.id}", subject="Réponse au formulaire")
+    thread = latest_thread()
+    thread.external_email, thread.external_name = "famille.trabelsi@example.tn", "Leïla Trabelsi"
+    db.session.commit()
+    shown = html(client.get(f"/messages/{thread.id}"))
+    assert "Leïla Trabelsi (sans compte : réponses par e-mail)" in shown
