@@ -127,7 +127,7 @@ EVAL = (
 )
 LIVE = (
     r"(en direct|sous la table|prof (ne )?regarde pas|prof (est )?(sorti|parti)|maintenant|en ce moment"
-    r"|la tout de suite|qu on (a|passe|fait) la|vite vite"
+    r"|la tout de suite|qu on (a|passe|fait) la|vite vite|salle d examen|commence dans|c est note"
     r"|aide moi vite|reponds vite|sous les yeux|aux toilettes"
     r"|en cachette)"
 )
@@ -206,6 +206,18 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
             r"\boverdose\b|\bsurdose\b|\b(fait|fera|ferait) mal de mourir\b|\bcomment mourir\b"
             r"|\bmourir sans (douleur|souffrir)\b",
         ),
+        (
+            "plus de raison de vivre",
+            r"\b(plus|pas|aucune) (de |d )?(raison|force|envie) de (vivre|continuer)\b"
+            r"|\bmerite\w* (de mourir|pas de vivre|la mort)\b"
+            r"|\b(plus|pas) (un|une) (probleme|poids|fardeau) pour\b"
+            r"|\bque tout s arrete\b|\bce soir c est (fini|la fin)\b",
+        ),
+        (
+            "je me fais saigner",
+            r"\b(me|je me) (fais|fait|faire) (saigner|souffrir)\b"
+            r"|\b(prepare|cache|garde)\w* (les|des|mes) (medicaments|cachets|pilules|lames|corde)\b",
+        ),
         ("sauter", r"\bsauter (du|d un|de la|par la) (balcon|pont|fenetre|toit|immeuble|falaise)\b"),
     ],
     SafetyCategory.DISTRESS: [
@@ -232,6 +244,11 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
         ),
         ("depression", r"\bdepression\b|\bdeprim"),
         ("angoisse", r"\bcrises? (d angoisse|de panique|d anxiete)\b"),
+        (
+            "pensees sombres",
+            r"\bpensees? (sombres|noires|negatives)\b|\bpersonne ne me (parle|comprend|voit|regarde) jamais\b"
+            r"|\bsupporte\w* plus (ma vie|rien|personne|cette vie)\b",
+        ),
         ("peur de rentrer", r"\bpeur de rentrer (chez moi|a la maison)\b"),
         (
             "espoir",
@@ -281,6 +298,16 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
         ),
         ("pirater un compte", r"\bpirater (le|son|un|sa) compte\b"),
         (
+            "photos demandees",
+            r"\b(adulte|inconnu|homme|mec|quelqu un"
+            r"|monsieur)\b.{0,40}\b(me demande|m a demande|veut|exige)\w* "
+            r"(des|mes) (photos|videos|nudes)\b",
+        ),
+        (
+            "faire peur",
+            r"\b(je veux|je vais|comment|aide moi a)\b.{0,15}\bfaire peur a (un|une|mon|ma|cet|cette)\b",
+        ),
+        (
             "je me fais racketter",
             r"\b(je me fais|me faire|se fait) (racketter|frapper|taper|insulter|harceler|agresser|menacer"
             r"|humilier|tabasser)\b",
@@ -312,6 +339,7 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
             "reponse de la question",
             r"\b(reponses?|solutions?)\b.{0,30}\b(du|de l|de mon|de la) " + EVAL + r"\b",
         ),
+        ("salle d examen", r"\bsalle d (examen|exam)\b|\bc est note\b.{0,40}\ba ma place\b"),
         ("en plein controle", r"\ben (plein |pleine )?" + EVAL + r"\b"),
         ("controle a ma place", r"\b" + EVAL + r"\b a ma place\b|\bfai\w* mon " + EVAL + r"\b"),
         ("controle en cours", r"\b" + EVAL + r"\b.*\b" + LIVE + r"\b|\b" + LIVE + r"\b.*\b" + EVAL + r"\b"),
@@ -320,7 +348,10 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
 _COMPILED = {
     category: [(name, re.compile(pattern)) for name, pattern in rules] for category, rules in RULES.items()
 }
-_FAMILY_HARM = re.compile(r"\b" + FAMILY + r"\b.{0,40}\bme (frapp|bat|tap|viol|touch)")
+_FAMILY_HARM = re.compile(
+    r"\b" + FAMILY + r"\b.{0,40}\bme (frapp|bat|tap|viol|touch|priv|enferm)"
+    r"|\bchez moi\b.{0,40}\b(crient|hurlent|frappent|cassent|violence)\b.{0,30}\bpeur\b"
+)
 # Harm at home is distress first (and the parents are not the ones to alert).
 _HOME = ("violence a la maison", _FAMILY_HARM)
 
