@@ -69,6 +69,7 @@ def test_staff_get_the_inbox_at_messages_too(client, auth):
     for url in ("/messages", BOX):
         page = html(client.get(url))
         assert "Messagerie de l'équipe" in page and "Facture de mars" in page, url
+        assert 'href="/messages/nouveau"' in page  # staff still start a thread from here
 
 
 # -- filters, search, pages ----------------------------------------------------------------------
