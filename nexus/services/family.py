@@ -11,6 +11,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
+from nexus.memo import per_request
 from nexus.models.aria import AriaConversation
 from nexus.models.assessments import Assessment, Score
 from nexus.models.audit import AuditLog
@@ -47,6 +48,7 @@ def parent_profile(user: User) -> ParentProfile | None:
     return db.session.scalar(select(ParentProfile).where(ParentProfile.id.in_(family_ids(user.id))))
 
 
+@per_request  # the home page's cards and its next step both read them
 def children(user: User) -> list[Student]:
     stmt = (
         select(Student)
@@ -74,6 +76,7 @@ def child_of(user: User, student_id: int | None) -> Student | None:
     return db.session.scalar(stmt)
 
 
+@per_request  # the student's home and its next step both read it
 def student_of(user: User) -> Student | None:
     """The student record of a signed-in student."""
     return db.session.scalar(select(Student).where(Student.user_id == user.id))

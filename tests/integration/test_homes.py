@@ -312,3 +312,36 @@ def test_both_homes_show_the_next_step_card_from_next_steps(client, login):
     card = page.split('<section class="card next-step"', 1)[1].split("</section>", 1)[0]
     step = re.search(r'<a class="button" href="([^"]+)"', card).group(1)
     assert client.get(step).status_code == 200
+
+
+def test_a_read_shared_by_a_page_is_made_once_and_again_after_any_write(app):
+    """nexus.memo: the cards and the next step read the balances once per request, and a write
+    (a flush, a statement, a commit) makes the next read go to the database again."""
+    from sqlalchemy import event
+
+    from nexus.models.credits import LotSource
+    from nexus.services import credits
+
+    yasmine = factories.student(YASMINE)
+    queries: list[str] = []
+
+    def count(*args: object) -> None:
+        queries.append(str(args[2]))
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with app.test_request_context():
+            before = credits.balances([yasmine.id])
+            again = credits.balances([yasmine.id])
+            assert again == before and len(queries) == 1  # once for the request
+            again[yasmine.id] = Decimal(99)  # a caller's change stays its own
+            assert credits.balances([yasmine.id]) == before
+            credits.grant(yasmine.id, Decimal(2), LotSource.MANUAL, utcnow() + timedelta(days=30))
+            assert credits.balances([yasmine.id])[yasmine.id] == before[yasmine.id] + 2
+        with app.test_request_context():  # a new request reads again
+            queries.clear()
+            credits.balances([yasmine.id])
+            assert len(queries) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -13,6 +13,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select, update
 
 from nexus.extensions import db
+from nexus.memo import per_request
 from nexus.models.billing import Entitlement, EntitlementStatus, Subscription, SubscriptionStatus
 from nexus.models.catalog import Feature
 from nexus.models.common import Subject
@@ -30,6 +31,7 @@ def active_subscription(student_id: int, *, lock: bool = False) -> Subscription 
     return db.session.scalar(stmt)
 
 
+@per_request  # read by the home's cards and its next step alike
 def active_subscriptions_of(student_ids: list[int]) -> dict[int, Subscription]:
     stmt = select(Subscription).where(
         Subscription.student_id.in_(student_ids), Subscription.status == SubscriptionStatus.ACTIVE

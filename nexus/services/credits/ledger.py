@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from nexus import fr
 from nexus.extensions import db
+from nexus.memo import per_request
 from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
 from nexus.models.family import Student
 from nexus.numbers import exact
@@ -50,6 +51,7 @@ def lot_remaining(lot_id: int) -> Decimal:
     return Decimal(db.session.scalar(select(remaining()).where(CreditEntry.lot_id == lot_id)))
 
 
+@per_request  # read by the home's cards and its next step alike (not with `at`)
 def balances(student_ids: list[int], at: datetime | None = None) -> dict[int, Decimal]:
     """Credits usable now, per student: the sum of the entries of the lots that have not expired."""
     at = at or utcnow()
