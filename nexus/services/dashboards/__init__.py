@@ -133,9 +133,9 @@ def waiting_for(user: User) -> list[Waiting]:
         select(Payment).where(Payment.student_id.in_(kids), Payment.status == PaymentStatus.PENDING)
     )
     requests = db.session.scalars(
-        select(CreditRequest).where(
-            CreditRequest.student_id.in_(kids), CreditRequest.status == RequestStatus.PENDING
-        )
+        select(CreditRequest)
+        .options(joinedload(CreditRequest.student).joinedload(Student.user))  # named below: no lazy load
+        .where(CreditRequest.student_id.in_(kids), CreditRequest.status == RequestStatus.PENDING)
     )
     items = [
         Waiting(catalog.order_label(p), p.declared_at or p.created_at, f"Référence {p.reference}")
