@@ -307,3 +307,15 @@ def test_fifty_clicks_take_an_alert_in_hand_once(app):
     done = at_once(app, lambda _: aria.alerts.acknowledge(alert_id, staff_id)[1])
     assert done.count(True) == 1 and done.count(False) == 49
     assert db.session.query(AuditLog).filter_by(action="aria.alert_acknowledged").count() == 1
+
+
+@pytest.mark.usefixtures(offline.__name__)
+def test_a_parent_who_unticked_alerts_is_still_e_mailed(client, login):
+    from nexus.models.notifications import NotificationPreference
+
+    db.session.add(NotificationPreference(user_id=user(PARENT2).id, event="alerts", email=False))
+    db.session.flush()
+    login(client, SAMI)
+    ask_plain(client, DISTRESSED)
+    (mail,) = outbox("aria_alert_parent")
+    assert mail.to_email == PARENT2

@@ -38,7 +38,7 @@ from nexus.models.aria import (
 )
 from nexus.models.family import ParentProfile, Student
 from nexus.models.identity import User
-from nexus.services import audit, command, notifications, utcnow
+from nexus.services import audit, command, notifications, preferences, utcnow
 from nexus.services.aria.conversations import answer_to
 from nexus.services.aria.safety import Verdict
 from nexus.services.paging import Page, paginate
@@ -209,6 +209,7 @@ def _tell_parents(alert_id: int, student: Student, verdict: Verdict) -> None:
             {"child": first_name, "category": verdict.category.label, "text": text},
             user_id=parent.id,
             dedupe_key=f"aria-alert:{alert_id}:parent:{parent.id}",
+            event=preferences.ALERTS,  # locked: always e-mailed, whatever the preferences
         )
 
 
