@@ -34,32 +34,32 @@ class PartView:
 
 
 def _part_detail(attr: str, d: dict[str, Any]) -> str:
-    """What a part counted, in French ("4 séances suivies sur 5 …")."""
+    """What a part counted, in French ("séances suivies : 4 sur 5 · absence : 1")."""
     if attr == "attendance":
-        text = f"{d.get('attended', 0)} sur {fr.plural(d.get('sessions', 0), 'séance')} suivies"
+        bits = [f"séances suivies : {d.get('attended', 0)} sur {d.get('sessions', 0)}"]
         missed = d.get("absent", 0) + d.get("no_show", 0)
         if missed:
-            text += f", {fr.plural(missed, 'absence')}"
+            bits.append(f"{fr.agree(missed, 'absence')} : {missed}")
         if d.get("late_cancel"):
-            text += f", {fr.plural(d['late_cancel'], 'annulation tardive', 'annulations tardives')}"
-        return text
+            bits.append(f"annulations tardives : {d['late_cancel']}")
+        return " · ".join(bits)
     if attr == "progression":
-        bits = [fr.plural(d.get("ratings", 0), "note de coach", "notes de coach")]
-        if d.get("mean_rating") is not None:
-            bits[0] += f" (moyenne {fr.score(d['mean_rating'])}/5)"
+        rating = d.get("mean_rating")
+        bits = [f"notes des coachs : {d.get('ratings', 0)}"]
+        if rating is not None:
+            bits[0] += f" (moyenne {fr.score(rating)} sur 5)"
         if d.get("tests_compared"):
             gain = d.get("mastery_gain") or 0
-            sign = "+" if gain >= 0 else "−"
-            bits.append(f"{sign}{fr.score(abs(gain))} points de maîtrise entre deux tests")
-        return ", ".join(bits)
+            bits.append(
+                f"maîtrise entre deux tests : {'+' if gain >= 0 else '−'}{fr.score(abs(gain))} points"
+            )
+        return " · ".join(bits)
     if attr == "engagement":
         return (
-            f"{fr.plural(d.get('aria_questions', 0), 'question')} à ARIA, "
-            f"{fr.plural(d.get('aria_feedback', 0), 'avis', 'avis')} donnés, "
-            f"{d.get('reports_read', 0)} sur "
-            f"{fr.plural(d.get('reports', 0), 'compte rendu', 'comptes rendus')} lus"
+            f"questions à ARIA : {d.get('aria_questions', 0)} · avis donnés : {d.get('aria_feedback', 0)}"
+            f" · comptes rendus lus : {d.get('reports_read', 0)} sur {d.get('reports', 0)}"
         )
-    return f"{d.get('active_weeks', 0)} sur {fr.plural(d.get('weeks', 0), 'semaine')} avec une activité"
+    return f"semaines actives : {d.get('active_weeks', 0)} sur {d.get('weeks', 0)}"
 
 
 def index_parts(snapshot: IndexSnapshot | None) -> list[PartView]:
