@@ -252,7 +252,10 @@ def _milestone_answer(milestone: Milestone, notice: str, code: int) -> Any:
         notice=notice,
         notice_ok=code == rows.DONE,
     )
-    return row, code
+    summary = render_template(
+        "trajectories/_summary.html", trajectory=milestone.trajectory, summary_untitled=True, summary_oob=True
+    )
+    return row + summary, code
 
 
 @bp.post("/dashboard/trajectoires/etapes/<int:milestone_id>/cocher")

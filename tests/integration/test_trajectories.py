@@ -335,6 +335,7 @@ def test_tick_and_untick_in_place_and_twice(client, login, followed) -> None:  #
     row = client.post(f"/dashboard/trajectoires/etapes/{m.id}/cocher", headers=HX)
     assert row.status_code == 200 and html(row).lstrip().startswith(f'<tr id="etape-{m.id}">')
     assert "Étape cochée" in html(row) and "Décocher" in html(row)
+    assert 'hx-swap-oob="true"' in html(row) and "1 étape atteinte sur 3" in html(row)  # the bar too
     again = client.post(f"/dashboard/trajectoires/etapes/{m.id}/cocher", headers=HX)
     assert again.status_code == 200 and "Déjà traité" in html(again)
     db.session.expire_all()
