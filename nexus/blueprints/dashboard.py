@@ -28,19 +28,27 @@ def home() -> Any:
 @bp.get("/admin")
 @policy.access(policy.ADMIN)
 def admin() -> Any:
-    return render_template("dashboard/admin.html", data=dashboards.admin_summary())
+    return render_template(
+        "dashboard/admin.html", data=dashboards.admin_summary(), step=next_steps.for_user(current_user)
+    )
 
 
 @bp.get("/assistante")
 @policy.access(policy.STAFF)
 def assistante() -> Any:
-    return render_template("dashboard/assistante.html", data=dashboards.staff_summary())
+    return render_template(
+        "dashboard/assistante.html", data=dashboards.staff_summary(), step=next_steps.for_user(current_user)
+    )
 
 
 @bp.get("/coach")
 @policy.access(policy.COACH)
 def coach() -> Any:
-    return render_template("dashboard/coach.html", data=dashboards.coach_summary(current_user))
+    return render_template(
+        "dashboard/coach.html",
+        data=dashboards.coach_summary(current_user),
+        step=next_steps.for_user(current_user),
+    )
 
 
 def _parent_page(form: ActivationForm, **extra: Any) -> str:
