@@ -128,7 +128,8 @@ SAMI_HISTORY = ((50, 2, True), (43, None, False), (36, 3, True), (22, 4, True), 
 
 def _seed_history() -> None:
     """Something for the family to read on a fresh `make run`: five past sessions of Sami with
-    Hélios (four reports, one no-show), a finished maths test, then every index and badges.
+    Hélios (four reports, one no-show), a finished maths test, the trajectory Hélios proposed from
+    it (agreed with the family, its first milestone done), then every index and badges.
 
     Not in the test suite's demo data (tests build the history they check): its baseline stays
     the accounts alone.
@@ -144,9 +145,22 @@ def _seed_history() -> None:
         return  # already seeded (or Sami's own sessions): never add it twice
     _past_sessions(sami)
     _finished_test(sami)
+    _trajectory(sami)
     for student_id in list(db.session.scalars(select(Student.id).order_by(Student.id))):
         progress.index.compute(student_id, "seed")
         progress.badges.award_due(student_id)
+
+
+def _trajectory(sami: Student) -> None:
+    """Hélios's proposal from Sami's test, as a coach would save it, with its first step done."""
+    from nexus.services.progress import trajectory
+
+    helios = db.session.scalar(select(User).where(User.email == "helios@nexus-reussite.tn"))
+    draft = trajectory.proposal(sami.id).draft
+    draft.agreed = True
+    saved = trajectory.create(helios, sami.id, draft)
+    if saved.milestones:
+        trajectory.tick(helios, saved.milestones[0].id)
 
 
 @command

@@ -285,6 +285,7 @@ def test_the_nightly_pass_computes_every_student() -> None:
 def test_the_demo_history_gives_sami_an_index_badges_and_a_test_once() -> None:
     from nexus.models.assessments import Assessment, TestStatus
     from nexus.seed import _seed_history
+    from nexus.services.progress import trajectory
 
     _seed_history()
     student_id = sami_id()
@@ -297,5 +298,9 @@ def test_the_demo_history_gives_sami_an_index_badges_and_a_test_once() -> None:
     assert snapshot.trend > 0 and snapshot.details["attendance"]["no_show"] == 1
     codes = {b.code for b in progress.badges.of_student(student_id) if b.earned}
     assert {"first_session", "attendance_streak_3", "first_test"} <= codes
+    plan = trajectory.live_of(student_id)
+    assert plan is not None and plan.agreed_at is not None and plan.assessment_id == test.id
+    assert plan.milestones and plan.milestones[0].is_done and not plan.milestones[-1].is_done
     _seed_history()  # a second seeding adds nothing
     assert db.session.scalar(select(func.count()).where(SessionBooking.student_id == student_id)) == 5
+    assert len(trajectory.of_student(student_id)) == 1
