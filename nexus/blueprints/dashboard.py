@@ -62,8 +62,11 @@ def _parent_page(form: ActivationForm, **extra: Any) -> str:
         waiting=dashboards.waiting_for(current_user),
         step=next_steps.for_user(current_user),
         form=form,
-        # The address each child's last link was given for, shown again in its field.
-        addresses=identity.activation_addresses([card.student.user_id for card in cards]),
+        # The address each child's last link was given for, shown again in its field (only a
+        # child not activated yet has that field: no query when every child is).
+        addresses=identity.activation_addresses(
+            [c.student.user_id for c in cards if c.student.user.activated_at is None]
+        ),
         **extra,
     )
 
