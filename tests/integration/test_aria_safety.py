@@ -319,3 +319,23 @@ def test_a_parent_who_unticked_alerts_is_still_e_mailed(client, login):
     ask_plain(client, DISTRESSED)
     (mail,) = outbox("aria_alert_parent")
     assert mail.to_email == PARENT2
+
+
+def test_a_hanging_moderation_endpoint_costs_only_its_short_timeout(
+    app,
+    client,
+    login,
+    fake_llm,  # noqa: F811
+    monkeypatch,
+):
+    import time
+
+    monkeypatch.setitem(app.config, "ARIA_MODERATION_TIMEOUT", 0.5)
+    fake_llm.moderation = "hang"
+    login(client, SAMI)
+    qid = question_id(ask(client))
+    started = time.monotonic()
+    stream(client, qid)
+    assert time.monotonic() - started < 5
+    assert latest_answer().mode is AnswerMode.LLM  # the lexicon found nothing: the model answered
+    assert db.session.scalar(select(AriaAlert)) is None
