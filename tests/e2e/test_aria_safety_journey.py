@@ -129,6 +129,11 @@ def test_a_distress_question_on_a_phone_alerts_the_parent_and_the_staff(
         expect(main).to_contain_text(PARENT_WORDS)
         expect(main).not_to_contain_text(question)
         look(parent, f"aria-parent-notifications-{js}", problems)
+        item = main.locator("li").filter(has_text=PARENT_WORDS).first
+        item.get_by_role("button", name=re.compile("^Ouvrir")).click()  # where the notice leads
+        expect(parent).to_have_url(re.compile(r"/dashboard/parent/aria$"))
+        expect(parent.get_by_role("heading", level=1)).to_have_text("Conversations ARIA")
+        look(parent, f"aria-parent-conversations-{js}", problems)
     finally:
         context.close()
     wait_for_subject(live_server, PARENT2, "Sami a peut-être besoin de vous")

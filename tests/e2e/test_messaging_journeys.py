@@ -54,7 +54,9 @@ def other(
 
 def write(page: Page, to: str, subject: str, body: str) -> None:
     """From /messages: the "Nouveau message" form, then the new thread's page."""
-    page.get_by_role("link", name=re.compile("^Messages")).first.click()
+    if not page.url.endswith("/messages"):  # a click on the page shown would race its own swap
+        page.get_by_role("link", name=re.compile("^Messages")).first.click()
+        expect(page).to_have_url(re.compile(r"/messages$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Messages")
     form = page.locator("#nouveau")
     expect(form.get_by_role("heading", name="Nouveau message")).to_be_visible()
@@ -115,6 +117,9 @@ def test_samis_parent_writes_to_helios_and_gets_his_answer(
     look(helios, f"thread-coach-{js}", problems)
     helios.goto("/messages")
     expect(helios.locator(".threads li").filter(has_text=subject)).not_to_contain_text("Non lu")
+    helios.goto("/messages/nouveau")
+    expect(helios.get_by_role("heading", level=1)).to_have_text("Nouveau message")
+    look(helios, f"new-message-coach-{js}", problems)
 
     sees_answer(parent, js, reply)
     expect(parent.locator("#messages li").last).to_contain_text("Hélios")
@@ -181,4 +186,33 @@ def test_yasmine_writes_to_the_staff_who_answer_from_the_inbox(
     sees_answer(yasmine, js, reply)
     yasmine.goto("/messages")
     expect(yasmine.locator(".threads li").filter(has_text=subject)).not_to_contain_text("Non lu")
+    no_problem(problems)
+
+
+def test_a_parent_chooses_which_events_reach_him_by_email(
+    request: pytest.FixtureRequest, phone: Page
+) -> None:
+    js = mode(request)
+    page = phone
+    problems: list[str] = []
+
+    def save() -> None:
+        page.get_by_role("button", name="Enregistrer mes préférences").click()
+        expect(page.locator("main")).to_contain_text("Préférences enregistrées.")
+        page.reload()  # what is stored, not what was ticked
+
+    sign_in_as(page, PARENT2)
+    page.get_by_role("link", name="Préférences e-mail").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Préférences e-mail")
+    expect(page.locator("main")).to_contain_text("ne peuvent pas être désactivées")  # ARIA's alerts
+    sessions = page.get_by_role("checkbox", name="Séances")
+    expect(sessions).to_be_checked()
+    look(page, f"preferences-{js}", problems)
+    sessions.uncheck()
+    save()
+    expect(sessions).not_to_be_checked()
+    expect(page.get_by_role("checkbox", name="Messages")).to_be_checked()
+    sessions.check()  # as it was, for the other journeys
+    save()
+    expect(sessions).to_be_checked()
     no_problem(problems)

@@ -78,6 +78,9 @@ def look(page: Page, name: str, problems: list[str]) -> None:
     if width > PHONE["width"]:
         problems.append(f"{name}: {width} px wide at 360 px, because of {page.evaluate(WIDEST)}")
     if js:
+        missing = missing_stylesheets(page)
+        if missing:
+            problems.append(f"{name}: stylesheets of the page not loaded after htmx's navigation: {missing}")
         try:
             assert_no_serious_violation(page)
         except AssertionError as err:
@@ -89,6 +92,19 @@ def look(page: Page, name: str, problems: list[str]) -> None:
         page.set_viewport_size(WIDE)
         page.screenshot(path=os.path.join(folder, f"{name}-1280.png"), full_page=True)
     page.set_viewport_size(size)
+
+
+STYLESHEETS = re.compile(r'<link rel="stylesheet" href="([^"]+)"')
+
+
+def missing_stylesheets(page: Page) -> list[str]:
+    """The stylesheets the page's own HTML asks for that the document has not loaded (a boosted
+    link swaps the body only: a page's extra stylesheet in <head> must still arrive)."""
+    html = page.request.get(page.url).text()
+    loaded = page.evaluate(
+        "[...document.querySelectorAll('link[rel=stylesheet]')].map(l => l.getAttribute('href'))"
+    )
+    return [href for href in STYLESHEETS.findall(html) if href not in loaded]
 
 
 def no_problem(problems: list[str]) -> None:
