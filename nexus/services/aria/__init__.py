@@ -2,9 +2,9 @@
 
 One package, one concern a module: `conversations` (access, quotas, questions, readers,
 feedback), `prompts`, `claims` (one writer per answer), `answers`, `stats`, `learner` (what
-ARIA may know of the student, with consent), `safety` (the check before each answer) and
-`alerts` (the caring answer, the alert, the adults told). Callers import `nexus.services.aria`
-and use the names below.
+ARIA may know of the student, with consent), `safety` (the check before each answer, its French
+word list in `lexicon`) and `alerts` (the caring answer, the alert, the adults told). Callers
+import `nexus.services.aria` and use the names below.
 
 A question is stored (and counted against the daily quota) by one POST; its answer is produced
 once, streamed or not, and stored with a link to the question that is unique, so a reconnecting
