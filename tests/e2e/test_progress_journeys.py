@@ -29,7 +29,7 @@ from tests.e2e.server import SECRET_KEY
 from tests.e2e.test_accessibility import assert_no_serious_violation
 from tests.e2e.test_booking_journey import e2e_database
 from tests.e2e.test_positioning_journeys import WIDEST, mode
-from tests.people import DEMO_PASSWORD, HELIOS, PARENT2, ROLE_ACCOUNTS, SAMI
+from tests.people import ADMIN, ASSISTANTE, DEMO_PASSWORD, HELIOS, PARENT, PARENT2, SAMI, YASMINE, ZENON
 from tests.servers import EmbeddedPostgres
 
 WIDE = {"width": 1280, "height": 900}
@@ -151,8 +151,8 @@ def demo_history(
 def sami_trajectory(
     demo_history: None, browser: Browser, live_server: LiveServer, browser_context_args: dict[str, Any]
 ) -> str:
-    """Hélios proposes Sami's trajectory from his latest test, agreed with the family (unless one
-    is live already); its title."""
+    """Sami's live trajectory, as Hélios sees it (the demo's, proposed from Sami's test; Hélios
+    proposes one from the test when there is none); its title."""
     context, page = new_page(browser, live_server, browser_context_args)
     problems: list[str] = []
     try:
@@ -184,6 +184,12 @@ def sami_trajectory(
         expect(main).to_contain_text("Convenue avec la famille")
         expect(main.get_by_role("table")).to_contain_text("Étape")
         look(page, "coach-trajectory", problems)
+        main.get_by_role("link", name="Modifier l'objectif et les étapes").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Modifier la trajectoire")
+        expect(page.get_by_label("Objectif", exact=True)).to_have_value(title.strip())
+        look(page, "coach-trajectory-edit", problems)
+        page.get_by_role("link", name="Annuler").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Trajectoire de Sami Gharbi")
         no_problem(problems)
         return title.strip()
     finally:
@@ -307,19 +313,33 @@ def wide(browser: Browser, live_server: LiveServer, browser_context_args: dict[s
         context.close()
 
 
-@pytest.mark.parametrize("role", sorted(ROLE_ACCOUNTS))
-def test_the_next_step_button_opens_a_page_that_answers(wide: Page, role: str) -> None:
+# Every demo account (nexus/seed.py) and the home it lands on.
+DEMO_ACCOUNTS = [
+    (ADMIN, "admin"),
+    (ASSISTANTE, "assistante"),
+    (HELIOS, "coach"),
+    (ZENON, "coach"),
+    (PARENT, "parent"),
+    (PARENT2, "parent"),
+    (YASMINE, "eleve"),
+    (SAMI, "eleve"),
+]
+
+
+@pytest.mark.usefixtures("demo_history")
+@pytest.mark.parametrize(("email", "home"), DEMO_ACCOUNTS, ids=[e.split("@")[0] for e, _ in DEMO_ACCOUNTS])
+def test_the_next_step_button_opens_a_page_that_answers(wide: Page, email: str, home: str) -> None:
     page = wide
-    sign_in_as(page, ROLE_ACCOUNTS[role])
-    page.goto(f"/dashboard/{role}")
+    sign_in_as(page, email)
+    expect(page).to_have_url(re.compile(rf"/dashboard/{home}$"))
     card = page.locator("section.next-step")
-    expect(card, f"{role}: no next-step card on /dashboard/{role}").to_be_visible()
+    expect(card, f"{email}: no next-step card on /dashboard/{home}").to_be_visible()
     expect(card.get_by_role("heading", level=2)).not_to_be_empty()
     button = card.locator("a.button")
     href = button.get_attribute("href") or ""
-    assert href, f"{role}: the next step's button has no link"
-    answer = page.request.get(href.split("#")[0])  # the person's own cookies
-    assert answer.status == 200, f"{role}: {href} answered {answer.status}"
+    assert href, f"{email}: the next step's button has no link"
+    answer = page.request.get(href.split("#")[0])  # with the person's own cookies
+    assert answer.status == 200, f"{email}: {href} answered {answer.status}"
     button.click()
     expect(page).to_have_url(re.compile(re.escape(href) + "$"))
     heading = page.get_by_role("heading", level=1)
