@@ -26,7 +26,6 @@ bp = Blueprint("trajectories", __name__)
 
 # Who sets a student's trajectory: their coach (the loader answers 404 to another one) and staff.
 EDITORS = policy.roles(Role.COACH, Role.ADMIN, Role.ASSISTANTE)
-CONFIRM_ABANDON = "Abandonner cette trajectoire ? Elle restera visible dans l'historique."
 STATUS_BUTTONS = {
     TrajectoryStatus.PAUSED: "Mettre en pause",
     TrajectoryStatus.ACTIVE: "Reprendre",
@@ -116,7 +115,6 @@ def manage(student_id: int) -> Any:
         progress=service.progress,
         domain_label=service.domain_label,
         moves=_moves(live),
-        confirm_abandon=CONFIRM_ABANDON,
         proposal=None if live else service.proposal(student.id),
     )
 
