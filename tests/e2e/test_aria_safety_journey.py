@@ -165,3 +165,51 @@ def test_a_distress_question_on_a_phone_alerts_the_parent_and_the_staff(
         context.close()
     assert question in wait_for_subject(live_server, "contact@nexus-reussite.tn", "Alerte ARIA — Détresse")
     no_problem(problems)
+
+
+HARM_AT_HOME = "ma mère me bat"  # DISTRESS naming harm at home: staff are told, the parents are not
+
+
+def test_harm_at_home_reaches_the_staff_and_never_the_parents(
+    browser: Browser, live_server: LiveServer, browser_context_args: dict[str, Any]
+) -> None:
+    """A child who names harm at home: the staff see the question; the parents get no notice and
+    their ARIA pages (where a notice would lead) do not show it either."""
+    problems: list[str] = []
+    context, sami = new_page(browser, live_server, browser_context_args)
+    try:
+        sign_in_as(sami, SAMI)
+        sami.goto("/dashboard/eleve/aria")
+        notice = sami.locator(".aria-consent")
+        if notice.count():
+            notice.get_by_role("button", name="D'accord").click()
+        expect(sami.locator(".aria-consent-status")).to_be_visible()
+        sami.get_by_label("Votre question").fill(HARM_AT_HOME)
+        sami.get_by_role("button", name="Envoyer").click()
+        caring = sami.locator("#transcript article.msg-aria").last
+        expect(caring).to_contain_text("Message de bienveillance", timeout=15_000)
+        expect(caring).not_to_contain_text("vos parents sont prévenus")
+    finally:
+        context.close()
+
+    context, staff = new_page(browser, live_server, browser_context_args)
+    try:
+        sign_in_as(staff, ASSISTANTE)
+        staff.goto("/dashboard/assistante/alertes-aria")
+        expect(staff.locator("tr").filter(has_text=HARM_AT_HOME)).to_contain_text("Détresse")
+    finally:
+        context.close()
+
+    context, parent = new_page(browser, live_server, browser_context_args)
+    try:
+        sign_in_as(parent, PARENT2)
+        parent.goto("/notifications")
+        expect(parent.get_by_role("heading", level=1)).to_have_text("Notifications")
+        expect(parent.locator("main")).not_to_contain_text(HARM_AT_HOME)
+        parent.goto("/dashboard/parent/aria")
+        expect(parent.get_by_role("heading", level=1)).to_have_text("Conversations ARIA")
+        look(parent, "aria-parent-conversations-harm-at-home", problems)
+        expect(parent.locator("main")).not_to_contain_text(HARM_AT_HOME)
+    finally:
+        context.close()
+    no_problem(problems)

@@ -31,7 +31,7 @@ from tests.e2e.test_progress_journeys import (  # noqa: F401 (fixtures)
     patient_expect,
     sign_in_as,
 )
-from tests.people import ASSISTANTE, HELIOS, PARENT2, YASMINE
+from tests.people import ASSISTANTE, HELIOS, PARENT, PARENT2, YASMINE
 
 POLL = 15_000  # the thread asks for new messages every 10 s
 
@@ -123,6 +123,17 @@ def test_samis_parent_writes_to_helios_and_gets_his_answer(
 
     sees_answer(parent, js, reply)
     expect(parent.locator("#messages li").last).to_contain_text("Hélios")
+    thread_url = parent.url.split("#")[0]
+    parent.goto("/messages")
+    expect(parent.locator(".threads li").filter(has_text=subject)).not_to_contain_text("Non lu")
+
+    # Another family (Nadia, Yasmine's parent) never reads it: 404, not even its subject.
+    helios.get_by_role("button", name="Se déconnecter").click()
+    expect(helios).to_have_url(re.compile(r"/auth/signin$"))
+    sign_in_as(helios, PARENT)
+    response = helios.goto(thread_url)
+    assert response is not None and response.status == 404, thread_url
+    expect(helios.locator("main")).not_to_contain_text(subject)
     no_problem(problems)
 
 
