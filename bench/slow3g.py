@@ -22,6 +22,7 @@ SLOW_3G = {
     "uploadThroughput": 50_000,
 }
 TARGET_S = 1.5
+WARMUP = 20  # requests per page before measuring (two gunicorn workers)
 TIMINGS_JS = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const res = performance.getEntriesByType('resource');
@@ -31,11 +32,25 @@ TIMINGS_JS = """() => {
           bytes: nav.transferSize + res.reduce((sum, r) => sum + r.transferSize, 0),
           requests: 1 + res.length, panels: xhr.length};
 }"""
-# Lazy panels still waiting (they replace themselves), or an htmx request under way.
-PANELS_PENDING_JS = (
-    "document.querySelector('[hx-trigger^=load], [hx-trigger^=revealed]') !== null"
-    " || document.documentElement.classList.contains('is-loading')"
-)
+# Lazy panels still waiting (they replace or delete themselves), or an htmx request under way.
+BUSY = "document.documentElement.classList.contains('is-loading')"
+LOAD_PENDING_JS = f"() => document.querySelector('[hx-trigger^=load]') !== null || {BUSY}"
+REVEALED_PENDING_JS = f"() => document.querySelector('[hx-trigger^=revealed]') !== null || {BUSY}"
+# Scroll down step by step (as a reader does) until every "revealed" panel has come in; the time
+# from the first scroll to the last panel's response.
+SCROLL_JS = """async () => {
+  const start = performance.now();
+  const waiting = () => document.querySelector('[hx-trigger^=revealed]') !== null
+    || document.documentElement.classList.contains('is-loading');
+  if (!document.querySelector('[hx-trigger^=revealed]')) return 0;
+  for (let y = 0; y <= document.body.scrollHeight && waiting(); y += window.innerHeight / 2) {
+    window.scrollTo(0, y);
+    await new Promise(r => setTimeout(r, 100));
+  }
+  while (waiting()) await new Promise(r => setTimeout(r, 20));
+  const xhr = performance.getEntriesByType('resource').filter(r => r.initiatorType === 'xmlhttprequest');
+  return (Math.max(...xhr.map(r => r.responseEnd)) - start) / 1000;
+}"""
 
 
 @dataclass
@@ -46,6 +61,7 @@ class Load:
     bytes: int
     requests: int
     panels: int
+    scrolled: float  # from the first scroll to the last "revealed" panel in (0: none)
 
 
 def cold_load(browser: Any, url: str, cookies: list[dict[str, str]]) -> Load:
@@ -62,8 +78,9 @@ def cold_load(browser: Any, url: str, cookies: list[dict[str, str]]) -> Load:
         page.goto(url, wait_until="load", timeout=60_000)
         # Functions, not expressions: Playwright evaluates an expression with eval, which the CSP refuses.
         page.wait_for_function("() => performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
-        page.wait_for_function(f"() => !({PANELS_PENDING_JS})", timeout=60_000)
-        return Load(**page.evaluate(TIMINGS_JS))
+        page.wait_for_function(f"() => !({LOAD_PENDING_JS})()", timeout=60_000)
+        timings = page.evaluate(TIMINGS_JS)  # the cold load, before any scrolling
+        return Load(**timings, scrolled=page.evaluate(SCROLL_JS))
     finally:
         context.close()
 
@@ -82,6 +99,13 @@ def slow_3g(ctx: Context) -> list[Table]:
         return [Table("Slow 3G cold load", ["page"], notes=[note])]
     base = ctx.gzip_url()
     parent, student = ctx.signed_in("parent"), ctx.signed_in("yasmine")
+    # A warm server, as in production and as the throughput benchmark has it: every worker has
+    # compiled the pages' templates and statements before the first measured load.
+    for session, path in [(ctx.anonymous(), "/auth/signin"), (parent, "/dashboard/parent"),
+                          (parent, "/dashboard/parent/progression"), (student, "/dashboard/eleve"),
+                          (student, "/dashboard/eleve/progression")]:  # fmt: skip
+        for _ in range(WARMUP):
+            session.get(path)
     targets = [
         ("/auth/signin", "/auth/signin", []),
         ("/dashboard/parent + panels (parent)", "/dashboard/parent", parent.browser_cookies(base)),
@@ -90,7 +114,7 @@ def slow_3g(ctx: Context) -> list[Table]:
     table = Table(
         f"Slow 3G cold load (400 ms RTT, 400 kbit/s; Chromium; median of {ctx.options.runs})",
         ["page", "DOMContentLoaded", "load", "panels", "complete", "transferred", "requests",
-         "complete < 1.5 s"],
+         "complete < 1.5 s", "revealed panels after scroll"],
     )  # fmt: skip
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -106,12 +130,15 @@ def slow_3g(ctx: Context) -> list[Table]:
                     kb(load.bytes),
                     load.requests,
                     verdict(load.complete < TARGET_S),
+                    ms(load.scrolled) if load.scrolled else "—",
                 )
         finally:
             browser.close()
     table.notes += [
         "through a local gzip proxy (level 6) standing in for nginx; cache disabled, new context per run.",
         "complete = the later of the load event and the last lazy panel's response (htmx).",
+        'revealed panels (hx-trigger="revealed", below the fold) load as the reader scrolls to them:',
+        "not part of the cold load; the last column is the time from the first scroll to the last one in.",
         f"transferred = the browser's transferSize (headers included). Target: complete < {TARGET_S} s.",
     ]
     return [table]
