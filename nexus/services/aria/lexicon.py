@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from nexus.models.aria import SafetyCategory
+from nexus.services.aria.families import FAMILIES, FRUSTRATION
 
 # When several categories match, the most serious is the one acted on.
 SEVERITY = (
@@ -101,6 +102,7 @@ IDIOMS = re.compile(
     r"|\b(mdr|ptdr|lol|xd)\b"
     r"|\btuer le temps\b|\btuer la poule\b|\bpoint mort\b|\bpeine de mort\b|\bcondamne a mort\b"
     r"|\bgrande depression\b|\bdepression (economique|tropicale|atmospherique)\b"
+    r"|" + FRUSTRATION
 )
 
 FAMILY = r"(mon pere|ma mere|mes parents|mon beau pere|ma belle mere|mon frere|ma soeur|mon oncle|papa|maman)"
@@ -334,11 +336,13 @@ RULES: dict[SafetyCategory, list[tuple[str, str]]] = {
     ],
 }
 _COMPILED = {
-    category: [(name, re.compile(pattern)) for name, pattern in rules] for category, rules in RULES.items()
+    category: [(name, re.compile(pattern)) for name, pattern in rules + FAMILIES.get(category, [])]
+    for category, rules in RULES.items()
 }
 _FAMILY_HARM = re.compile(
     r"\b" + FAMILY + r"\b.{0,40}\bme (frapp|bat|tap|viol|touch|priv|enferm)"
     r"|\bchez moi\b.{0,40}\b(crient|hurlent|frappent|cassent|violence)\b.{0,30}\bpeur\b"
+    r"|\bchez moi\b.{0,60}\b(me (tapent|frappent|battent|bat|frappe|tape)|c est l enfer)\b"
 )
 # Harm at home is distress first (and the parents are not the ones to alert).
 _HOME = ("violence a la maison", _FAMILY_HARM)
