@@ -1,16 +1,17 @@
-"""Progress in Chromium (issue 12): Hélios proposes Sami's trajectory from his latest test and
-agrees it with the family; Sami's parent (Hichem, PARENT2) sees on his home page, per child, the
-Nexus Index with what it is made of, the badges, the trajectory and the SVG chart — in a lazy panel
-with JavaScript, behind a working link without; the parent's and the student's trajectory pages;
-Sami's own home. Then every role's next-step button opens a page that answers 200.
+"""Progress in Chromium (issue 12): Hélios's page of Sami's trajectory (proposed from Sami's test
+and agreed with the family; Hélios proposes it when the demo has none); Sami's parent (Hichem,
+PARENT2) sees on his home page, per child, the Nexus Index with what it is made of, the badges, the
+trajectory and the SVG chart — the chart a lazy panel with JavaScript, a working link without; the
+parent's and the student's trajectory pages; Sami's own home. Then every demo account's next-step
+button opens a page that answers 200.
 
 The live server seeds the accounts only (no history under a test run): `demo_history` adds the
 demo's history as `make run` has it (nexus/seed.py: Sami's past sessions with Hélios, their reports,
-a finished maths test, every index and badges), so Sami's index is a number, not "pas encore assez
-de données".
+a finished maths test, his trajectory, every index and badges), so Sami's index is a number, not
+"pas encore assez de données".
 
-Every page is checked at 360 px (nothing sticks out sideways) and, with JavaScript, by axe; set
-NEXUS_SCREENSHOTS=<folder> to keep a screenshot of each at 360 px and 1280 px.
+`look` checks each page at 360 px (nothing sticks out sideways) and, with JavaScript, its own
+stylesheets and axe; NEXUS_SCREENSHOTS=<folder> keeps a screenshot of each at 360 px and 1280 px.
 """
 
 from __future__ import annotations
@@ -118,8 +119,8 @@ def no_problem(problems: list[str]) -> None:
 def demo_history(
     live_server: LiveServer, pg: EmbeddedPostgres | None, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """The seed's history of `make run` (Sami's sessions, reports and test; indexes and badges) in
-    the live server's database, once; Sami's index is computed again if he had sessions already."""
+    """The seed's history of `make run` (Sami's sessions, reports, test and trajectory; indexes and
+    badges) in the live server's database; the seed adds it once, Sami's index is computed again."""
     from sqlalchemy import select
 
     from nexus import create_app, seed
