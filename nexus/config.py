@@ -57,11 +57,12 @@ def from_environment() -> dict[str, Any]:
         "LLM_TIMEOUT": float(_env("LLM_TIMEOUT", "30") or 30),
         # The model's context window in tokens (prompt + answer): ARIA fits its prompt within it.
         "LLM_CONTEXT_TOKENS": _int("LLM_CONTEXT_TOKENS", 4096),
-        # ARIA's safety check asks the endpoint's POST /v1/moderations too (off: the French lexicon
-        # alone); an endpoint without it (Ollama) answers 404 at once and the lexicon decides.
-        "ARIA_MODERATION": _bool("ARIA_MODERATION", True),
+        # ARIA's safety check after the French lexicon: "api" (POST /v1/moderations), "chat" (a
+        # one-label classification by LLM_MODEL), "auto" (api, and on a 404 as Ollama: chat), "off".
+        "ARIA_MODERATION": _env("ARIA_MODERATION", "auto"),
         "ARIA_MODERATION_MODEL": _env("ARIA_MODERATION_MODEL", "omni-moderation-latest"),
         "ARIA_MODERATION_TIMEOUT": float(_env("ARIA_MODERATION_TIMEOUT", "2") or 2),
+        "ARIA_MODERATION_CHAT_TIMEOUT": float(_env("ARIA_MODERATION_CHAT_TIMEOUT", "5") or 5),
         # Bilans are written by a job: one call may take longer than ARIA's, the three together
         # stay under the job's timeout (what is left when the budget runs out is the template's).
         "BILAN_LLM_TIMEOUT": float(_env("BILAN_LLM_TIMEOUT", "120") or 120),

@@ -5,6 +5,10 @@
 - POST /v1/moderations: OpenAI's moderation answer; an input is flagged when it holds a marker
   "[flag:<category>]" (e.g. "[flag:self-harm/intent]") or a text of `moderation_flags` (text ->
   category). `moderation`: "ok", "missing" (404, as Ollama), "busy" (503) or "hang";
+- a chat request carrying ARIA's classification prompt (nexus/services/aria/classify.py) answers
+  one label: the "[label:<LABEL>]" marker of the input, the label of a `moderation_flags` text or
+  marker, else NONE. `classification`: "ok", "hang" or "garbage" (a sentence, not a label); these
+  requests go to `classification_inputs`, not `chat_requests`;
 - GET /v1/models.
 
 Modes: "ok", "busy" (503 with Retry-After), "hang" (accepts, never answers), "hostile" (answers
@@ -46,6 +50,13 @@ HOSTILE_REPLY = (
     "[cliquez ici](javascript:alert(1)) et [une source](https://example.org/cours) [1]"
 )
 MODEL = "fake-llm"
+# The first words of ARIA's classification prompt (nexus/services/aria/classify.py PROMPT).
+CLASSIFICATION_PROMPT = "Tu es le filtre de sécurité d'un tuteur scolaire"
+LABEL_OF = {
+    "self-harm": "SELF_HARM", "self-harm/intent": "SELF_HARM", "self-harm/instructions": "SELF_HARM",
+    "harassment": "HARASSMENT", "harassment/threatening": "HARASSMENT", "violence": "HARASSMENT",
+    "sexual/minors": "DISTRESS",
+}  # fmt: skip
 
 
 def words(content: str) -> list[str]:
@@ -81,6 +92,9 @@ class FakeLLM:
     moderation: str = "ok"
     moderation_flags: dict[str, str] = field(default_factory=dict)
     moderation_inputs: list[str] = field(default_factory=list)
+    classification: str = "ok"
+    classification_inputs: list[str] = field(default_factory=list)
+    classification_requests: list[dict[str, Any]] = field(default_factory=list)
     first_token_latency: list[float] = field(default_factory=list)  # request received -> first chunk sent
     _open: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -110,6 +124,9 @@ class FakeLLM:
         self.moderation = "ok"
         self.moderation_flags.clear()
         self.moderation_inputs.clear()
+        self.classification = "ok"
+        self.classification_inputs.clear()
+        self.classification_requests.clear()
         self._release = threading.Event()
 
     def wait_until_idle(self, timeout: float = 3.0) -> bool:
@@ -201,6 +218,11 @@ class FakeLLM:
 
     def _chat(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
         received = time.monotonic()
+        messages = body.get("messages") or [{}]
+        if str(messages[0].get("content") or "").startswith(CLASSIFICATION_PROMPT):
+            self.classification_requests.append(body)
+            self._classify(handler, str(messages[-1].get("content") or ""))
+            return
         self.chat_requests.append(body)
         if self.mode == "busy":
             handler._json(503, {"error": {"message": "server busy"}}, {"Retry-After": "30"})  # type: ignore[attr-defined]
@@ -286,6 +308,22 @@ class FakeLLM:
         return completion
 
     # -- moderation -------------------------------------------------------------------------------
+
+    def _classify(self, handler: BaseHTTPRequestHandler, text: str) -> None:
+        """ARIA's classification prompt: one label, as a careful small model would answer."""
+        self.classification_inputs.append(text)
+        if self.classification == "hang":
+            release = self._release
+            while not release.is_set() and not self._client_gone(handler, 0.05):
+                pass
+            return
+        flagged = re.findall(r"\[flag:([a-z/-]+)\]", text)
+        flagged += [category for marker, category in self.moderation_flags.items() if marker in text]
+        labels = re.findall(r"\[label:([A-Z_]+)\]", text) + [LABEL_OF[c] for c in flagged if c in LABEL_OF]
+        reply = labels[0] if labels else "NONE"
+        if self.classification == "garbage":
+            reply = "Je pense que c'est DISTRESS ou SELF_HARM, mais je ne suis pas sur."
+        handler._json(200, self._completion(reply))  # type: ignore[attr-defined]
 
     MODERATION_CATEGORIES = (
         "harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent",

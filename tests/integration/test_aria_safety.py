@@ -339,3 +339,130 @@ def test_a_hanging_moderation_endpoint_costs_only_its_short_timeout(
     assert time.monotonic() - started < 5
     assert latest_answer().mode is AnswerMode.LLM  # the lexicon found nothing: the model answered
     assert db.session.scalar(select(AriaAlert)) is None
+
+
+# -- the moderation pass through the chat model (endpoints without /v1/moderations) -------------------
+
+UNSEEN = "[label:SELF_HARM] des fois je me dis que tout serait plus simple"
+
+
+def test_chat_mode_asks_the_chat_model_for_one_label(app, client, login, fake_llm, monkeypatch):  # noqa: F811
+    from nexus.services.aria import classify
+
+    monkeypatch.setitem(app.config, "ARIA_MODERATION", "chat")
+    login(client, SAMI)
+    assert aria.safety.lexicon(UNSEEN) is None
+    stream(client, question_id(ask(client, UNSEEN)))
+    assert fake_llm.moderation_inputs == []  # chat mode never asks /v1/moderations
+    assert fake_llm.classification_inputs == [f"<message>{UNSEEN}</message>"]
+    assert fake_llm.chat_requests == []  # a flagged question never reaches the answering model
+    alert = the_alert()
+    assert (alert.category, alert.source) == (SafetyCategory.SELF_HARM, "moderation")
+    assert latest_answer().mode is AnswerMode.SAFETY and len(bells(PARENT2)) == 1
+    assert classify.PROMPT.startswith("Tu es le filtre de sécurité d'un tuteur scolaire")
+
+
+def test_chat_mode_sends_a_short_deterministic_request(app, fake_llm, monkeypatch):  # noqa: F811
+    from nexus.services import llm
+
+    monkeypatch.setitem(app.config, "ARIA_MODERATION", "chat")
+    with app.test_request_context():
+        verdict = aria.safety.moderate("[label:HARASSMENT] ils m'attendent a la sortie", llm.settings())
+    assert verdict is not None and verdict.category is SafetyCategory.HARASSMENT
+    assert verdict.rule == "chat:HARASSMENT"
+    (body,) = fake_llm.classification_requests
+    assert body["temperature"] == 0 and body["max_tokens"] <= 8 and not body.get("stream")
+    assert body["model"] == "fake-llm" and [m["role"] for m in body["messages"]] == ["system", "user"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "label"),
+    [("SELF_HARM", "SELF_HARM"), (" self_harm.\n", "SELF_HARM"), ("**NONE**", "NONE"),
+     ("CHEATING", "CHEATING"), ("SELF_HARM, DISTRESS", None), ("Je pense que c'est DISTRESS", None),
+     ("", None), (None, None), ("SUICIDE", None)],
+)  # fmt: skip
+def test_the_label_is_parsed_strictly(answer: str | None, label: str | None) -> None:
+    from nexus.services.aria import classify
+
+    assert classify.parse(answer) == label
+
+
+def test_auto_falls_back_to_the_chat_model_on_a_404(app, client, login, fake_llm, monkeypatch):  # noqa: F811
+    monkeypatch.setitem(app.config, "ARIA_MODERATION", "auto")
+    fake_llm.moderation = "missing"  # Ollama
+    login(client, SAMI)
+    stream(client, question_id(ask(client, UNSEEN)))
+    assert fake_llm.moderation_inputs == [UNSEEN]  # asked first, answered 404
+    assert len(fake_llm.classification_inputs) == 1
+    assert the_alert().category is SafetyCategory.SELF_HARM
+
+
+@pytest.mark.parametrize("moderation", ["busy", "hang"])
+def test_auto_falls_back_only_on_a_404(app, client, login, fake_llm, monkeypatch, moderation):  # noqa: F811
+    monkeypatch.setitem(app.config, "ARIA_MODERATION_TIMEOUT", 0.3)
+    fake_llm.moderation = moderation
+    login(client, SAMI)
+    stream(client, question_id(ask(client, UNSEEN)))
+    assert fake_llm.classification_inputs == []
+    assert latest_answer().mode is AnswerMode.LLM
+    assert db.session.scalar(select(AriaAlert)) is None
+
+
+def test_api_mode_never_asks_the_chat_model(app, client, login, fake_llm, monkeypatch):  # noqa: F811
+    monkeypatch.setitem(app.config, "ARIA_MODERATION", "api")
+    fake_llm.moderation = "missing"
+    login(client, SAMI)
+    stream(client, question_id(ask(client, UNSEEN)))
+    assert fake_llm.classification_inputs == []
+    assert latest_answer().mode is AnswerMode.LLM
+
+
+def test_a_hanging_chat_classification_leaves_the_floor_and_the_answer(
+    app,
+    client,
+    login,
+    fake_llm,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setitem(app.config, "ARIA_MODERATION", "chat")
+    monkeypatch.setitem(app.config, "ARIA_MODERATION_CHAT_TIMEOUT", 0.3)
+    fake_llm.classification = "hang"
+    login(client, SAMI)
+    stream(client, question_id(ask(client, UNSEEN)))
+    assert len(fake_llm.classification_inputs) == 1
+    assert latest_answer().mode is AnswerMode.LLM  # the question is still answered
+    assert db.session.scalar(select(AriaAlert)) is None
+    # The floor still works while the classifier hangs: a lexicon flag needs no model.
+    ask_plain(client, DISTRESSED)
+    assert the_alert().category is SafetyCategory.SELF_HARM and the_alert().source == "lexicon"
+    assert len(fake_llm.classification_inputs) == 1
+
+
+def test_an_invalid_label_is_read_as_none_and_logged(app, client, login, fake_llm, monkeypatch, caplog):  # noqa: F811
+    monkeypatch.setitem(app.config, "ARIA_MODERATION", "chat")
+    fake_llm.classification = "garbage"
+    login(client, SAMI)
+    with caplog.at_level("WARNING", logger="nexus.services.aria.classify"):
+        stream(client, question_id(ask(client, UNSEEN)))
+    assert len(fake_llm.classification_inputs) == 1
+    assert latest_answer().mode is AnswerMode.LLM
+    assert db.session.scalar(select(AriaAlert)) is None
+    assert any("not one label" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [
+        (True, "auto"),
+        (False, "off"),
+        ("chat", "chat"),
+        ("API", "api"),
+        ("0", "off"),
+        ("1", "auto"),
+        (None, "off"),
+    ],
+)
+def test_the_moderation_setting_reads_old_and_new_values(app, monkeypatch, value: object, mode: str) -> None:
+    monkeypatch.setitem(app.config, "ARIA_MODERATION", value)
+    with app.app_context():
+        assert aria.safety.mode() == mode

@@ -4,8 +4,11 @@
 The lexicon (`lexicon.py`) needs no network; the moderation pass is asked only when it found
 nothing, so a flagged question costs no round trip.
 
-The moderation pass (POST /v1/moderations through the OpenAI SDK) has a short timeout; an error,
-a 404 (Ollama has no such endpoint) or a timeout leaves the lexicon's verdict alone.
+ARIA_MODERATION chooses the pass: "api" (POST /v1/moderations through the OpenAI SDK), "chat" (a
+one-label classification completion by the configured chat model: what works with Ollama), "auto"
+(the default: api, and on a 404 the chat classification) or "off" (the lexicon alone). Each pass
+has a short timeout; an error, a timeout or an answer that is not exactly one label leaves the
+lexicon's verdict alone (logged), and the question is answered as usual.
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ from flask import current_app
 
 from nexus.models.aria import SafetyCategory
 from nexus.services import llm
+from nexus.services.aria import classify
 from nexus.services.aria.lexicon import SEVERITY, Verdict, lexicon, normalise
 
-__all__ = ["MODERATION", "SEVERITY", "Verdict", "check", "lexicon", "moderate", "normalise"]
+__all__ = ["MODERATION", "SEVERITY", "Verdict", "check", "lexicon", "mode", "moderate", "normalise"]
 
 log = logging.getLogger(__name__)
 
 MODERATION_TIMEOUT = 2.0
+CHAT_TIMEOUT = 5.0
+MODES = ("auto", "api", "chat", "off")
 
 # -- the model's moderation pass ------------------------------------------------------------------------
 
@@ -40,8 +46,19 @@ MODERATION = {
 }
 
 
+def mode() -> str:
+    """ARIA_MODERATION as one of MODES (a boolean, as older configurations had: auto or off)."""
+    value = current_app.config.get("ARIA_MODERATION", "auto")
+    if isinstance(value, bool) or value is None:
+        return "auto" if value else "off"
+    value = str(value).strip().lower()
+    if value in MODES:
+        return value
+    return "off" if value in {"0", "false", "no", "non", ""} else "auto"
+
+
 def moderation_enabled(conf: llm.Settings | None) -> bool:
-    return conf is not None and bool(current_app.config.get("ARIA_MODERATION", True))
+    return conf is not None and mode() != "off"
 
 
 def _flagged(result: Any) -> list[str]:
@@ -55,14 +72,35 @@ def _flagged(result: Any) -> list[str]:
 
 
 def moderate(text: str, conf: llm.Settings) -> Verdict | None:
-    """The endpoint's own moderation, or None (not flagged, or no answer in time)."""
-    from openai import OpenAIError
+    """The configured pass (api, chat, or api then chat on a 404), or None."""
+    chosen = mode()
+    if chosen == "chat":
+        return classify.classify(text, conf)
+    verdict = moderate_api(text, conf)
+    if verdict is MISSING:
+        return classify.classify(text, conf) if chosen == "auto" else None
+    return verdict
+
+
+class _Missing:
+    """The endpoint has no moderation route (404): a marker, never a verdict."""
+
+
+MISSING: Any = _Missing()
+
+
+def moderate_api(text: str, conf: llm.Settings) -> Verdict | None:
+    """The endpoint's own moderation: a verdict, None, or MISSING on a 404."""
+    from openai import NotFoundError, OpenAIError
 
     model = current_app.config.get("ARIA_MODERATION_MODEL") or "omni-moderation-latest"
     timeout = float(current_app.config.get("ARIA_MODERATION_TIMEOUT") or MODERATION_TIMEOUT)
     try:
         client = llm._client(conf).with_options(timeout=timeout, max_retries=0)
         response = client.moderations.create(model=model, input=text)
+    except NotFoundError:
+        log.info("aria: the endpoint has no moderation route (404)")
+        return MISSING
     except OpenAIError as exc:
         log.info("aria: no moderation pass (%s): the lexicon alone decides", type(exc).__name__)
         return None
