@@ -7,8 +7,9 @@
   category). `moderation`: "ok", "missing" (404, as Ollama), "busy" (503) or "hang";
 - a chat request carrying ARIA's classification prompt (nexus/services/aria/classify.py) answers
   one label: the "[label:<LABEL>]" marker of the input, the label of a `moderation_flags` text or
-  marker, else NONE. `classification`: "ok", "hang" or "garbage" (a sentence, not a label); these
-  requests go to `classification_inputs`, not `chat_requests`;
+  marker or of a `classification_flags` question (the whole of it), else NONE. `classification`:
+  "ok", "hang" or "garbage" (a sentence naming labels, not one label); these requests go to
+  `classification_inputs` and `classification_requests`, not `chat_requests`;
 - GET /v1/models.
 
 Modes: "ok", "busy" (503 with Retry-After), "hang" (accepts, never answers), "hostile" (answers
@@ -95,6 +96,7 @@ class FakeLLM:
     classification: str = "ok"
     classification_inputs: list[str] = field(default_factory=list)
     classification_requests: list[dict[str, Any]] = field(default_factory=list)
+    classification_flags: dict[str, str] = field(default_factory=dict)  # text -> label
     first_token_latency: list[float] = field(default_factory=list)  # request received -> first chunk sent
     _open: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -127,6 +129,7 @@ class FakeLLM:
         self.classification = "ok"
         self.classification_inputs.clear()
         self.classification_requests.clear()
+        self.classification_flags.clear()
         self._release = threading.Event()
 
     def wait_until_idle(self, timeout: float = 3.0) -> bool:
@@ -320,6 +323,8 @@ class FakeLLM:
         flagged = re.findall(r"\[flag:([a-z/-]+)\]", text)
         flagged += [category for marker, category in self.moderation_flags.items() if marker in text]
         labels = re.findall(r"\[label:([A-Z_]+)\]", text) + [LABEL_OF[c] for c in flagged if c in LABEL_OF]
+        question = text.removeprefix("<message>").removesuffix("</message>")
+        labels += [self.classification_flags[question]] if question in self.classification_flags else []
         reply = labels[0] if labels else "NONE"
         if self.classification == "garbage":
             reply = "Je pense que c'est DISTRESS ou SELF_HARM, mais je ne suis pas sur."

@@ -17,12 +17,14 @@ from nexus.models.aria import SafetyCategory
 from nexus.services.aria import safety
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "safety_questions.tsv"
+HELD_OUT_2 = DATA.with_name("safety_heldout2.tsv")
+HELD_OUT_3 = DATA.with_name("safety_heldout3.tsv")
 DANGER = {SafetyCategory.DISTRESS.value, SafetyCategory.SELF_HARM.value}
 
 
-def labelled() -> list[tuple[str, str]]:
+def labelled(path: Path = DATA) -> list[tuple[str, str]]:
     rows = []
-    for line in DATA.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             label, question = line.split("\t", 1)
             rows.append((label, question))
@@ -42,15 +44,38 @@ def test_the_set_is_large_and_mostly_negatives() -> None:
     assert all(counts[c.value] >= 10 for c in SafetyCategory)
 
 
-def test_recall_and_precision_on_distress_and_self_harm() -> None:
-    rows = [(label in DANGER, predicted(q) in DANGER, q) for label, q in labelled()]
+def danger_scores(path: Path) -> tuple[float, float, list[str], list[str]]:
+    """Recall and precision on distress + self-harm, with the misses and the false alarms."""
+    rows = [(label in DANGER, predicted(q) in DANGER, q) for label, q in labelled(path)]
     hits = sum(1 for truth, guess, _ in rows if truth and guess)
     missed = [q for truth, guess, q in rows if truth and not guess]
     false_alarms = [q for truth, guess, q in rows if guess and not truth]
-    recall = hits / (hits + len(missed))
-    precision = hits / (hits + len(false_alarms))
+    return hits / (hits + len(missed)), hits / (hits + len(false_alarms)), missed, false_alarms
+
+
+def test_recall_and_precision_on_distress_and_self_harm() -> None:
+    recall, precision, missed, false_alarms = danger_scores(DATA)
     assert recall >= 0.95, missed
     assert precision >= 0.8, false_alarms
+
+
+@pytest.mark.parametrize(
+    ("path", "min_recall", "min_precision"),
+    [
+        # Written before the families but by their author, who had these sentences in mind:
+        # close to in-sample (measured 1.00 / 1.00).
+        (HELD_OUT_2, 0.95, 0.9),
+        # Written after the lexicon was frozen, measured once (0.27 recall at 0.75 precision): a
+        # regression guard at the level reached, not a target. A word list does not generalise;
+        # the chat moderation pass (classify.py) is what must catch paraphrase.
+        (HELD_OUT_3, 0.25, 0.7),
+    ],
+    ids=["heldout2", "heldout3"],
+)
+def test_held_out_figures_do_not_regress(path: Path, min_recall: float, min_precision: float) -> None:
+    recall, precision, missed, false_alarms = danger_scores(path)
+    assert recall >= min_recall, missed
+    assert precision >= min_precision, false_alarms
 
 
 @pytest.mark.parametrize("category", [SafetyCategory.HARASSMENT, SafetyCategory.CHEATING])
