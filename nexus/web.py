@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, abort, g, has_request_context, render_template, request, send_file
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -215,8 +216,14 @@ def template_context() -> dict[str, Any]:
         context["nav"] = navigation.items_for(current_user.role)
         if g.get("bare_fragment"):  # a lazy panel shows neither the bell nor the menu: no counts
             return context
-        context["unread_count"] = notifications.unread_count(current_user.id)
-        context["unread_messages"] = messaging.unread_count(current_user)
+        # Both counts of the bell in one round trip: one SELECT of two scalar subqueries.
+        counts = db.session.execute(
+            select(
+                notifications.unread_query(current_user.id).scalar_subquery(),
+                messaging.unread_query(current_user).scalar_subquery(),
+            )
+        ).one()
+        context["unread_count"], context["unread_messages"] = counts[0] or 0, counts[1] or 0
     return context
 
 

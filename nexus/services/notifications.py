@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus import policy
@@ -184,9 +184,13 @@ def due_emails(limit: int) -> list[int]:
     return due_rows(OutboxEmail, limit)
 
 
+def unread_query(user_id: int) -> Select[tuple[int]]:
+    """The count of the user's unread notifications, as a statement (the bell reads it with another)."""
+    return select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+
+
 def unread_count(user_id: int) -> int:
-    stmt = select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    return db.session.scalar(stmt) or 0
+    return db.session.scalar(unread_query(user_id)) or 0
 
 
 def recent(user_id: int, limit: int = PAGE_SIZE) -> list[Notification]:

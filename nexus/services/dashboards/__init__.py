@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from nexus import fr
 from nexus.extensions import db
+from nexus.memo import per_request
 from nexus.models.aria import AriaConversation
 from nexus.models.assessments import Assessment
 from nexus.models.billing import Payment, PaymentStatus, Subscription
@@ -100,6 +101,15 @@ def children_summary(user: User) -> list[StudentCard]:
 
 NEXT_SESSIONS = 5
 
+# The student's home and its next step read the same tests: once per request.
+tests_of = per_request(test_access.tests_of)
+
+
+@per_request  # the student's home lists them, its next step prepares the first
+def upcoming_of(student_id: int) -> list[SessionBooking]:
+    """The student's next sessions holding a slot, soonest first (at most NEXT_SESSIONS)."""
+    return scheduling.sessions_of_students([student_id], upcoming=True, limit=NEXT_SESSIONS)
+
 
 @dataclass
 class StudentHome:
@@ -112,8 +122,8 @@ def student_summary(user: User) -> StudentHome | None:
     student = family.student_of(user)
     if student is None:
         return None
-    upcoming = scheduling.sessions_of_students([student.id], upcoming=True, limit=NEXT_SESSIONS)
-    open_tests = [t for t in test_access.tests_of(student.id) if t.is_open]
+    upcoming = upcoming_of(student.id)
+    open_tests = [t for t in tests_of(student.id) if t.is_open]
     return StudentHome(student_cards([student])[0], upcoming, open_tests)
 
 
@@ -126,12 +136,21 @@ class Waiting:
     detail: str
 
 
+@per_request  # the parent's home lists them, its next step leaves these children out of "choose an offer"
+def pending_payments(student_ids: list[int]) -> list[Payment]:
+    """The declared transfers of these students not validated yet."""
+    if not student_ids:
+        return []
+    stmt = select(Payment).where(Payment.student_id.in_(student_ids), Payment.status == PaymentStatus.PENDING)
+    return list(db.session.scalars(stmt))
+
+
 def waiting_for(user: User) -> list[Waiting]:
     """The family's declared transfers not yet validated and credit requests not yet answered."""
-    kids = family.children_ids(user.id)
-    payments = db.session.scalars(
-        select(Payment).where(Payment.student_id.in_(kids), Payment.status == PaymentStatus.PENDING)
-    )
+    kids = [child.id for child in family.children(user)]  # read by the cards already (memo)
+    if not kids:
+        return []
+    payments = pending_payments(kids)
     requests = db.session.scalars(
         select(CreditRequest)
         .options(joinedload(CreditRequest.student).joinedload(Student.user))  # named below: no lazy load
@@ -165,6 +184,7 @@ class ReportLine:
     read: bool
 
 
+@per_request  # the parent's cards show them, its next step announces the soonest
 def next_sessions(student_ids: list[int]) -> dict[int, SessionBooking]:
     """Each student's next session holding a slot (coach loaded), in one query."""
     if not student_ids:

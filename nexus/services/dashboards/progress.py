@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from nexus import fr
 from nexus.charts.progress import Series
 from nexus.extensions import db
+from nexus.memo import per_request
 from nexus.models.assessments import Score
 from nexus.models.common import Subject
 from nexus.models.family import Student
@@ -157,8 +158,9 @@ def _badges(ids: list[int]) -> dict[int, list[badges.BadgeView]]:
     }
 
 
-def _trajectories(ids: list[int]) -> dict[int, Trajectory]:
-    """Each student's live trajectory (as trajectory.live_of) with its milestones."""
+@per_request  # the homes show them, their next step follows the first
+def live_trajectories(ids: list[int]) -> dict[int, Trajectory]:
+    """Each student's live trajectory (as trajectory.live_of: one at most) with its milestones."""
     stmt = (
         select(Trajectory)
         .where(Trajectory.student_id.in_(ids), Trajectory.status.in_(LIVE_TRAJECTORY))
@@ -174,7 +176,7 @@ def summaries(students: list[Student]) -> list[ProgressView]:
     ids = [s.id for s in students]
     if not ids:
         return []
-    latest, shown, live = index.latest(ids), _badges(ids), _trajectories(ids)
+    latest, shown, live = index.latest(ids), _badges(ids), live_trajectories(ids)
     return [
         ProgressView(
             student,

@@ -6,8 +6,9 @@ from __future__ import annotations
 from nexus.models.identity import User
 from nexus.services.messaging import access
 from nexus.services.messaging.threads import unread_count as _unread_count
+from nexus.services.messaging.threads import unread_query
 
-__all__ = ["access", "unread_count"]
+__all__ = ["access", "unread_count", "unread_query"]
 
 
 def unread_count(user: User) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -265,9 +265,9 @@ def _unread_condition() -> object:
     )
 
 
-def unread_count(user: User) -> int:
-    """Threads with a message the user has not read (as a party, not an observer)."""
-    stmt = (
+def unread_query(user: User) -> Select[tuple[int]]:
+    """The count of threads with a message the user has not read (as a party, not an observer)."""
+    return (
         select(func.count())
         .select_from(ThreadParticipant)
         .join(MessageThread, MessageThread.id == ThreadParticipant.thread_id)
@@ -275,7 +275,11 @@ def unread_count(user: User) -> int:
             ThreadParticipant.user_id == user.id, ThreadParticipant.observer.is_(False), _unread_condition()
         )
     )
-    return db.session.scalar(stmt) or 0
+
+
+def unread_count(user: User) -> int:
+    """Threads with a message the user has not read (as a party, not an observer)."""
+    return db.session.scalar(unread_query(user)) or 0
 
 
 def threads_of(user: User, page: int = 1) -> Page[ThreadRow]:

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from nexus import fr
 from nexus.extensions import db
 from nexus.models.assessments import Assessment, TestStatus
-from nexus.models.billing import Payment, PaymentStatus
 from nexus.models.family import Student
 from nexus.models.identity import User
 from nexus.models.scheduling import SessionBooking, SessionReport
-from nexus.services import billing, credits, family, identity, scheduling, utcnow
+from nexus.services import billing, credits, dashboards, family, identity, utcnow
 from nexus.services.assessments import taking
+from nexus.services.dashboards import progress as home_progress
 from nexus.services.next_steps.step import Step, first_name
 from nexus.services.progress import trajectory
 
@@ -52,13 +52,7 @@ def _offer_step(kids: list[Student], ids: list[int]) -> Step | None:
     """A child with no plan, no credits and no transfer waiting for validation."""
     subscribed = billing.active_subscriptions_of(ids)
     balances = credits.balances(ids)
-    paying = set(
-        db.session.scalars(
-            select(Payment.student_id).where(
-                Payment.student_id.in_(ids), Payment.status == PaymentStatus.PENDING
-            )
-        )
-    )
+    paying = {p.student_id for p in dashboards.pending_payments(ids)}  # the home lists them (memo)
     for kid in kids:
         if kid.id not in subscribed and kid.id not in paying and not balances.get(kid.id):
             name = first_name("votre enfant", kid)
@@ -147,10 +141,10 @@ def _test_step(kids: list[Student]) -> Step | None:
 
 def _booking_step(kids: list[Student], ids: list[int]) -> Step | None:
     """A session coming within a week, else a child with credits and nothing booked."""
-    upcoming = scheduling.sessions_of_students(ids, upcoming=True, limit=len(ids) * 5)
-    soon = [b for b in upcoming if b.starts_at <= utcnow() + timedelta(days=7)]
-    if soon:
-        b = soon[0]
+    upcoming = dashboards.next_sessions(ids)  # each child's next, as the cards show it (memo)
+    soonest = min(upcoming.values(), key=lambda b: (b.starts_at, b.id), default=None)
+    if soonest is not None and soonest.starts_at <= utcnow() + timedelta(days=7):
+        b = soonest
         return Step(
             "upcoming_session",
             f"Séance de {b.student.user.first_name} le {fr.when(b.starts_at)}",
@@ -159,7 +153,7 @@ def _booking_step(kids: list[Student], ids: list[int]) -> Step | None:
             "Voir la séance",
             url_for("sessions.detail", booking_id=b.id),
         )
-    booked = {b.student_id for b in upcoming}
+    booked = set(upcoming)
     balances = credits.balances(ids)
     for kid in kids:
         if kid.id not in booked and balances.get(kid.id, 0) > 0:
@@ -176,8 +170,9 @@ def _booking_step(kids: list[Student], ids: list[int]) -> Step | None:
 
 
 def _trajectory_step_for_parent(kids: list[Student]) -> Step | None:
+    lives = home_progress.live_trajectories([k.id for k in kids])  # the home's (memo), else one query
     for kid in kids:
-        live = trajectory.live_of(kid.id)
+        live = lives.get(kid.id)
         if live is not None:
             return _trajectory_step(live, url_for("trajectories.child", student_id=kid.id), kid)
     return None
@@ -199,11 +194,7 @@ def student(user: User) -> Step | None:
     student = family.student_of(user)
     if student is None:
         return None
-    tests = db.session.scalars(
-        select(Assessment)
-        .where(Assessment.student_id == student.id, Assessment.status != TestStatus.CANCELLED)
-        .order_by(Assessment.created_at.desc())
-    ).all()
+    tests = dashboards.tests_of(student.id)  # newest first, cancelled left out; the home's (memo)
     open_test = next((t for t in tests if t.is_open), None)
     if open_test is not None:
         return Step(
@@ -222,7 +213,7 @@ def student(user: User) -> Step | None:
             "Passer le test",
             url_for("positioning.mine"),
         )
-    upcoming = scheduling.sessions_of_students([student.id], upcoming=True, limit=1)
+    upcoming = dashboards.upcoming_of(student.id)[:1]  # the home lists them (memo)
     if upcoming:
         b = upcoming[0]
         return Step(
@@ -242,7 +233,7 @@ def student(user: User) -> Step | None:
             "Réserver une séance",
             url_for("sessions.eleve_book"),
         )
-    live = trajectory.live_of(student.id)
+    live = home_progress.live_trajectories([student.id]).get(student.id)  # the home's (memo)
     if live is not None:
         return _trajectory_step(live, url_for("trajectories.mine"))
     return Step(
