@@ -35,7 +35,12 @@ HELD_OUT_SETS = {
     ),
     "held-out 3": (
         ROOT / "tests" / "data" / "safety_heldout3.tsv",
-        "written after the families were frozen, measured once: the honest figure for unseen wording",
+        "written after the first round of families and measured once (recall 0.27 at precision 0.75); "
+        "its misses were then read for a second round, so it is no longer held out",
+    ),
+    "held-out 4": (
+        ROOT / "tests" / "data" / "safety_heldout4.tsv",
+        "written after the second round, measured once: the honest figure for unseen wording",
     ),
 }
 CATEGORIES = ("SELF_HARM", "DISTRESS", "HARASSMENT", "CHEATING")
@@ -216,8 +221,9 @@ def tables() -> list[Table]:
         table.notes.append(f"Never used to tune the lexicon; {how}.")
         result.append(table)
     result[-1].notes.append(
-        "A word list catches explicit wording, not paraphrase: with no moderation pass, expect the "
-        "held-out 3 recall, not the in-sample one; the chat classification is what closes the gap."
+        "A word list catches explicit wording, not paraphrase: every set rises to ~1.00 once read and "
+        "every fresh one sits at 0.09-0.36. With no moderation pass, expect the held-out 4 recall; the "
+        "chat classification is what must close the gap."
     )
     compare, cost = with_moderation(sets)
     result += [compare, cost]

@@ -19,6 +19,7 @@ from nexus.services.aria import safety
 DATA = Path(__file__).resolve().parents[1] / "data" / "safety_questions.tsv"
 HELD_OUT_2 = DATA.with_name("safety_heldout2.tsv")
 HELD_OUT_3 = DATA.with_name("safety_heldout3.tsv")
+HELD_OUT_4 = DATA.with_name("safety_heldout4.tsv")
 DANGER = {SafetyCategory.DISTRESS.value, SafetyCategory.SELF_HARM.value}
 
 
@@ -65,12 +66,14 @@ def test_recall_and_precision_on_distress_and_self_harm() -> None:
         # Written before the families but by their author, who had these sentences in mind:
         # close to in-sample (measured 1.00 / 1.00).
         (HELD_OUT_2, 0.95, 0.9),
-        # Written after the lexicon was frozen, measured once (0.27 recall at 0.75 precision): a
+        # Measured once at 0.27 / 0.75, then read for a second round of families (now 0.95 / 1.00).
+        (HELD_OUT_3, 0.9, 0.9),
+        # Written after the second round, measured once (0.09 recall at 0.67 precision): a
         # regression guard at the level reached, not a target. A word list does not generalise;
         # the chat moderation pass (classify.py) is what must catch paraphrase.
-        (HELD_OUT_3, 0.25, 0.7),
+        (HELD_OUT_4, 0.09, 0.6),
     ],
-    ids=["heldout2", "heldout3"],
+    ids=["heldout2", "heldout3", "heldout4"],
 )
 def test_held_out_figures_do_not_regress(path: Path, min_recall: float, min_precision: float) -> None:
     recall, precision, missed, false_alarms = danger_scores(path)

@@ -55,6 +55,11 @@ def parse(answer: str | None) -> str | None:
     return label if label in LABELS else None
 
 
+def _quoted(text: str) -> str:
+    """The question as data: no tag of its own can close the message early."""
+    return re.sub(r"</?\s*message\s*>", " ", text[:2000], flags=re.IGNORECASE)
+
+
 def classify(text: str, conf: llm.Settings) -> Verdict | None:
     """The chat model's label for one question, or None (NONE, no answer in time, unreadable)."""
     from openai import OpenAIError
@@ -62,7 +67,7 @@ def classify(text: str, conf: llm.Settings) -> Verdict | None:
     timeout = float(current_app.config.get("ARIA_MODERATION_CHAT_TIMEOUT") or DEFAULT_TIMEOUT)
     messages = [
         {"role": "system", "content": PROMPT},
-        {"role": "user", "content": f"<message>{text[:2000]}</message>"},
+        {"role": "user", "content": f"<message>{_quoted(text)}</message>"},
     ]
     try:
         client = llm._client(conf).with_options(timeout=timeout, max_retries=0)

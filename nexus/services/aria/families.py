@@ -6,6 +6,10 @@ harassed online or at school), so that paraphrases the labelled set never had st
 frustration rule comes first: tiredness or anger aimed at a subject, an exercise, a test or a
 teacher ("j'en peux plus de ces exos", "je veux en finir avec ce DM", "le prof va me tuer") is
 taken out before the families are read; the same words aimed at life or oneself are not.
+
+What they are worth (`make bench ARGS=safety`): ~1.00 on every set once it has been read, and only
+0.09-0.36 recall on distress + self-harm for sets written after them (held-out 1 and 4). A word
+list is the offline floor, not the safety net: the chat classification (classify.py) is.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ FRUSTRATION = (
     r"|\ben finir avec " + _DET + SCHOOL + r"\b"
     r"|\b(va|vont|allait|allaient|aller) me tuer\b"
     r"|\bdisparaitre (sous|dans) (ma|la|un|une|mon) (couette|trou|lit|terre)\b"
+    r"|\ba bout (de |des |du |d )" + _DET + SCHOOL + r"\b"
+    r"|\bpendre a (ton|son|mon|leur|votre) cou\b"
 )
 
 _WANT = (
@@ -36,15 +42,15 @@ _NOT = r"(ne |n )?(plus|jamais)"
 _GONE = (
     r"(mourir|crever|etre mort|etre morte|en finir|me tuer|me suicider"
     r"|disparaitre(?! (du|des|d|de (?!ce monde|la terre|la surface)|sous|dans))"
-    r"|que tout s arrete|m endormir pour toujours|dormir pour toujours)"
+    r"|que tout s arrete|m endormir pour toujours|dormir pour toujours|arreter de (vivre|respirer|exister))"
 )
 _STAY = r"(vivre|exister|etre la|etre en vie|rester en vie|continuer a vivre|me reveiller|etre de ce monde)"
 _ALIVE = r"(vivre|exister|etre en vie|rester en vie|continuer a vivre|etre de ce monde)"
 _FINAL = r"(pour de bon|pour toujours|a jamais|definitivement|pour l eternite)"
 _OBJECT = r"(lames?|rasoirs?|cutters?|compas|briquets?|couteaux?|ciseaux|cigarettes?|aiguilles?|verre)"
-_BODY = r"(bras|poignets?|veines|cuisses?|jambes?|peau|ventre|mains?|hanches?)"
+_BODY = r"(bras|poignets?|veines|cuisses?|jambes?|peau|ventre|hanches?)"
 _HURT = r"(coup|brul|griff|taillad|entaill|scarifi|mutil|cogn|frapp|tap)\w*"
-_CUT = r"(coup|brul|griff|taillad|entaill|scarifi|mutil)\w*"
+_CUT = r"(coup|brul|griff|taillad|entaill|scarifi|mutil|ouvr|ouvert)\w*"
 _PILLS = r"(cachets|medicaments|comprimes|pilules|doliprane|paracetamol|somniferes)"
 _NET = r"(insta|instagram|snap|snapchat|tiktok|whatsapp|discord|facebook|fb|twitter|reseaux|groupe|story)"
 
@@ -127,7 +133,13 @@ FAMILIES: dict[SafetyCategory, list[tuple[str, str]]] = {
         ),
         (
             "se blesser le corps",
-            _p(r"\b(me|je me) ", _CUT, r" (les |le |la |l |mes |ma |mon )?", _BODY, r"\b"),
+            _p(
+                r"\b(me|je me) (suis )?(encore |deja |souvent )?",
+                _CUT,
+                r" (les |le |la |l |mes |ma |mon )?",
+                _BODY,
+                r"\b",
+            ),
         ),
         ("me faire mal", r"\bje me fai\w* mal (expres|volontairement|avec|pour|quand|jusqu)\b"),
         ("tentative", r"\b(fais|fait|faire|fais des|fait des|une|des|deux|trois|ma|mes|derniere) ts\b"),
@@ -215,3 +227,76 @@ FAMILIES: dict[SafetyCategory, list[tuple[str, str]]] = {
         ),
     ],
 }
+
+# Second round, after held-out 3 was measured (its misses were read: it is no longer held out;
+# held-out 4 was written after this round and measured once).
+FAMILIES[SafetyCategory.SELF_HARM] += [
+    (
+        "ne pas se reveiller",
+        _p(
+            r"\bsi je (ne )?me reveillais (pas|plus|jamais)\b|\b",
+            _PILLS,
+            r"\b.{0,40}\b(pas|plus|jamais) (me |se )?reveiller\b",
+        ),
+    ),
+    (
+        "tout arreter",
+        r"\btout arreter (ce soir|cette nuit|demain|pour de bon|definitivement|pour toujours)\b"
+        r"|\bma vie (c est|est) fini",
+    ),
+    (
+        "lame gardee",
+        r"\b(garde|cache|planque)\w* (une |des |mes |ma |mon )?(lames?|rasoirs?|cutters?|corde)\b",
+    ),
+    ("jamais existe", r"\bsi (je |j )?(n )?(avais|aurais) (jamais|pas) (existe|ete ne|vu le jour)\b"),
+    (
+        "encore en vie",
+        r"\bpourquoi (je suis|suis je|je reste) encore (la|en vie|vivante?|ici)\b(?! (a|en train))",
+    ),
+    (
+        "mort passive",
+        r"\bme (faucher|ecraser|renverser|tuer)\b.{0,40}\b(ferait rien|m en fiche|m en fous"
+        r"|tant mieux|serait bien|soulag)|\b(ferait|derangerait) (rien|pas) de (mourir|crever)\b",
+    ),
+    (
+        "fatigue d etre en vie",
+        r"\b(fatigue|epuise|marre|las|lasse)\w* (d etre en vie|d exister|d etre la|de vivre)\b",
+    ),
+    (
+        "se laisser tomber",
+        r"\b(me laisser tomber|me laisser glisser|tomber)\b.{0,6}\b(du|d un|de la|par la)\b.{0,10}"
+        r"\b(balcon|pont|fenetre|toit|immeuble|falaise|etage|\d+ ?(e|eme|ieme))\b",
+    ),
+]
+FAMILIES[SafetyCategory.DISTRESS] += [
+    (
+        "pleurer longtemps",
+        r"\b(des|plusieurs) (semaines|mois|jours)\b.{0,20}\bpleur|\bpleur\w* en cachette\b",
+    ),
+    (
+        "au fond du trou",
+        r"\bau fond du trou\b|\bvois (pas|plus) comment (m en sortir|remonter|m en remettre)\b",
+    ),
+    (
+        "angoisse",
+        r"\bj angoisse (tellement|trop|tout le temps|tous les)\b|\b(tremble|boule au ventre|mal au coeur)\b"
+        r".{0,10}\btous les (matins|jours|soirs)\b",
+    ),
+    (
+        "invisible",
+        r"\bje compte pour (personne|rien)\b|\b(me sens|d etre) (invisible|transparente?)\b",
+    ),
+]
+FAMILIES[SafetyCategory.HARASSMENT] += [
+    (
+        "video de moi",
+        r"\b(videos?|photos?) de moi\b.{0,30}\b(tourne|circule|partag|publi|poste)\w*"
+        r"|\btout le monde (rigole|se moque)\b",
+    ),
+    (
+        "photos demandees",
+        r"\b(veut|demande|exige|insiste)\w* (que je lui envoie|de lui envoyer|que j envoie|des)"
+        r"\b.{0,20}\b(photos|videos|nudes)\b|\bphotos? (de moi )?(nue?s?|en sous vetements|intimes?)\b",
+    ),
+    ("menace de publier", r"\bmenac\w* de (publier|diffuser|montrer|balancer|poster|partager)\b"),
+]

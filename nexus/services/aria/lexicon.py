@@ -112,13 +112,13 @@ DEATH_WISH = (
     r"|disparaitre $)"
 )
 EVAL = (
-    r"(controle|ds|devoir surveille|interro|interrogation|examen|exam|evaluation|bac blanc|bac"
+    r"(controle|ds|devoir surveille|interro|interrogation|examen|exam|evaluation|eval|bac blanc|bac"
     r"|qcm note|test note|partiel|epreuve)"
 )
 LIVE = (
     r"(en direct|sous la table|prof (ne )?regarde pas|prof (est )?(sorti|parti)|maintenant|en ce moment"
     r"|la tout de suite|qu on (a|passe|fait) la|vite vite|salle d examen|commence dans|c est note"
-    r"|aide moi vite|reponds vite|sous les yeux|aux toilettes"
+    r"|aide moi vite|reponds vite|sous les yeux|aux toilettes|dans \d+ ?(h|min|minutes|heures?)"
     r"|en cachette)"
 )
 
