@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select, union_all
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import selectinload
 
@@ -110,35 +110,37 @@ SHORT = {
 }
 
 
-def _histories(ids: list[int], since: date) -> dict[int, list[IndexSnapshot]]:
-    """Each student's stored index since `since`, oldest first, the day's last point per day
-    (Tunis), as index.history gives it, for all the students in one query."""
+def _points(ids: list[int], since: date) -> dict[int, list[Series]]:
+    """The chart's series of each student in one statement of plain columns: each subject's SSN
+    test after test (since `since`), then the stored index, the day's last point per day (Tunis)
+    as index.history gives it (a day whose last point has no score is left out)."""
     day = func.date(func.timezone(fr.TUNIS.key, IndexSnapshot.computed_at))
-    stmt = (
-        select(IndexSnapshot)
+    stored = (
+        select(IndexSnapshot.student_id, IndexSnapshot.computed_at, IndexSnapshot.score)
         .where(IndexSnapshot.student_id.in_(ids), day >= since)
         .ext(distinct_on(IndexSnapshot.student_id, day))
         .order_by(IndexSnapshot.student_id, day, IndexSnapshot.computed_at.desc(), IndexSnapshot.id.desc())
+        .subquery()
     )
-    found: dict[int, list[IndexSnapshot]] = {i: [] for i in ids}
-    for snapshot in db.session.scalars(stmt):
-        found[snapshot.student_id].append(snapshot)
-    return found
-
-
-def _ssn_series(ids: list[int], since: datetime) -> dict[int, list[Series]]:
-    """The SSN of each subject test after test, one series per subject, for all the students."""
-    stmt = (
-        select(Score.student_id, Score.subject, Score.measured_at, Score.ssn)
-        .where(Score.student_id.in_(ids), Score.measured_at >= since)
-        .order_by(Score.student_id, Score.subject, Score.measured_at)
-    )
-    points: dict[int, dict[Subject, list[tuple[date, float]]]] = {i: {} for i in ids}
-    for student_id, subject, at, ssn in db.session.execute(stmt):
-        points[student_id].setdefault(subject, []).append((at, ssn))
+    # The SSN first: the union's rows are read with its types (the subject back as a Subject).
+    tests = select(Score.student_id, Score.subject, Score.measured_at.label("at"), Score.ssn.label("value"))
+    start = datetime.combine(since, time(), tzinfo=UTC)
+    both = union_all(
+        tests.where(Score.student_id.in_(ids), Score.measured_at >= start),
+        select(stored.c.student_id, null(), stored.c.computed_at, stored.c.score),
+    ).subquery()
+    stmt = select(both).order_by(both.c.student_id, both.c.subject.asc().nulls_last(), both.c.at)
+    ssn: dict[int, dict[Subject, list[tuple[date, float]]]] = {i: {} for i in ids}
+    index_points: dict[int, list[tuple[datetime, float]]] = {i: [] for i in ids}
+    for student_id, subject, at, value in db.session.execute(stmt):
+        if subject is not None:
+            ssn[student_id].setdefault(subject, []).append((at, value))
+        elif value is not None:
+            index_points[student_id].append((at, float(value)))
     return {
-        i: [Series(f"SSN {s.label}", SHORT.get(s, s.label), p) for s, p in by_subject.items()]
-        for i, by_subject in points.items()
+        i: ([Series("Indice Nexus", "Indice", index_points[i])] if index_points[i] else [])
+        + [Series(f"SSN {s.label}", SHORT.get(s, s.label), p) for s, p in ssn[i].items()]
+        for i in ids
     }
 
 
@@ -193,18 +195,11 @@ def summaries(students: list[Student]) -> list[ProgressView]:
 
 
 def series_of(students: list[Student]) -> dict[int, list[Series]]:
-    """The chart's series of each student: the index day by day and each subject's SSN (2 queries)."""
+    """The chart's series of each student: the index day by day and each subject's SSN (1 query)."""
     ids = [s.id for s in students]
     if not ids:
         return {}
-    since = utcnow().date() - timedelta(days=HISTORY_DAYS)
-    stored = _histories(ids, since)
-    ssn = _ssn_series(ids, datetime.combine(since, time(), tzinfo=UTC))
-    found = {}
-    for i in ids:
-        points = [(s.computed_at, float(s.score)) for s in stored[i] if s.score is not None]
-        found[i] = ([Series("Indice Nexus", "Indice", points)] if points else []) + ssn[i]
-    return found
+    return _points(ids, utcnow().date() - timedelta(days=HISTORY_DAYS))
 
 
 def progress_of(students: list[Student]) -> list[ProgressView]:
