@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.fakes import FakeServer
 from tests.servers import free_port
 
 USERNAME, PASSWORD = "nexus-merchant", "merchant-secret"
@@ -100,7 +101,7 @@ class FakeClicToPay:
                 self.send_header("Location", f"{order.return_url}?{urlencode({'orderId': order.order_id})}")
                 self.end_headers()
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = FakeServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

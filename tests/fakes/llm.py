@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from tests.fakes import FakeServer
 from tests.servers import free_port
 
 DEFAULT_REPLY = (
@@ -196,7 +197,7 @@ class FakeLLM:
                 self.send_error(404)
                 return None
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = FakeServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, case, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import joinedload, selectinload
 
 from nexus import links, policy
@@ -317,7 +317,7 @@ def _last_lines(thread_ids: list[int], reader_id: int) -> dict[int, str]:
     stmt = (
         select(Message)
         .where(Message.thread_id.in_(thread_ids))
-        .distinct(Message.thread_id)
+        .ext(distinct_on(Message.thread_id))
         .order_by(Message.thread_id, Message.id.desc())
     )
     messages = list(db.session.scalars(stmt))
