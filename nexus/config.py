@@ -39,11 +39,10 @@ def from_environment() -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # Database: unset -> embedded PostgreSQL (nexus.embedded_pg), resolved in create_app.
         "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL"),
-        # No pool_pre_ping: it costs a round trip (SELECT 1) on every request. Connections are
-        # renewed every 30 minutes instead (before any idle timeout of a proxy or firewall);
-        # after a database restart a stale connection fails one request per worker (its 500
-        # page), SQLAlchemy then drops that worker's whole pool and the next request reconnects.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
+        # pool_pre_ping costs one short round trip per request, and buys that a database restart
+        # never shows anyone a 500 page (a stale connection is replaced before use); connections
+        # are also renewed every 30 minutes, before any idle timeout of a proxy or firewall.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 1800},
         "REDIS_URL": _env("REDIS_URL"),
         # Mail: unset SMTP_HOST -> .eml files under instance/mail/.
         "MAIL_SERVER": _env("SMTP_HOST"),
