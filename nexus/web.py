@@ -141,6 +141,14 @@ def pdf_response(data: bytes, filename: str) -> Response:
     return response
 
 
+def download_response(path: Path, mimetype: str, name: str) -> Response:
+    """A stored file (vault document, message attachment) as a download under its original name,
+    never kept by a shared cache (nosniff is set on every response)."""
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def is_fragment_request() -> bool:
     """htmx asked for a fragment (a boosted navigation wants the full page)."""
     return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")

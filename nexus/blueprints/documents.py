@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from nexus import policy
 from nexus.services import ServiceError, invoices, vault
-from nexus.web import or_404, pdf_response
+from nexus.web import download_response, or_404, pdf_response
 
 bp = Blueprint("documents", __name__)
 
@@ -34,11 +34,7 @@ def student_documents() -> Any:
 def download(document_id: int) -> Any:
     document = or_404(vault.own_document(current_user, document_id))
     path = or_404(vault.stored_file(document))
-    response = send_file(
-        path, mimetype=document.mime_type, as_attachment=True, download_name=document.original_name
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download_response(path, document.mime_type, document.original_name)
 
 
 @bp.get("/factures/<int:invoice_id>/pdf")

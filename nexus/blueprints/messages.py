@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nexus import policy
@@ -19,7 +19,7 @@ from nexus.models.messaging import MessageThread
 from nexus.services import ServiceError, parse_id
 from nexus.services.messaging import access, answers, attachments, safeguarding, threads
 from nexus.services.messaging.attachments import Upload
-from nexus.web import is_fragment_request, or_404, page_arg
+from nexus.web import download_response, is_fragment_request, or_404, page_arg
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
 
@@ -157,9 +157,4 @@ def poll(thread_id: int) -> Any:
 def attachment(attachment_id: int) -> Any:
     found = or_404(attachments.visible_attachment(current_user, attachment_id))
     path = or_404(attachments.stored_path(found))
-    response = send_file(
-        path, mimetype=found.mime_type, as_attachment=True, download_name=found.original_name
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(path, found.mime_type, found.original_name)
