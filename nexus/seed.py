@@ -124,6 +124,8 @@ def _wants_history() -> bool:
 # Sami's past sessions with Hélios: (days ago, rating or None for a no-show, report read by the
 # family). A shaky start, then regular and better rated: the index rises; the last report is new.
 SAMI_HISTORY = ((50, 2, True), (43, None, False), (36, 3, True), (22, 4, True), (8, 5, False))
+# Days ago at which Sami's index is also stored (after his first session; then today's) for a chart.
+SAMI_INDEX_DAYS = (49, 35, 21, 7)
 
 
 def _seed_history() -> None:
@@ -146,6 +148,9 @@ def _seed_history() -> None:
     _past_sessions(sami)
     _finished_test(sami)
     _trajectory(sami)
+    now = utcnow()
+    for days in SAMI_INDEX_DAYS:  # the index as it stood then: a chart of several points
+        progress.index.compute(sami.id, "seed", at=now - timedelta(days=days))
     for student_id in list(db.session.scalars(select(Student.id).order_by(Student.id))):
         progress.index.compute(student_id, "seed")
         progress.badges.award_due(student_id)

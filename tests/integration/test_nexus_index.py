@@ -296,6 +296,11 @@ def test_the_demo_history_gives_sami_an_index_badges_and_a_test_once() -> None:
     snapshot = index.latest([student_id])[student_id]
     assert snapshot is not None and snapshot.score is not None and snapshot.trend is not None
     assert snapshot.trend > 0 and snapshot.details["attendance"]["no_show"] == 1
+    # The index is also stored as it stood weeks ago: the family's chart has several points.
+    points = index.history(student_id)
+    assert len(points) == 5 and points[-1].id == snapshot.id
+    assert [p.computed_at for p in points] == sorted(p.computed_at for p in points)
+    assert all(p.score is not None for p in points) and len({p.score for p in points}) > 1
     codes = {b.code for b in progress.badges.of_student(student_id) if b.earned}
     assert {"first_session", "attendance_streak_3", "first_test"} <= codes
     plan = trajectory.live_of(student_id)
@@ -304,3 +309,4 @@ def test_the_demo_history_gives_sami_an_index_badges_and_a_test_once() -> None:
     _seed_history()  # a second seeding adds nothing
     assert db.session.scalar(select(func.count()).where(SessionBooking.student_id == student_id)) == 5
     assert len(trajectory.of_student(student_id)) == 1
+    assert len(index.history(student_id)) == 5

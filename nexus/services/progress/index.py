@@ -213,13 +213,13 @@ def _decimal(value: float | None) -> Decimal | None:
 
 
 @command
-def compute(student_id: int, cause: str) -> IndexSnapshot:
-    """Compute the student's index now and store it as the latest point of their history.
+def compute(student_id: int, cause: str, *, at: datetime | None = None) -> IndexSnapshot:
+    """Compute the student's index now (or as it stood `at`, from the facts known then) and store it.
 
     When nothing changed since the latest snapshot of the same day (an ARIA question that moves
     no figure), that snapshot is brought up to date instead of adding a row per event.
     """
-    now = utcnow()
+    now = utcnow() if at is None else at
     facts = load(student_id, now)
     main = evaluate(facts, now - WINDOW, now)
     recent = evaluate(facts, now - TREND_WINDOW, now)
