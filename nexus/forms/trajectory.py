@@ -127,12 +127,12 @@ class TrajectoryForm(Form):
         validators=[AnyOf([c.value for c in SUBJECT_CHOICES], "Choisissez une matière dans la liste.")],
     )
     target_level = StringField(
-        "Niveau visé (facultatif)",
+        "Niveau visé",
         filters=[strip],
         validators=[Length(max=80, message="80 caractères au plus.")],
     )
     target_ssn = StringField(
-        "SSN visé, de 0 à 100 (facultatif)",
+        "SSN visé, de 0 à 100",
         validators=[WholeNumber(0, 100, "Le SSN visé est un nombre entier entre 0 et 100.")],
     )
     horizon_months = SelectField(

@@ -174,7 +174,7 @@ def sami_trajectory(
             look(page, "coach-trajectory-form", problems)
             page.get_by_label("Objectif", exact=True).fill(TRAJECTORY)
             page.get_by_label("Matière").select_option(label="Mathématiques")
-            level = page.get_by_label("Niveau visé (facultatif)")
+            level = page.get_by_label("Niveau visé", exact=True)
             if not level.input_value() and not page.get_by_label(re.compile("^SSN visé")).input_value():
                 level.fill("14/20")  # a level or an SSN is needed
             step = page.get_by_label("Étape", exact=True).first

@@ -202,6 +202,10 @@ def test_bad_input_is_refused_in_french_and_nothing_is_written(client, login, fo
     no_target = form_for(draft(target_ssn=None))
     sent = client.post(f"/dashboard/eleves/{sami.id}/trajectoire/nouvelle", data=no_target)
     assert sent.status_code == 422 and "Indiquez un niveau visé ou un SSN visé" in html(sent)
+    # The form says one of the two is needed; neither is labelled optional.
+    page = html(sent)
+    assert "Le but visé : indiquez au moins l'un des deux" in page
+    assert "Niveau visé (facultatif)" not in page and "SSN visé, de 0 à 100 (facultatif)" not in page
     assert trajectory.of_student(sami.id) == []
 
 
