@@ -121,6 +121,7 @@ def test_parent_sees_the_coming_session_then_books_then_follows_the_trajectory(
     live_trajectory(sami.id)
     step = step_for(app, PARENT2)
     assert step.kind == "trajectory" and step.url == f"/dashboard/parent/enfants/{sami.id}/trajectoire"
+    assert "Prochaine étape — Réviser les suites." in step.text  # a title "Consolider : X" gives no "::"
     follow(app, login, PARENT2, step)
     soon = factories.booking(sami.id, helios.id, utcnow() + timedelta(days=2))
     step = step_for(app, PARENT2)

@@ -263,7 +263,7 @@ def test_the_family_reads_it_without_any_control(app, login, followed) -> None: 
         assert page.status_code == 200, url
         body = html(page)
         assert "Viser 14 en maths" in body and "1 étape atteinte sur 3" in body
-        assert "Prochaine étape : Probabilités" in body
+        assert "Prochaine étape — Probabilités" in body
         assert "/dashboard/trajectoires/" not in body  # no tick, edit or state form
         assert (
             client.post(f"/dashboard/trajectoires/etapes/{live.milestones[1].id}/cocher").status_code == 403

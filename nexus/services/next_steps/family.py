@@ -183,7 +183,7 @@ def _trajectory_step(live: Any, url: str, student: Student | None = None) -> Ste
     who = f" de {student.user.first_name}" if student else ""
     text = f"{fr.plural(done.done, 'étape atteinte', 'étapes atteintes')} sur {done.total}."
     if done.next is not None:
-        text += f" Prochaine : {done.next.title}."
+        text += f" Prochaine étape — {done.next.title}."
     return Step("trajectory", f"Suivez la trajectoire{who} : {live.title}", text, "Voir la trajectoire", url)
 
 
