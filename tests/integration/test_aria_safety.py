@@ -261,12 +261,25 @@ def test_an_unknown_alert_is_404(client, login, alert):
     assert client.post(f"{ALERTS}/{alert.id + 1000}/pris-en-charge", data={"confirm": "1"}).status_code == 404
 
 
-def test_the_transcript_shows_the_caring_answer_to_the_parent(client, login, alert):
+def test_parents_and_coaches_never_read_a_flagged_exchange(client, login, alert):
+    """The words stay between the student, ARIA and the staff: not listed, 404, neutral title."""
     question = db.session.get(AriaMessage, alert.message_id)
+    transcript = f"/dashboard/parent/aria/{alert.student_id}/{question.conversation_id}"
     login(client, PARENT2)
-    page = html(client.get(f"/dashboard/parent/aria/{alert.student_id}/{question.conversation_id}"))
-    assert "Message de bienveillance" in page
-    assert db.session.scalar(select(AriaMessage).where(AriaMessage.role == MessageRole.ASSISTANT)).is_caring
+    assert "mourir" not in html(client.get("/dashboard/parent/aria"))
+    assert client.get(transcript).status_code == 404
+
+    client.post("/auth/signout")
+    login(client, SAMI)  # an ordinary question in the same conversation
+    ordinary = {"question": "Comment dériver x au carré ?", "subject": "MATHEMATIQUES"}
+    client.post(ASK, data={**ordinary, "conversation": str(question.conversation_id)})
+    client.post("/auth/signout")
+    login(client, PARENT2)
+    listing = html(client.get("/dashboard/parent/aria"))
+    assert "Conversation en Mathématiques" in listing and "mourir" not in listing
+    page = html(client.get(transcript))
+    assert "Comment dériver x au carré" in page
+    assert "mourir" not in page and "Message de bienveillance" not in page
 
 
 # -- fifty at once, on committed rows -------------------------------------------------------------------

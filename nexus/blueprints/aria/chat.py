@@ -36,6 +36,7 @@ from nexus.models.aria import AriaConversation, AriaMessage
 from nexus.models.family import Student
 from nexus.richtext import render_markdown
 from nexus.services import ServiceError, aria, family, knowledge, parse_id, scheduling
+from nexus.services.aria import readers
 from nexus.web import is_fragment_request, or_404
 
 log = logging.getLogger(__name__)
@@ -323,12 +324,12 @@ def feedback(message_id: int) -> Any:
 
 
 def _reader_page(students: list[Student], base: str) -> Any:
-    rows = [(s, aria.conversations_of(s.id)) for s in students]
+    rows = [(s, readers.listed(aria.conversations_of(s.id))) for s in students]
     return render_template("aria/readers.html", rows=rows, base=base)
 
 
 def _transcript(student: Student, conversation_id: int, back: str) -> Any:
-    found = or_404(aria.conversation_of(student.id, conversation_id))
+    found = or_404(readers.transcript(aria.conversation_of(student.id, conversation_id)))
     return render_template("aria/transcript.html", student=student, conversation=found, back=back)
 
 
@@ -355,7 +356,8 @@ def _coach_id() -> int:
 def coach_index() -> Any:
     """Only the subjects of a held or upcoming session with each student (a booking cancelled at
     once opens nothing)."""
-    return render_template("aria/readers.html", rows=aria.coach_readings(_coach_id()), base="coach")
+    rows = [(s, readers.listed(found)) for s, found in aria.coach_readings(_coach_id())]
+    return render_template("aria/readers.html", rows=rows, base="coach")
 
 
 @bp.get("/dashboard/coach/aria/<int:student_id>/<int:conversation_id>")
@@ -363,8 +365,9 @@ def coach_index() -> Any:
 def coach_conversation(student_id: int, conversation_id: int) -> Any:
     found = or_404(aria.coach_transcript(_coach_id(), student_id, conversation_id))
     student, conversation = found
+    readable = or_404(readers.transcript(conversation))
     back = url_for("aria.coach_index")
-    return render_template("aria/transcript.html", student=student, conversation=conversation, back=back)
+    return render_template("aria/transcript.html", student=student, conversation=readable, back=back)
 
 
 # -- staff ----------------------------------------------------------------------------------------
