@@ -58,7 +58,7 @@ def _preferences(form: PreferencesForm, chosen: dict[str, bool]) -> str:
 
 INBOX, REPORTS = "inbox.index", "inbox.reports"
 # The button that moves a thread to each status, and whether it asks first.
-STATUS_ACTIONS = {ThreadStatus.HANDLED: ("Marquer traité", True), ThreadStatus.OPEN: ("Rouvrir", False)}
+STATUS_ACTIONS = {ThreadStatus.HANDLED: ("Marquer traitée", True), ThreadStatus.OPEN: ("Rouvrir", False)}
 EXPIRED = "Formulaire expiré : rechargez la page."
 
 

@@ -24,7 +24,7 @@ from nexus.models.common import LabelledEnum, created_at, email_type, enum_type,
 
 class ThreadStatus(LabelledEnum):
     OPEN = "OPEN", "À traiter"
-    HANDLED = "HANDLED", "Traité"
+    HANDLED = "HANDLED", "Traitée"
 
 
 class MessageThread(db.Model):

@@ -180,7 +180,7 @@ def test_yasmine_writes_to_the_staff_who_answer_from_the_inbox(
 
     staff.goto("/messages?q=" + subject)
     row = staff.locator("tr").filter(has=staff.get_by_role("link", name=subject))
-    row.get_by_role("button", name=re.compile("^Marquer traité")).click()
+    row.get_by_role("button", name=re.compile("^Marquer traitée")).click()
     if js == "no-js":
         expect(staff.get_by_role("heading", level=1)).to_have_text(
             "Marquer cette conversation comme traitée ?"
@@ -192,7 +192,7 @@ def test_yasmine_writes_to_the_staff_who_answer_from_the_inbox(
         row = staff.locator("tr").filter(has=staff.get_by_role("link", name=subject))
     else:
         assert dialogs and dialogs[-1].endswith("?"), f"the confirmation asks: {dialogs}"
-    expect(row).to_contain_text("Traité")
+    expect(row).to_contain_text("Traitée")
 
     sees_answer(yasmine, js, reply)
     yasmine.goto("/messages")

@@ -100,6 +100,11 @@ def test_filters_and_search(client, auth):
     assert subjects("filtre=tous&q=100%25") == set()  # % is taken literally
     fragment = client.get(f"{BOX}?filtre=tous", headers=HX)
     assert "<html" not in html(fragment) and 'id="inbox-table"' in html(fragment)
+    page = html(client.get(BOX))  # the filters and labels agree with « conversation »
+    for label in ("Assignées à moi", "Non assignées", "Signalées", "Traitées", "Toutes", "Marquer traitée"):
+        assert label in page, label
+    assert "<strong>Traitée</strong>" in html(client.get(f"{BOX}?filtre=traites"))
+    assert "Assignés à moi" not in page and "Marquer traité<" not in page
 
 
 def test_unread_for_me_and_the_pager(client, auth):

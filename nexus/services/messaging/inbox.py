@@ -31,11 +31,11 @@ from nexus.services.paging import Page, like_pattern, paginate
 
 FILTERS = {
     "a-traiter": "À traiter",
-    "a-moi": "Assignés à moi",
-    "non-assignes": "Non assignés",
-    "signales": "Signalés",
-    "traites": "Traités",
-    "tous": "Tous",
+    "a-moi": "Assignées à moi",
+    "non-assignes": "Non assignées",
+    "signales": "Signalées",
+    "traites": "Traitées",
+    "tous": "Toutes",
 }
 PER_PAGE = 30
 UNKNOWN_COLLEAGUE = "Choisissez une personne de l'équipe dans la liste."
