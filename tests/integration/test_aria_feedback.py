@@ -101,6 +101,8 @@ def test_a_parent_reads_their_childs_conversations(client, login, exchange):
     login(client, PARENT2)
     index = html(client.get("/dashboard/parent/aria"))
     assert "Sami Gharbi" in index and "Somme d'une suite" in index
+    # A card per conversation on a phone, each cell labelled (the date was cut off at 360 px).
+    assert 'class="table-wrap stack-sm"' in index and 'data-label="Dernier message"' in index
     sami = student()
     page = html(client.get(f"/dashboard/parent/aria/{sami.id}/{answer.conversation_id}"))
     assert "Comment sommer une suite ?" in page
