@@ -158,6 +158,7 @@ def test_the_staff_home_reads_on_a_phone(page: Page, sign_in: Callable[..., None
     expect(latest.locator("thead")).to_be_hidden()
     sender = latest.locator("td[data-label='De']").first
     expect(sender).to_contain_text("Mourad Ben Ali")
+    sender.scroll_into_view_if_needed()  # below the next-step card and the counters
     expect(sender).to_be_in_viewport()
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     for tile in page.locator(".kpi").all():
