@@ -16,6 +16,9 @@ DEMO_ACCOUNTS: dict[str, tuple[str, str]] = {
     "helios": ("helios@nexus-reussite.tn", "/dashboard/coach"),
     "parent": ("parent@nexus-reussite.tn", "/dashboard/parent"),
     "yasmine": ("yasmine@nexus-reussite.tn", "/dashboard/eleve"),
+    # Sami's family: the demo history (sessions, reports, a test, index, badges, trajectory).
+    "hichem": ("parent2@nexus-reussite.tn", "/dashboard/parent"),
+    "sami": ("sami@nexus-reussite.tn", "/dashboard/eleve"),
 }
 
 

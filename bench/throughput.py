@@ -48,7 +48,10 @@ def targets(ctx: Context) -> list[Target]:
         Target("/dashboard/parent alone", "/dashboard/parent", parent),
         Target("/dashboard/parent + panels (parent)", "/dashboard/parent", parent, home=True),
         Target("/dashboard/eleve + panels (Yasmine)", "/dashboard/eleve", student, home=True),
-    ]
+        Target("/dashboard/parent + panels (Hichem: Sami's history)", "/dashboard/parent",
+               ctx.signed_in("hichem"), home=True),
+        Target("/dashboard/eleve + panels (Sami)", "/dashboard/eleve", ctx.signed_in("sami"), home=True),
+    ]  # fmt: skip
 
 
 def panels_of(page: str) -> list[str]:
