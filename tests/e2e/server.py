@@ -69,6 +69,11 @@ def start_gunicorn(
         "gunicorn.conf.py",
         "-b",
         f"127.0.0.1:{port}",
+        # No worker recycling (as the bench): the browser run makes more requests than
+        # max_requests, and the only worker restarting mid-journey keeps a click waiting for
+        # its boot past the browser's expectations.
+        "--max-requests",
+        "0",
         "app:app",
     ]
     return subprocess.Popen(command, cwd=ROOT, env=env)

@@ -246,7 +246,9 @@ def test_staff_move_a_reservation_inline_and_it_is_audited(client, auth):
     db.session.expire_all()
     assert db.session.get(StageReservation, row.id).status is ReservationStatus.PAID
     lines = db.session.scalars(
-        select(AuditLog).where(AuditLog.action == "stage.reservation_status", AuditLog.object_id == row.id)
+        select(AuditLog)
+        .where(AuditLog.action == "stage.reservation_status", AuditLog.object_id == row.id)
+        .order_by(AuditLog.id)
     ).all()
     assert [(a.before["status"], a.after["status"]) for a in lines] == [
         ("PENDING", "CONFIRMED"),
