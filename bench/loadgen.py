@@ -9,7 +9,9 @@ import subprocess
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
@@ -77,12 +79,15 @@ def parse_wrk(out: str) -> LoadResult:
 
 
 @dataclass
-class _Worker:
+class Worker:
+    """What one connection measured."""
+
     latencies: list[float]
     errors: int = 0
+    requests: int = 0
 
 
-def _hammer(url: str, headers: dict[str, str], deadline: float, worker: _Worker) -> None:
+def _hammer(url: str, headers: dict[str, str], deadline: float, worker: Worker) -> None:
     """One keep-alive connection sending requests back to back until the deadline."""
     parts = urllib.parse.urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -108,18 +113,29 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
-def run_python(url: str, headers: dict[str, str], duration: float, connections: int) -> LoadResult:
-    workers = [_Worker([]) for _ in range(connections)]
+def run_threads(
+    loop: Callable[..., None], args: tuple[Any, ...], duration: float, connections: int
+) -> tuple[list[Worker], float]:
+    """`loop(*args, deadline, worker)` on `connections` threads until the deadline; the workers
+    and the seconds it took."""
+    workers = [Worker([]) for _ in range(connections)]
     started = time.monotonic()
     deadline = started + duration
-    threads = [threading.Thread(target=_hammer, args=(url, headers, deadline, w)) for w in workers]
+    threads = [threading.Thread(target=loop, args=(*args, deadline, w)) for w in workers]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - started
+    return workers, time.monotonic() - started
+
+
+def result_of(workers: list[Worker], elapsed: float) -> LoadResult:
     latencies = [x for w in workers for x in w.latencies]
     errors = sum(w.errors for w in workers)
     return LoadResult(
         "python", len(latencies), elapsed, percentile(latencies, 0.5), percentile(latencies, 0.99), errors
     )
+
+
+def run_python(url: str, headers: dict[str, str], duration: float, connections: int) -> LoadResult:
+    return result_of(*run_threads(_hammer, (url, headers), duration, connections))

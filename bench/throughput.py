@@ -11,7 +11,6 @@ import html
 import http.client
 import os
 import re
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -77,14 +76,9 @@ def warm_up(session: Session, path: str, headers: dict[str, str] | None = None) 
     return body
 
 
-@dataclass
-class _Worker:
-    latencies: list[float]
-    requests: int = 0
-    errors: int = 0
-
-
-def _load_loop(base: str, steps: list[tuple[str, dict[str, str]]], deadline: float, worker: _Worker) -> None:
+def _load_loop(
+    base: str, steps: list[tuple[str, dict[str, str]]], deadline: float, worker: loadgen.Worker
+) -> None:
     """One keep-alive connection loading the page then its panels, back to back until the deadline."""
     parts = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
@@ -114,25 +108,8 @@ def run_loads(
     base: str, steps: list[tuple[str, dict[str, str]]], duration: float, connections: int
 ) -> tuple[loadgen.LoadResult, int]:
     """Whole loads per second, their p50/p99, and the number of requests they made."""
-    workers = [_Worker([]) for _ in range(connections)]
-    started = time.monotonic()
-    deadline = started + duration
-    threads = [threading.Thread(target=_load_loop, args=(base, steps, deadline, w)) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    latencies = [x for w in workers for x in w.latencies]
-    result = loadgen.LoadResult(
-        "python",
-        len(latencies),
-        elapsed,
-        loadgen.percentile(latencies, 0.5),
-        loadgen.percentile(latencies, 0.99),
-        sum(w.errors for w in workers),
-    )
-    return result, sum(w.requests for w in workers)
+    workers, elapsed = loadgen.run_threads(_load_loop, (base, steps), duration, connections)
+    return loadgen.result_of(workers, elapsed), sum(w.requests for w in workers)
 
 
 @benchmark("throughput", order=30, help="req/s and p50/p99 latency under a local load generator")
