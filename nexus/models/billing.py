@@ -169,6 +169,8 @@ class Payment(db.Model):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     processed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    # When the reconciliation job last asked the card gateway about this order.
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[created_at]
 
     payer: Mapped[User] = relationship(foreign_keys=[payer_id])
@@ -219,7 +221,7 @@ class Invoice(db.Model):
     __tablename__ = "invoices"
     __table_args__ = (
         CheckConstraint(
-            "total_millimes = subtotal_millimes - discount_millimes + tax_millimes",
+            "total_millimes = subtotal_millimes - discount_millimes + tax_millimes + stamp_millimes",
             name="total_consistent",
         ),
         CheckConstraint("total_millimes >= 0", name="total_positive"),
@@ -244,9 +246,15 @@ class Invoice(db.Model):
     issuer_name: Mapped[str] = mapped_column(String(160))
     issuer_address: Mapped[str] = mapped_column(String(300))
     issuer_tax_id: Mapped[str | None] = mapped_column(String(40))
+    # The issuer's identity and the legal mentions, copied from the centre's settings at issue.
+    issuer_rne: Mapped[str | None] = mapped_column(String(40))
+    issuer_contact: Mapped[str | None] = mapped_column(String(200))
+    legal_mentions: Mapped[str | None] = mapped_column(Text)
     subtotal_millimes: Mapped[int] = mapped_column(BigInteger)
     discount_millimes: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     tax_millimes: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    # Droit de timbre fiscal, when the settings say it applies.
+    stamp_millimes: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     total_millimes: Mapped[int] = mapped_column(BigInteger)
     tax_regime: Mapped[TaxRegime] = mapped_column(enum_type(TaxRegime))
     payment_method: Mapped[PaymentMethod | None] = mapped_column(enum_type(PaymentMethod))
