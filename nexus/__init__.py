@@ -122,6 +122,7 @@ def setup_auth(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from nexus.blueprints import (
         admin,
+        analytics,
         aria,
         auth,
         bilan,
@@ -166,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
         coach,
         coaches,
         admin,
+        analytics,
         staff,
         enrolment,
         aria,

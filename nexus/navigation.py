@@ -33,17 +33,21 @@ _ASSISTANTE_DESK = [
     NavItem("Stages", "stages.staff_index"),
     NavItem("Messages de contact", "staff.contacts"),
     NavItem("Alertes ARIA", "aria.alerts"),
+    NavItem("Documents des familles", "documents.staff_index"),
     NavItem("Documents ARIA", "knowledge.docs"),
 ]
 
 NAV: dict[Role, list[NavItem]] = {
     Role.ADMIN: [
         NavItem("Tableau de bord", "dashboard.admin"),
+        NavItem("Analyses", "analytics.index"),
         NavItem("Messages", "messages.index"),
         NavItem("Utilisateurs", "admin.users"),
         NavItem("Abonnements", "admin.subscriptions"),
         NavItem("Statistiques ARIA", "aria.stats"),
         NavItem("Journal d'audit", "admin.audit_log"),
+        NavItem("Paramètres du centre", "settings.centre"),
+        NavItem("Santé de la plateforme", "operations.index"),
         *_ASSISTANTE_DESK,
     ],
     Role.ASSISTANTE: [

@@ -93,6 +93,7 @@ ACTIONS = {
     "document.deleted": "Document supprimé",
     "document.reindexed": "Document réindexé",
     "document.uploaded": "Document déposé",
+    "export.csv": "Export CSV d'un tableau",
     "family.child_added": "Enfant ajouté",
     "family.child_removed": "Enfant retiré",
     "family.child_updated": "Enfant modifié",
@@ -101,6 +102,8 @@ ACTIONS = {
     "family.co_parent_link_renewed": "Lien du second parent renouvelé",
     "family.opened": "Espace famille ouvert",
     "invoice.status": "Facture : statut modifié",
+    "invoice.details_applied": "Facture : coordonnées de l'entreprise appliquées",
+    "invoice.details_refused": "Facture : demande de coordonnées refusée",
     "messages.staff_read": "Conversation lue par l'équipe (protection des mineurs)",
     "messages.assigned": "Conversation attribuée",
     "messages.handled": "Conversation traitée",
@@ -109,11 +112,18 @@ ACTIONS = {
     "messages.bilan_answered": "Demande de bilan : réponse depuis la messagerie",
     "messages.reported": "Message signalé",
     "messages.report_handled": "Signalement traité",
+    "outbox.discarded": "E-mail en échec abandonné",
+    "outbox.retried": "E-mail en échec renvoyé",
+    "outbox.test_sent": "E-mail de test envoyé",
     "payment.approve": "Virement validé",
+    "payment.card_checked": "Paiement par carte vérifié auprès de la banque",
+    "payment.card_failed": "Paiement par carte non abouti",
     "payment.card_started": "Paiement par carte commencé",
     "payment.declared": "Virement déclaré",
     "payment.reject": "Virement refusé",
     "session.cancelled": "Séance annulée",
+    "settings.updated": "Paramètres du centre modifiés",
+    "subscription.edit": "Abonnement modifié à la main",
     "stage.created": "Stage créé",
     "stage.reservation_status": "Stage : statut d'une réservation modifié",
     "stage.updated": "Stage modifié",
@@ -123,6 +133,8 @@ ACTIONS = {
     "trajectory.status": "Trajectoire : état modifié",
     "trajectory.milestone_ticked": "Trajectoire : étape cochée",
     "trajectory.milestone_unticked": "Trajectoire : étape décochée",
+    "vault.filed": "Document déposé dans un espace famille",
+    "vault.removed": "Document retiré d'un espace famille",
 }
 OBJECTS = {
     "users": "Compte",
@@ -132,6 +144,7 @@ OBJECTS = {
     "coach_profiles": "Coach",
     "payments": "Paiement",
     "invoices": "Facture",
+    "centre_settings": "Paramètres du centre",
     "credit_lots": "Lot de crédits",
     "credit_requests": "Demande de crédits",
     "subscriptions": "Abonnement",
@@ -146,6 +159,7 @@ OBJECTS = {
     "stages": "Stage",
     "stage_reservations": "Réservation de stage",
     "aria_alerts": "Alerte ARIA",
+    "outbox_emails": "E-mail",
     "trajectories": "Trajectoire",
     "trajectory_milestones": "Étape de trajectoire",
 }
@@ -160,9 +174,18 @@ FIELDS = {
     "children": "Enfants",
     "description": "Présentation",
     "email": "E-mail",
+    "email_subject": "Objet de l'e-mail",
+    "to": "Destinataire",
     "error_code": "Code d'erreur",
     "expertise": "Expertise",
     "expires_at": "Expire le",
+    "table": "Tableau",  # an export's table, and its filters (the query string's names)
+    "filters": "Filtres",
+    "q": "Recherche",
+    "filtre": "Afficher",
+    "statut": "Statut",
+    "stage": "Stage n°",
+    "action": "Type d'action",
     "first_name": "Prénom",
     "grade": "Classe",
     "handled_at": "Traité le",
@@ -204,8 +227,23 @@ FIELDS = {
     "agreed": "Convenue avec la famille",
     "milestones": "Étapes",
     "acknowledged_at": "Prise en charge le",
+    "card_status": "État chez la banque",
+    "rights": "Droits mis à jour",
+    "legal_name": "Raison sociale",
+    "address": "Adresse",
+    "tax_id": "Matricule fiscal",
+    "rne": "Identifiant RNE",
+    "stamp_applies": "Droit de timbre appliqué",
+    "stamp_millimes": "Droit de timbre (millimes)",
+    "mentions": "Mentions de facture",
+    "customer_name": "Client",
+    "customer_tax_id": "Matricule fiscal du client",
+    "customer_address": "Adresse du client",
+    "kind": "Type de document",
+    "owner": "Espace du compte n°",
+    "file": "Fichier",
 }
-ENUM_FIELDS = {"grade", "level", "offer", "role", "status", "subject", "subjects"}  # hold enum names
+ENUM_FIELDS = {"grade", "kind", "level", "offer", "role", "status", "subject", "subjects"}  # hold enum names
 WORDS = {"staff": "l'équipe", "sign-up": "inscription en ligne"}
 
 
@@ -231,6 +269,8 @@ def _value(key: str, value: Any) -> str:
         return "oui" if value else "non"
     if isinstance(value, list):
         return ", ".join(_value(key, item) for item in value)
+    if isinstance(value, dict):  # an export's filters: « Recherche : dupont, Afficher : tous »
+        return ", ".join(f"{FIELDS.get(k, k)} : {_value(k, v)}" for k, v in value.items()) or "—"
     if isinstance(value, str):
         if key.endswith("_at") and len(value) >= 16 and value[4] == "-":
             return value[:16].replace("T", " à ")

@@ -15,7 +15,10 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from nexus import policy
 from nexus.extensions import db
+from nexus.models.common import Role
+from nexus.models.family import CoParent, ParentProfile, Student
 from nexus.models.identity import User
 from nexus.models.vault import DocumentKind, UserDocument
 from nexus.services import ServiceError
@@ -128,9 +131,12 @@ def add(
     *,
     invoice_id: int | None = None,
     uploaded_by_id: int | None = None,
+    suffix: str | None = None,
 ) -> UserDocument:
+    """File a document in a user's vault (in the caller's transaction). `suffix`: the stored
+    file's, when the content decided it (the name typed is not trusted)."""
     filename = clean_filename(filename)
-    suffix = Path(filename).suffix.lower()[:10]
+    suffix = suffix or Path(filename).suffix.lower()[:10]
     document = UserDocument(
         owner_id=owner_id,
         kind=kind,
@@ -153,10 +159,41 @@ def documents_of(user: User) -> list[UserDocument]:
 
 
 def own_document(user: User, document_id: int) -> UserDocument | None:
-    """The document if the user owns it (staff may open any), else None → 404."""
+    """The document if the user may open it, else None → 404: its owner, the parents of a
+    student owner (the family), and staff."""
     document = db.session.get(UserDocument, document_id)
     if document is None:
         return None
-    if document.owner_id == user.id or user.role.value in ("ADMIN", "ASSISTANTE"):
+    if document.owner_id == user.id or policy.is_staff(user):
+        return document
+    if user.role is Role.PARENT and document.owner_id in children_user_ids(user.id):
         return document
     return None
+
+
+def children_user_ids(parent_user_id: int) -> set[int]:
+    """The user ids of the students a parent (who opened the family, or a co-parent) is
+    responsible for."""
+    co_parent_profiles = select(CoParent.profile_id).where(CoParent.user_id == parent_user_id)
+    stmt = (
+        select(Student.user_id)
+        .join(ParentProfile, ParentProfile.id == Student.parent_id)
+        .where((ParentProfile.user_id == parent_user_id) | ParentProfile.id.in_(co_parent_profiles))
+    )
+    return set(db.session.scalars(stmt))
+
+
+def family_documents(parent: User) -> list[tuple[UserDocument, str | None]]:
+    """A parent's documents and their children's, newest first, each with the child's first name
+    (None for the parent's own). A child's session reports are left out: each parent has a copy."""
+    children = children_user_ids(parent.id)
+    stmt = (
+        select(UserDocument, User.first_name)
+        .join(User, User.id == UserDocument.owner_id)
+        .where(
+            (UserDocument.owner_id == parent.id)
+            | (UserDocument.owner_id.in_(children) & UserDocument.session_report_id.is_(None))
+        )
+        .order_by(UserDocument.id.desc())
+    )
+    return [(doc, None if doc.owner_id == parent.id else name) for doc, name in db.session.execute(stmt)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from nexus import queue
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.identity import User
@@ -69,6 +70,7 @@ def write_report(
     db.session.flush()
     cancel_reminders(booking.id, now)
     notices.reported(booking, report)
+    queue.enqueue_after_commit("default", "nexus.jobs.vault.file_session_report", report.id)  # its PDF
     progress_events.changed(booking.student_id, "report")
     return report
 

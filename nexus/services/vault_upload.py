@@ -1,0 +1,230 @@
+"""Staff filing a document in a family's or a student's vault, and removing one.
+
+A file is recognised by its content (a PDF, an image, an office document), never by its name;
+a refusal writes nothing (the stored file goes with the rollback, see nexus.services.vault). The
+owner, and the parents of a student owner, are told in the bell; every filing and removal is
+audited; a removed file is deleted once the removal commits.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from nexus import links
+from nexus.extensions import db
+from nexus.models.common import Role
+from nexus.models.family import ParentProfile, Student
+from nexus.models.identity import User
+from nexus.models.vault import UPLOAD_KINDS, DocumentKind, UserDocument
+from nexus.services import ServiceError, audit, command, locked, notifications, vault
+from nexus.services.messaging.attachments import Upload
+from nexus.services.messaging.attachments import kind_of as picture_or_pdf
+from nexus.services.paging import Page, matches, paginate
+
+__all__ = ["Upload", "check", "owner", "people", "remove", "upload"]
+
+DEFAULT_MAX_MB = 10
+TITLE_MAX = 200
+OWNER_ROLES = (Role.PARENT, Role.ELEVE)
+NOTICE_KIND = "DOCUMENT"
+# Office documents are zip files: the type is read inside (ODF's `mimetype` entry, OOXML's
+# [Content_Types].xml main part), so a macro-enabled .docm or any other zip is refused.
+ODF = {
+    b"application/vnd.oasis.opendocument.text": ".odt",
+    b"application/vnd.oasis.opendocument.spreadsheet": ".ods",
+}
+OOXML = {
+    b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".docx",
+    ),
+    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ".xlsx",
+    ),
+}
+MANIFEST_MAX = 64 * 1024  # a real [Content_Types].xml is a few kB: never inflate more
+SAME_SUFFIX = {".jpg": (".jpg", ".jpeg"), ".pdf": (".pdf",)}
+REFUSED_TYPE = (
+    "Seuls les PDF, les images (PNG, JPEG, WebP) et les documents Word, Excel ou OpenDocument "
+    "(docx, xlsx, odt, ods) peuvent être déposés : ce fichier n'en est pas un."
+)
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("VAULT_MAX_MB", DEFAULT_MAX_MB)) * 1024 * 1024
+
+
+def office_kind(data: bytes) -> tuple[str, str] | None:
+    """(MIME type, suffix) of a docx, xlsx, odt or ods file, read inside the zip; else None."""
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if names and names[0] == "mimetype":
+                info = archive.getinfo("mimetype")
+                declared = archive.read(info).strip() if info.file_size <= 100 else b""
+                suffix = ODF.get(declared)
+                return (declared.decode(), suffix) if suffix else None
+            if "[Content_Types].xml" in names:
+                info = archive.getinfo("[Content_Types].xml")
+                if info.file_size <= MANIFEST_MAX:
+                    manifest = archive.read(info)
+                    return next((kind for main, kind in OOXML.items() if main in manifest), None)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, RuntimeError, ValueError):
+        return None  # RuntimeError: an encrypted entry; ValueError, OSError: a damaged archive
+    return None
+
+
+def kind_of(data: bytes) -> tuple[str, str] | None:
+    """(MIME type, suffix) of an acceptable file from its content, or None."""
+    return picture_or_pdf(data) or office_kind(data)
+
+
+def check(file: Upload) -> tuple[str, str, str]:
+    """(name to download it under, MIME type, suffix) of an acceptable file, or a French refusal."""
+    name = vault.clean_filename(file.filename or "")
+    if not file.data:
+        raise ServiceError("Le fichier est vide : choisissez un autre fichier.", field="file")
+    limit = max_bytes()
+    if len(file.data) > limit:
+        raise ServiceError(
+            f"Le fichier dépasse {limit // (1024 * 1024)} Mo : réduisez-le ou envoyez-en un autre.",
+            field="file",
+        )
+    kind = kind_of(file.data)
+    if kind is None:
+        raise ServiceError(REFUSED_TYPE, field="file")
+    mime, suffix = kind
+    if Path(name).suffix.lower() not in SAME_SUFFIX.get(suffix, (suffix,)):
+        name = f"{name}{suffix}"[-vault.MAX_FILENAME :]  # opened by the right program once saved
+    return name, mime, suffix
+
+
+# -- whose vault ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """A parent or a student as the staff's search shows them."""
+
+    user: User
+    family: str  # "Parent de Yasmine, Adam" or "Enfant de Nadia Ben Ali"
+
+
+def owner(user_id: int) -> User | None:
+    """A parent or a student whose vault staff may file in, else None (→ 404)."""
+    found = db.session.get(User, user_id)
+    return found if found is not None and found.role in OWNER_ROLES else None
+
+
+def people(query: str, number: int) -> Page[Person]:
+    """Parents and students by name or e-mail, for the staff's choice."""
+    stmt = (
+        select(User)
+        .where(User.role.in_(OWNER_ROLES), User.anonymised_at.is_(None))
+        .where(matches(query, User.first_name + " " + User.last_name, User.last_name, User.email))
+        .order_by(User.last_name, User.first_name, User.id)
+    )
+    page = paginate(stmt, number, per_page=20)
+    return Page([Person(u, family_line(u)) for u in page.items], page.number, page.per_page, page.total)
+
+
+def family_line(user: User) -> str:
+    """Who the person is to the family, in a few words."""
+    if user.role is Role.ELEVE:
+        student = db.session.scalar(select(Student).where(Student.user_id == user.id))
+        return f"Enfant de {student.parent.user.full_name}" if student else "Élève"
+    names = [db.session.get(User, uid) for uid in sorted(vault.children_user_ids(user.id))]
+    return "Parent de " + ", ".join(u.first_name for u in names if u) if names else "Parent"
+
+
+def family_of(user: User) -> list[User]:
+    """The other members of the person's family (a parent's children, a student's parents)."""
+    if user.role is Role.PARENT:
+        ids = sorted(vault.children_user_ids(user.id))
+        return [u for u in (db.session.get(User, i) for i in ids) if u is not None]
+    student = db.session.scalar(select(Student).where(Student.user_id == user.id))
+    return list(student.parent.guardians) if student else []
+
+
+def guardians_of(student_user_id: int) -> list[User]:
+    """The parents of a student (who opened the family, then the co-parents); none for others."""
+    profile = db.session.scalar(
+        select(ParentProfile)
+        .join(Student, Student.parent_id == ParentProfile.id)
+        .where(Student.user_id == student_user_id)
+    )
+    return list(profile.guardians) if profile else []
+
+
+# -- filing and removing ----------------------------------------------------------------------
+
+
+@command
+def upload(actor: User, owner_id: int, title: str, kind: DocumentKind, file: Upload) -> UserDocument:
+    """File a document in the vault of a parent or a student; they (and a student's parents)
+    are told in the bell. LookupError when there is no such vault."""
+    person = owner(owner_id)
+    if person is None:
+        raise LookupError(owner_id)
+    if kind not in UPLOAD_KINDS:
+        raise ServiceError("Choisissez un type de document dans la liste.", field="kind")
+    title = " ".join(title.split())
+    if not title or len(title) > TITLE_MAX:
+        raise ServiceError(f"Donnez un titre au document ({TITLE_MAX} caractères au plus).", field="title")
+    name, mime, suffix = check(file)
+    document = vault.add(
+        person.id, kind, title, name, file.data, mime, uploaded_by_id=actor.id, suffix=suffix
+    )
+    after = {"title": title, "kind": kind.value, "owner": person.id, "file": name, "size": len(file.data)}
+    audit.record("vault.filed", actor.id, document, after=after)
+    tell(person, document)
+    return document
+
+
+def tell(person: User, document: UserDocument) -> None:
+    """The bell of the owner, and of a student owner's parents."""
+    what = f"{document.kind.label} · {document.original_name}"
+    own_page = "documents.parent_documents" if person.role is Role.PARENT else "documents.student_documents"
+    title = f"Nouveau document : {document.title}"[:160]
+    notifications.notify(person.id, NOTICE_KIND, title, what, links.internal(own_page))
+    if person.role is Role.ELEVE:
+        family_title = f"Nouveau document pour {person.first_name} : {document.title}"[:160]
+        for parent in guardians_of(person.id):
+            notifications.notify(
+                parent.id, NOTICE_KIND, family_title, what, links.internal("documents.parent_documents")
+            )
+
+
+def document(document_id: int) -> UserDocument | None:
+    """A vault document, for staff."""
+    return db.session.get(UserDocument, document_id)
+
+
+@command
+def remove(actor: User, document_id: int) -> UserDocument | None:
+    """Take a document out of its vault (audited); its file goes once this commits. None when
+    it was already removed (a second click)."""
+    found = locked(UserDocument, document_id)
+    if found is None:
+        return None
+    before = {
+        "title": found.title,
+        "kind": found.kind.value,
+        "owner": found.owner_id,
+        "file": found.original_name,
+        "size": found.size_bytes,
+    }
+    audit.record("vault.removed", actor.id, found, before=before)
+    vault.discard_after_commit(found.storage_path)
+    db.session.delete(found)
+    db.session.flush()
+    return found
