@@ -8,11 +8,13 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 
 from nexus import policy
+from nexus.charts import figures as figure_charts
 from nexus.charts import progress as progress_chart
 from nexus.extensions import limiter
 from nexus.forms.family import ActivationForm
 from nexus.models.family import Student
 from nexus.services import ServiceError, dashboards, family, identity, next_steps
+from nexus.services.dashboards import figures as dashboard_figures
 from nexus.services.dashboards import progress
 from nexus.web import is_fragment_request, or_404
 
@@ -28,8 +30,14 @@ def home() -> Any:
 @bp.get("/admin")
 @policy.access(policy.ADMIN)
 def admin() -> Any:
+    figures = dashboard_figures.admin_figures()
     return render_template(
-        "dashboard/admin.html", data=dashboards.admin_summary(), step=next_steps.for_user(current_user)
+        "dashboard/admin.html",
+        data=dashboards.admin_summary(),
+        figures=figures,
+        revenue_chart=figure_charts.revenue_by_month(figures.revenue),
+        sessions_chart=figure_charts.sessions_by_month(figures.sessions),
+        step=next_steps.for_user(current_user),
     )
 
 
@@ -37,7 +45,10 @@ def admin() -> Any:
 @policy.access(policy.STAFF)
 def assistante() -> Any:
     return render_template(
-        "dashboard/assistante.html", data=dashboards.staff_summary(), step=next_steps.for_user(current_user)
+        "dashboard/assistante.html",
+        data=dashboards.staff_summary(),
+        figures=dashboard_figures.assistante_figures(),
+        step=next_steps.for_user(current_user),
     )
 
 

@@ -1,0 +1,56 @@
+"""The admin's analytics page: figures of a month, quarter or year, each chart with its table and
+its CSV (`?format=csv&section=…`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+
+from nexus import csv_export, policy
+from nexus.charts import figures as figure_charts
+from nexus.services.analytics import (
+    aria,
+    assessments,
+    credits,
+    exports,
+    periods,
+    revenue,
+    sessions,
+    subscriptions,
+)
+
+bp = Blueprint("analytics", __name__, url_prefix="/dashboard/admin/analytics")
+
+
+@bp.get("")
+@policy.access(policy.ADMIN)
+def index() -> Any:
+    period, problem = periods.parse(request.args.get("periode"))
+    if request.args.get("format") == "csv":
+        section = request.args.get("section", "")
+        if section not in exports.EXPORTS:
+            abort(404)
+        export = exports.EXPORTS[section]
+        return csv_export.response(exports.filename(section, period), export.header, export.rows(period))
+    current, previous = revenue.totals(period)
+    figures = {
+        "revenue": revenue.by_offer(period),
+        "current": current,
+        "previous": previous,
+        "growth": revenue.growth(current, previous),
+        "subscriptions": subscriptions.summary(period),
+        "sessions": sessions.breakdown(period),
+        "credits": credits.movements(period),
+        "aria": aria.usage(period),
+        "results": assessments.results(period),
+    }
+    return render_template(
+        "analytics/index.html",
+        period=period,
+        problem=problem,
+        choices=periods.CHOICES,
+        levels=assessments.LEVEL_NAMES,
+        charts=figure_charts.analytics(figures, assessments.LEVEL_NAMES),
+        **figures,
+    )
