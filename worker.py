@@ -18,6 +18,7 @@ from nexus.queue import QUEUES, preload_app, redis_connection
 
 def run_cron(url: str) -> None:
     """The periodic jobs of nexus.jobs.schedule, enqueued by RQ's cron scheduler."""
+    from nexus.jobs.runs import run_periodic
     from nexus.jobs.schedule import PERIODIC
 
     scheduler = CronScheduler(
@@ -25,7 +26,9 @@ def run_cron(url: str) -> None:
     )
     for func, seconds in PERIODIC:
         queue = "emails" if func.__name__ == "flush_outbox" else "default"
-        scheduler.register(func, queue, interval=seconds)
+        # Through run_periodic, so that each run is recorded for the operations page.
+        name = func.__name__
+        scheduler.register(run_periodic, queue, args=(name,), interval=seconds, name=name)
     scheduler.start()
 
 

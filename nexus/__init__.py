@@ -141,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
         messages,
         next_steps,
         notifications,
+        operations,
         parent,
         payments,
         positioning,
@@ -181,6 +182,7 @@ def register_blueprints(app: Flask) -> None:
         inbox,
         trajectories,
         next_steps,
+        operations,
         health,
     ):
         app.register_blueprint(module.bp)

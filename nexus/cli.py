@@ -47,12 +47,13 @@ def jobs_list() -> None:
 @jobs_cli.command("run")
 @click.argument("name")
 def jobs_run(name: str) -> None:
-    """Run one job now, in this process."""
+    """Run one job now, in this process (its run recorded for the operations page)."""
+    from nexus.jobs.runs import call
     from nexus.jobs.schedule import JOBS
 
     if name not in JOBS:
         raise click.BadParameter(f"unknown job; known: {', '.join(sorted(JOBS))}")
-    click.echo(f"{name}: {JOBS[name]()}")
+    click.echo(f"{name}: {call(name, JOBS[name])}")
 
 
 @rag_cli.command("ingest")

@@ -144,7 +144,9 @@ def start_inprocess_scheduler(app: Flask, periodic: list[tuple[Callable[[], Any]
             for func, every in periodic:
                 if now - last.get(func.__name__, -every) >= every:
                     last[func.__name__] = now
-                    _pool().submit(_run_in_app, app, func, ())
+                    # Recorded for the operations page (by name: this module imports no job).
+                    recorded = pkgutil.resolve_name("nexus.jobs.runs.call")
+                    _pool().submit(_run_in_app, app, recorded, (func.__name__, func))
             time.sleep(5)
 
     threading.Thread(target=loop, name="nexus-scheduler", daemon=True).start()
