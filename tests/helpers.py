@@ -116,6 +116,19 @@ def fingerprint() -> dict[str, str]:
     return dict(db.session.execute(text(" UNION ALL ".join(parts))).all())  # type: ignore[arg-type]
 
 
+def write_counts() -> dict[str, int]:
+    """Rows inserted, updated or deleted per table so far in this transaction: a cheap first
+    look (unchanged counts mean nothing was written; changed ones call for a fingerprint, since a
+    write rolled back to a savepoint counts too)."""
+    rows = db.session.execute(
+        text(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables "
+            "WHERE schemaname = 'public'"
+        )
+    ).all()
+    return {name: count for name, count in rows if name not in VOLATILE_TABLES}
+
+
 def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(name for name in before if before[name] != after.get(name))
 
