@@ -812,6 +812,32 @@ TARGETS += [
     Target("admin assistante", "aria.acknowledge", aria_alert, {"confirm": (FREE, "1")}, examples=4),
 ]  # fmt: skip
 
+
+# Documents vault (issue 13, helper "vault"): staff file a document in Sami's space (the file field
+# is sent empty here, so the control is refused: the multipart uploads are in test_vault_upload.py),
+# and remove one (filed when the URL is built; rolled back with the test).
+def vault_document(world: dict[str, Any]) -> str:
+    from nexus.models.vault import DocumentKind
+    from nexus.services import vault
+
+    document = vault.add(user(SAMI).id, DocumentKind.OTHER, "Fuzz", "fuzz.pdf", b"%PDF-1.4 fuzz")
+    return f"/dashboard/assistante/documents/retirer/{document.id}"
+
+
+VAULT_UPLOAD = {
+    "title": (NAME, "Bulletin du 1er trimestre"),
+    "kind": (CHOICE, "SCHOOL_REPORT"),
+    "file": (FREE, ""),
+    "q": (FREE, ""),
+}
+SAMI_VAULT = "/dashboard/assistante/documents/{}"
+TARGETS += [
+    Target("admin assistante", "documents.staff_upload", lambda world: SAMI_VAULT.format(user(SAMI).id),
+           VAULT_UPLOAD, accepts_valid=False),
+    Target("admin assistante", "documents.staff_remove", vault_document, {"confirm": (FREE, "1")},
+           examples=4),
+]  # fmt: skip
+
 # POST routes not fuzzed here, each with the reason.
 EXCLUDED = {
     "auth.signin": "public form: test_forms_fuzz.py::test_sign_in_form",
