@@ -1,4 +1,5 @@
-"""Admin pages: accounts (list, create, manage, delete = anonymise), the audit log, plans."""
+"""Admin pages: accounts (list, create, manage, delete = anonymise), the audit log, plans (their
+status and end corrected by hand, with a reason)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nexus import policy, rows
+from nexus import fr, policy, rows
 from nexus.extensions import db
 from nexus.forms.admin import AccountForm, NewAccountForm
 from nexus.forms.base import Form
+from nexus.forms.subscriptions import SubscriptionEditForm
 from nexus.models.billing import SubscriptionStatus
 from nexus.models.common import Role
 from nexus.models.identity import User
@@ -262,5 +264,59 @@ def subscriptions() -> Any:
     status = SubscriptionStatus.__members__.get(request.args.get("statut", "ACTIVE"))
     rows = billing.subscriptions(status)
     return render_template(
-        "admin/subscriptions.html", rows=rows, status=status, statuses=list(SubscriptionStatus)
+        "admin/subscriptions.html",
+        rows=rows,
+        status=status,
+        statuses=list(SubscriptionStatus),
+        back_url=request.full_path.rstrip("?"),
+    )
+
+
+SUBSCRIPTIONS = "admin.subscriptions"
+
+
+@bp.route("/abonnements/<int:subscription_id>/modifier", methods=["GET", "POST"])
+@policy.access(policy.ADMIN)
+def edit_subscription(subscription_id: int) -> Any:
+    """Correct a plan's status and end with a reason; ending a running plan asks first."""
+    sub = or_404(billing.find_subscription(subscription_id))
+    back = rows.back_url(SUBSCRIPTIONS, None if request.method == "POST" else request.args.get("retour", ""))
+    form = SubscriptionEditForm(
+        data={"status": sub.status.value, "ends_on": fr.local_today(sub.current_period_end)}
+    )
+    if request.method == "POST" and form.validate():
+        status = SubscriptionStatus(form.status.data)
+        if billing.ends_plan(sub, status) and not rows.confirmed():
+            return _confirm_end(sub, form, back)
+        try:
+            billing.edit_subscription(sub.id, current_user, status, form.ends_on.data, form.reason.data or "")
+        except ServiceError as err:
+            _refused(form, err)
+        else:
+            flash(f"Abonnement de {sub.student.user.full_name} modifié : {status.label.lower()}.", "success")
+            return redirect(back, code=303)
+    code = 422 if request.method == "POST" else 200
+    return render_template("admin/subscription_edit.html", sub=sub, form=form, back=back), code
+
+
+def _confirm_end(sub: Any, form: SubscriptionEditForm, back: str) -> Any:
+    """Without JavaScript, the question before a running plan ends (its rights end with it)."""
+    status = SubscriptionStatus(form.status.data)
+    return rows.confirm_page(
+        f"Mettre fin à la formule de {sub.student.user.full_name} ?",
+        url_for("admin.edit_subscription", subscription_id=sub.id),
+        button="Oui, mettre fin à la formule",
+        back=back,
+        facts={
+            "Formule": sub.plan.label,
+            "Nouveau statut": status.label,
+            "Fin de période": fr.short_date(form.ends_on.data),
+        },
+        warning="Les droits de l'élève (séances, ARIA) prennent fin aussitôt ; l'audit garde le motif.",
+        fields={"status": status.value, "ends_on": form.ends_on.data.isoformat()},  # type: ignore[union-attr]
+        reason_label="Motif",
+        reason_hint="5 à 500 caractères, gardé dans le journal d'audit.",
+        reason_required=True,
+        reason=form.reason.data,
+        danger=True,
     )

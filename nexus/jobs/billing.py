@@ -1,4 +1,5 @@
-"""Periodic money jobs: monthly credits, expiry, expiry reminders, lapsed subscriptions.
+"""Periodic money jobs: monthly credits, expiry, expiry reminders, lapsed subscriptions and the
+notices before they lapse, card payments reconciled with the gateway.
 
 Each is idempotent (unique constraints and conditional updates) and can be run by hand:
 `flask jobs run NAME`. The rules live in the services; a job lists the ids and calls one command
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from nexus.queue import job
-from nexus.services import billing, credits, utcnow
+from nexus.services import ServiceError, billing, clictopay, credits, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -40,4 +41,29 @@ def end_lapsed_subscriptions() -> int:
     ended = billing.end_lapsed_subscriptions()
     if ended:
         log.info("subscriptions expired: %s", ended)
+    for sub_id in ended:  # the family is told at once (send_subscription_notices would, later)
+        billing.send_lapse_notice(sub_id)
     return len(ended)
+
+
+@job
+def send_subscription_notices() -> int:
+    """Tell the families 7 days and 1 day before a plan lapses, and once it has (once each)."""
+    now = utcnow()
+    return sum(billing.send_lapse_notice(sub_id, now) for sub_id in billing.subscriptions_to_notify(now))
+
+
+@job
+def reconcile_card_payments() -> int:
+    """Ask ClicToPay about the card payments whose family never came back: fulfil the paid ones,
+    fail the refused or expired ones; how many were settled. One payment's trouble (the gateway
+    down, an option whose plan ended) is logged and leaves it pending for the next run."""
+    settled = 0
+    for payment_id in clictopay.card_payments_to_check():
+        try:
+            check = clictopay.reconcile(payment_id)
+        except (ServiceError, LookupError) as err:
+            log.warning("card payment %s not reconciled: %s", payment_id, err)
+            continue
+        settled += check.outcome in (clictopay.PAID_OUT, clictopay.FAILED_OUT)
+    return settled

@@ -10,7 +10,9 @@ from nexus.jobs.billing import (
     allocate_monthly_credits,
     end_lapsed_subscriptions,
     expire_credit_lots,
+    reconcile_card_payments,
     remind_expiring_credits,
+    send_subscription_notices,
 )
 from nexus.jobs.calibration import calibrate
 from nexus.jobs.identity import purge_stale_signups
@@ -34,6 +36,8 @@ PERIODIC: list[tuple[Callable[[], Any], int]] = [
     (sweep_bilans, 600),
     (refresh_all_indexes, 86400),
     (send_message_digests, 600),
+    (reconcile_card_payments, 300),
+    (send_subscription_notices, 3600),
 ]
 
 JOBS: dict[str, Callable[[], Any]] = {func.__name__: func for func, _ in PERIODIC}

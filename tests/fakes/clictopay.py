@@ -15,6 +15,7 @@ from tests.fakes import FakeServer
 from tests.servers import free_port
 
 USERNAME, PASSWORD = "nexus-merchant", "merchant-secret"
+REGISTERED, PAID, DECLINED = 0, 2, 6  # getOrderStatusExtended.do's orderStatus
 PAY_PAGE = """<!doctype html><html lang="fr"><title>ClicToPay (test)</title><h1>Paiement par carte</h1>
 <p>Montant : {amount} millimes</p>
 <form method="post" action="/payment/merchants/pay">
@@ -31,6 +32,7 @@ class GatewayOrder:
     currency: str
     return_url: str
     status: int = 0  # 0 registered, 2 deposited (paid), 6 declined
+    description: str | None = None  # the bank's words on a refusal (actionCodeDescription)
 
 
 @dataclass
@@ -38,6 +40,10 @@ class FakeClicToPay:
     port: int = field(default_factory=free_port)
     orders: dict[str, GatewayOrder] = field(default_factory=dict)
     status_calls: int = 0
+    # orderId → how many times its status was asked (a test checks the job does not hammer)
+    asked: dict[str, int] = field(default_factory=dict)
+    # "error": every status answer is errorCode 7 (system error); "down": HTTP 503
+    failure: str | None = None
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -46,6 +52,16 @@ class FakeClicToPay:
 
     def pay(self, order_id: str, status: int = 2) -> None:
         self.orders[order_id].status = status
+
+    def set_status(self, order_id: str, status: int | str, description: str | None = None) -> None:
+        """Put an order in a state: "paid", "declined", "registered", or an orderStatus number."""
+        named = {"registered": REGISTERED, "paid": PAID, "declined": DECLINED}
+        self.orders[order_id].status = named[status] if isinstance(status, str) else status
+        self.orders[order_id].description = description
+
+    def forget(self, order_id: str) -> None:
+        """The gateway no longer knows the order (errorCode 6 on its status)."""
+        del self.orders[order_id]
 
     def start(self) -> None:
         fake = self
@@ -78,7 +94,14 @@ class FakeClicToPay:
                     return self._json(fake._register(form))
                 if path.endswith("/getOrderStatusExtended.do"):
                     fake.status_calls += 1
-                    return self._json(fake._status(form.get("orderId", "")))
+                    order_id = form.get("orderId", "")
+                    fake.asked[order_id] = fake.asked.get(order_id, 0) + 1
+                    if fake.failure == "down":
+                        self.send_error(503)
+                        return None
+                    if fake.failure == "error":
+                        return self._json({"errorCode": "7", "errorMessage": "System error"})
+                    return self._json(fake._status(order_id))
                 self.send_error(404)
                 return None
 
@@ -135,5 +158,7 @@ class FakeClicToPay:
             "amount": order.amount,
             "currency": order.currency,
             "OrderNumber": order.order_number,
-            "actionCodeDescription": "" if order.status == 2 else "Paiement refusé",
+            "actionCodeDescription": ""
+            if order.status in (REGISTERED, PAID)
+            else (order.description or "Paiement refusé"),
         }

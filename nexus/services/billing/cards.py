@@ -1,0 +1,45 @@
+"""Card payments as staff see them beside the transfers: those still pending and those that
+failed, with the gateway's last word (nexus.services.clictopay settles them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from nexus.extensions import db
+from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
+from nexus.models.identity import User
+from nexus.services import utcnow
+
+PENDING, FAILED = "en-attente", "refuses"
+CARD_FILTERS = [(PENDING, "Cartes en attente"), (FAILED, "Cartes refusées (30 derniers jours)")]
+FAILED_SHOWN_FOR = timedelta(days=30)
+
+
+def card_filter(raw: str | None) -> str:
+    """The filter asked for, or the pending cards."""
+    return raw if raw in dict(CARD_FILTERS) else PENDING
+
+
+def card_payments(state: str, search: str = "", limit: int = 200) -> list[Payment]:
+    """Pending card payments (oldest first), or those that failed lately (newest first)."""
+    stmt = (
+        select(Payment)
+        .join(User, Payment.payer_id == User.id)
+        .where(Payment.method == PaymentMethod.CLICTOPAY)
+    )
+    if state == FAILED:
+        stmt = stmt.where(
+            Payment.status == PaymentStatus.FAILED, Payment.created_at >= utcnow() - FAILED_SHOWN_FOR
+        ).order_by(Payment.created_at.desc())
+    else:
+        stmt = stmt.where(Payment.status == PaymentStatus.PENDING).order_by(Payment.created_at)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        stmt = stmt.where(
+            func.lower(Payment.reference).like(like)
+            | func.lower(User.email).like(like)
+            | func.lower(User.last_name + " " + User.first_name).like(like)
+        )
+    return list(db.session.scalars(stmt.limit(limit)))
