@@ -838,6 +838,35 @@ TARGETS += [
            examples=4),
 ]  # fmt: skip
 
+
+# Operations health (issue 13, helper "operations"): retry or discard an e-mail given up on (made
+# when the URL is built; rolled back with the test), and the test e-mail to oneself.
+def failed_email(action: str) -> Callable[[dict[str, Any]], str]:
+    def url(world: dict[str, Any]) -> str:
+        from nexus.models.notifications import OutboxEmail, OutboxStatus
+
+        row = OutboxEmail(
+            to_email="fuzz@example.tn",
+            template="password_reset",
+            subject="Fuzz",
+            status=OutboxStatus.FAILED,
+            attempts=8,
+            last_error="SMTPException: fuzz",
+        )
+        db.session.add(row)
+        db.session.commit()
+        return f"/dashboard/admin/operations/emails/{row.id}/{action}"
+
+    return url
+
+
+TARGETS += [
+    Target("admin", "operations.retry_email", failed_email("reessayer"), examples=3),
+    Target("admin", "operations.discard_email", failed_email("abandonner"), {"confirm": (FREE, "1")},
+           examples=3),
+    Target("admin", "operations.test_email", fixed("/dashboard/admin/operations/email-test"), examples=3),
+]  # fmt: skip
+
 # POST routes not fuzzed here, each with the reason.
 EXCLUDED = {
     "auth.signin": "public form: test_forms_fuzz.py::test_sign_in_form",
