@@ -1,18 +1,16 @@
 """Holiday stages: the public list, a stage's page with its reservation form (works without
 JavaScript), the confirmation; for staff, the stages (create, edit) and the reservations table
-(filters, status inline, CSV export of the current filter)."""
+(filters, status inline; its CSV export of the current filter: nexus/blueprints/exports.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from limits import parse
 
-from nexus import fr, policy, rows, steps
+from nexus import policy, rows, steps
 from nexus.forms.base import Form
 from nexus.forms.stages import ReservationForm, StageForm
 from nexus.models.common import Grade
@@ -212,7 +210,7 @@ def reservations() -> Any:
         "q": query,
         "stage_choices": [("", "Tous les stages")]
         + [(str(s.stage.id), s.stage.title) for s in stages.all_stages()],
-        "export_url": url_for("stages.export", **request.args.to_dict()),
+        "export_url": url_for("exports.stage_reservations", **request.args.to_dict()),
         "back_url": request.full_path.rstrip("?"),
         "pending_count": stages.pending_count(),
     }
@@ -226,28 +224,6 @@ def _free_seats(reservations: list[StageReservation]) -> dict[int, int]:
     """Seats left per stage of these rows: a seat is offered from the waiting list only if one is."""
     found = {r.stage_id: r.stage for r in reservations}
     return {stage_id: stages.seats_left(stage) for stage_id, stage in found.items()}
-
-
-def _csv_cell(value: str) -> str:
-    """A cell a spreadsheet never runs as a formula (names and e-mails come from the public)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-@bp.get(f"{STAFF}/reservations.csv")
-@policy.access(policy.STAFF)
-def export() -> Response:
-    """The reservations of the current filter: UTF-8 with BOM, ';' separated (Excel in French)."""
-    filter_key, stage_id, query = _filters()
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for row in stages.export_rows(filter_key, stage_id, query):
-        writer.writerow([_csv_cell(cell) for cell in row])
-    name = f"reservations-stages-{fr.local_today().isoformat()}.csv"
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
 
 
 def _status(name: str) -> ReservationStatus | None:

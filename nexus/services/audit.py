@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
@@ -52,9 +52,14 @@ def record_changes(
     return bool(changed)
 
 
-def recent(action_prefix: str = "", page: int = 1) -> Page[AuditLog]:
-    """Audit lines, newest first, optionally filtered by action prefix ("payment.")."""
+def recent_stmt(action_prefix: str = "") -> Select[tuple[AuditLog]]:
+    """Audit lines, newest first, optionally filtered by action prefix ("payment."): the log's
+    page, and its CSV export."""
     stmt = select(AuditLog).order_by(AuditLog.id.desc())
     if action_prefix:
         stmt = stmt.where(AuditLog.action.startswith(action_prefix))
-    return paginate(stmt, page)
+    return stmt
+
+
+def recent(action_prefix: str = "", page: int = 1) -> Page[AuditLog]:
+    return paginate(recent_stmt(action_prefix), page)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from nexus import links
 from nexus.extensions import db
@@ -169,8 +169,9 @@ BILAN_FILTERS: dict[str, str] = {
 }
 
 
-def list_bilan_requests(filter_key: str, query: str, number: int) -> Page[BilanRequest]:
-    """Requests newest first, filtered by status ("a-traiter": not yet enrolled or closed)."""
+def bilan_requests_stmt(filter_key: str, query: str) -> Select[tuple[BilanRequest]]:
+    """Requests newest first, filtered by status ("a-traiter": not yet enrolled or closed) and
+    by name, e-mail or phone: the table's rows, and its CSV export's."""
     stmt = select(BilanRequest).order_by(BilanRequest.id.desc())
     if filter_key == "a-traiter":
         stmt = stmt.where(BilanRequest.status.in_(OPEN_STATUSES))
@@ -186,7 +187,11 @@ def list_bilan_requests(filter_key: str, query: str, number: int) -> Page[BilanR
                 BilanRequest.student_first_name + " " + BilanRequest.student_last_name,
             )
         )
-    return paginate(stmt, number)
+    return stmt
+
+
+def list_bilan_requests(filter_key: str, query: str, number: int) -> Page[BilanRequest]:
+    return paginate(bilan_requests_stmt(filter_key, query), number)
 
 
 def new_requests_count() -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus import fr, links
@@ -199,14 +199,19 @@ def visible_to(user: User, invoice_id: int) -> Invoice | None:
     return db.session.scalar(select(Invoice).where(Invoice.id == invoice_id, _beneficiary_is(user)))
 
 
-def search(query: str, status: InvoiceStatus | None, page: int) -> Page[Invoice]:
-    """Invoices newest first, by number, customer name or e-mail, and status."""
+def search_stmt(query: str, status: InvoiceStatus | None) -> Select[tuple[Invoice]]:
+    """Invoices newest first, by number, customer name or e-mail, and status: the table's rows,
+    and its CSV export's."""
     stmt = select(Invoice).order_by(Invoice.id.desc())
     if status is not None:
         stmt = stmt.where(Invoice.status == status)
     if query.strip():
         stmt = stmt.where(matches(query, Invoice.number, Invoice.customer_name, Invoice.customer_email))
-    return paginate(stmt, page)
+    return stmt
+
+
+def search(query: str, status: InvoiceStatus | None, page: int) -> Page[Invoice]:
+    return paginate(search_stmt(query, status), page)
 
 
 def _beneficiary_is(user: User) -> Any:

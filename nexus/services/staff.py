@@ -27,8 +27,9 @@ def topic_label(topic: str) -> str:
     return TOPICS.get(topic, topic)
 
 
-def list_contacts(filter_key: str, query: str, number: int) -> Page[ContactMessage]:
-    """Contact messages newest first, by state ("a-traiter", "traites", "tous") and name/e-mail."""
+def contacts_stmt(filter_key: str, query: str) -> Select[tuple[ContactMessage]]:
+    """Contact messages newest first, by state ("a-traiter", "traites", "tous") and name/e-mail:
+    the table's rows, and its CSV export's."""
     stmt = select(ContactMessage).order_by(ContactMessage.id.desc())
     if filter_key == "a-traiter":
         stmt = stmt.where(ContactMessage.handled_at.is_(None))
@@ -36,7 +37,11 @@ def list_contacts(filter_key: str, query: str, number: int) -> Page[ContactMessa
         stmt = stmt.where(ContactMessage.handled_at.is_not(None))
     if query.strip():
         stmt = stmt.where(matches(query, ContactMessage.name, ContactMessage.email))
-    return paginate(stmt, number)
+    return stmt
+
+
+def list_contacts(filter_key: str, query: str, number: int) -> Page[ContactMessage]:
+    return paginate(contacts_stmt(filter_key, query), number)
 
 
 def open_contacts_count() -> int:
@@ -93,25 +98,19 @@ class StudentRow:
 # The student's account and the parent's account, both rows of users.
 _StudentUser = aliased(User, name="student_user")
 _ParentUser = aliased(User, name="parent_user")
+STUDENT_USER, PARENT_USER = _StudentUser, _ParentUser  # for the export's columns
 
 
-def _students_stmt() -> Select[tuple[Student]]:
-    return (
+def students_stmt(filter_key: str, query: str) -> Select[tuple[Student]]:
+    """Students joined to their account (`STUDENT_USER`) and parent's (`PARENT_USER`), by state
+    and by name or e-mail (student's or parent's): the table's rows, and its CSV export's."""
+    stmt = (
         select(Student)
         .join(_StudentUser, Student.user_id == _StudentUser.id)
         .join(ParentProfile, Student.parent_id == ParentProfile.id)
         .join(_ParentUser, ParentProfile.user_id == _ParentUser.id)
-        .options(
-            contains_eager(Student.user.of_type(_StudentUser)),
-            contains_eager(Student.parent).contains_eager(ParentProfile.user.of_type(_ParentUser)),
-        )
         .order_by(_StudentUser.last_name, _StudentUser.first_name, Student.id)
     )
-
-
-def list_students(filter_key: str, query: str, number: int) -> Page[StudentRow]:
-    """Students with their parent and account state, by name or e-mail (student's or parent's)."""
-    stmt = _students_stmt()
     if filter_key == "a-activer":
         stmt = stmt.where(_StudentUser.activated_at.is_(None))
     elif filter_key == "actives":
@@ -126,6 +125,15 @@ def list_students(filter_key: str, query: str, number: int) -> Page[StudentRow]:
                 _ParentUser.email,
             )
         )
+    return stmt
+
+
+def list_students(filter_key: str, query: str, number: int) -> Page[StudentRow]:
+    """Students with their parent and account state, by name or e-mail (student's or parent's)."""
+    stmt = students_stmt(filter_key, query).options(
+        contains_eager(Student.user.of_type(_StudentUser)),
+        contains_eager(Student.parent).contains_eager(ParentProfile.user.of_type(_ParentUser)),
+    )
     page = paginate(stmt, number)
     links = identity.pending_activation_links([s.user_id for s in page.items])
     rows = [StudentRow(s, links.get(s.user_id)) for s in page.items]

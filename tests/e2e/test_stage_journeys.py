@@ -144,7 +144,7 @@ def test_a_family_reserves_a_stage_takes_the_test_and_gets_its_bilan(
     expect(row).to_contain_text("Test : Terminé")
     expect(row).to_contain_text("En attente de confirmation")
     fits(page, "stage-reservations", js)
-    export = page.get_by_role("link", name="Exporter en CSV")
+    export = page.get_by_role("link", name="Télécharger (CSV)")
     csv = page.request.get(export.get_attribute("href") or "")
     assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
     assert reference in csv.text() and email in csv.text()  # the current filter's rows

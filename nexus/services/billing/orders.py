@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus import fr, links
@@ -164,7 +164,9 @@ def payments_of_parent(parent: User) -> list[Payment]:
     return list(db.session.scalars(stmt))
 
 
-def pending_transfers(search: str = "") -> list[Payment]:
+def pending_transfers_stmt(search: str = "") -> Select[tuple[Payment]]:
+    """Bank transfers waiting for staff, oldest first, by reference, payer's e-mail or name: the
+    desk's rows, and its CSV export's."""
     stmt = (
         select(Payment)
         .join(User, Payment.payer_id == User.id)
@@ -178,4 +180,8 @@ def pending_transfers(search: str = "") -> list[Payment]:
             | func.lower(User.email).like(like)
             | func.lower(User.last_name + " " + User.first_name).like(like)
         )
-    return list(db.session.scalars(stmt.limit(200)))
+    return stmt
+
+
+def pending_transfers(search: str = "") -> list[Payment]:
+    return list(db.session.scalars(pending_transfers_stmt(search).limit(200)))

@@ -21,6 +21,7 @@ from nexus.services.credits.desk import (
     recently_decided_requests,
     request_credits,
     students_page,
+    students_stmt,
 )
 from nexus.services.credits.expiry import REMINDER_DAYS, expire_due, lots_expiring_soon, remind_expiring
 from nexus.services.credits.ledger import (
@@ -74,4 +75,5 @@ __all__ = [
     "remind_expiring",
     "request_credits",
     "students_page",
+    "students_stmt",
 ]

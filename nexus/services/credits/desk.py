@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import joinedload
 
 from nexus import fr, links
@@ -175,12 +175,18 @@ def desk_students() -> list[Student]:
     return list(db.session.scalars(stmt.order_by(User.last_name, User.first_name)))
 
 
-def students_page(query: str, number: int) -> Page[Student]:
-    """The balances table: students by name, filtered by name or e-mail, one page at a time."""
-    stmt = select(Student).join(User, Student.user_id == User.id).options(joinedload(Student.user))
+def students_stmt(query: str) -> Select[tuple[Student]]:
+    """The balances table's students by name, filtered by name or e-mail (the ledger's CSV export
+    takes their entries)."""
+    stmt = select(Student).join(User, Student.user_id == User.id)
     if query.strip():
         stmt = stmt.where(matches(query, User.first_name + " " + User.last_name, User.email))
-    return paginate(stmt.order_by(User.last_name, User.first_name, Student.id), number)
+    return stmt.order_by(User.last_name, User.first_name, Student.id)
+
+
+def students_page(query: str, number: int) -> Page[Student]:
+    """The balances table: students by name, filtered by name or e-mail, one page at a time."""
+    return paginate(students_stmt(query).options(joinedload(Student.user)), number)
 
 
 def pending_requests() -> list[CreditRequest]:

@@ -45,6 +45,7 @@ from nexus.services.scheduling.queries import (
     sessions_of_students,
     sessions_with,
     upcoming_all,
+    upcoming_stmt,
     visible_to,
 )
 from nexus.services.scheduling.reminders import deliver_reminder, due_reminders
@@ -87,6 +88,7 @@ __all__ = [
     "sessions_of_students",
     "sessions_with",
     "upcoming_all",
+    "upcoming_stmt",
     "visible_to",
     "write_report",
 ]

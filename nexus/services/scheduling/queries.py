@@ -92,20 +92,24 @@ def sessions_of_students(
     return list(db.session.scalars(stmt.limit(limit)).unique())
 
 
-def upcoming_all(now: datetime | None = None, days: int = 31, limit: int = 200) -> list[SessionBooking]:
-    """Staff view: every session holding a slot in the coming days."""
+def upcoming_stmt(now: datetime | None = None, days: int = 31) -> Select[tuple[SessionBooking]]:
+    """Every session holding a slot in the coming days, soonest first: the staff's table, and
+    its CSV export."""
     now = now or utcnow()
-    stmt = (
-        with_people(select(SessionBooking))
+    return (
+        select(SessionBooking)
         .where(
             SessionBooking.is_holding,
             SessionBooking.ends_at >= now,
             SessionBooking.starts_at <= now + timedelta(days=days),
         )
-        .order_by(SessionBooking.starts_at)
-        .limit(limit)
+        .order_by(SessionBooking.starts_at, SessionBooking.id)
     )
-    return list(db.session.scalars(stmt).unique())
+
+
+def upcoming_all(now: datetime | None = None, days: int = 31, limit: int = 200) -> list[SessionBooking]:
+    """Staff view: every session holding a slot in the coming days."""
+    return list(db.session.scalars(with_people(upcoming_stmt(now, days)).limit(limit)).unique())
 
 
 # -- a coach's agenda and students -------------------------------------------------------------

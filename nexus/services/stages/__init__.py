@@ -12,10 +12,10 @@ from nexus.services.stages.desk import (
     RESERVATION_FILTERS,
     StatusChange,
     change_status,
-    export_rows,
     get_reservation,
     list_reservations,
     pending_count,
+    reservations_stmt,
 )
 from nexus.services.stages.offers import (
     Listed,
@@ -59,7 +59,6 @@ __all__ = [
     "coming_stages",
     "create_stage",
     "dates_label",
-    "export_rows",
     "get_reservation",
     "get_stage",
     "held_seats",
@@ -67,6 +66,7 @@ __all__ = [
     "list_reservations",
     "mail_context",
     "pending_count",
+    "reservations_stmt",
     "reserve",
     "seats_left",
     "slugify",

@@ -1,6 +1,6 @@
 """The staff's follow-up of stage reservations: pending → confirmed → paid (the family's invoice),
 or cancelled (the seat freed at once); a seat offered from the waiting list; the table's filters
-and its CSV export."""
+(its CSV export: nexus/services/exports/)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from nexus import fr
 from nexus.extensions import db
 from nexus.models.billing import Invoice, InvoiceStatus, PaymentMethod
 from nexus.models.identity import User
@@ -104,7 +103,8 @@ RESERVATION_FILTERS: dict[str, str] = {
 }
 
 
-def _filtered(filter_key: str, stage_id: int | None, query: str) -> Select[Any]:
+def reservations_stmt(filter_key: str, stage_id: int | None, query: str) -> Select[Any]:
+    """The reservations of the table's filter (the page's rows, and its CSV export's)."""
     stmt = (
         select(StageReservation)
         .join(Stage, StageReservation.stage_id == Stage.id)
@@ -133,39 +133,7 @@ def _filtered(filter_key: str, stage_id: int | None, query: str) -> Select[Any]:
 def list_reservations(
     filter_key: str, stage_id: int | None, query: str, number: int
 ) -> Page[StageReservation]:
-    return paginate(_filtered(filter_key, stage_id, query), number)
-
-
-EXPORT_LIMIT = 10_000
-
-
-def export_rows(filter_key: str, stage_id: int | None, query: str) -> list[list[str]]:
-    """The reservations of the current filter as the CSV's rows (header first), in French."""
-    header = [
-        "Référence", "Stage", "Dates", "Élève", "Classe", "Parent", "E-mail", "Téléphone",
-        "Statut", "Prix", "Test de positionnement", "Reçue le", "Mise à jour le",
-    ]  # fmt: skip
-    rows = [header]
-    for r in db.session.scalars(_filtered(filter_key, stage_id, query).limit(EXPORT_LIMIT)):
-        test = r.assessment
-        rows.append(
-            [
-                r.reference,
-                r.stage.title,
-                f"{fr.short_date(r.stage.starts_on)} – {fr.short_date(r.stage.ends_on)}",
-                r.student_name,
-                r.grade.label,
-                r.parent_name,
-                r.email,
-                r.phone,
-                r.status.label,
-                fr.tnd(r.stage.price_millimes),
-                test.status.label if test is not None else "—",
-                fr.date_time(r.created_at),
-                fr.date_time(r.updated_at),
-            ]
-        )
-    return rows
+    return paginate(reservations_stmt(filter_key, stage_id, query), number)
 
 
 def get_reservation(reservation_id: int) -> StageReservation | None:
