@@ -75,11 +75,12 @@ def receipt(invoice_id: int) -> Any:
 
 
 def _query() -> str:
-    return request.args.get("q", "").strip()[:100]
+    """The search typed in the search box, or in the upload form's person field (live search)."""
+    return (request.args.get("q") or request.args.get("person") or "").strip()[:100]
 
 
 def _staff_page(form: VaultUploadForm, person: User | None, q: str, status: int = 200) -> Any:
-    """The search, its results, and the chosen person's upload form and documents."""
+    """The upload form, the search and its results, and the chosen person's documents."""
     context: dict[str, Any] = {"q": q, "results": vault_upload.people(q, page_arg()) if q else None}
     if person is not None:
         context |= {
@@ -100,33 +101,39 @@ def staff_index() -> Any:
         return render_template("documents/_people.html", q=q, results=results)
     owner_id = parse_id(request.args.get("personne"))
     person = vault_upload.owner(owner_id) if owner_id else None
-    return _staff_page(VaultUploadForm(), person, q)
-
-
-@bp.post("/dashboard/assistante/documents/<int:owner_id>")
-@policy.access(policy.STAFF)
-def staff_upload(owner_id: int) -> Any:
-    person = or_404(vault_upload.owner(owner_id))
     form = VaultUploadForm()
-    q = request.form.get("q", "").strip()[:100]
-    if not form.validate():
-        return _staff_page(form, person, q, 422)
+    if person is not None:  # chosen in the search: the form names them
+        form.person.data, form.owner.data = person.full_name, str(person.id)
+    return _staff_page(form, person, q)
+
+
+@bp.post("/dashboard/assistante/documents")
+@policy.access(policy.STAFF)
+def staff_upload() -> Any:
+    form = VaultUploadForm()
+    valid = form.validate()
+    choice = vault_upload.choose(parse_id(form.owner.data), form.person.data or "")
+    if choice.problem and not form.person.errors:
+        form.person.errors = [choice.problem]
+    q = "" if choice.person else (form.person.data or "")[:100]  # the matches, to choose from
+    if not valid or choice.person is None:
+        return _staff_page(form, choice.person, q, 422)
     file = form.file.data
     if file is None or not getattr(file, "filename", ""):
         form.file.errors = ["Choisissez un fichier à déposer."]
-        return _staff_page(form, person, q, 422)
+        return _staff_page(form, choice.person, q, 422)
     upload = vault_upload.Upload(file.filename, file.read())
     try:
         document = vault_upload.upload(
-            current_user, owner_id, form.title.data or "", DocumentKind(form.kind.data), upload
+            current_user, choice.person.id, form.title.data or "", DocumentKind(form.kind.data), upload
         )
     except ServiceError as err:
         getattr(form, err.field or "file", form.file).errors = [err.message]
-        return _staff_page(form, person, q, 422)
+        return _staff_page(form, choice.person, q, 422)
     except LookupError:
         abort(404)
-    flash(f"« {document.title} » a été déposé dans l'espace de {person.full_name}.", "success")
-    return redirect(url_for(STAFF, personne=owner_id, q=q or None), code=303)
+    flash(f"« {document.title} » a été déposé dans l'espace de {choice.person.full_name}.", "success")
+    return redirect(url_for(STAFF, personne=choice.person.id) + "#espace", code=303)
 
 
 @bp.post("/dashboard/assistante/documents/retirer/<int:document_id>")

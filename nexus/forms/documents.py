@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField
-from wtforms import SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from nexus.forms.base import Form
@@ -20,6 +20,18 @@ FILE_ACCEPT = {
 
 
 class VaultUploadForm(Form):
+    # Whose vault: typed (a name or an address, resolved by the service) or chosen in the search,
+    # which fills it in and sets `owner`.
+    person = StringField(
+        "Personne (parent ou élève : nom ou e-mail)",
+        validators=[
+            DataRequired("Indiquez le parent ou l'élève : nom ou adresse e-mail."),
+            Length(max=200, message="200 caractères au plus."),
+        ],
+        filters=[strip],
+        render_kw={"maxlength": 200, "autocomplete": "off"},
+    )
+    owner = HiddenField()
     title = StringField(
         "Titre",
         validators=[

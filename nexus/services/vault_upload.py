@@ -27,7 +27,7 @@ from nexus.services.messaging.attachments import Upload
 from nexus.services.messaging.attachments import kind_of as picture_or_pdf
 from nexus.services.paging import Page, matches, paginate
 
-__all__ = ["Upload", "check", "owner", "people", "remove", "upload"]
+__all__ = ["Choice", "Upload", "check", "choose", "owner", "people", "remove", "upload"]
 
 DEFAULT_MAX_MB = 10
 TITLE_MAX = 200
@@ -135,6 +135,45 @@ def people(query: str, number: int) -> Page[Person]:
     )
     page = paginate(stmt, number, per_page=20)
     return Page([Person(u, family_line(u)) for u in page.items], page.number, page.per_page, page.total)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Whose vault a staff member meant, or why it is not clear (a French message)."""
+
+    person: User | None
+    problem: str | None = None
+
+
+def choose(owner_id: int | None, typed: str) -> Choice:
+    """The person chosen in the search (`owner_id`, while the name shown is kept), or the one
+    parent or student the typed name or address designates."""
+    typed = " ".join(typed.split())
+    chosen = owner(owner_id) if owner_id is not None else None
+    if chosen is not None and typed.casefold() in (
+        chosen.full_name.casefold(),
+        (chosen.email or "").casefold(),
+    ):
+        return Choice(chosen)
+    if not typed:
+        return Choice(None, "Indiquez le parent ou l'élève : nom ou adresse e-mail.")
+    found = people(typed, 1)
+    exact = [p.user for p in found.items if typed.casefold() in _names(p.user)]
+    if found.total == 1 or len(exact) == 1:
+        return Choice(found.items[0].user if found.total == 1 else exact[0])
+    shown = typed[:60]
+    if found.total == 0:
+        return Choice(None, f"Personne ne correspond à « {shown} » : vérifiez le nom ou l'adresse e-mail.")
+    return Choice(
+        None,
+        f"{found.total} personnes correspondent à « {shown} » : choisissez-la dans la recherche, "
+        "puis joignez de nouveau le fichier.",
+    )
+
+
+def _names(user: User) -> tuple[str, ...]:
+    """What designates a person exactly: first name, full name, address (case aside)."""
+    return (user.first_name.casefold(), user.full_name.casefold(), (user.email or "").casefold())
 
 
 def family_line(user: User) -> str:

@@ -54,10 +54,11 @@ def odf(mimetype: str) -> bytes:
 
 
 def upload(client, owner_email: str, filename: str, data: bytes, **fields: str):  # type: ignore[no-untyped-def]
-    form = {"title": "Bulletin du 1er trimestre", "kind": "SCHOOL_REPORT", **fields}
-    form["file"] = (io.BytesIO(data), filename)  # type: ignore[assignment]
-    url = f"{PAGE}/{user(owner_email).id}"
-    return client.post(url, data=form, content_type="multipart/form-data")
+    """The upload form as sent after choosing the person in the search (owner id, name shown)."""
+    owner = user(owner_email)
+    form = {"person": owner.full_name, "owner": str(owner.id), "title": "Bulletin du 1er trimestre"}
+    form |= {"kind": "SCHOOL_REPORT", **fields, "file": (io.BytesIO(data), filename)}  # type: ignore[dict-item]
+    return client.post(PAGE, data=form, content_type="multipart/form-data")
 
 
 def documents_of(email: str) -> list[UserDocument]:
@@ -221,12 +222,40 @@ def test_a_file_over_ten_megabytes_is_refused_and_over_the_request_limit_too(app
 def test_no_file_or_a_vault_that_is_not_a_familys_is_refused(app, client, login):
     login(client, ASSISTANTE)
     before, files = fingerprint(), stored_files(app)
-    no_file = client.post(f"{PAGE}/{user(YASMINE).id}", data={"title": "Bulletin", "kind": "OTHER"})
+    yasmine = user(YASMINE)
+    no_file = client.post(
+        PAGE, data={"person": yasmine.full_name, "owner": yasmine.id, "title": "B", "kind": "OTHER"}
+    )
     assert no_file.status_code == 422 and "Choisissez un fichier à déposer." in html(no_file)
-    for other in (HELIOS, ADMIN):  # a coach's or staff's account has no vault
-        assert upload(client, other, "bulletin.pdf", PDF).status_code == 404
-    assert client.get(f"{PAGE}?personne={user(HELIOS).id}").status_code == 200  # no person chosen
-    assert "Déposer un document" not in html(client.get(f"{PAGE}?personne={user(HELIOS).id}"))
+    for other in (HELIOS, ADMIN):  # a coach's or staff's account has no vault, by id or by name
+        response = upload(client, other, "bulletin.pdf", PDF)
+        assert response.status_code == 422 and "Personne ne correspond" in html(response)
+    assert "Espace de" not in html(client.get(f"{PAGE}?personne={user(HELIOS).id}"))
+    assert changed_tables(before, fingerprint()) == [] and stored_files(app) == files
+
+
+def by_name(client, typed: str, owner: str = ""):  # type: ignore[no-untyped-def]
+    form = {"person": typed, "owner": owner, "title": "Attestation", "kind": "CERTIFICATE"}
+    form["file"] = (io.BytesIO(PDF), "attestation.pdf")  # type: ignore[assignment]
+    return client.post(PAGE, data=form, content_type="multipart/form-data")
+
+
+def test_the_person_may_be_typed_instead_of_chosen(app, client, login):
+    login(client, ASSISTANTE)
+    assert by_name(client, "Sami").status_code == 303  # one match
+    assert by_name(client, "  PARENT@nexus-reussite.tn ").status_code == 303  # an address, case aside
+    assert [d.title for d in documents_of(SAMI)] == ["Attestation"]
+    assert [d.title for d in documents_of(PARENT)] == ["Attestation"]
+    before, files = fingerprint(), stored_files(app)
+    several = by_name(client, "Ben Ali")  # Nadia, Yasmine and Adam
+    page = html(several)
+    assert several.status_code == 422 and "3 personnes correspondent à « Ben Ali »" in page
+    assert "Choisir" in page and "Adam" in page  # the matches, to choose from
+    nobody = by_name(client, "Zorro")
+    assert nobody.status_code == 422 and "Personne ne correspond à « Zorro »" in html(nobody)
+    # The name shown was changed after choosing Sami: the name typed decides, not the stale id.
+    changed = by_name(client, "Ben Ali", owner=str(user(SAMI).id))
+    assert changed.status_code == 422 and "3 personnes correspondent" in html(changed)
     assert changed_tables(before, fingerprint()) == [] and stored_files(app) == files
 
 
