@@ -389,6 +389,12 @@ TARGETS: list[Target] = [
         lambda w_: f"/dashboard/assistante/paiements/{w_['payment']}/refuser",
         {"reason": (NAME, "Virement introuvable"), "confirm": (FREE, "1")},
     ),
+    Target(
+        "admin assistante",
+        "payments.check_card",
+        lambda w_: f"/dashboard/assistante/paiements/{w_['card_payment']}/verifier",
+        examples=3,
+    ),
     # -- coach --
     Target(
         "coach",
@@ -599,6 +605,18 @@ TARGETS: list[Target] = [
         "admin.anonymise",
         lambda w_: f"/dashboard/admin/utilisateurs/{w_['adam_user']}/anonymiser",
         examples=3,
+    ),
+    # Subscription care (issue 13): Sami's plan, its end moved with a reason
+    Target(
+        "admin",
+        "admin.edit_subscription",
+        lambda w_: f"/dashboard/admin/abonnements/{w_['subscription']}/modifier",
+        {
+            "status": (CHOICE, "ACTIVE"),
+            "ends_on": (REQUIRED_DATE, w("next_week")),
+            "reason": (NAME, "Geste commercial accordé"),
+            "confirm": (FREE, ""),
+        },
     ),
     # Open family (issue 9)
     Target(
@@ -996,6 +1014,11 @@ def world(app: Any) -> dict[str, Any]:
         "Karim Gharbi", "Lina Gharbi", "karim@example.tn", "+216 22 333 444", Grade.TERMINALE
     )
     stage_reservation = stages.reserve(stage.id, stage_details).reservation
+    # Card care (issue 13): a card payment of parent2's left pending (no gateway configured here)
+    from nexus.models.billing import PaymentMethod
+
+    card_order = billing.build_order(parent2, sami.id, "CREDITS_10", None)
+    card_payment = billing.create_pending(parent2, card_order, PaymentMethod.CLICTOPAY, "NX-CARDFUZZ")
     db.session.commit()
     free = (now + timedelta(days=15)).astimezone(factories_tz()).replace(hour=15, minute=0)
     return {
@@ -1043,6 +1066,9 @@ def world(app: Any) -> dict[str, Any]:
         "stage": stage.id,
         "stage_slug": stage.slug,
         "stage_reservation": stage_reservation.id,
+        # Card and subscription care (issue 13)
+        "card_payment": card_payment.id,
+        "subscription": billing.active_subscription(sami.id).id,
         "stage_start": (today + timedelta(days=40)).isoformat(),
         "stage_end": (today + timedelta(days=44)).isoformat(),
     }
