@@ -83,8 +83,9 @@ def _weekly(coach: CoachProfile, days: range | list[int], start: time, end: time
 
 
 def _paid_plan(student: Student, payer: User, subject: Subject) -> None:
-    """Sami's paid HYBRIDE plan, granted as the payment approval grants it."""
+    """Sami's paid HYBRIDE plan, granted as the payment approval grants it, with its invoice."""
     if db.session.scalar(select(Subscription.id).where(Subscription.student_id == student.id)):
+        _demo_invoice(payer)  # a database seeded before the plan had its invoice gets it now
         return
     offer = catalog.offer(OfferCode.HYBRIDE)
     now = utcnow()
@@ -103,6 +104,21 @@ def _paid_plan(student: Student, payer: User, subject: Subject) -> None:
     db.session.add(payment)
     db.session.flush()
     start_plan(payment, offer, [subject.value])
+    _demo_invoice(payer)
+
+
+def _demo_invoice(payer: User) -> None:
+    """The PAID invoice of the demo payment (in Hichem's space), unless it has one."""
+    from nexus.models.billing import Invoice
+    from nexus.services import invoices
+
+    payment = db.session.scalar(
+        select(Payment).where(Payment.reference == "NX-DEMO-0001", Payment.payer_id == payer.id)
+    )
+    if payment is None:
+        return
+    if db.session.scalar(select(Invoice.id).where(Invoice.payment_id == payment.id)) is None:
+        invoices.for_payment(payment, None)
 
 
 def seed_demo() -> None:
@@ -228,6 +244,9 @@ def _finished_test(sami: Student) -> None:
 @command
 def _seed_people() -> None:
     """The accounts, families, coaches' weeks and a paid plan: one transaction."""
+    from nexus.services import centre_settings
+
+    centre_settings.ensure_row()  # the invoices' issuer (a truncated test database lost it)
     _user("admin@nexus-reussite.tn", Role.ADMIN, "Amira", "Ben Salah")
     _user("assistante@nexus-reussite.tn", Role.ASSISTANTE, "Leïla", "Trabelsi")
     helios = _coach(

@@ -18,7 +18,7 @@ from nexus.extensions import db
 from nexus.fr import tnd
 from nexus.models.billing import Invoice, InvoiceStatus, PaymentMethod
 from nexus.numbers import parse_count, parse_tnd
-from nexus.services import ServiceError, invoices
+from nexus.services import ServiceError, invoice_details, invoices, parse_id
 from nexus.text import line_problem
 from nexus.web import is_fragment_request, or_404, page_arg
 
@@ -37,6 +37,7 @@ def index() -> Any:
         q=query,
         status=status,
         status_options=[("", "Tous"), *((option.value, option.label) for option in InvoiceStatus)],
+        can_edit_settings=policy.ADMIN.allows_role(current_user.role),
     )
 
 
@@ -74,7 +75,26 @@ def _customer_email() -> str | None:
 
 def _new_form(errors: dict[str, str] | None = None) -> Any:
     form = request.form if errors else {}
-    return render_template("invoices/new.html", form=form, errors=errors or {}, lines=LINES)
+    search = (request.values.get("famille") or "").strip()[:100]
+    return render_template(
+        "invoices/new.html",
+        form=form,
+        errors=errors or {},
+        lines=LINES,
+        families=invoice_details.family_choices(search),
+        famille=search,
+    )
+
+
+def _chosen_id(name: str, message: str) -> int | None:
+    """An optional id chosen in a select: None when left blank, a refusal when it cannot be one."""
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    chosen = parse_id(raw)
+    if chosen is None:
+        raise ServiceError(message, name)
+    return chosen
 
 
 @bp.route("/nouvelle", methods=["GET", "POST"])
@@ -96,6 +116,8 @@ def create() -> Any:
             actor_id=current_user.id,
             customer_email=_customer_email(),
             customer_address=(request.form.get("customer_address") or "").strip() or None,
+            beneficiary_id=_chosen_id("beneficiary", "Choisissez une famille dans la liste."),
+            student_id=_chosen_id("student", "Choisissez un élève dans la liste."),
             discount_millimes=discount,
             notes=(request.form.get("notes") or "").strip() or None,
         )
@@ -109,6 +131,8 @@ def _show(invoice: Invoice, errors: dict[str, str] | None = None) -> Any:
     return render_template(
         "invoices/show.html",
         invoice=invoice,
+        beneficiary=invoices.beneficiary_of(invoice),
+        details=invoice_details.pending_for(invoice.id),
         methods=list(PaymentMethod),
         form=request.form if errors else {},
         errors=errors or {},

@@ -28,10 +28,7 @@ def render_pdf(invoice: Invoice, *, receipt: bool = False) -> bytes:
     pdf.set_font("Helvetica", "B", 16)
     write(0, 9, "Nexus Réussite", ln=True)
     pdf.set_font("Helvetica", "", 9)
-    write(0, 5, invoice.issuer_name, ln=True)
-    write(0, 5, invoice.issuer_address, ln=True)
-    if invoice.issuer_tax_id:
-        write(0, 5, f"Matricule fiscal : {invoice.issuer_tax_id}", ln=True)
+    _issuer(invoice, write)
     pdf.ln(6)
     pdf.set_font("Helvetica", "B", 13)
     title = "Reçu de paiement" if receipt else "Facture"
@@ -41,6 +38,8 @@ def render_pdf(invoice: Invoice, *, receipt: bool = False) -> bytes:
     write(0, 6, f"Date : {issued}      Statut : {invoice.status.label}", ln=True)
     pdf.ln(3)
     write(0, 6, f"Client : {invoice.customer_name}", ln=True)
+    if invoice.customer_tax_id:
+        write(0, 6, f"Matricule fiscal du client : {invoice.customer_tax_id}", ln=True)
     if invoice.customer_email:
         write(0, 6, invoice.customer_email, ln=True)
     if invoice.customer_address:
@@ -59,10 +58,29 @@ def render_pdf(invoice: Invoice, *, receipt: bool = False) -> bytes:
     if invoice.notes:
         pdf.ln(3)
         pdf.multi_cell(0, 5, _latin1(f"Notes : {invoice.notes[:600]}"), new_x="LMARGIN", new_y="NEXT")
+    if invoice.legal_mentions:  # the centre's mentions as they stood at issue (none on older invoices)
+        pdf.ln(3)
+        pdf.set_font("Helvetica", "", 8)
+        pdf.multi_cell(0, 4, _latin1(invoice.legal_mentions[:1000]), new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(-25)
     pdf.set_font("Helvetica", "I", 8)
     write(0, 4, "Nexus Réussite — soutien scolaire lycée et bac, Tunis. Merci de votre confiance.", ln=True)
     return bytes(pdf.output())
+
+
+def _issuer(invoice: Invoice, write: Any) -> None:
+    """The issuer block as copied at issue; an older invoice has only its name and address."""
+    write(0, 5, invoice.issuer_name, ln=True)
+    write(0, 5, invoice.issuer_address, ln=True)
+    ids = []
+    if invoice.issuer_tax_id:
+        ids.append(f"Matricule fiscal : {invoice.issuer_tax_id}")
+    if invoice.issuer_rne:
+        ids.append(f"RNE : {invoice.issuer_rne}")
+    if ids:
+        write(0, 5, "    ".join(ids), ln=True)
+    if invoice.issuer_contact:
+        write(0, 5, invoice.issuer_contact, ln=True)
 
 
 def _writer(pdf: FPDF) -> Any:
@@ -100,6 +118,10 @@ def _totals(pdf: FPDF, invoice: Invoice, write: Any) -> None:
     rows = [("Sous-total", invoice.subtotal_millimes)]
     if invoice.discount_millimes:
         rows.append(("Remise", -invoice.discount_millimes))
+    if invoice.tax_millimes:
+        rows.append(("TVA", invoice.tax_millimes))
+    if invoice.stamp_millimes:
+        rows.append(("Droit de timbre", invoice.stamp_millimes))
     rows.append(("Total", invoice.total_millimes))
     for label, amount in rows:
         pdf.set_font("Helvetica", "B" if label == "Total" else "", 10)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus import fr, links
@@ -35,16 +35,22 @@ from nexus.models.billing import (
 from nexus.models.common import Role
 from nexus.models.identity import User
 from nexus.models.vault import DocumentKind, UserDocument
-from nexus.services import ServiceError, audit, catalog, command, family, locked, notifications, utcnow, vault
+from nexus.services import (
+    ServiceError,
+    audit,
+    catalog,
+    centre_settings,
+    command,
+    family,
+    locked,
+    notifications,
+    utcnow,
+    vault,
+)
 from nexus.services.invoice_pdf import render_pdf
 from nexus.services.paging import Page, matches, paginate
 from nexus.text import check_line, check_size, check_text
 
-ISSUER = {
-    "issuer_name": "M&M Academy — Nexus Réussite",
-    "issuer_address": "Résidence Narjess 2, Bloc D, Appt 12, Raoued 2056, Ariana, Tunisie",
-    "issuer_tax_id": None,  # matricule fiscal: set it here once the centre has it
-}
 TOKEN_TTL = timedelta(hours=72)
 MAX_SENDS_PER_DAY = 3
 MAX_ITEMS = 12
@@ -90,6 +96,19 @@ def _check_typed_text(
         check_size(line.label, f"label_{i}", 160)
 
 
+def _check_beneficiary(beneficiary_id: int | None, student_id: int | None) -> None:
+    """A manual invoice's family: an active parent account, and the student one of its children."""
+    if beneficiary_id is None:
+        if student_id is not None:
+            raise ServiceError("Choisissez d'abord la famille de l'élève.", field="beneficiary")
+        return
+    parent = db.session.get(User, beneficiary_id)
+    if parent is None or parent.role is not Role.PARENT or not parent.is_active:
+        raise ServiceError("Choisissez une famille dans la liste.", field="beneficiary")
+    if student_id is not None and family.child_of(parent, student_id) is None:
+        raise ServiceError("Cet élève n'est pas un enfant de la famille choisie.", field="student")
+
+
 @command
 def create(
     customer_name: str,
@@ -104,12 +123,22 @@ def create(
     payment: Payment | None = None,
     discount_millimes: int = 0,
     notes: str | None = None,
+    stamp_included: bool = False,
 ) -> Invoice:
+    """A numbered invoice issued by the centre as its settings stand now (identity, mentions and
+    droit de timbre copied). `stamp_included`: the lines' amount already holds the stamp (a
+    catalog price paid as shown), so the stamp is taken out of the last line, not added."""
     if not lines or len(lines) > MAX_ITEMS:
         raise ServiceError(f"Une facture compte de 1 à {MAX_ITEMS} lignes.")
     _check_typed_text(customer_name, customer_email, customer_address, notes, lines)
+    if payment is None:
+        _check_beneficiary(beneficiary_id, student_id)
     if any(line.qty <= 0 or line.unit_price_millimes < 0 for line in lines):
         raise ServiceError("Quantités et prix doivent être positifs.")
+    stamp = centre_settings.stamp_millimes()
+    if stamp_included:
+        held = _stamp_out_of(lines, stamp)
+        stamp, lines = (stamp if held is not lines else 0), held
     subtotal = sum(line.qty * line.unit_price_millimes for line in lines)
     if not 0 <= discount_millimes <= subtotal:
         raise ServiceError("La remise ne peut pas dépasser le sous-total.", field="discount")
@@ -128,11 +157,12 @@ def create(
         subtotal_millimes=subtotal,
         discount_millimes=discount_millimes,
         tax_millimes=0,
-        total_millimes=subtotal - discount_millimes,
+        stamp_millimes=stamp,
+        total_millimes=subtotal - discount_millimes + stamp,
         tax_regime=TaxRegime.TVA_NON_APPLICABLE,
         notes=notes,
         created_by_id=actor_id,
-        **ISSUER,
+        **centre_settings.issuer_fields(),
     )
     invoice.items = [
         InvoiceItem(
@@ -152,8 +182,18 @@ def create(
     return invoice
 
 
+def _stamp_out_of(lines: list[Line], stamp: int) -> list[Line]:
+    """The lines with the stamp taken out of the last one (a single-quantity line that holds it);
+    unchanged when it cannot hold it (the invoice then carries no stamp)."""
+    last = lines[-1]
+    if not stamp or last.qty != 1 or last.unit_price_millimes < stamp:
+        return lines
+    return [*lines[:-1], replace(last, unit_price_millimes=last.unit_price_millimes - stamp)]
+
+
 def for_payment(payment: Payment, actor: User | None) -> Invoice:
-    """The PAID invoice of an approved payment, rendered and put in the payer's vault."""
+    """The PAID invoice of an approved payment, rendered and put in the payer's vault. The price
+    paid is the invoice's total: a droit de timbre is part of it, not added to it."""
     payer = payment.payer
     offer = catalog.offer(payment.offer_code)
     invoice = create(
@@ -165,6 +205,7 @@ def for_payment(payment: Payment, actor: User | None) -> Invoice:
         beneficiary_id=payer.id,
         student_id=payment.student_id,
         payment=payment,
+        stamp_included=True,
     )
     invoice.payment_method = payment.method
     invoice.paid_at = utcnow()
@@ -210,15 +251,22 @@ def search_stmt(query: str, status: InvoiceStatus | None) -> Select[tuple[Invoic
     return stmt
 
 
+def beneficiary_of(invoice: Invoice) -> User | None:
+    """The family account an invoice belongs to (None: a customer outside the platform)."""
+    return db.session.get(User, invoice.beneficiary_id) if invoice.beneficiary_id else None
+
+
 def search(query: str, status: InvoiceStatus | None, page: int) -> Page[Invoice]:
     return paginate(search_stmt(query, status), page)
 
 
 def _beneficiary_is(user: User) -> Any:
-    """The invoices of this user, and for a parent those of every parent of the family."""
+    """The invoices of this user, and for a parent those of every parent of the family; never a
+    draft (a manual invoice reaches the family once staff have checked and sent it)."""
+    issued = Invoice.status != InvoiceStatus.DRAFT
     if user.role is Role.PARENT:
-        return Invoice.beneficiary_id.in_(family.guardian_ids(user.id))
-    return Invoice.beneficiary_id == user.id
+        return and_(Invoice.beneficiary_id.in_(family.guardian_ids(user.id)), issued)
+    return and_(Invoice.beneficiary_id == user.id, issued)
 
 
 def of_user(user: User) -> list[Invoice]:
@@ -250,10 +298,13 @@ def pdf_bytes(invoice: Invoice) -> bytes:
 
 
 def refresh_vault_copy(invoice: Invoice) -> None:
-    """After a change of state, the copy in the family's vault shows the new state too."""
+    """After a change, the copy in the family's vault shows it too; a manual invoice with a
+    beneficiary family gets its copy when it leaves the draft state (it then is theirs to see)."""
     document = db.session.scalar(select(UserDocument).where(UserDocument.invoice_id == invoice.id))
     if document is not None:
         vault.replace(document, render_pdf(invoice))  # the old file goes only once committed
+    elif invoice.beneficiary_id and invoice.status in (InvoiceStatus.SENT, InvoiceStatus.PAID):
+        store_pdf(invoice, invoice.beneficiary_id)
 
 
 def receipt_pdf(invoice: Invoice) -> bytes:
@@ -263,6 +314,7 @@ def receipt_pdf(invoice: Invoice) -> bytes:
 
 
 # -- staff actions on invoices ---------------------------------------------------------------
+
 
 @command
 def change_status(

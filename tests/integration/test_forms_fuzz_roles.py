@@ -112,6 +112,11 @@ PHONE = kind(["+216 ²²", "1" * 200, "\x1b22", "+216\r\n22"], ["", "+216 22 333
 # A choice from a list: anything outside it is refused.
 CHOICE = kind(["X", "1e309", "\x1b", "²", "é" * 300, "__class__", "NONE"], [""])
 FREE = kind([], ODD_TEXT)  # a field no value of which must be refused (redirect target, flag)
+# A matricule fiscal (issue 13): 7 digits, a key letter, TVA code, category, establishment.
+TAX_ID = kind(
+    ["12345", "1234567A/Z/M/000", "١٢٣٤٥٦٧A/A/M/000", "1234567A/A/M/0000", *LINE_BREAKS, *INVISIBLE],
+    ["", "1234567aam000", " 1234567A / A / M / 000 "],
+)
 
 
 @dataclass(frozen=True)
@@ -283,6 +288,42 @@ TARGETS: list[Target] = [
         "invoices.send",
         lambda w_: f"/dashboard/admin/factures/{w_['invoice']}/envoyer",
         examples=3,
+    ),
+    # -- invoices (issue 13): the centre's settings, invoice-details requests --
+    Target(
+        "admin",
+        "settings.centre",
+        fixed("/dashboard/admin/parametres"),
+        {
+            "legal_name": (NAME, "Nexus Réussite SARL"),
+            "address": (LINE, "Raoued 2056, Ariana"),
+            "tax_id": (TAX_ID, "1234567A/A/M/000"),
+            "rne": (kind(["ABC", "１２３４５６７A", *INVISIBLE], [""]), "1234567A"),
+            "phone": (PHONE, ""),
+            "email": (EMAIL, ""),
+            "stamp_applies": (FREE, "y"),
+            "stamp": (NUMBER, "1,000"),
+            "mentions": (TEXT, "Paiement à réception."),
+        },
+    ),
+    Target(
+        "parent",
+        "invoice_details.family_request",
+        lambda w_: f"/dashboard/parent/factures/{w_['family_invoice']}/coordonnees",
+        {
+            "company_name": (NAME, "Ben Ali Conseil SARL"),
+            "tax_id": (TAX_ID, "7654321B/A/M/000"),
+            "address": (LINE, ""),
+        },
+    ),
+    Target(
+        "admin assistante",
+        "invoice_details.decide",
+        lambda w_: f"/dashboard/admin/factures/demandes/{w_['details_request']}/refuser",
+        {
+            "reason": (kind(["", "abc", *LINE_BREAKS, *INVISIBLE, "x" * 600]), "Matricule introuvable"),
+            "confirm": (FREE, "1"),
+        },
     ),
     # -- stages (issue 11) --
     Target("public", "stages.stage_page", lambda w_: f"/stages/{w_['stage_slug']}", STAGE_RESERVATION),
@@ -1014,6 +1055,17 @@ def world(app: Any) -> dict[str, Any]:
         "Karim Gharbi", "Lina Gharbi", "karim@example.tn", "+216 22 333 444", Grade.TERMINALE
     )
     stage_reservation = stages.reserve(stage.id, stage_details).reservation
+    # Invoices (issue 13): an invoice of Nadia's family she may ask about; Hichem's request for staff.
+    from nexus.models.billing import Invoice, Payment
+    from nexus.services import invoice_details
+
+    family_invoice = invoices.create(
+        "Famille Ben Ali", [invoices.Line("Atelier", 1, 100_000)], status=InvoiceStatus.SENT,
+        actor_id=user(ADMIN).id, beneficiary_id=user(PARENT).id,
+    )  # fmt: skip
+    demo_payment = db.session.scalar(db.select(Payment).where(Payment.reference == "NX-DEMO-0001"))
+    demo_invoice = db.session.scalar(db.select(Invoice).where(Invoice.payment_id == demo_payment.id))
+    details_request = invoice_details.ask(parent2, demo_invoice.id, "Gharbi SA", "7654321B/A/M/000", None)
     # Card care (issue 13): a card payment of parent2's left pending (no gateway configured here)
     from nexus.models.billing import PaymentMethod
 
@@ -1066,6 +1118,9 @@ def world(app: Any) -> dict[str, Any]:
         "stage": stage.id,
         "stage_slug": stage.slug,
         "stage_reservation": stage_reservation.id,
+        # Invoices (issue 13)
+        "family_invoice": family_invoice.id,
+        "details_request": details_request.id,
         # Card and subscription care (issue 13)
         "card_payment": card_payment.id,
         "subscription": billing.active_subscription(sami.id).id,
@@ -1266,6 +1321,7 @@ OBJECT_PAGES = [
     "/dashboard/parent/enfants/{yasmine}/trajectoire",
     "/messages/boite/contact/{contact}/repondre",
     "/messages/boite/bilan/{bilan}/repondre",
+    "/dashboard/parent/factures/{family_invoice}/coordonnees",
 ]
 
 
