@@ -38,6 +38,12 @@ def payments() -> Any:
     return _download("paiements")
 
 
+@bp.get("/dashboard/assistante/paiements/cartes.csv")
+@policy.access(policy.STAFF)
+def card_payments() -> Any:
+    return _download("paiements-carte")
+
+
 @bp.get("/dashboard/admin/factures.csv")
 @policy.access(policy.STAFF)  # as the invoices table: admin and assistante
 def invoices() -> Any:

@@ -210,7 +210,6 @@ def reservations() -> Any:
         "q": query,
         "stage_choices": [("", "Tous les stages")]
         + [(str(s.stage.id), s.stage.title) for s in stages.all_stages()],
-        "export_url": url_for("exports.stage_reservations", **request.args.to_dict()),
         "back_url": request.full_path.rstrip("?"),
         "pending_count": stages.pending_count(),
     }

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from nexus.extensions import db
 from nexus.models.audit import AuditLog
-from nexus.models.billing import Invoice, InvoiceStatus, Payment
+from nexus.models.billing import Invoice, InvoiceStatus, Payment, PaymentMethod, PaymentStatus
 from nexus.models.common import Grade, Subject
 from nexus.models.credits import LotSource
 from nexus.models.diagnostics import BilanRequest, BilanStatus
@@ -29,6 +29,7 @@ from tests.people import ADMIN, ASSISTANTE, COACH, HX, PARENT, PARENT2, SAMI, YA
 # Each table's download, and who may take it besides the admin.
 URLS = {
     "paiements": "/dashboard/assistante/paiements.csv",
+    "paiements-carte": "/dashboard/assistante/paiements/cartes.csv",
     "factures": "/dashboard/admin/factures.csv",
     "eleves": "/dashboard/assistante/eleves.csv",
     "seances": "/dashboard/assistante/seances.csv",
@@ -146,6 +147,32 @@ def test_a_decided_transfer_leaves_the_desk_and_its_export(client, login, transf
     db.session.commit()
     login(client, ADMIN)
     assert column(table(client.get("/dashboard/assistante/paiements.csv")), "Référence") == [mine.reference]
+
+
+def test_card_payments_follow_the_card_filter(client, login):
+    hichem = db.session.get(User, user_id(PARENT2))
+    order = billing.build_order(hichem, factories.student(SAMI).id, "CREDITS_5", None)
+    waiting = billing.create_pending(hichem, order, PaymentMethod.CLICTOPAY, billing.new_reference())
+    refused = billing.create_pending(
+        hichem,
+        billing.build_order(hichem, factories.student(SAMI).id, "CREDITS_10", None),
+        PaymentMethod.CLICTOPAY,
+        billing.new_reference(),
+    )
+    assert waiting is not None and refused is not None
+    refused.status = PaymentStatus.FAILED
+    db.session.commit()
+    login(client, ASSISTANTE)
+    pending = table(client.get("/dashboard/assistante/paiements/cartes.csv"))  # pending by default
+    assert column(pending, "Référence") == [waiting.reference]
+    assert column(pending, "Montant (TND)") == [f"{waiting.amount_millimes // 1000},000"]
+    assert column(pending, "Commencé le") == [NOW_IN_TUNIS]
+    failed = table(client.get("/dashboard/assistante/paiements/cartes.csv?carte=refuses"))
+    assert column(failed, "Référence") == [refused.reference]
+    assert [line.after["filters"] for line in export_lines()] == [
+        {"carte": "en-attente"},
+        {"carte": "refuses"},
+    ]
 
 
 # -- invoices ---------------------------------------------------------------------------------
@@ -332,8 +359,12 @@ def test_each_table_links_its_download_with_the_current_filter(client, login, pa
     assert export_lines() == []  # a link is not an export
 
 
-def test_the_sessions_and_audit_pages_link_their_download(client, login):
+def test_the_sessions_audit_and_card_tables_link_their_download(client, login):
     login(client, ADMIN)
+    cards = client.get(
+        "/dashboard/assistante/paiements?carte=refuses", headers=HX | {"HX-Target": "card-payments"}
+    )
+    assert 'href="/dashboard/assistante/paiements/cartes.csv?carte=refuses"' in cards.get_data(as_text=True)
     assert 'href="/dashboard/assistante/seances.csv"' in client.get("/dashboard/assistante/seances").get_data(
         as_text=True
     )
@@ -359,7 +390,11 @@ def test_many_rows_are_streamed_in_chunks(client, login):
     login(client, ASSISTANTE)
     response = client.get("/dashboard/assistante/contacts.csv?q=masse")
     assert response.is_streamed
-    pieces = list(response.response)  # what the server sends, piece by piece
+    sent = iter(response.response)
+    pieces = [next(sent), next(sent)]  # the header, then the first rows
+    # Meanwhile the rows wait in a server-side cursor (this test shares the app's connection).
+    assert db.session.scalar(text("SELECT count(*) FROM pg_cursors WHERE NOT is_holdable")) == 1
+    pieces += list(sent)  # what the server sends, piece by piece
     assert len(pieces) > MANY // 1000  # written as the rows come, not built whole
     body = b"".join(piece if isinstance(piece, bytes) else piece.encode() for piece in pieces)
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""), delimiter=";"))

@@ -12,7 +12,7 @@ each concern lives in its own module:
 
 from __future__ import annotations
 
-from nexus.services.billing.cards import CARD_FILTERS, card_filter, card_payments
+from nexus.services.billing.cards import CARD_FILTERS, card_filter, card_payments, card_payments_stmt
 from nexus.services.billing.decisions import (
     ALREADY_PROCESSED,
     NOT_STAFF_DECIDED,
@@ -76,6 +76,7 @@ __all__ = [
     "build_order",
     "card_filter",
     "card_payments",
+    "card_payments_stmt",
     "create_pending",
     "declare_transfer",
     "edit_subscription",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
@@ -22,8 +22,9 @@ def card_filter(raw: str | None) -> str:
     return raw if raw in dict(CARD_FILTERS) else PENDING
 
 
-def card_payments(state: str, search: str = "", limit: int = 200) -> list[Payment]:
-    """Pending card payments (oldest first), or those that failed lately (newest first)."""
+def card_payments_stmt(state: str, search: str = "") -> Select[tuple[Payment]]:
+    """Pending card payments (oldest first), or those that failed lately (newest first), joined
+    to their payer: the staff's card table, and its CSV export."""
     stmt = (
         select(Payment)
         .join(User, Payment.payer_id == User.id)
@@ -42,4 +43,9 @@ def card_payments(state: str, search: str = "", limit: int = 200) -> list[Paymen
             | func.lower(User.email).like(like)
             | func.lower(User.last_name + " " + User.first_name).like(like)
         )
-    return list(db.session.scalars(stmt.limit(limit)))
+    return stmt
+
+
+def card_payments(state: str, search: str = "", limit: int = 200) -> list[Payment]:
+    """Pending card payments (oldest first), or those that failed lately (newest first)."""
+    return list(db.session.scalars(card_payments_stmt(state, search).limit(limit)))

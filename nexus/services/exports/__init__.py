@@ -12,13 +12,24 @@ from nexus.models.identity import User
 from nexus.services import audit, command
 from nexus.services.exports.activity import AUDIT, LEDGER, RESERVATIONS, SESSIONS
 from nexus.services.exports.base import Filters, Table
-from nexus.services.exports.money import INVOICES, PAYMENTS
+from nexus.services.exports.money import CARD_PAYMENTS, INVOICES, PAYMENTS
 from nexus.services.exports.people import BILANS, CONTACTS, STUDENTS
 
 ACTION = "export.csv"
 TABLES: dict[str, Table] = {
     table.name: table
-    for table in (PAYMENTS, INVOICES, STUDENTS, SESSIONS, LEDGER, RESERVATIONS, BILANS, CONTACTS, AUDIT)
+    for table in (
+        PAYMENTS,
+        CARD_PAYMENTS,
+        INVOICES,
+        STUDENTS,
+        SESSIONS,
+        LEDGER,
+        RESERVATIONS,
+        BILANS,
+        CONTACTS,
+        AUDIT,
+    )
 }
 
 __all__ = ["ACTION", "TABLES", "Filters", "Table", "record"]

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from nexus.csv_export import Millimes
 from nexus.models.billing import Invoice, InvoiceStatus, Payment
 from nexus.models.common import Subject
 from nexus.models.family import Student
 from nexus.models.identity import User
-from nexus.services import invoices
+from nexus.services import catalog, clictopay, invoices
+from nexus.services.billing.cards import card_filter, card_payments_stmt
 from nexus.services.billing.orders import pending_transfers_stmt
 from nexus.services.exports.base import Filters, Table, query, stream
 
@@ -83,6 +84,50 @@ PAYMENTS = Table(
     ),
     _payment_filters,
     _payment_rows,
+)
+
+# -- card payments (pending, or refused lately) ------------------------------------------------
+
+
+def _card_filters(args: Mapping[str, str]) -> Filters:
+    return {"carte": card_filter(args.get("carte"))}
+
+
+def _card_rows(filters: Filters) -> Iterator[Sequence[Any]]:
+    stmt = card_payments_stmt(filters["carte"]).options(
+        contains_eager(Payment.payer), joinedload(Payment.student).joinedload(Student.user)
+    )
+    for (p,) in stream(stmt):
+        yield (
+            p.reference,
+            p.created_at,
+            p.payer.full_name,
+            p.payer.email,
+            catalog.order_label(p),
+            Millimes(p.amount_millimes),
+            p.status,
+            clictopay.card_status_label(p),
+            clictopay.bank_words(p),
+            p.checked_at,
+        )
+
+
+CARD_PAYMENTS = Table(
+    "paiements-carte",
+    (
+        "Référence",
+        "Commencé le",
+        "Payeur",
+        "E-mail du payeur",
+        "Commande",
+        "Montant (TND)",
+        "Statut",
+        "Réponse de la banque",
+        "Motif donné par la banque",
+        "Vérifié auprès de la banque le",
+    ),
+    _card_filters,
+    _card_rows,
 )
 
 # -- invoices ---------------------------------------------------------------------------------
