@@ -97,6 +97,21 @@ def test_the_family_is_told_7_days_and_1_day_before_and_at_the_lapse_once_each()
     ]
 
 
+def test_the_notice_reaches_the_parent_with_its_renewal_link(run_jobs, smtp):
+    sub = plan()
+    with travel(sub.current_period_end - timedelta(hours=20)):
+        assert send_subscription_notices() == 1
+        run_jobs()
+    mail = smtp.wait_for(PARENT2)
+    assert mail["Subject"].startswith("La formule Hybride de Sami se termine demain")
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert f"/dashboard/parent/paiement?eleve={sub.student_id}&offre=HYBRIDE" in text
+    assert "&amp;" not in text
+    page = mail.get_body(preferencelist=("html",)).get_content()
+    assert f"/dashboard/parent/paiement?eleve={sub.student_id}&amp;offre=HYBRIDE" in page
+    assert "Renouveler la formule" in page
+
+
 def test_a_lapse_found_by_the_notices_job_is_told_once():
     """A plan expired by another path (the admin) is still told about, by the hourly job."""
     sub = plan()
