@@ -14,13 +14,13 @@ from nexus.charts.bars import Bar, chart
 def revenue_by_month(months: Sequence[Any]) -> Markup:
     """Revenue of each month (the current one hatched, it is not over)."""
     last = len(months) - 1
-    bars = [Bar(m.label, m.total, fr.tnd(m.total), i == last) for i, m in enumerate(months)]
+    bars = [Bar(m.short, m.total, fr.tnd(m.total), i == last) for i, m in enumerate(months)]
     return chart(bars, "Chiffre d'affaires par mois (paiements validés)", "revenue")
 
 
 def sessions_by_month(months: Sequence[Any]) -> Markup:
     last = len(months) - 1
-    bars = [Bar(m.label, m.count, str(m.count), i == last) for i, m in enumerate(months)]
+    bars = [Bar(m.short, m.count, str(m.count), i == last) for i, m in enumerate(months)]
     return chart(bars, "Séances par mois (hors annulées)", "sessions")
 
 

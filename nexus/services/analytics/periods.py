@@ -8,7 +8,7 @@ counts in the new month whatever the server's zone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, func
@@ -32,6 +32,11 @@ class Period:
     start: datetime
     end: datetime
     previous_start: datetime
+
+    @property
+    def last_day(self) -> date:
+        """The period's last day (its end is the next day's midnight)."""
+        return (self.end - timedelta(days=1)).date()
 
     def holds(self, column: ColumnElement[datetime]) -> ColumnElement[bool]:
         """A timestamp within the period (a range the column's index can use)."""
@@ -95,7 +100,13 @@ def month_of(column: ColumnElement[datetime]) -> ColumnElement[datetime]:
     return func.date_trunc("month", func.timezone(ZONE, column))
 
 
+SHORT_MONTHS = (
+    "janv.", "févr.", "mars", "avr.", "mai", "juin",
+    "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+)  # fmt: skip
+
+
 def month_label(first: date, short: bool = False) -> str:
-    """'mars 2030', or 'mars 30' when short (a chart's row)."""
-    year = first.year % 100 if short else first.year
-    return f"{fr.MONTHS[first.month - 1]} {year:02d}" if short else f"{fr.MONTHS[first.month - 1]} {year}"
+    """'septembre 2030', or 'sept. 2030' when short (a chart's row on a phone)."""
+    names = SHORT_MONTHS if short else fr.MONTHS
+    return f"{names[first.month - 1]} {first.year}"

@@ -25,6 +25,10 @@ class Month:
     def label(self) -> str:
         return periods.month_label(self.first)
 
+    @property
+    def short(self) -> str:
+        return periods.month_label(self.first, short=True)
+
 
 @dataclass(frozen=True)
 class OfferLine:

@@ -92,6 +92,10 @@ class Month:
     def label(self) -> str:
         return periods.month_label(self.first)
 
+    @property
+    def short(self) -> str:
+        return periods.month_label(self.first, short=True)
+
 
 def monthly(count: int = 12, now: datetime | None = None) -> list[Month]:
     """The sessions not cancelled that start in each of the last `count` months (current last)."""
