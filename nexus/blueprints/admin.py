@@ -262,10 +262,9 @@ def audit_log() -> Any:
 @policy.access(policy.ADMIN)
 def subscriptions() -> Any:
     status = SubscriptionStatus.__members__.get(request.args.get("statut", "ACTIVE"))
-    rows = billing.subscriptions(status)
     return render_template(
         "admin/subscriptions.html",
-        rows=rows,
+        page=billing.subscriptions(status, page_arg()),
         status=status,
         statuses=list(SubscriptionStatus),
         back_url=request.full_path.rstrip("?"),

@@ -54,6 +54,8 @@ class AriaMessage(db.Model):
     __tablename__ = "aria_messages"
     __table_args__ = (
         Index("ix_aria_messages_conversation", "conversation_id", "id"),
+        # ARIA use over a period (analytics) read from the index alone.
+        Index("ix_aria_messages_created", "created_at", postgresql_include=["role", "conversation_id"]),
         CheckConstraint("char_length(content) > 0", name="content_not_empty"),
         # An answer points at its question; a question has at most one answer (unique), so a
         # reconnecting stream or a retry never stores a second one.

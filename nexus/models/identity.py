@@ -43,6 +43,8 @@ class User(db.Model):
             "email IS NOT NULL OR role = 'ELEVE' OR anonymised_at IS NOT NULL", name="email_required"
         ),
         Index("ix_users_role", "role"),
+        # Staff tables sort people by name (the students table: 9.5 → 0.8 ms at 10× the centre).
+        Index("ix_users_name", "last_name", "first_name"),
     )
 
     id: Mapped[intpk]

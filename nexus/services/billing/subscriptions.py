@@ -11,6 +11,7 @@ from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from nexus.extensions import db
 from nexus.memo import per_request
@@ -18,7 +19,9 @@ from nexus.models.billing import Entitlement, EntitlementStatus, Subscription, S
 from nexus.models.catalog import Feature
 from nexus.models.common import Subject
 from nexus.models.credits import LotSource
+from nexus.models.family import Student
 from nexus.services import catalog, command, credits, utcnow
+from nexus.services.paging import Page, paginate
 
 
 def active_subscription(student_id: int, *, lock: bool = False) -> Subscription | None:
@@ -64,11 +67,16 @@ def aria_subjects(student_id: int) -> list[str]:
     return [s.value for s in Subject if s.value in found]
 
 
-def subscriptions(status: SubscriptionStatus | None, limit: int = 500) -> list[Subscription]:
-    stmt = select(Subscription).order_by(Subscription.current_period_end)
+def subscriptions(status: SubscriptionStatus | None, number: int = 1) -> Page[Subscription]:
+    """One page of plans, the first to end first, each with its student's name (one statement)."""
+    stmt = (
+        select(Subscription)
+        .options(joinedload(Subscription.student).joinedload(Student.user))
+        .order_by(Subscription.current_period_end, Subscription.id)
+    )
     if status is not None:
         stmt = stmt.where(Subscription.status == status)
-    return list(db.session.scalars(stmt.limit(limit)))
+    return paginate(stmt, number)
 
 
 def allocate(sub: Subscription, period_start: datetime, payment_id: int | None = None) -> bool:
