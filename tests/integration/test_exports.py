@@ -107,6 +107,29 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
         assert response.status_code == 302 and "/auth/signin" in response.headers["Location"]
 
 
+HOSTILE = {
+    "q": "%_\\'\" OR 1=1 --" + "é" * 200,
+    "filtre": "DROP",
+    "statut": "PAYEE",
+    "stage": "-1",
+    "carte": "toutes",
+    "action": "%",
+    "page": "abc",
+}
+
+
+@pytest.mark.parametrize("name", list(URLS))
+def test_hostile_query_strings_give_a_csv_of_the_page_defaults(client, login, name):
+    login(client, ADMIN)
+    rows = table(client.get(URLS[name], query_string=HOSTILE))
+    assert rows[0] == list(exports.TABLES[name].header)
+    [line] = export_lines()
+    filters = line.after["filters"]
+    assert len(filters.get("q", "")) <= 100  # cut as the page cuts it
+    assert filters.get("filtre") in (None, "a-traiter", "tous", "actives")  # an unknown choice: the default
+    assert "statut" not in filters and "stage" not in filters
+
+
 # -- payments ---------------------------------------------------------------------------------
 
 
