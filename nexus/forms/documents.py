@@ -10,7 +10,7 @@ from nexus.forms.base import Form
 from nexus.forms.fields import strip
 from nexus.models.vault import UPLOAD_KINDS
 
-FILE_LABEL = "Fichier (PDF, image PNG, JPEG ou WebP, Word, Excel ou OpenDocument ; 10 Mo au plus)"
+FILE_LABEL = "Fichier (10 Mo au plus)"
 FILE_ACCEPT = {
     "accept": ".pdf,.png,.jpg,.jpeg,.webp,.docx,.xlsx,.odt,.ods,application/pdf,image/png,image/jpeg,"
     "image/webp,application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
