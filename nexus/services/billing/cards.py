@@ -11,6 +11,7 @@ from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
 from nexus.models.identity import User
 from nexus.services import utcnow
+from nexus.services.billing.orders import WITH_PEOPLE
 
 PENDING, FAILED = "en-attente", "refuses"
 CARD_FILTERS = [(PENDING, "Cartes en attente"), (FAILED, "Cartes refusées (30 derniers jours)")]
@@ -48,4 +49,5 @@ def card_payments_stmt(state: str, search: str = "") -> Select[tuple[Payment]]:
 
 def card_payments(state: str, search: str = "", limit: int = 200) -> list[Payment]:
     """Pending card payments (oldest first), or those that failed lately (newest first)."""
-    return list(db.session.scalars(card_payments_stmt(state, search).limit(limit)))
+    stmt = card_payments_stmt(state, search).options(*WITH_PEOPLE)  # no statement per row
+    return list(db.session.scalars(stmt.limit(limit)))

@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import contains_eager, joinedload
 
 from nexus import fr, links
 from nexus.extensions import db
@@ -164,6 +165,10 @@ def payments_of_parent(parent: User) -> list[Payment]:
     return list(db.session.scalars(stmt))
 
 
+# A payment row shows its payer (joined by the statements below) and its child's first name.
+WITH_PEOPLE = (contains_eager(Payment.payer), joinedload(Payment.student).joinedload(Student.user))
+
+
 def pending_transfers_stmt(search: str = "") -> Select[tuple[Payment]]:
     """Bank transfers waiting for staff, oldest first, by reference, payer's e-mail or name: the
     desk's rows, and its CSV export's."""
@@ -184,4 +189,6 @@ def pending_transfers_stmt(search: str = "") -> Select[tuple[Payment]]:
 
 
 def pending_transfers(search: str = "") -> list[Payment]:
-    return list(db.session.scalars(pending_transfers_stmt(search).limit(200)))
+    # Payer and child loaded with the rows: the table names both (no statement per row).
+    stmt = pending_transfers_stmt(search).options(*WITH_PEOPLE)
+    return list(db.session.scalars(stmt.limit(200)))
