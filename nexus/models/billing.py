@@ -336,6 +336,7 @@ INVOICE_EVENT_LABELS = {
     "INVOICE_SENT_EMAIL": "Lien envoyé par e-mail",
     "PDF_RENDERED": "PDF généré",
     "TOKENS_REVOKED": "Liens e-mail révoqués",
+    "DETAILS_APPLIED": "Coordonnées de l'entreprise appliquées (demande de la famille)",
 }
 
 

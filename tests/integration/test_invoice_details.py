@@ -72,6 +72,8 @@ def test_a_family_asks_and_staff_apply(hichem, staff):
     assert (invoice.customer_name, invoice.customer_tax_id) == ("Gharbi Industries SA", "7654321B/A/M/000")
     assert invoice.customer_address == "Zone industrielle, Sfax"
     assert "DETAILS_APPLIED" in [e.kind for e in invoice.events]
+    history = html(staff.get(f"/dashboard/admin/factures/{invoice.id}"))
+    assert "Coordonnées de l'entreprise appliquées" in history and "7654321B/A/M/000" in history
     line = db.session.scalar(select(AuditLog).where(AuditLog.action == "invoice.details_applied"))
     assert line.before["customer_tax_id"] is None and line.after["customer_tax_id"] == "7654321B/A/M/000"
     told = db.session.scalar(
