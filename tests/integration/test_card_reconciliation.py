@@ -366,3 +366,48 @@ def test_fifty_returns_and_checks_at_once_fulfil_once(app, gateway):
         )
         assert db.session.scalar(approvals) == 1
         assert db.session.get_one(Payment, payment_id).processed_at <= utcnow()
+
+
+@pytest.mark.committed
+def test_fifty_new_attempts_returns_and_checks_of_a_paid_order_fulfil_it_once(app, gateway):
+    """The family paid, closed the tab, and comes back to pay again while the job runs."""
+    with app.app_context():
+        app.config.update(
+            CLICTOPAY_URL=gateway.api_url, CLICTOPAY_USERNAME=USERNAME, CLICTOPAY_PASSWORD=PASSWORD
+        )
+        gateway.failure = None
+        payment, order_id = started()
+        payment_id, student_id = payment.id, payment.student_id
+        db.session.commit()
+    gateway.set_status(order_id, "paid")
+    registered = len(gateway.orders)
+
+    def attempt(i: int) -> str:
+        if i % 3 == 0:
+            return clictopay.start(user(PARENT), order())
+        if i % 3 == 1:
+            return clictopay.reconcile(payment_id).payment.status.value
+        return clictopay.confirm(order_id).status.value
+
+    try:
+        results = at_once(app, attempt)
+    finally:
+        app.config.update(CLICTOPAY_URL=None, CLICTOPAY_USERNAME=None, CLICTOPAY_PASSWORD=None)
+    starts, settles = results[0::3], [r for i, r in enumerate(results) if i % 3]
+    assert settles == ["COMPLETED"] * len(settles)
+    # A start that found the earlier attempt pending learnt it was paid and was refused; one that
+    # came after the job had settled it is a new purchase of the pack (a later one abandons it).
+    new = [r for r in starts if isinstance(r, str)]
+    refused = [r.message for r in starts if isinstance(r, ServiceError)]
+    assert len(gateway.orders) == registered + len(new)
+    assert all("déjà été reçu" in m or "déjà en attente" in m for m in refused), set(refused)
+    with app.app_context():
+        assert credits.balance(student_id) == 5
+        assert db.session.scalar(select(func.count()).where(Invoice.payment_id == payment_id)) == 1
+        approvals = select(func.count()).where(
+            AuditLog.action == "payment.approve", AuditLog.object_id == payment_id
+        )
+        assert db.session.scalar(approvals) == 1
+        assert db.session.scalar(select(func.count()).where(Payment.student_id == student_id)) == 1 + len(new)
+        pending = select(func.count()).where(Payment.student_id == student_id, Payment.is_pending)
+        assert db.session.scalar(pending) == min(len(new), 1)
