@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from nexus import fr, policy
 from nexus.extensions import db
@@ -88,7 +88,8 @@ def sessions_of_students(
         stmt = stmt.order_by(SessionBooking.starts_at)
     else:
         stmt = stmt.where(or_(~SessionBooking.is_holding, SessionBooking.ends_at < now))
-        stmt = stmt.order_by(SessionBooking.starts_at.desc())
+        # Past sessions show their report: loaded with them (one statement, not one per session).
+        stmt = stmt.order_by(SessionBooking.starts_at.desc()).options(selectinload(SessionBooking.report))
     return list(db.session.scalars(stmt.limit(limit)).unique())
 
 
