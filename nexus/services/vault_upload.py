@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, union_all
+from sqlalchemy.orm import aliased
 
 from nexus import links
 from nexus.extensions import db
 from nexus.models.common import Role
-from nexus.models.family import ParentProfile, Student
+from nexus.models.family import CoParent, ParentProfile, Student
 from nexus.models.identity import User
 from nexus.models.vault import UPLOAD_KINDS, DocumentKind, UserDocument
 from nexus.services import ServiceError, audit, command, locked, notifications, vault
@@ -134,7 +135,8 @@ def people(query: str, number: int) -> Page[Person]:
         .order_by(User.last_name, User.first_name, User.id)
     )
     page = paginate(stmt, number, per_page=20)
-    return Page([Person(u, family_line(u)) for u in page.items], page.number, page.per_page, page.total)
+    lines = family_lines(page.items)
+    return Page([Person(u, lines[u.id]) for u in page.items], page.number, page.per_page, page.total)
 
 
 @dataclass(frozen=True)
@@ -176,13 +178,35 @@ def _names(user: User) -> tuple[str, ...]:
     return (user.first_name.casefold(), user.full_name.casefold(), (user.email or "").casefold())
 
 
-def family_line(user: User) -> str:
-    """Who the person is to the family, in a few words."""
-    if user.role is Role.ELEVE:
-        student = db.session.scalar(select(Student).where(Student.user_id == user.id))
-        return f"Enfant de {student.parent.user.full_name}" if student else "Élève"
-    names = [db.session.get(User, uid) for uid in sorted(vault.children_user_ids(user.id))]
-    return "Parent de " + ", ".join(u.first_name for u in names if u) if names else "Parent"
+def family_lines(users: list[User]) -> dict[int, str]:
+    """Who each person is to their family, in a few words (two queries for a whole page)."""
+    ids = [u.id for u in users]
+    parent_user, child_user = aliased(User), aliased(User)
+    students = (
+        select(Student.user_id, parent_user.first_name, parent_user.last_name)
+        .join(ParentProfile, ParentProfile.id == Student.parent_id)
+        .join(parent_user, parent_user.id == ParentProfile.user_id)
+        .where(Student.user_id.in_(ids))
+    )
+    lines = {uid: f"Enfant de {first} {last}" for uid, first, last in db.session.execute(students)}
+    # A parent is the one who opened the family or a co-parent: the children of either.
+    guardians = union_all(
+        select(ParentProfile.user_id.label("uid"), ParentProfile.id.label("pid")).where(
+            ParentProfile.user_id.in_(ids)
+        ),
+        select(CoParent.user_id, CoParent.profile_id).where(CoParent.user_id.in_(ids)),
+    ).subquery()
+    children = (
+        select(guardians.c.uid, child_user.first_name)
+        .join(Student, Student.parent_id == guardians.c.pid)
+        .join(child_user, child_user.id == Student.user_id)
+        .order_by(guardians.c.uid, Student.id)
+    )
+    names: dict[int, list[str]] = {}
+    for uid, first in db.session.execute(children):
+        names.setdefault(uid, []).append(first)
+    lines |= {uid: "Parent de " + ", ".join(firsts) for uid, firsts in names.items()}
+    return {u.id: lines.get(u.id, u.role.label) for u in users}
 
 
 def family_of(user: User) -> list[User]:

@@ -419,3 +419,22 @@ def test_fifty_concurrent_runs_file_the_report_once_per_reader(app):
         assert stored_files(app) - files == {vault.resolve(d.storage_path) for d in rows}
         notices = select(func.count(Notification.id)).where(Notification.kind == "DOCUMENT")
         assert db.session.scalar(notices) == len(readers)
+
+
+def test_a_co_parent_is_family_too(client, login):
+    from nexus.services import co_parents, family, vault_upload
+
+    co_parents.invite(user(PARENT2), family.ParentDraft("Leila", "Gharbi", "leila.gharbi@example.tn"))
+    leila = user("leila.gharbi@example.tn")
+    login(client, ASSISTANTE)
+    assert upload(client, SAMI, "bulletin.pdf", PDF).status_code == 303
+    [document] = documents_of(SAMI)
+    assert [n.title for n in notifications_of("leila.gharbi@example.tn", "DOCUMENT")] == [
+        "Nouveau document pour Sami : Bulletin du 1er trimestre"
+    ]
+    assert vault.own_document(leila, document.id) is document
+    assert [title for title, _ in ((d.title, c) for d, c in vault.family_documents(leila))] == [
+        document.title
+    ]
+    assert vault.own_document(user(PARENT), document.id) is None
+    assert vault_upload.family_lines([leila])[leila.id] == "Parent de Sami"
