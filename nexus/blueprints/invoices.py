@@ -82,6 +82,7 @@ def _new_form(errors: dict[str, str] | None = None) -> Any:
         errors=errors or {},
         lines=LINES,
         families=invoice_details.family_choices(search),
+        family_limit=invoice_details.FAMILY_CHOICES,
         famille=search,
     )
 

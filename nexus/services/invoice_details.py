@@ -35,6 +35,7 @@ from nexus.text import check_line, check_size
 PENDING_TWICE = "Une demande est déjà en cours pour cette facture : notre équipe la traite."
 HANDLED = "Cette demande a déjà été traitée entre-temps."
 LIST_LIMIT = 200
+FAMILY_CHOICES = 300  # the manual invoice's list of families; a search narrows it
 
 
 class Conflict(ServiceError):
@@ -217,7 +218,7 @@ def _tell(row: InvoiceDetailsRequest, title: str, body: str | None) -> None:
 # -- manual invoices: the beneficiary family ------------------------------------------------------
 
 
-def family_choices(query: str = "", limit: int = 300) -> list[ParentProfile]:
+def family_choices(query: str = "", limit: int = FAMILY_CHOICES) -> list[ParentProfile]:
     """The families whose opening parent's account is active, by name (a name or e-mail typed
     narrows them), their children loaded: the manual invoice's choice."""
     stmt = (
