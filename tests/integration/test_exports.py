@@ -241,6 +241,8 @@ def test_students_follow_the_filter_and_carry_their_balance(client, login, sami)
     balance = credits.balance(sami.id)
     assert balance > 0
     assert row[everyone[0].index("Solde de crédits")] == format(balance, "f").replace(".", ",")
+    adam = everyone[1 + column(everyone, "Élève").index("Adam Ben Ali")]
+    assert adam[everyone[0].index("Solde de crédits")] == "0,00"
 
 
 # -- sessions ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ requests."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from nexus.models.common import Subject
@@ -12,6 +13,8 @@ from nexus.models.family import Student
 from nexus.models.notifications import ContactMessage
 from nexus.services import credits, diagnostics, staff, utcnow
 from nexus.services.exports.base import Filters, Table, choice, chunks, query, stream
+
+CENT = Decimal("0.01")
 
 # -- students and their balances --------------------------------------------------------------
 
@@ -40,7 +43,7 @@ def _student_rows(filters: Filters) -> Iterator[Sequence[Any]]:
         # The one balance function, once per chunk of rows (not once per student).
         balances = credits.balances([row[0] for row in chunk], at=now)
         for student_id, *cells in chunk:
-            yield (*cells, balances[student_id])
+            yield (*cells, balances[student_id].quantize(CENT))  # "0,00" like "4,00"
 
 
 STUDENTS = Table(
