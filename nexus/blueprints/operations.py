@@ -117,5 +117,6 @@ def _answer(row: OutboxEmail, notice: str, status: int) -> Any:
         email=row,
         state=_state(row),
         actionable=actionable,
+        oob_counts=outbox.counts() if is_fragment_request() else None,  # the figures above the table
         back_url=url_for(INDEX),
     )

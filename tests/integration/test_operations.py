@@ -161,6 +161,7 @@ def test_retry_puts_a_failed_email_back_and_it_is_delivered(client, auth, run_jo
     text = row.get_data(as_text=True)
     assert text.startswith(f'<tr id="email-{outbox_id}"')
     assert "remis en file" in text
+    assert 'id="outbox-counts" hx-swap-oob="true"' in text  # the figures follow
     assert fresh(outbox_id).status is OutboxStatus.PENDING
 
     run_jobs()

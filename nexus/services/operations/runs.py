@@ -36,6 +36,8 @@ LABELS = {
     "sweep_bilans": "Relance des bilans en attente",
     "refresh_all_indexes": "Calcul du Nexus Index",
     "send_message_digests": "Résumés de messages par e-mail",
+    "reconcile_card_payments": "Rapprochement des paiements par carte",
+    "send_subscription_notices": "Avis de fin d'abonnement",
 }
 
 
