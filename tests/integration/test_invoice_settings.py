@@ -218,3 +218,15 @@ def test_the_seed_gives_sami_s_plan_its_invoice_once(client, login):
     assert hichem.get(f"/factures/{invoice.id}/pdf").status_code == 200
     nadia = login(client.application.test_client(), PARENT)
     assert nadia.get(f"/factures/{invoice.id}/pdf").status_code == 404
+
+
+def test_a_database_seeded_before_gets_the_plan_s_invoice():
+    """A demo database whose plan has no invoice yet (seeded before issue 13) gets it, once."""
+    from nexus.seed import _seed_people
+
+    payment = db.session.scalar(select(Payment).where(Payment.reference == "NX-DEMO-0001"))
+    db.session.execute(db.delete(Invoice).where(Invoice.payment_id == payment.id))
+    _seed_people()
+    _seed_people()
+    again = db.session.scalars(select(Invoice).where(Invoice.payment_id == payment.id)).all()
+    assert len(again) == 1 and again[0].total_millimes == payment.amount_millimes
