@@ -14,6 +14,7 @@ from nexus.queue import job
 from nexus.services import ServiceError, billing, clictopay, credits, utcnow
 
 log = logging.getLogger(__name__)
+STOP_AFTER_UNANSWERED = 3  # the card gateway down: the rest waits for the next run
 
 
 @job
@@ -56,9 +57,10 @@ def send_subscription_notices() -> int:
 @job
 def reconcile_card_payments() -> int:
     """Ask ClicToPay about the card payments whose family never came back: fulfil the paid ones,
-    fail the refused or expired ones; how many were settled. One payment's trouble (the gateway
-    down, an option whose plan ended) is logged and leaves it pending for the next run."""
-    settled = 0
+    fail the refused or expired ones; how many were settled. One payment's trouble (an option
+    whose plan ended) is logged and leaves it pending for the next run; a gateway that does not
+    answer STOP_AFTER_UNANSWERED times in a row ends the run (each call may wait its timeout)."""
+    settled = unanswered = 0
     for payment_id in clictopay.card_payments_to_check():
         try:
             check = clictopay.reconcile(payment_id)
@@ -66,4 +68,8 @@ def reconcile_card_payments() -> int:
             log.warning("card payment %s not reconciled: %s", payment_id, err)
             continue
         settled += check.outcome in (clictopay.PAID_OUT, clictopay.FAILED_OUT)
+        unanswered = unanswered + 1 if check.outcome == clictopay.UNREACHABLE else 0
+        if unanswered >= STOP_AFTER_UNANSWERED:
+            log.warning("card gateway not answering: reconciliation stopped until the next run")
+            break
     return settled

@@ -168,6 +168,14 @@ def test_a_gateway_error_leaves_the_payment_pending_never_failed(card, failure, 
     assert fresh(payment).status is PaymentStatus.COMPLETED
 
 
+def test_a_gateway_that_does_not_answer_ends_the_run_early(card):
+    orders = [started(code)[1] for code in ("CREDITS_5", "CREDITS_10", "CREDITS_20", "GRAND_ORAL")]
+    card.failure = "down"
+    with later(16):
+        assert reconcile_card_payments() == 0
+    assert sum(card.asked.get(o, 0) for o in orders) == 3  # the fourth waits for the next run
+
+
 def test_an_order_the_gateway_does_not_know_is_failed(card):
     payment, order_id = started()
     card.forget(order_id)
