@@ -53,14 +53,14 @@ def render(report: SessionReport) -> bytes:
     pdf.set_font("Helvetica", "B", 16)
     line("Nexus Réussite", 9)
     pdf.set_font("Helvetica", "B", 13)
-    line(f"Compte rendu de séance - {booking.subject.label}", 8)
+    line(f"Compte rendu de séance — {booking.subject.label}", 8)
     pdf.set_font("Helvetica", "", 10)
     line(f"Élève : {booking.student.user.full_name}", 6)
     line(f"Coach : {booking.coach.pseudonym}", 6)
     line(f"Séance du {fr.when(booking.starts_at)} ({booking.service.label})", 6)
     presence = "présent(e)" if report.attended else "absent(e)"
-    engagement = f" - engagement : {report.engagement.label.lower()}" if report.engagement else ""
-    line(f"Élève {presence} - appréciation : {report.rating}/5{engagement}", 6)
+    engagement = f" — engagement : {report.engagement.label.lower()}" if report.engagement else ""
+    line(f"Élève {presence} — appréciation : {report.rating}/5{engagement}", 6)
     for heading, name in SECTIONS:
         text = getattr(report, name)
         if not text:
@@ -73,7 +73,7 @@ def render(report: SessionReport) -> bytes:
     pdf.ln(6)
     pdf.set_font("Helvetica", "I", 8)
     written = fr.date_time(report.created_at)
-    line(f"Rédigé le {written} - Nexus Réussite, soutien scolaire lycée et bac, Tunis.", 4)
+    line(f"Rédigé le {written} — Nexus Réussite, soutien scolaire lycée et bac, Tunis.", 4)
     return bytes(pdf.output())
 
 
@@ -86,7 +86,7 @@ def _writer(pdf: FPDF) -> Any:
 
 def title_of(report: SessionReport) -> str:
     booking = report.booking
-    return f"Compte rendu - {booking.subject.label}, séance du {fr.short_date(booking.starts_at)}"
+    return f"Compte rendu — {booking.subject.label}, séance du {fr.short_date(booking.starts_at)}"
 
 
 def filename_of(report: SessionReport) -> str:

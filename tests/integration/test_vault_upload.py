@@ -360,7 +360,7 @@ def test_a_coachs_report_is_filed_as_a_pdf_for_the_student_and_each_parent_once(
         assert document.kind is DocumentKind.REPORT and document.session_report_id == booking.report.id
         data = vault.stored_file(document).read_bytes()  # type: ignore[union-attr]
         assert data.startswith(b"%PDF-") and document.mime_type == "application/pdf"
-        assert document.title.startswith("Compte rendu - Mathématiques")
+        assert document.title.startswith("Compte rendu — Mathématiques")
     assert for_sami.storage_path != for_parent.storage_path
     assert notifications_of(SAMI, "DOCUMENT") and notifications_of(PARENT2, "DOCUMENT")
 
@@ -369,7 +369,7 @@ def test_a_coachs_report_is_filed_as_a_pdf_for_the_student_and_each_parent_once(
     client.post("/auth/signout")
     login(client, PARENT2)
     page = html(client.get("/dashboard/parent/ressources"))
-    assert page.count("Compte rendu - Mathématiques") == 1  # their copy, not Sami's as well
+    assert page.count("Compte rendu — Mathématiques") == 1  # their copy, not Sami's as well
     assert client.get(f"/documents/{for_parent.id}").status_code == 200
     assert client.get(f"/documents/{for_sami.id}").status_code == 200  # their child's copy too
     client.post("/auth/signout")
