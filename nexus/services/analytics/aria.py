@@ -42,15 +42,22 @@ def _label(subject: str | None) -> str:
 
 def usage(period: Period) -> AriaFigures:
     """Questions, conversations, students and opinions in the period (two statements)."""
+    # Questions per conversation first (an index-only scan of the period's messages, grouped by
+    # conversation), then one row per conversation to join and roll up: no DISTINCT over messages.
+    per_conversation = (
+        select(AriaMessage.conversation_id, func.count().label("questions"))
+        .where(AriaMessage.role == MessageRole.USER, period.holds(AriaMessage.created_at))
+        .group_by(AriaMessage.conversation_id)
+        .subquery("asked")
+    )
     asked = (
         select(
             AriaConversation.subject,
+            func.sum(per_conversation.c.questions),
             func.count(),
-            func.count(func.distinct(AriaMessage.conversation_id)),
             func.count(func.distinct(AriaConversation.student_id)),
         )
-        .join(AriaConversation, AriaConversation.id == AriaMessage.conversation_id)
-        .where(AriaMessage.role == MessageRole.USER, period.holds(AriaMessage.created_at))
+        .join(per_conversation, per_conversation.c.conversation_id == AriaConversation.id)
         .group_by(func.rollup(AriaConversation.subject))
     )
     rated = (
@@ -68,7 +75,7 @@ def usage(period: Period) -> AriaFigures:
     for subject, questions, conversations, students in db.session.execute(asked):
         key = None if subject is None else str(subject)
         line = lines.setdefault(key, Usage(_label(key)))
-        line.questions, line.conversations, line.students = questions, conversations, students
+        line.questions, line.conversations, line.students = int(questions or 0), conversations, students
     for subject, up, down in db.session.execute(rated):
         key = None if subject is None else str(subject)
         line = lines.setdefault(key, Usage(_label(key)))

@@ -57,14 +57,14 @@ def monthly(count: int = 12, now: datetime | None = None) -> list[Month]:
     """The last `count` months' revenue, the current month last (zero for a month without any)."""
     months = periods.last_months(count, now)
     start, end = periods.midnight(months[0]), periods.midnight(periods.next_month(months[-1]))
-    month = periods.month_of(Payment.processed_at)
+    bucket = periods.bucket_of(Payment.processed_at, months)
     stmt = (
-        select(month, func.sum(Payment.amount_millimes), func.count())
+        select(bucket, func.sum(Payment.amount_millimes), func.count())
         .where(*_completed_between(start, end))
-        .group_by(month)
+        .group_by(bucket)
     )
-    found = {row[0].date(): (int(row[1]), row[2]) for row in db.session.execute(stmt)}
-    return [Month(first, *found.get(first, (0, 0))) for first in months]
+    found = {row[0]: (int(row[1]), row[2]) for row in db.session.execute(stmt)}
+    return [Month(first, *found.get(i, (0, 0))) for i, first in enumerate(months, start=1)]
 
 
 def by_offer(period: Period) -> list[OfferLine]:

@@ -101,15 +101,15 @@ def monthly(count: int = 12, now: datetime | None = None) -> list[Month]:
     """The sessions not cancelled that start in each of the last `count` months (current last)."""
     months = periods.last_months(count, now)
     start, end = periods.midnight(months[0]), periods.midnight(periods.next_month(months[-1]))
-    month = periods.month_of(SessionBooking.starts_at)
+    bucket = periods.bucket_of(SessionBooking.starts_at, months)
     stmt = (
-        select(month, func.count())
+        select(bucket, func.count())
         .where(
             SessionBooking.starts_at >= start,
             SessionBooking.starts_at < end,
             SessionBooking.status != SessionStatus.CANCELLED,
         )
-        .group_by(month)
+        .group_by(bucket)
     )
-    found = {row[0].date(): row[1] for row in db.session.execute(stmt)}
-    return [Month(first, found.get(first, 0)) for first in months]
+    found = dict(db.session.execute(stmt).all())
+    return [Month(first, found.get(i, 0)) for i, first in enumerate(months, start=1)]
