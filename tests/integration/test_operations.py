@@ -150,6 +150,41 @@ def test_both_schedulers_go_through_the_recorder(monkeypatch):
     assert pkgutil.resolve_name("nexus.jobs.runs.call") is job_runs.call
 
 
+def test_the_in_process_scheduler_records_each_run(app, monkeypatch):
+    """Without Redis, the web process's scheduler runs each job through the recorder: a failing
+    job is recorded as failed and the others still run."""
+    from types import SimpleNamespace
+
+    from nexus import queue
+
+    class Stop(Exception):
+        pass
+
+    def stop(_: float) -> None:
+        raise Stop
+
+    loops: list[Any] = []
+    thread = SimpleNamespace(start=lambda: None)
+    monkeypatch.setattr(
+        queue, "threading", SimpleNamespace(Thread=lambda target, **_: loops.append(target) or thread)
+    )
+    monkeypatch.setattr(queue, "time", SimpleNamespace(monotonic=lambda: 1000.0, sleep=stop))
+    monkeypatch.setattr(queue, "_pool", lambda: SimpleNamespace(submit=lambda fn, *args: fn(*args)))
+
+    def refresh_everything() -> str:
+        raise ConnectionError("Redis parti")
+
+    def tidy_up() -> str:
+        return "3 removed"
+
+    queue.start_inprocess_scheduler(app, [(refresh_everything, 60), (tidy_up, 600)])
+    with pytest.raises(Stop):
+        loops[0]()  # one turn of the scheduler's loop
+    failed = job_run("refresh_everything")
+    assert (failed.succeeded, failed.error, failed.failures) == (False, "ConnectionError: Redis parti", 1)
+    assert job_run("tidy_up").result == "3 removed"
+
+
 # -- the outbox: retry, discard --------------------------------------------------------------------
 
 
