@@ -121,9 +121,11 @@ class Person:
 
 
 def owner(user_id: int) -> User | None:
-    """A parent or a student whose vault staff may file in, else None (→ 404)."""
+    """A parent or a student (not an erased account) whose vault staff may file in, else None."""
     found = db.session.get(User, user_id)
-    return found if found is not None and found.role in OWNER_ROLES else None
+    if found is None or found.role not in OWNER_ROLES or found.anonymised_at is not None:
+        return None
+    return found
 
 
 def people(query: str, number: int) -> Page[Person]:
