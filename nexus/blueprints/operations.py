@@ -54,12 +54,11 @@ def services() -> Any:
 @bp.post("/emails/<int:outbox_id>/reessayer")
 @policy.access(policy.ADMIN)
 def retry_email(outbox_id: int) -> Any:
-    or_404(outbox.get(outbox_id))
     row, changed = outbox.retry(outbox_id, current_user._get_current_object())
     row = or_404(row)
     if changed:
         return _answer(row, "E-mail remis en file : il part dans un instant.", rows.DONE)
-    if row.status is OutboxStatus.FAILED and outbox.is_discarded(row):
+    if outbox.is_discarded(row):
         return _answer(row, "Cet e-mail a été abandonné entre-temps : il ne sera pas renvoyé.", rows.CONFLICT)
     return _answer(row, f"{rows.ALREADY_DONE} : cet e-mail est déjà « {_state(row)} ».", rows.DONE)
 
