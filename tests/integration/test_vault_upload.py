@@ -438,3 +438,14 @@ def test_a_co_parent_is_family_too(client, login):
     ]
     assert vault.own_document(user(PARENT), document.id) is None
     assert vault_upload.family_lines([leila])[leila.id] == "Parent de Sami"
+
+
+def test_an_erased_account_has_no_vault(app, client, login):
+    user(PARENT2).anonymised_at = utcnow()
+    login(client, ASSISTANTE)
+    before, files = fingerprint(), stored_files(app)
+    response = upload(client, PARENT2, "bulletin.pdf", PDF)
+    assert response.status_code == 422 and "Personne ne correspond" in html(response)
+    found = html(client.get(PAGE, query_string={"q": "Gharbi"}))
+    assert "Choisir<span class=\"sr-only\"> Sami" in found and "> Hichem" not in found
+    assert changed_tables(before, fingerprint()) == [] and stored_files(app) == files
