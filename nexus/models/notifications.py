@@ -32,6 +32,7 @@ class OutboxStatus(LabelledEnum):
     PENDING = "PENDING", "À envoyer"
     SENT = "SENT", "Envoyé"
     FAILED = "FAILED", "Échec définitif"
+    DISCARDED = "DISCARDED", "Abandonné"  # given up on by staff after a failure: never sent
 
 
 class OutboxEmail(db.Model):

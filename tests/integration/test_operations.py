@@ -241,9 +241,9 @@ def test_discard_asks_first_then_keeps_the_email_from_being_sent(client, auth, r
     assert row.status_code == 200
     assert "E-mail abandonné" in row.get_data(as_text=True)
     discarded = fresh(outbox_id)
-    assert discarded.status is OutboxStatus.FAILED
+    assert discarded.status is OutboxStatus.DISCARDED
     assert outbox.is_discarded(discarded)
-    assert discarded.last_error == outbox.DISCARDED + ERROR
+    assert discarded.last_error == ERROR  # why it failed stays readable
     assert outbox.failed() == []
     assert outbox.counts().discarded == 1
 
@@ -252,7 +252,7 @@ def test_discard_asks_first_then_keeps_the_email_from_being_sent(client, auth, r
     late_retry = client.post(f"{PAGE}/emails/{outbox_id}/reessayer", headers=HX)
     assert late_retry.status_code == 409
     assert "abandonné entre-temps" in late_retry.get_data(as_text=True)
-    assert fresh(outbox_id).status is OutboxStatus.FAILED
+    assert fresh(outbox_id).status is OutboxStatus.DISCARDED  # not retried
     assert len(audit_lines("outbox.discarded")) == 1
     assert emails_queued(redis_url) == 0
 

@@ -1,9 +1,9 @@
 """The e-mail outbox as the admin sees it: counts, the e-mails given up on, and what to do with
 them (retry, discard), plus a test e-mail to oneself.
 
-Retry and discard are conditional UPDATE … RETURNING on a FAILED row not yet discarded: of two
-clicks (or fifty), one changes it, the others find it already handled. A discarded e-mail stays
-FAILED (the sweep never retries FAILED) with DISCARDED at the head of its last error.
+Retry and discard are conditional UPDATE … RETURNING on a FAILED row: of two clicks (or fifty),
+one changes it, the others find it already handled. A discarded e-mail is DISCARDED, which the
+sweep never sends and the "e-mails non remis" step no longer counts.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import ColumnElement, and_, func, not_, select
+from sqlalchemy import ColumnElement, func, select
 
 from nexus import fr
 from nexus.extensions import db
@@ -20,23 +20,18 @@ from nexus.models.notifications import OutboxEmail, OutboxStatus
 from nexus.queue import enqueue_after_commit
 from nexus.services import ServiceError, audit, claim, command, notifications, utcnow
 
-DISCARDED = "[Abandonné par l'équipe] "
 FAILED_SHOWN = 50
 TEST_TEMPLATE = "operations_test"
 TEST_SUBJECT = "E-mail de test — Nexus Réussite"
 
 
-def _discarded() -> ColumnElement[bool]:
-    return func.coalesce(OutboxEmail.last_error, "").startswith(DISCARDED)
-
-
 def _awaiting_decision() -> ColumnElement[bool]:
     """Given up on by the sender, and neither retried nor discarded since."""
-    return and_(OutboxEmail.status == OutboxStatus.FAILED, not_(_discarded()))
+    return OutboxEmail.status == OutboxStatus.FAILED
 
 
 def is_discarded(row: OutboxEmail) -> bool:
-    return row.status is OutboxStatus.FAILED and (row.last_error or "").startswith(DISCARDED)
+    return row.status is OutboxStatus.DISCARDED
 
 
 @dataclass(frozen=True)
@@ -59,7 +54,7 @@ def counts() -> Counts:
         select(
             func.count().filter(status == OutboxStatus.PENDING),
             func.count().filter(_awaiting_decision()),
-            func.count().filter(status == OutboxStatus.FAILED, _discarded()),
+            func.count().filter(status == OutboxStatus.DISCARDED),
             func.count().filter(status == OutboxStatus.SENT, OutboxEmail.sent_at >= _start_of_today()),
         ).select_from(OutboxEmail)
     ).one()
@@ -96,9 +91,8 @@ def retry(outbox_id: int, actor: User) -> tuple[OutboxEmail | None, bool]:
 
 @command
 def discard(outbox_id: int, actor: User) -> tuple[OutboxEmail | None, bool]:
-    """Never send it: it stays FAILED, marked as discarded; (row, whether this call did it)."""
-    marked = func.left(DISCARDED + func.coalesce(OutboxEmail.last_error, ""), 500)
-    row, won = claim(OutboxEmail, outbox_id, _awaiting_decision(), last_error=marked)
+    """Never send it (DISCARDED, its last error kept); (row, whether this call did it)."""
+    row, won = claim(OutboxEmail, outbox_id, _awaiting_decision(), status=OutboxStatus.DISCARDED)
     if row is not None and won:
         audit.record(
             "outbox.discarded", actor.id, row, after={"to": row.to_email, "email_subject": row.subject}
