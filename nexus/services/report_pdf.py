@@ -7,10 +7,11 @@ files it once (INSERT … ON CONFLICT DO NOTHING; the loser's file is removed at
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fpdf import FPDF
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 
 from nexus import fr, links
@@ -118,6 +119,19 @@ def file_report(report_id: int) -> int:
             _tell(user, title, report)
             filed += 1
     return filed
+
+
+def unfiled_reports(since: datetime, limit: int = 200) -> list[int]:
+    """Reports written since then of which no reader has a copy: their job was lost (Redis down
+    when it was enqueued). A copy staff removed is not filed again, as long as one is left."""
+    filed = select(UserDocument.id).where(UserDocument.session_report_id == SessionReport.id)
+    stmt = (
+        select(SessionReport.id)
+        .where(SessionReport.created_at >= since, ~exists(filed))
+        .order_by(SessionReport.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def _filed(owner_id: int, report_id: int) -> bool:

@@ -447,5 +447,19 @@ def test_an_erased_account_has_no_vault(app, client, login):
     response = upload(client, PARENT2, "bulletin.pdf", PDF)
     assert response.status_code == 422 and "Personne ne correspond" in html(response)
     found = html(client.get(PAGE, query_string={"q": "Gharbi"}))
-    assert "Choisir<span class=\"sr-only\"> Sami" in found and "> Hichem" not in found
+    assert 'Choisir<span class="sr-only"> Sami' in found and "> Hichem" not in found
     assert changed_tables(before, fingerprint()) == [] and stored_files(app) == files
+
+
+def test_the_sweep_files_a_report_whose_job_was_lost_and_only_once():
+    from nexus.jobs.vault import sweep_session_reports
+
+    sami, helios = factories.student(SAMI), factories.coach("Hélios")
+    booking = factories.booking(sami.id, helios.id, utcnow() - timedelta(hours=3))
+    report = a_report(booking.id, "Les suites, sans job (Redis était arrêté).")
+    db.session.flush()
+    assert report.id in report_pdf.unfiled_reports(utcnow() - timedelta(days=2))
+    assert sweep_session_reports() >= 2
+    assert {d.owner_id for d in db.session.scalars(select(UserDocument).where(
+        UserDocument.session_report_id == report.id))} == {user(SAMI).id, user(PARENT2).id}  # fmt: skip
+    assert report_pdf.unfiled_reports(utcnow() - timedelta(days=2)) == [] and sweep_session_reports() == 0
