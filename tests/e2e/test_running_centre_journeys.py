@@ -296,6 +296,8 @@ def test_the_assistante_files_a_document_that_sami_downloads(
         expect(item).to_contain_text("Pour Sami")
         look(page, f"parent-documents-{js}", problems)
         assert page.request.get(href).body() == pdf.read_bytes()
+        page.goto("/notifications")  # told in the bell
+        expect(page.locator("#notification-list")).to_contain_text(f"Nouveau document pour Sami : {title}")
     finally:
         context.close()
     context, page = new_page(browser, live_server, browser_context_args)
@@ -465,10 +467,21 @@ def test_a_card_payment_whose_family_never_came_back_is_fulfilled_by_the_job(
 # ---- 4. a family warned before its plan lapses ----
 
 
+@pytest.fixture
+def phone_page(
+    browser: Browser, live_server: LiveServer, browser_context_args: dict[str, Any]
+) -> Iterator[Page]:
+    context, page = new_page(browser, live_server, browser_context_args, viewport=PHONE)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
 def test_a_family_is_warned_a_week_before_its_plan_lapses(
-    wide: Page, live_server: LiveServer, pg: EmbeddedPostgres | None, tmp_path: Path
+    phone_page: Page, live_server: LiveServer, pg: EmbeddedPostgres | None, tmp_path: Path
 ) -> None:
-    page = wide
+    page = phone_page
     problems: list[str] = []
     ((sub_id, end),) = sql(
         pg,
