@@ -140,5 +140,5 @@ def _erase(user: User) -> None:
     db.session.execute(
         update(OutboxEmail)
         .where(to_them, OutboxEmail.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.FAILED, last_error="Annulé : compte supprimé.")
+        .values(status=OutboxStatus.DISCARDED, last_error="Annulé : compte anonymisé.")
     )
