@@ -414,3 +414,31 @@ def test_assistante_home_shows_todays_sessions_and_headcount(client, auth, sami,
     assert "Séances d'aujourd'hui" in page
     assert "16:00–17:00" in page
     assert "18:00–19:00" not in page
+
+
+# -- the bar chart --------------------------------------------------------------------------------
+
+
+def test_bar_chart_prints_every_value_escaped_within_its_width():
+    import re
+
+    from nexus.charts.bars import Bar, chart
+    from nexus.charts.svg import WIDTH, text_width
+
+    bars = [
+        Bar("Pack Orientation Parcoursup <b>", 1_250_000, "1\u202f250\u00a0TND"),
+        Bar("mars 2030", 0, "0\u00a0TND", strong=True),
+    ]
+    svg = str(chart(bars, "Chiffre d'affaires"))
+    assert "<b>" not in svg and "&lt;b&gt;" in svg
+    assert "1\u202f250\u00a0TND" in svg and 'font-weight="700"' in svg
+    checked = 0
+    for x, size, bold, text in re.findall(
+        r'<text x="([\d.]+)" y="[\d.]+" font-size="([\d.]+)"( font-weight="700")?>([^<]+)<', svg
+    ):
+        if not text.endswith("TND"):
+            continue
+        checked += 1
+        assert float(x) + text_width(text, float(size), bold=bool(bold)) <= WIDTH, text
+    assert checked == 2
+    assert chart([], "Vide") == ""
