@@ -19,7 +19,7 @@ EXPRESSION = re.compile(r"{{(.*?)}}")
 # Server-made values: ids, a weekday number, generated references and amounts, enum labels,
 # fixed French strings.
 SERVER_MADE = re.compile(
-    r"""^\s*([\w.]+\.id|d|url_for\(.*\)|csrf_token\(\)|p\.reference|invoice\.number|target\.label"""
+    r"""^\s*([\w.]+\.id|d|url_for\(.*\)|csrf_token\(\)|p\.reference|(?:\w+\.)?invoice\.number|target\.label"""
     r"""|p\.amount_millimes\|tnd|r\.amount\|credits|r\.amount\|credit_count"""
     r"""|'[^'{}]*'\s+if\s+[\w.]+\s+else\s+'[^'{}]*')\s*$"""
 )
