@@ -21,6 +21,7 @@ from nexus.jobs.messaging import send_message_digests
 from nexus.jobs.progress import refresh_all_indexes
 from nexus.jobs.scheduling import send_session_reminders
 from nexus.jobs.telegram import flush_telegram
+from nexus.jobs.vault import sweep_session_reports
 
 # (job, interval in seconds). Each is idempotent, so running one more often costs little.
 PERIODIC: list[tuple[Callable[[], Any], int]] = [
@@ -36,6 +37,7 @@ PERIODIC: list[tuple[Callable[[], Any], int]] = [
     (sweep_bilans, 600),
     (refresh_all_indexes, 86400),
     (send_message_digests, 600),
+    (sweep_session_reports, 600),
     (reconcile_card_payments, 300),
     (send_subscription_notices, 3600),
 ]

@@ -38,6 +38,7 @@ LABELS = {
     "send_message_digests": "Résumés de messages par e-mail",
     "reconcile_card_payments": "Rapprochement des paiements par carte",
     "send_subscription_notices": "Avis de fin d'abonnement",
+    "sweep_session_reports": "Classement des comptes rendus en PDF",
 }
 
 
