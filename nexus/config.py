@@ -93,6 +93,7 @@ def from_environment() -> dict[str, Any]:
         # CSRF: tokens valid for the session, so a tab left open does not fail a POST.
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 20) * 1024 * 1024,
+        "VAULT_MAX_MB": _int("VAULT_MAX_MB", 10),  # one document staff file in a family's space
         # Rate limits: Redis when available, memory otherwise (and as a fallback).
         "RATELIMIT_STORAGE_URI": _env("REDIS_URL", "memory://"),
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
