@@ -26,7 +26,7 @@ from nexus import links
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
 from nexus.models.identity import User
-from nexus.services import ServiceError, audit, billing, command, utcnow
+from nexus.services import ServiceError, audit, billing, catalog, command, notifications, utcnow
 from nexus.services.billing import Order
 
 log = logging.getLogger(__name__)
@@ -367,6 +367,15 @@ def reconcile(payment_id: int, actor: User | None = None) -> Check:
         db.session.refresh(payment)
         return Check(payment, UNREACHABLE)
     settled = _settle(payment, verdict, at)
+    if settled and verdict.outcome == FAILED_OUT:  # the family left before the answer: tell them
+        notifications.notify(
+            payment.payer_id,
+            "PAYMENT_FAILED",
+            "Paiement par carte non abouti",
+            f"La banque n'a pas confirmé le paiement de {catalog.order_label(payment)} : rien n'a été "
+            "débité par Nexus Réussite. Vous pouvez payer de nouveau, par carte ou par virement.",
+            links.internal("parent.payments"),
+        )
     if actor is not None:
         audit.record(
             "payment.card_checked",

@@ -13,7 +13,7 @@ from nexus.jobs.billing import reconcile_card_payments
 from nexus.jobs.schedule import PERIODIC
 from nexus.models.audit import AuditLog
 from nexus.models.billing import Invoice, Payment, PaymentStatus
-from nexus.models.notifications import OutboxEmail
+from nexus.models.notifications import Notification, OutboxEmail
 from nexus.services import ServiceError, billing, clictopay, credits, utcnow
 from tests import factories
 from tests.conftest import CLOCK_START, travel
@@ -121,6 +121,12 @@ def test_the_job_fails_a_refused_order_with_the_banks_words(card, status):
     assert credits.balance(payment.student_id) == 0
     assert invoices_of(payment) == 0
     assert len(audits("payment.card_failed", payment)) == 1
+    told = db.session.scalars(
+        select(Notification).where(
+            Notification.user_id == payment.payer_id, Notification.kind == "PAYMENT_FAILED"
+        )
+    ).all()
+    assert [n.title for n in told] == ["Paiement par carte non abouti"]  # the family left before the answer
 
 
 def test_an_unpaid_order_is_asked_every_ten_minutes_then_expires_after_an_hour(card):
