@@ -45,22 +45,24 @@ class Movements:
 
 
 def movements(period: Period) -> Movements:
-    """The period's ledger by kind, grants by the source of their lot, in one statement on the
-    entries' date index (a lot's one GRANT entry is made with it: the join reads only those)."""
-    stmt = (
-        select(CreditEntry.kind, CreditLot.source, func.count(), func.sum(CreditEntry.amount))
-        .outerjoin(CreditLot, (CreditLot.id == CreditEntry.lot_id) & (CreditEntry.kind == EntryKind.GRANT))
-        .where(period.holds(CreditEntry.created_at))
-        .group_by(CreditEntry.kind, CreditLot.source)
+    """The period's ledger by kind (one statement on the entries, one on the lots)."""
+    by_kind = dict(
+        db.session.execute(
+            select(CreditEntry.kind, func.sum(CreditEntry.amount))
+            .where(period.holds(CreditEntry.created_at), CreditEntry.kind != EntryKind.GRANT)
+            .group_by(CreditEntry.kind)
+        ).all()
     )
-    granted: list[SourceLine] = []
-    amount: dict[EntryKind, Decimal] = {}
-    for kind, source, count, total in db.session.execute(stmt):
-        if EntryKind(kind) is EntryKind.GRANT:
-            granted.append(SourceLine(LotSource(source), count, total or ZERO))
-        else:
-            amount[EntryKind(kind)] = total or ZERO
-    granted.sort(key=lambda line: (-line.amount, line.source.value))
+    granted = [
+        SourceLine(LotSource(source), lots, amount)
+        for source, lots, amount in db.session.execute(
+            select(CreditLot.source, func.count(), func.sum(CreditLot.amount))
+            .where(period.holds(CreditLot.granted_at))
+            .group_by(CreditLot.source)
+            .order_by(func.sum(CreditLot.amount).desc(), CreditLot.source)
+        )
+    ]
+    amount = {EntryKind(kind): value or ZERO for kind, value in by_kind.items()}
     refunded = amount.get(EntryKind.REFUND, ZERO)
     return Movements(
         granted=granted,
