@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import os
 import re
 import shutil
 import threading
@@ -169,6 +170,10 @@ class RssWatch:
     def growth(self) -> int:
         return max((self.peak[p] - self.base[p] for p in self.base), default=0)
 
+    @property
+    def peak_kb(self) -> int:
+        return max(self.peak.values(), default=0)
+
 
 # --- databases ---------------------------------------------------------------------------------------
 
@@ -274,6 +279,7 @@ class Export:
     size: int
     rows: int
     rss_growth_kb: int
+    rss_peak_kb: int
 
 
 def export_links(pages: list[Page]) -> list[tuple[str, Session, str]]:
@@ -291,12 +297,15 @@ def export_links(pages: list[Page]) -> list[tuple[str, Session, str]]:
     return found
 
 
-def download(server: ScaleServer, session: Session, path: str) -> tuple[float, int, int, int]:
-    """Seconds, bytes, lines and the serving worker's RSS growth (KB) of one streamed download."""
+def download(server: ScaleServer, session: Session, path: str) -> tuple[float, int, int, int, int]:
+    """Seconds, bytes, lines, the serving worker's RSS growth and the workers' peak RSS (KB)."""
     parts = urllib.parse.urlsplit(session.url(path))
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=600)
     size = lines = 0
-    with RssWatch(server.workers()) as watch:
+    pids = server.workers()
+    if not pids:
+        raise RuntimeError("gunicorn's workers were not found: the RSS would not be measured")
+    with RssWatch(pids) as watch:
         started = time.perf_counter()
         conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""),
                      headers={"Cookie": session.cookie_header()})  # fmt: skip
@@ -308,14 +317,14 @@ def download(server: ScaleServer, session: Session, path: str) -> tuple[float, i
     conn.close()
     if response.status != 200:
         raise RuntimeError(f"{path} answered {response.status}")
-    return seconds, size, lines, watch.growth
+    return seconds, size, lines, watch.growth, watch.peak_kb
 
 
 def measure_exports(server: ScaleServer, pages: list[Page]) -> list[Export]:
     exports = []
     for label, session, path in export_links(pages):
-        seconds, size, lines, growth = download(server, session, path)
-        exports.append(Export(label, path, seconds, size, max(lines - 1, 0), growth))
+        seconds, size, lines, growth, peak = download(server, session, path)
+        exports.append(Export(label, path, seconds, size, max(lines - 1, 0), growth, peak))
     return exports
 
 
@@ -330,6 +339,7 @@ class Run:
     pages: list[Page]
     exports: list[Export]
     loaded: dict[str, loadgen.LoadResult]
+    load: float  # the machine's 1-minute load average when its measures began
 
 
 def run_factor(host: str, factor: int, connections: int) -> Run:
@@ -341,15 +351,15 @@ def run_factor(host: str, factor: int, connections: int) -> Run:
         sizes = prepare_database(url, factor)
         rows = counts(url.replace("+psycopg", ""))
         print(f"[scale] {factor}× ready in {time.monotonic() - started:.0f} s: {rows}", flush=True)
-        with ScaleServer(url) as server:
-            server.start()
+        with ScaleServer(url) as server:  # started by `with`
+            load = os.getloadavg()[0]
             pages = pages_for(sessions_for(server.url))
             measure_one_client(pages)
             exports = measure_exports(server, pages)
             loaded = {}
             if factor == max(FACTORS):
                 loaded = {page.label: under_load(server.url, page, connections) for page in pages}
-        return Run(factor, sizes, rows, pages, exports, loaded)
+        return Run(factor, sizes, rows, pages, exports, loaded, load)
     finally:
         drop_database(host, name)
 
@@ -390,6 +400,8 @@ def pages_table(small: Run, big: Run, connections: int) -> Table:
         f"search = ?q={SEARCH} (audit: ?action=payment); family 0 = {family_email(0)} (two children, "
         "a year of sessions, ledger, payments, ARIA).",
         "a load = the page then each lazy panel it asks for (HX-Request), one after the other.",
+        f"load average when measuring began: {small.load:.1f} at {small.factor}×, {big.load:.1f} at "
+        f"{big.factor}× ({os.cpu_count()} CPUs shared by clients, gunicorn, PostgreSQL and anything else).",
     ]
     return table
 
@@ -397,7 +409,7 @@ def pages_table(small: Run, big: Run, connections: int) -> Table:
 def exports_table(runs: list[Run]) -> Table:
     table = Table(
         "Scale: CSV exports of every row (streamed)",
-        ["export", "factor", "rows", "size", "time", "rows/s", "worker RSS growth"],
+        ["export", "factor", "rows", "size", "time", "rows/s", "worker RSS growth", "worker RSS peak"],
     )
     for run in runs:
         for export in run.exports:
@@ -405,7 +417,7 @@ def exports_table(runs: list[Run]) -> Table:
                 f"{export.label}: {export.path}", f"{run.factor}×", f"{export.rows:,}".replace(",", " "),
                 f"{export.size / 1e6:.1f} MB", ms(export.seconds),
                 f"{export.rows / export.seconds:,.0f}".replace(",", " ") if export.seconds else "",
-                f"{export.rss_growth_kb / 1024:.1f} MB",
+                f"{export.rss_growth_kb / 1024:.1f} MB", f"{export.rss_peak_kb / 1024:.0f} MB",
             )  # fmt: skip
     table.notes.append(
         "worker RSS growth = the largest rise of one gunicorn worker's RSS during the download."
