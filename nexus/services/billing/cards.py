@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from nexus.extensions import db
 from nexus.models.billing import Payment, PaymentMethod, PaymentStatus
 from nexus.models.identity import User
 from nexus.services import utcnow
-from nexus.services.billing.orders import WITH_PEOPLE
+from nexus.services.billing.orders import WITH_PEOPLE, by_payer_or_reference
 
 PENDING, FAILED = "en-attente", "refuses"
 CARD_FILTERS = [(PENDING, "Cartes en attente"), (FAILED, "Cartes refusées (30 derniers jours)")]
@@ -37,14 +37,7 @@ def card_payments_stmt(state: str, search: str = "") -> Select[tuple[Payment]]:
         ).order_by(Payment.created_at.desc())
     else:
         stmt = stmt.where(Payment.status == PaymentStatus.PENDING).order_by(Payment.created_at)
-    if search:
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(
-            func.lower(Payment.reference).like(like)
-            | func.lower(User.email).like(like)
-            | func.lower(User.last_name + " " + User.first_name).like(like)
-        )
-    return stmt
+    return by_payer_or_reference(stmt, search)
 
 
 def card_payments(state: str, search: str = "", limit: int = 200) -> list[Payment]:

@@ -178,14 +178,19 @@ def pending_transfers_stmt(search: str = "") -> Select[tuple[Payment]]:
         .where(Payment.status == PaymentStatus.PENDING, Payment.method == PaymentMethod.BANK_TRANSFER)
         .order_by(Payment.declared_at)
     )
-    if search:
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(
-            func.lower(Payment.reference).like(like)
-            | func.lower(User.email).like(like)
-            | func.lower(User.last_name + " " + User.first_name).like(like)
-        )
-    return stmt
+    return by_payer_or_reference(stmt, search)
+
+
+def by_payer_or_reference(stmt: Select[tuple[Payment]], search: str) -> Select[tuple[Payment]]:
+    """Payments (joined to their payer) whose reference, payer's e-mail or name holds `search`."""
+    if not search.strip():
+        return stmt
+    like = f"%{search.strip().lower()}%"
+    return stmt.where(
+        func.lower(Payment.reference).like(like)
+        | func.lower(User.email).like(like)
+        | func.lower(User.last_name + " " + User.first_name).like(like)
+    )
 
 
 def pending_transfers(search: str = "") -> list[Payment]:
