@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app
@@ -49,6 +50,25 @@ def clean_filename(raw: str) -> str:
             field="file",
         )
     return name
+
+
+def accept(
+    filename: str, data: bytes, limit: int, kind_of: Callable[[bytes], tuple[str, str] | None], refused: str
+) -> tuple[str, str, str]:
+    """(clean name, MIME type, suffix) of a file of at most `limit` bytes whose content `kind_of`
+    recognises (the name typed is not trusted), or a French refusal (`refused` for the type)."""
+    name = clean_filename(filename)
+    if not data:
+        raise ServiceError("Le fichier est vide : choisissez un autre fichier.", field="file")
+    if len(data) > limit:
+        raise ServiceError(
+            f"Le fichier dépasse {limit // (1024 * 1024)} Mo : réduisez-le ou envoyez-en un autre.",
+            field="file",
+        )
+    kind = kind_of(data)
+    if kind is None:
+        raise ServiceError(refused, field="file")
+    return name, *kind
 
 
 def storage_root() -> Path:

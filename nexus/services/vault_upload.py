@@ -91,19 +91,7 @@ def kind_of(data: bytes) -> tuple[str, str] | None:
 
 def check(file: Upload) -> tuple[str, str, str]:
     """(name to download it under, MIME type, suffix) of an acceptable file, or a French refusal."""
-    name = vault.clean_filename(file.filename or "")
-    if not file.data:
-        raise ServiceError("Le fichier est vide : choisissez un autre fichier.", field="file")
-    limit = max_bytes()
-    if len(file.data) > limit:
-        raise ServiceError(
-            f"Le fichier dépasse {limit // (1024 * 1024)} Mo : réduisez-le ou envoyez-en un autre.",
-            field="file",
-        )
-    kind = kind_of(file.data)
-    if kind is None:
-        raise ServiceError(REFUSED_TYPE, field="file")
-    mime, suffix = kind
+    name, mime, suffix = vault.accept(file.filename or "", file.data, max_bytes(), kind_of, REFUSED_TYPE)
     if Path(name).suffix.lower() not in SAME_SUFFIX.get(suffix, (suffix,)):
         name = f"{name}{suffix}"[-vault.MAX_FILENAME :]  # opened by the right program once saved
     return name, mime, suffix

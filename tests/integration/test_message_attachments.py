@@ -71,7 +71,7 @@ def test_a_pdf_or_an_image_is_attached_and_served_to_the_thread(client, login, f
         ("bulletin.pdf", b"<html><script>alert(1)</script></html>", "Seuls les PDF et les images"),
         ("page.html", b"<html></html>", "Seuls les PDF et les images"),
         ("photo.gif", b"GIF89a" + b"\x00" * 20, "Seuls les PDF et les images"),
-        ("vide.pdf", b"", "Le fichier joint est vide"),
+        ("vide.pdf", b"", "Le fichier est vide"),
     ],
 )
 def test_a_refused_file_says_why_in_french_and_nothing_is_kept(app, client, login, filename, data, message):

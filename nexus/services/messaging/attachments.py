@@ -12,7 +12,7 @@ from sqlalchemy import select
 from nexus.extensions import db
 from nexus.models.identity import User
 from nexus.models.messaging import Message, MessageAttachment
-from nexus.services import ServiceError, vault
+from nexus.services import vault
 from nexus.services.messaging.access import visible_thread
 
 DEFAULT_MAX_MB = 5
@@ -48,22 +48,10 @@ def kind_of(data: bytes) -> tuple[str, str] | None:
 
 def check(upload: Upload) -> tuple[str, str, str]:
     """(clean name, MIME type, suffix) of an acceptable file, or a French refusal."""
-    name = vault.clean_filename(upload.filename or "")
-    if not upload.data:
-        raise ServiceError("Le fichier joint est vide : choisissez un autre fichier.", field="file")
-    limit = max_bytes()
-    if len(upload.data) > limit:
-        raise ServiceError(
-            f"Le fichier joint dépasse {limit // (1024 * 1024)} Mo : réduisez-le ou envoyez-en un autre.",
-            field="file",
-        )
-    kind = kind_of(upload.data)
-    if kind is None:
-        raise ServiceError(
-            "Seuls les PDF et les images (PNG, JPEG, WebP) peuvent être joints : ce fichier n'en est pas un.",
-            field="file",
-        )
-    return name, *kind
+    refused = (
+        "Seuls les PDF et les images (PNG, JPEG, WebP) peuvent être joints : ce fichier n'en est pas un."
+    )
+    return vault.accept(upload.filename or "", upload.data, max_bytes(), kind_of, refused)
 
 
 def attach(message: Message, upload: Upload) -> MessageAttachment:
