@@ -9,8 +9,19 @@ import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, has_request_context, render_template, request, send_file
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    render_template,
+    request,
+    send_file,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -24,20 +35,29 @@ from nexus.services import MAX_ID
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ]
+CSP_DIRECTIVES = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
 )
+CSP = "; ".join([*CSP_DIRECTIVES, "form-action 'self'"])
+
+
+@cache
+def content_security_policy(gateway_url: str) -> str:
+    """The CSP, whose form-action also lets the card form's redirect reach the configured gateway
+    (Chromium applies form-action to where a submitted form is redirected)."""
+    gateway = urlsplit(gateway_url)
+    if gateway.scheme in ("https", "http") and gateway.netloc:
+        return "; ".join([*CSP_DIRECTIVES, f"form-action 'self' {gateway.scheme}://{gateway.netloc}"])
+    return CSP
+
 
 ERROR_TITLES = {
     400: "Requête invalide",
@@ -156,7 +176,9 @@ def is_fragment_request() -> bool:
 
 def security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault(
+        "Content-Security-Policy", content_security_policy(current_app.config.get("CLICTOPAY_URL") or "")
+    )
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"

@@ -88,3 +88,15 @@ def test_private_areas_are_not_indexed(client, login):
     assert "X-Robots-Tag" not in client.get("/offres").headers
     robots = client.get("/robots.txt").get_data(as_text=True)
     assert "Disallow: /dashboard" in robots
+
+
+def test_forms_may_be_sent_on_to_the_card_gateway_only(app, client):
+    """The card form's redirect reaches the configured gateway (Chromium applies form-action to
+    it); without a gateway, forms stay on the site."""
+    assert csp_directives(client.get("/offres"))["form-action"] == "form-action 'self'"
+    app.config["CLICTOPAY_URL"] = "https://test.clictopay.com/payment/rest/"
+    try:
+        directive = csp_directives(client.get("/offres"))["form-action"]
+    finally:
+        app.config.pop("CLICTOPAY_URL")
+    assert directive == "form-action 'self' https://test.clictopay.com"
