@@ -16,6 +16,7 @@ from nexus.services.analytics import (
     exports,
     periods,
     revenue,
+    rollups,
     sessions,
     subscriptions,
 )
@@ -52,5 +53,6 @@ def index() -> Any:
         choices=periods.CHOICES,
         levels=assessments.LEVEL_NAMES,
         charts=figure_charts.analytics(figures, assessments.LEVEL_NAMES),
+        closed_at=rollups.computed_at(period.previous_start),
         **figures,
     )

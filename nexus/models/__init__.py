@@ -10,6 +10,7 @@ from nexus.models import (  # noqa: F401
     credits,
     diagnostics,
     family,
+    figures,
     identity,
     knowledge,
     messaging,

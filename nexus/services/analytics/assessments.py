@@ -12,10 +12,11 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
 from nexus.extensions import db
-from nexus.models.assessments import Assessment, Score, TestStatus
+from nexus.models.assessments import Score
 from nexus.models.common import Grade, Subject
 from nexus.models.family import Student
 from nexus.models.identity import User
+from nexus.services.analytics import aggregates, rollups
 from nexus.services.analytics.periods import Period
 from nexus.services.assessments.scoring import LEVELS
 
@@ -102,12 +103,10 @@ def results(period: Period) -> Results:
         sums[(subject, grade)] = sums.get((subject, grade), 0.0) + float(mean) * count
     for ident, cohort in cohorts.items():
         cohort.mean = sums[ident] / cohort.students if cohort.students else 0.0
-    completed = db.session.scalar(
-        select(func.count()).where(
-            Assessment.status == TestStatus.COMPLETED, period.holds(Assessment.completed_at)
-        )
+    completed = rollups.over("assessments", period.start, period.end).get(
+        (aggregates.TESTS_COMPLETED, "", ""), 0
     )
-    return Results(list(cohorts.values()), attention(), completed or 0)
+    return Results(list(cohorts.values()), attention(), int(completed))
 
 
 def attention(limit: int = ATTENTION_LIMIT) -> list[Attention]:

@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
-
-from nexus.extensions import db
-from nexus.models.credits import CreditEntry, CreditLot, EntryKind, LotSource
+from nexus.models.credits import EntryKind, LotSource
+from nexus.services.analytics import aggregates, rollups
 from nexus.services.analytics.periods import Period
 
 ZERO = Decimal(0)
@@ -45,24 +43,21 @@ class Movements:
 
 
 def movements(period: Period) -> Movements:
-    """The period's ledger by kind (one statement on the entries, one on the lots)."""
-    by_kind = dict(
-        db.session.execute(
-            select(CreditEntry.kind, func.sum(CreditEntry.amount))
-            .where(period.holds(CreditEntry.created_at), CreditEntry.kind != EntryKind.GRANT)
-            .group_by(CreditEntry.kind)
-        ).all()
+    """The period's ledger by kind and the lots granted by source."""
+    totals = rollups.over("credits", period.start, period.end)
+    amount: dict[EntryKind, Decimal] = {}
+    sources: dict[str, list] = {}
+    for (metric, key, _k2), value in totals.items():
+        if metric == aggregates.CREDIT_ENTRIES:
+            amount[EntryKind(key)] = Decimal(value)
+        elif metric == aggregates.LOTS:
+            sources.setdefault(key, [0, ZERO])[0] = int(value)
+        elif metric == aggregates.LOTS_AMOUNT:
+            sources.setdefault(key, [0, ZERO])[1] = Decimal(value)
+    granted = sorted(
+        (SourceLine(LotSource(source), lots, total) for source, (lots, total) in sources.items()),
+        key=lambda line: (-line.amount, str(line.source)),
     )
-    granted = [
-        SourceLine(LotSource(source), lots, amount)
-        for source, lots, amount in db.session.execute(
-            select(CreditLot.source, func.count(), func.sum(CreditLot.amount))
-            .where(period.holds(CreditLot.granted_at))
-            .group_by(CreditLot.source)
-            .order_by(func.sum(CreditLot.amount).desc(), CreditLot.source)
-        )
-    ]
-    amount = {EntryKind(kind): value or ZERO for kind, value in by_kind.items()}
     refunded = amount.get(EntryKind.REFUND, ZERO)
     return Movements(
         granted=granted,

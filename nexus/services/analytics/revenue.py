@@ -5,13 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, func, select
-
-from nexus.extensions import db
-from nexus.models.billing import Payment, PaymentStatus
 from nexus.models.catalog import OfferCode
 from nexus.services import catalog
-from nexus.services.analytics import periods
+from nexus.services.analytics import aggregates, periods, rollups
 from nexus.services.analytics.periods import Period
 
 
@@ -45,48 +41,42 @@ def growth(current: int, previous: int) -> int | None:
     return round(100 * (current - previous) / previous)
 
 
-def _completed_between(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
-    return [
-        Payment.status == PaymentStatus.COMPLETED,
-        Payment.processed_at >= start,
-        Payment.processed_at < end,
-    ]
+def _amount(totals: rollups.Totals) -> int:
+    return int(rollups.total(totals, aggregates.REVENUE_AMOUNT))
 
 
 def monthly(count: int = 12, now: datetime | None = None) -> list[Month]:
     """The last `count` months' revenue, the current month last (zero for a month without any)."""
     months = periods.last_months(count, now)
-    start, end = periods.midnight(months[0]), periods.midnight(periods.next_month(months[-1]))
-    bucket = periods.bucket_of(Payment.processed_at, months)
-    stmt = (
-        select(bucket, func.sum(Payment.amount_millimes), func.count())
-        .where(*_completed_between(start, end))
-        .group_by(bucket)
-    )
-    found = {row[0]: (int(row[1]), row[2]) for row in db.session.execute(stmt)}
-    return [Month(first, *found.get(i, (0, 0))) for i, first in enumerate(months, start=1)]
+    found = rollups.by_month("revenue", months, (aggregates.REVENUE_AMOUNT, aggregates.REVENUE_COUNT))
+    return [
+        Month(first, _amount(found[first]), int(rollups.total(found[first], aggregates.REVENUE_COUNT)))
+        for first in months
+    ]
 
 
 def by_offer(period: Period) -> list[OfferLine]:
     """The period's revenue per offer, the largest first."""
-    total = func.sum(Payment.amount_millimes)
-    stmt = (
-        select(Payment.offer_code, func.count(), total)
-        .where(*_completed_between(period.start, period.end))
-        .group_by(Payment.offer_code)
-        .order_by(total.desc(), Payment.offer_code)
-    )
+    totals = rollups.over("revenue", period.start, period.end)
+    codes = sorted({code for (_metric, code, _k2) in totals})
+    lines = [
+        (
+            code,
+            int(totals.get((aggregates.REVENUE_COUNT, code, ""), 0)),
+            int(totals.get((aggregates.REVENUE_AMOUNT, code, ""), 0)),
+        )
+        for code in codes
+    ]
+    lines.sort(key=lambda line: (-line[2], line[0]))
     return [
-        OfferLine(OfferCode(code), catalog.offer(code).kind.label, count, int(amount))
-        for code, count, amount in db.session.execute(stmt)
+        OfferLine(OfferCode(code), catalog.offer(OfferCode(code)).kind.label, count, amount)
+        for code, count, amount in lines
     ]
 
 
 def totals(period: Period) -> tuple[int, int]:
-    """(the period's revenue, the previous period's), in one statement."""
-    stmt = select(
-        func.coalesce(func.sum(Payment.amount_millimes).filter(Payment.processed_at >= period.start), 0),
-        func.coalesce(func.sum(Payment.amount_millimes).filter(Payment.processed_at < period.start), 0),
-    ).where(*_completed_between(period.previous_start, period.end))
-    current, previous = db.session.execute(stmt).one()
-    return int(current), int(previous)
+    """(the period's revenue, the previous period's)."""
+    metric = (aggregates.REVENUE_AMOUNT,)
+    current = rollups.over("revenue", period.start, period.end, metric)
+    previous = rollups.over("revenue", period.previous_start, period.start, metric)
+    return _amount(current), _amount(previous)

@@ -1,7 +1,7 @@
 """Sessions over a period (by their start): booked, held, cancelled, no-show, by coach and subject.
 
-One grouped statement gives the counts per coach, subject and status (a few hundred rows at
-most, whatever the number of sessions); both tables are folded from it.
+The counts per coach, subject and status (aggregates.sessions: a few hundred rows at most,
+whatever the number of sessions; closed months from their rollups) fold into both tables.
 """
 
 from __future__ import annotations
@@ -10,14 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from nexus.extensions import db
 from nexus.models.common import Subject
 from nexus.models.identity import CoachProfile
-from nexus.models.scheduling import HOLDING, SessionBooking, SessionStatus
-from nexus.services.analytics import periods
+from nexus.models.scheduling import HOLDING, SessionStatus
+from nexus.services.analytics import aggregates, periods, rollups
 from nexus.services.analytics.periods import Period
+
+GONE = "(coach supprimé)"  # a rollup may outlive a coach profile
 
 
 @dataclass
@@ -71,16 +73,17 @@ def _fold(rows: Iterable[tuple[str, Subject, SessionStatus, int]]) -> Breakdown:
 
 def breakdown(period: Period) -> Breakdown:
     """The period's sessions by coach and by subject."""
-    stmt = (
-        select(CoachProfile.pseudonym, SessionBooking.subject, SessionBooking.status, func.count())
-        .join(CoachProfile, CoachProfile.id == SessionBooking.coach_id)
-        .where(period.holds(SessionBooking.starts_at))
-        .group_by(CoachProfile.id, CoachProfile.pseudonym, SessionBooking.subject, SessionBooking.status)
-    )
-    return _fold(
-        (coach, Subject(subject), SessionStatus(status), n)
-        for coach, subject, status, n in db.session.execute(stmt)
-    )
+    totals = rollups.over("sessions", period.start, period.end, (aggregates.SESSIONS,))
+    coach_ids = {int(coach) for (_m, coach, _k) in totals}
+    names: dict[int, str] = {}
+    if coach_ids:
+        stmt = select(CoachProfile.id, CoachProfile.pseudonym).where(CoachProfile.id.in_(coach_ids))
+        names = dict(db.session.execute(stmt).all())  # type: ignore[arg-type]
+    rows = []
+    for (_metric, coach, key), count in totals.items():
+        subject, status = key.split(":")
+        rows.append((names.get(int(coach), GONE), Subject(subject), SessionStatus(status), int(count)))
+    return _fold(rows)
 
 
 @dataclass(frozen=True)
@@ -100,16 +103,5 @@ class Month:
 def monthly(count: int = 12, now: datetime | None = None) -> list[Month]:
     """The sessions not cancelled that start in each of the last `count` months (current last)."""
     months = periods.last_months(count, now)
-    start, end = periods.midnight(months[0]), periods.midnight(periods.next_month(months[-1]))
-    bucket = periods.bucket_of(SessionBooking.starts_at, months)
-    stmt = (
-        select(bucket, func.count())
-        .where(
-            SessionBooking.starts_at >= start,
-            SessionBooking.starts_at < end,
-            SessionBooking.status != SessionStatus.CANCELLED,
-        )
-        .group_by(bucket)
-    )
-    found = dict(db.session.execute(stmt).all())
-    return [Month(first, found.get(i, 0)) for i, first in enumerate(months, start=1)]
+    found = rollups.by_month("sessions", months, (aggregates.SESSIONS_DUE,))
+    return [Month(first, int(rollups.total(found[first], aggregates.SESSIONS_DUE))) for first in months]

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, cast, exists, func, literal, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from nexus.extensions import db
-from nexus.models.billing import Payment, PaymentStatus, Subscription, SubscriptionStatus
+from nexus.models.billing import Subscription, SubscriptionStatus
 from nexus.models.catalog import OfferCode, OfferKind
 from nexus.services import catalog
+from nexus.services.analytics import aggregates, rollups
 from nexus.services.analytics.periods import Period
 
-STARTED, RENEWED, LAPSED, CANCELLED = "started", "renewed", "lapsed", "cancelled"
+STARTED, RENEWED = aggregates.STARTED, aggregates.RENEWED
+LAPSED, CANCELLED = "lapsed", "cancelled"
 
 
 @dataclass
@@ -54,38 +55,13 @@ def _plan_codes() -> list[OfferCode]:
 
 
 def summary(period: Period) -> Summary:
-    """Per plan: started, renewed, lapsed and cancelled in the period (one statement), and the
-    number of subscriptions active now."""
-    previous = aliased(Subscription)
-    had_it = exists().where(
-        previous.student_id == Payment.student_id,
-        previous.plan == Payment.offer_code,
-        previous.started_at < Payment.processed_at,
-        (previous.ended_at.is_(None)) | (previous.ended_at >= Payment.processed_at),
-    )
-    started = select(literal(STARTED), Subscription.plan, func.count()).where(
-        period.holds(Subscription.started_at)
-    )
-    renewed = select(literal(RENEWED), Payment.offer_code, func.count()).where(
-        Payment.status == PaymentStatus.COMPLETED,
-        Payment.offer_code.in_(_plan_codes()),
-        period.holds(Payment.processed_at),
-        had_it,
-    )
-    ended = select(cast(Subscription.status, String).label("kind"), Subscription.plan, func.count()).where(
-        Subscription.status.in_((SubscriptionStatus.EXPIRED, SubscriptionStatus.CANCELLED)),
-        period.holds(Subscription.ended_at),
-    )
-    stmt = union_all(
-        started.group_by(Subscription.plan),
-        renewed.group_by(Payment.offer_code),
-        ended.group_by(Subscription.status, Subscription.plan),
-    )
+    """Per plan: started, renewed, lapsed and cancelled in the period, and the number of
+    subscriptions active now."""
     lines = {code: PlanLine(code) for code in _plan_codes()}
     names = {"EXPIRED": LAPSED, "CANCELLED": CANCELLED}
-    for kind, plan, count in db.session.execute(stmt):
+    for (_metric, kind, plan), count in rollups.over("subscriptions", period.start, period.end).items():
         line = lines.setdefault(OfferCode(plan), PlanLine(OfferCode(plan)))
         key = names.get(kind, kind)
-        line.counts[key] = line.counts.get(key, 0) + count
+        line.counts[key] = line.counts.get(key, 0) + int(count)
     active = db.session.scalar(select(func.count()).where(Subscription.status == SubscriptionStatus.ACTIVE))
     return Summary(list(lines.values()), active or 0)

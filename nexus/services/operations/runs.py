@@ -39,6 +39,7 @@ LABELS = {
     "reconcile_card_payments": "Rapprochement des paiements par carte",
     "send_subscription_notices": "Avis de fin d'abonnement",
     "sweep_session_reports": "Classement des comptes rendus en PDF",
+    "refresh_figure_rollups": "Chiffres des mois clos (tableau de bord, statistiques)",
 }
 
 
