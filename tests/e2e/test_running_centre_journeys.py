@@ -356,12 +356,6 @@ def pay_by_card(page: Page, gateway: FakeClicToPay) -> str:
     return order_id
 
 
-# Product defect, left to its owner: the CSP's "form-action 'self'" (nexus/web.py) makes Chromium
-# block the form's redirect to the gateway (console: "Sending form data to …/paiement/carte violates
-# … form-action 'self'"); the order is registered at ClicToPay, the family stays on the order page.
-# With the gateway's origin added to form-action when CLICTOPAY_URL is set, both modes pass: then
-# remove this mark (strict: the test fails as soon as it passes).
-@pytest.mark.xfail(strict=True, reason="CSP form-action 'self' blocks the redirect to ClicToPay")
 @pytest.mark.parametrize("js", MODES)
 def test_the_card_button_opens_the_gateways_page(
     browser: Browser, browser_context_args: dict[str, Any], card_app: tuple[str, FakeClicToPay, Path], js: str
