@@ -371,7 +371,7 @@ def test_the_card_button_opens_the_gateways_page(
         page.goto("/dashboard/parent/abonnements")
         yasmine = page.locator("section.card", has=page.get_by_role("heading", name=re.compile("^Yasmine")))
         yasmine.locator("summary", has_text="Packs de crédits").click()  # folded away at first
-        # One pack per mode: a card attempt left pending hides the order's payment forms (below).
+        # One pack per mode: a card attempt left pending hides that order's payment forms for an hour.
         pack = "5 crédits" if js == "js" else "10 crédits"
         yasmine.get_by_role("link", name=re.compile(rf"^Choisir {pack} pour Yasmine")).click()
         order_id = pay_by_card(page, gateway)
