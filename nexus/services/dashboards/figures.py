@@ -1,5 +1,6 @@
 """The staff homes' figures: revenue and sessions by month (admin), today's sessions and the
-centre's headcount (assistante). Aggregated in SQL, bounded by the months shown."""
+centre's headcount (assistante). Aggregated in SQL, bounded by the months shown; the admin's
+closed months are read from the monthly rollups (analytics.rollups)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class AdminFigures:
 
 
 def admin_figures() -> AdminFigures:
-    """Two grouped statements: revenue per month, sessions per month."""
+    """Revenue and sessions per month: the closed months from their rollups, the current one live."""
     return AdminFigures(revenue.monthly(MONTHS_SHOWN), sessions.monthly(MONTHS_SHOWN))
 
 
