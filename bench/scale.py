@@ -196,7 +196,8 @@ def drop_database(host: str, name: str) -> None:
 
 
 def prepare_database(database_url: str, factor: float) -> Sizes:
-    """Migrate, demo seed (in a child process, as the bench server does), then the scale seed."""
+    """Migrate, demo seed (in a child process, as the bench server does), the scale seed, then the
+    closed months' figure rollups."""
     import subprocess
     import sys
 
@@ -207,7 +208,13 @@ def prepare_database(database_url: str, factor: float) -> Sizes:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"migrating/seeding the scale database failed:\n{done.stderr[-3000:]}")
-    return seed(database_url.replace("+psycopg", ""), factor, log=lambda line: print(line, flush=True))
+    sizes = seed(database_url.replace("+psycopg", ""), factor, log=lambda line: print(line, flush=True))
+    # The closed months' figures, as the hourly job leaves them in production.
+    code = "from nexus.jobs.figures import refresh_figure_rollups as job; job()"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the figure rollups of the scale database failed:\n{done.stderr[-3000:]}")
+    return sizes
 
 
 # --- measuring ---------------------------------------------------------------------------------------
