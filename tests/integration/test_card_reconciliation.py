@@ -425,3 +425,16 @@ def test_fifty_new_attempts_returns_and_checks_of_a_paid_order_fulfil_it_once(ap
         assert db.session.scalar(select(func.count()).where(Payment.student_id == student_id)) == 1 + len(new)
         pending = select(func.count()).where(Payment.student_id == student_id, Payment.is_pending)
         assert db.session.scalar(pending) == min(len(new), 1)
+
+
+def test_the_order_page_offers_the_card_again_while_an_attempt_waits_for_the_bank(card, client, auth):
+    """A family that left the gateway is not told of a transfer, nor blocked: the card form stays
+    (a new attempt asks the bank about the earlier one first)."""
+    payment, _ = started()
+    auth.login(PARENT)
+    page = html(client.get(f"/dashboard/parent/paiement?offre=CREDITS_5&eleve={payment.student_id}"))
+    assert "Un paiement par carte de cette commande" in page
+    assert payment.reference in page
+    assert "Un virement pour cette commande" not in page
+    assert "par carte</button>" in page
+    assert "J'ai effectué le virement" not in page  # one pending payment per order: the card only
