@@ -164,7 +164,7 @@ def test_refreshing_twice_stores_the_same_rows(months_of_data):
     rollups.refresh(FEBRUARY)
     assert stored(FEBRUARY) == first
     assert any(row[0] == aggregates.SESSIONS_DUE for row in first)
-    assert any(row[0] == rollups.marker("credits") for row in first)
+    assert any(row[0] == rollups.marker("credit") for row in first)
 
 
 def test_a_missing_month_is_computed_live(months_of_data, sami):

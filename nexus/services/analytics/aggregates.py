@@ -25,8 +25,8 @@ Family = Callable[[datetime, datetime], list[Row]]
 REVENUE_AMOUNT, REVENUE_COUNT = "revenue.amount", "revenue.count"  # key1: offer code
 SESSIONS, SESSIONS_DUE = "sessions", "sessions.not_cancelled"  # key1: coach id, key2: subject:status
 SUBSCRIPTIONS = "subscriptions"  # key1: started, renewed, EXPIRED or CANCELLED; key2: plan
-CREDIT_ENTRIES = "credits.entries"  # key1: entry kind (grants left out: the lots say them)
-LOTS, LOTS_AMOUNT = "credits.lots", "credits.lots_amount"  # key1: lot source
+CREDIT_ENTRIES = "credit.entries"  # key1: entry kind (grants left out: the lots say them)
+LOTS, LOTS_AMOUNT = "credit.lots", "credit.lots_amount"  # key1: lot source
 TESTS_COMPLETED = "assessments.completed"
 STARTED, RENEWED = "started", "renewed"
 
@@ -128,6 +128,6 @@ FAMILIES: dict[str, Family] = {
     "revenue": revenue,
     "sessions": sessions,
     "subscriptions": subscriptions,
-    "credits": credits,
+    "credit": credits,  # its metrics ("credit.lots") must not read as audited actions ("credits.…")
     "assessments": assessments,
 }

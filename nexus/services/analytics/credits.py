@@ -44,7 +44,7 @@ class Movements:
 
 def movements(period: Period) -> Movements:
     """The period's ledger by kind and the lots granted by source."""
-    totals = rollups.over("credits", period.start, period.end)
+    totals = rollups.over("credit", period.start, period.end)
     amount: dict[EntryKind, Decimal] = {}
     sources: dict[str, list] = {}
     for (metric, key, _k2), value in totals.items():
