@@ -17,7 +17,7 @@ from nexus import fr, policy, rows
 from nexus.forms.documents import VaultUploadForm
 from nexus.models.identity import User
 from nexus.models.vault import DocumentKind
-from nexus.services import ServiceError, invoices, parse_id, vault, vault_upload
+from nexus.services import ServiceError, invoice_links, invoices, parse_id, vault, vault_upload
 from nexus.web import download_response, is_fragment_request, or_404, page_arg, pdf_response
 
 bp = Blueprint("documents", __name__)
@@ -50,7 +50,7 @@ def download(document_id: int) -> Any:
 def invoice_pdf(invoice_id: int) -> Any:
     token = request.args.get("token")
     if token:
-        invoice = invoices.by_token(invoice_id, token)
+        invoice = invoice_links.by_token(invoice_id, token)
     elif current_user.is_authenticated:
         invoice = invoices.visible_to(current_user, invoice_id)
     else:

@@ -18,7 +18,7 @@ from nexus.extensions import db
 from nexus.fr import tnd
 from nexus.models.billing import Invoice, InvoiceStatus, PaymentMethod
 from nexus.numbers import parse_count, parse_tnd
-from nexus.services import ServiceError, invoice_details, invoices, parse_id
+from nexus.services import ServiceError, invoice_details, invoice_links, invoices, parse_id
 from nexus.text import line_problem
 from nexus.web import is_fragment_request, or_404, page_arg
 
@@ -173,7 +173,7 @@ def change_status(invoice_id: int) -> Any:
 def send(invoice_id: int) -> Any:
     return _act(
         invoice_id,
-        lambda: invoices.send_link(invoice_id, current_user),
+        lambda: invoice_links.send_link(invoice_id, current_user),
         lambda invoice: f"Lien envoyé à {invoice.customer_email} (valable 72 h).",
     )
 

@@ -1,4 +1,5 @@
-"""Invoices: gap-free numbers (YYYYMM-####), their PDFs in the vault, links by e-mail, states.
+"""Invoices: gap-free numbers (YYYYMM-####), their PDFs in the vault, states (the links e-mailed
+to a family are `invoice_links`).
 The PDF itself is drawn by `invoice_pdf`.
 
 Numbers come from a per-month counter bumped with INSERT … ON CONFLICT DO UPDATE … RETURNING:
@@ -8,16 +9,14 @@ so there is no gap and no duplicate.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy import Select, and_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from nexus import fr, links
+from nexus import fr
 from nexus.extensions import db
 from nexus.models.billing import (
     Entitlement,
@@ -43,7 +42,6 @@ from nexus.services import (
     command,
     family,
     locked,
-    notifications,
     utcnow,
     vault,
 )
@@ -51,8 +49,6 @@ from nexus.services.invoice_pdf import render_pdf
 from nexus.services.paging import Page, matches, paginate
 from nexus.text import check_line, check_size, check_text
 
-TOKEN_TTL = timedelta(hours=72)
-MAX_SENDS_PER_DAY = 3
 MAX_ITEMS = 12
 
 
@@ -274,24 +270,6 @@ def of_user(user: User) -> list[Invoice]:
     return list(db.session.scalars(stmt))
 
 
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def by_token(invoice_id: int, raw: str) -> Invoice | None:
-    if not raw or len(raw) > 200:
-        return None
-    token = db.session.scalar(
-        select(InvoiceAccessToken).where(
-            InvoiceAccessToken.invoice_id == invoice_id,
-            InvoiceAccessToken.token_hash == _hash(raw),
-            InvoiceAccessToken.revoked_at.is_(None),
-            InvoiceAccessToken.expires_at > utcnow(),
-        )
-    )
-    return db.session.get(Invoice, invoice_id) if token else None
-
-
 def pdf_bytes(invoice: Invoice) -> bytes:
     """The invoice as it stands now (rendering takes milliseconds; the state is always right)."""
     return render_pdf(invoice)
@@ -386,48 +364,3 @@ def revoke_tokens(invoice: Invoice, actor_id: int | None) -> None:
         .values(revoked_at=utcnow())
     )
     event(invoice, "TOKENS_REVOKED", actor_id)
-
-
-@command
-def send_link(invoice_id: int, actor: User) -> Invoice:
-    """E-mail a 72-hour link to the PDF; at most 3 sends per invoice in 24 hours."""
-    invoice = locked(Invoice, invoice_id)
-    if invoice is None:
-        raise LookupError(invoice_id)
-    if invoice.status not in (InvoiceStatus.SENT, InvoiceStatus.PAID):
-        raise ServiceError("Seule une facture envoyée ou payée peut être transmise par e-mail.")
-    if not invoice.customer_email:
-        raise ServiceError("Cette facture n'a pas d'adresse e-mail client.")
-    sends = db.session.scalar(
-        select(func.count()).where(
-            InvoiceEvent.invoice_id == invoice.id,
-            InvoiceEvent.kind == "INVOICE_SENT_EMAIL",
-            InvoiceEvent.created_at > utcnow() - timedelta(hours=24),
-        )
-    )
-    if sends >= MAX_SENDS_PER_DAY:
-        raise ServiceError("Cette facture a déjà été envoyée 3 fois en 24 heures. Réessayez demain.")
-    raw = secrets.token_urlsafe(32)
-    db.session.add(
-        InvoiceAccessToken(
-            invoice_id=invoice.id,
-            token_hash=_hash(raw),
-            expires_at=utcnow() + TOKEN_TTL,
-            created_by_id=actor.id,
-        )
-    )
-    notifications.queue_email(
-        invoice.customer_email,
-        "invoice_link",
-        f"Votre facture Nexus Réussite — {invoice.number}",
-        {
-            "name": invoice.customer_name,
-            "number": invoice.number,
-            "total": invoice.total_millimes,
-            "url": links.external("documents.invoice_pdf", invoice_id=invoice.id, token=raw),
-            "hours": 72,
-        },
-        user_id=invoice.beneficiary_id,
-    )
-    event(invoice, "INVOICE_SENT_EMAIL", actor.id, to=invoice.customer_email)
-    return invoice

@@ -27,7 +27,7 @@ from nexus.models.common import Role
 from nexus.models.credits import CreditLot
 from nexus.models.identity import User
 from nexus.models.notifications import Notification, OutboxEmail
-from nexus.services import billing, credits, invoices
+from nexus.services import billing, credits, invoice_links, invoices
 from tests import factories
 from tests.helpers import FIFTY, at_once, refusals, user
 from tests.people import ASSISTANTE, PARENT, YASMINE
@@ -239,16 +239,16 @@ def test_fifty_concurrent_sends_of_an_invoice_link_send_three(app):
     def send(_: int) -> int:
         shown = db.session.get_one(Invoice, invoice_id)  # read before the lock, as a view may
         staff = db.session.get_one(User, staff_id)
-        sent = invoices.send_link(invoice_id, staff)
+        sent = invoice_links.send_link(invoice_id, staff)
         assert sent is shown
         return sent.id
 
     results = at_once(app, send)
 
     refused = refusals(results)
-    assert len(refused) == FIFTY - invoices.MAX_SENDS_PER_DAY
+    assert len(refused) == FIFTY - invoice_links.MAX_SENDS_PER_DAY
     assert {r.message for r in refused} == {SENT_THREE_TIMES}
     with app.app_context():
-        assert _outbox("invoice_link", PARENT) == invoices.MAX_SENDS_PER_DAY
-        assert _events(invoice_id, "INVOICE_SENT_EMAIL") == invoices.MAX_SENDS_PER_DAY
-        assert _count(InvoiceAccessToken.invoice_id == invoice_id) == invoices.MAX_SENDS_PER_DAY
+        assert _outbox("invoice_link", PARENT) == invoice_links.MAX_SENDS_PER_DAY
+        assert _events(invoice_id, "INVOICE_SENT_EMAIL") == invoice_links.MAX_SENDS_PER_DAY
+        assert _count(InvoiceAccessToken.invoice_id == invoice_id) == invoice_links.MAX_SENDS_PER_DAY

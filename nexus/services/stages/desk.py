@@ -14,7 +14,17 @@ from nexus.extensions import db
 from nexus.models.billing import Invoice, InvoiceStatus, PaymentMethod
 from nexus.models.identity import User
 from nexus.models.stages import HOLDING, NEXT_STATUSES, ReservationStatus, Stage, StageReservation
-from nexus.services import ServiceError, audit, catalog, command, invoices, locked, notifications, utcnow
+from nexus.services import (
+    ServiceError,
+    audit,
+    catalog,
+    command,
+    invoice_links,
+    invoices,
+    locked,
+    notifications,
+    utcnow,
+)
 from nexus.services.paging import Page, matches, paginate
 from nexus.services.stages.offers import held_seats
 from nexus.services.stages.reservations import mail_context, send_confirmation
@@ -92,7 +102,7 @@ def _paid_invoice(row: StageReservation, stage: Stage, actor: User) -> Invoice:
     invoice.paid_amount_millimes = stage.price_millimes
     invoice.payment_reference = row.reference
     invoices.event(invoice, "INVOICE_PAID", actor.id, method=PaymentMethod.BANK_TRANSFER.value)
-    invoices.send_link(invoice.id, actor)  # the 72-hour link to its PDF, e-mailed to the family
+    invoice_links.send_link(invoice.id, actor)  # the 72-hour link to its PDF, e-mailed to the family
     return invoice
 
 
