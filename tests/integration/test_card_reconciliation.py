@@ -17,25 +17,8 @@ from nexus.models.notifications import Notification, OutboxEmail
 from nexus.services import ServiceError, billing, clictopay, credits, utcnow
 from tests import factories
 from tests.conftest import CLOCK_START, travel
-from tests.fakes.clictopay import PASSWORD, USERNAME, FakeClicToPay
+from tests.fakes.clictopay import PASSWORD, USERNAME
 from tests.helpers import ASSISTANTE, HX, PARENT, YASMINE, at_once, html, user
-
-
-@pytest.fixture(scope="module")
-def gateway():
-    fake = FakeClicToPay()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def card(app, gateway, monkeypatch):
-    monkeypatch.setitem(app.config, "CLICTOPAY_URL", gateway.api_url)
-    monkeypatch.setitem(app.config, "CLICTOPAY_USERNAME", USERNAME)
-    monkeypatch.setitem(app.config, "CLICTOPAY_PASSWORD", PASSWORD)
-    monkeypatch.setattr(gateway, "failure", None)
-    return gateway
 
 
 def order(code: str = "CREDITS_5") -> billing.Order:

@@ -10,24 +10,8 @@ from nexus.models.billing import Invoice, Payment, PaymentStatus
 from nexus.models.identity import User
 from nexus.services import ServiceError, billing, clictopay, credits
 from tests import factories
-from tests.fakes.clictopay import PASSWORD, USERNAME, FakeClicToPay
+from tests.fakes.clictopay import PASSWORD, USERNAME
 from tests.people import PARENT, YASMINE
-
-
-@pytest.fixture(scope="module")
-def gateway():
-    fake = FakeClicToPay()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def card(app, gateway, monkeypatch):
-    monkeypatch.setitem(app.config, "CLICTOPAY_URL", gateway.api_url)
-    monkeypatch.setitem(app.config, "CLICTOPAY_USERNAME", USERNAME)
-    monkeypatch.setitem(app.config, "CLICTOPAY_PASSWORD", PASSWORD)
-    return gateway
 
 
 def order(code="CREDITS_5"):
@@ -88,9 +72,7 @@ def test_an_abandoned_card_attempt_does_not_block_a_new_one(card):
     clictopay.start(parent, wanted)
     statuses = sorted(
         s.value
-        for s in db.session.scalars(
-            select(Payment.status).where(Payment.student_id == wanted.student.id)
-        )
+        for s in db.session.scalars(select(Payment.status).where(Payment.student_id == wanted.student.id))
     )
     assert statuses == ["FAILED", "PENDING"]
 
