@@ -7,6 +7,7 @@ from nexus.models import (  # noqa: F401
     billing,
     billing_care,
     catalog,
+    coach_pay,
     credits,
     diagnostics,
     family,
@@ -20,5 +21,6 @@ from nexus.models import (  # noqa: F401
     scheduling,
     stages,
     vault,
+    workshops,
 )
 from nexus.models.common import Grade, Role, Subject  # noqa: F401

@@ -18,6 +18,7 @@ class CentreSettings(db.Model):
     __table_args__ = (
         CheckConstraint("id = 1", name="single_row"),
         CheckConstraint("stamp_millimes >= 0", name="stamp_positive"),
+        CheckConstraint("late_cancel_share BETWEEN 0 AND 100", name="late_cancel_share_range"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, server_default=text("1"))
@@ -31,6 +32,9 @@ class CentreSettings(db.Model):
     stamp_applies: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     stamp_millimes: Mapped[int] = mapped_column(BigInteger, server_default=text("1000"))
     mentions: Mapped[str | None] = mapped_column(Text)  # printed at the foot of every invoice
+    # Coach pay: whether a student's no-show is paid, and the share (%) of a late family cancellation.
+    pay_no_show: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    late_cancel_share: Mapped[int] = mapped_column(Integer, server_default=text("50"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[updated_at]
 

@@ -32,6 +32,7 @@ from nexus.models.catalog import ServiceType
 from nexus.models.common import LabelledEnum, Subject, created_at, enum_type, intpk, updated_at
 from nexus.models.family import Student
 from nexus.models.identity import CoachProfile
+from nexus.models.workshops import Workshop
 
 
 class CoachAvailability(db.Model):
@@ -120,7 +121,8 @@ class SessionBooking(db.Model):
             (text("tstzrange(starts_at, ends_at)"), "&&"),
             name="ex_session_bookings_coach_overlap",
             using="gist",
-            where=text(_holding),
+            # A workshop's seats share their coach's time: the workshop itself holds it.
+            where=text(f"{_holding} AND workshop_id IS NULL"),
         ),
         ExcludeConstraint(
             (text("int8range(student_id, student_id, '[]')"), "&&"),
@@ -132,6 +134,7 @@ class SessionBooking(db.Model):
         Index("ix_session_bookings_student_start", "student_id", "starts_at"),
         Index("ix_session_bookings_coach_start", "coach_id", "starts_at"),
         Index("ix_session_bookings_status_start", "status", "starts_at"),
+        Index("ix_session_bookings_workshop", "workshop_id", postgresql_where=text("workshop_id IS NOT NULL")),
     )
 
     id: Mapped[intpk]
@@ -156,12 +159,15 @@ class SessionBooking(db.Model):
         ForeignKey("session_bookings.id", ondelete="SET NULL")
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A seat in a group workshop (None for a one-to-one session).
+    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id", ondelete="RESTRICT"))
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
     student: Mapped[Student] = relationship()
     coach: Mapped[CoachProfile] = relationship()
     report: Mapped[SessionReport | None] = relationship(back_populates="booking")
+    workshop: Mapped[Workshop | None] = relationship()
 
     @hybrid_property
     def is_holding(self) -> bool:
