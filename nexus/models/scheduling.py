@@ -134,7 +134,9 @@ class SessionBooking(db.Model):
         Index("ix_session_bookings_student_start", "student_id", "starts_at"),
         Index("ix_session_bookings_coach_start", "coach_id", "starts_at"),
         Index("ix_session_bookings_status_start", "status", "starts_at"),
-        Index("ix_session_bookings_workshop", "workshop_id", postgresql_where=text("workshop_id IS NOT NULL")),
+        Index(
+            "ix_session_bookings_workshop", "workshop_id", postgresql_where=text("workshop_id IS NOT NULL")
+        ),
     )
 
     id: Mapped[intpk]
