@@ -82,10 +82,10 @@ def _weekly(coach: CoachProfile, days: range | list[int], start: time, end: time
         )
 
 
-def _paid_plan(student: Student, payer: User, subject: Subject) -> None:
-    """Sami's paid HYBRIDE plan, granted as the payment approval grants it, with its invoice."""
+def _paid_plan(student: Student, payer: User, subject: Subject, reference: str = "NX-DEMO-0001") -> None:
+    """A paid HYBRIDE plan (Sami's), granted as the payment approval grants it, with its invoice."""
     if db.session.scalar(select(Subscription.id).where(Subscription.student_id == student.id)):
-        _demo_invoice(payer)  # a database seeded before the plan had its invoice gets it now
+        _demo_invoice(payer, reference)  # a database seeded before the plan had its invoice gets it now
         return
     offer = catalog.offer(OfferCode.HYBRIDE)
     now = utcnow()
@@ -97,23 +97,23 @@ def _paid_plan(student: Student, payer: User, subject: Subject) -> None:
         amount_millimes=offer.price_millimes,
         method=PaymentMethod.BANK_TRANSFER,
         status=PaymentStatus.COMPLETED,
-        reference="NX-DEMO-0001",
+        reference=reference,
         declared_at=now - timedelta(days=2),
         processed_at=now - timedelta(days=1),
     )
     db.session.add(payment)
     db.session.flush()
     start_plan(payment, offer, [subject.value])
-    _demo_invoice(payer)
+    _demo_invoice(payer, reference)
 
 
-def _demo_invoice(payer: User) -> None:
-    """The PAID invoice of the demo payment (in Hichem's space), unless it has one."""
+def _demo_invoice(payer: User, reference: str = "NX-DEMO-0001") -> None:
+    """The PAID invoice of a demo payment (Sami's in Hichem's space), unless it has one."""
     from nexus.models.billing import Invoice
     from nexus.services import invoices
 
     payment = db.session.scalar(
-        select(Payment).where(Payment.reference == "NX-DEMO-0001", Payment.payer_id == payer.id)
+        select(Payment).where(Payment.reference == reference, Payment.payer_id == payer.id)
     )
     if payment is None:
         return
@@ -164,12 +164,50 @@ def _seed_history() -> None:
     _past_sessions(sami)
     _finished_test(sami)
     _trajectory(sami)
+    _classmates()
+    _coach_rates()
     now = utcnow()
     for days in SAMI_INDEX_DAYS:  # the index as it stood then: a chart of several points
         progress.index.compute(sami.id, "seed", at=now - timedelta(days=days))
     for student_id in list(db.session.scalars(select(Student.id).order_by(Student.id))):
         progress.index.compute(student_id, "seed")
         progress.badges.award_due(student_id)
+
+
+# Sami's classmates in Première, on the HYBRIDE plan: four students to fill a 3-seat workshop.
+CLASSMATES = (
+    ("parent3@nexus-reussite.tn", "Mounir", "Jaziri", "Sousse", (("lina", "Lina"), ("omar", "Omar"))),
+    ("parent4@nexus-reussite.tn", "Rim", "Chaabane", "Bizerte", (("ines", "Ines"),)),
+)
+# Hourly pay (millimes) of the demo coaches: online, at the centre, workshop.
+COACH_RATES = {
+    "helios@nexus-reussite.tn": (30_000, 35_000, 45_000),
+    "zenon@nexus-reussite.tn": (28_000, 32_000, 40_000),
+}
+
+
+def _classmates() -> None:
+    """Two more families whose three Première students have credits (the workshops demo)."""
+    number = 2
+    for email, first, last, city, children in CLASSMATES:
+        family = _parent(email, first, last, city)
+        for login, name in children:
+            child = _student(family, f"{login}@nexus-reussite.tn", name, last, Grade.PREMIERE, active=True)
+            _paid_plan(child, family.user, Subject.MATHEMATIQUES, f"NX-DEMO-{number:04d}")
+            number += 1
+
+
+def _coach_rates() -> None:
+    """The demo coaches' rates, from the first of last month (so last month's statement computes)."""
+    from nexus import fr
+    from nexus.models.coach_pay import CoachRate, PayModality
+
+    day = (fr.local_today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    for email, rates in COACH_RATES.items():
+        coach = db.session.scalar(select(CoachProfile).join(User).where(User.email == email))
+        for modality, hourly in zip(PayModality, rates, strict=True):
+            row = CoachRate(coach_id=coach.id, modality=modality, hourly_millimes=hourly, effective_from=day)
+            db.session.add(row)
 
 
 def _trajectory(sami: Student) -> None:
