@@ -24,6 +24,7 @@ from nexus.models.messaging import MessageThread, ThreadParticipant
 from nexus.models.progress import Trajectory
 from nexus.models.scheduling import SessionBooking
 from nexus.models.vault import UserDocument
+from nexus.models.workshops import WorkshopWaitlist
 from nexus.services import ServiceError, audit, command, identity, utcnow
 
 
@@ -253,6 +254,7 @@ def child_history(student: Student) -> list[str]:
         ("messages", select(MessageThread.id).where(MessageThread.student_id == student.id)),
         ("messages", select(ThreadParticipant.thread_id).where(ThreadParticipant.user_id == student.user_id)),
         ("trajectoire", select(Trajectory.id).where(Trajectory.student_id == student.id)),
+        ("ateliers", select(WorkshopWaitlist.id).where(WorkshopWaitlist.student_id == student.id)),
     ]
     found: list[str] = []
     for label, stmt in checks:

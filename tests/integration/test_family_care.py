@@ -234,6 +234,7 @@ def test_history_covers_every_table_that_references_a_student(app):
         "user_documents",
         "message_threads",
         "trajectories",
+        "workshop_waitlist",
         "aria_alerts",  # about an ARIA question, so an ARIA conversation exists
         # Derived from the rest (computed again from it), they go with the child.
         "index_snapshots",
@@ -267,6 +268,11 @@ def test_history_covers_every_table_that_references_a_student(app):
         "trajectory_milestones",  # who ticked it (set to null)
         "invoice_details_requests",  # the parent who asked, the staff who handled it (set to null)
         "centre_settings",  # the admin who last edited them (set to null)
+        # Staff who created, cancelled, rated, validated or adjusted (set to null).
+        "workshops",
+        "coach_rates",
+        "coach_statements",
+        "coach_statement_lines",
     }
     referencing = set()
     for table in db.metadata.sorted_tables:
