@@ -84,6 +84,10 @@ ACTIONS = {
     "coach.created": "Coach créé",
     "coach.invitation_sent": "Invitation coach envoyée",
     "coach.updated": "Coach modifié",
+    "coach_pay.adjusted": "Relevé de rémunération : ajustement",
+    "coach_pay.rate_set": "Tarif horaire d'un coach fixé",
+    "coach_pay.settings_updated": "Règles de rémunération des coachs modifiées",
+    "coach_pay.validated": "Relevé de rémunération validé",
     "contact.family_opened": "Message : espace famille ouvert",
     "contact.handled": "Message de contact traité",
     "credits.manual_deduct": "Crédits retirés à la main",
@@ -135,6 +139,8 @@ ACTIONS = {
     "trajectory.milestone_unticked": "Trajectoire : étape décochée",
     "vault.filed": "Document déposé dans un espace famille",
     "vault.removed": "Document retiré d'un espace famille",
+    "workshop.created": "Atelier créé",
+    "workshop.cancelled": "Atelier annulé",
 }
 OBJECTS = {
     "users": "Compte",
@@ -142,6 +148,8 @@ OBJECTS = {
     "students": "Élève",
     "parent_profiles": "Famille",
     "coach_profiles": "Coach",
+    "coach_rates": "Tarif de coach",
+    "coach_statements": "Relevé de rémunération",
     "payments": "Paiement",
     "invoices": "Facture",
     "centre_settings": "Paramètres du centre",
@@ -242,8 +250,18 @@ FIELDS = {
     "kind": "Type de document",
     "owner": "Espace du compte n°",
     "file": "Fichier",
+    "hourly_millimes": "Tarif horaire (millimes)",
+    "modality": "Modalité",
+    "effective_from": "À partir du",
+    "coach_id": "Coach n°",
+    "pay_no_show": "Absences de l'élève payées",
+    "late_cancel_share": "Part payée d'une annulation tardive (%)",
+    "total_millimes": "Total (millimes)",
+    "number": "Numéro",
+    "month": "Mois",
 }
-ENUM_FIELDS = {"grade", "kind", "level", "offer", "role", "status", "subject", "subjects"}  # hold enum names
+# hold enum names
+ENUM_FIELDS = {"grade", "kind", "level", "modality", "offer", "role", "status", "subject", "subjects"}
 WORDS = {"staff": "l'équipe", "sign-up": "inscription en ligne"}
 
 
