@@ -1,0 +1,428 @@
+"""Group workshops and coach pay in Chromium (issue 14's "Done when"), with JavaScript and without:
+
+0. the live database gets Sami's three Première classmates on a plan (the seed's `_classmates`, as
+   `make run` has them), a few more credits for the four, and Hélios's hourly rates;
+1. the assistante plans a weekly maths workshop for Première with Hélios: 3 seats, 1 h, 3 weeks,
+   a few days ahead; the list shows the three sittings;
+2. Lina and Omar book a seat on the first sitting from their space, Hichem books Sami's from his;
+   each balance drops by 1,5; Ines finds it « Complet » and joins the waiting list (1st in line);
+3. Lina cancels more than 48 h before: the terms page says her credits come back; they do, and
+   Ines gets the seat (her credits drawn, a notice in her bell);
+4. time passes (the sitting moved to a closed month); Hélios writes the report with each
+   participant's attendance and note; each family reads its own child's part on its session page,
+   never another child's;
+5. the admin computes the month's statements, opens Hélios's (the workshop's line at his workshop
+   rate, the total), validates it on the confirmation page: numbered REM-…;
+6. Hélios opens it in his space and downloads its PDF (its number inside).
+
+The js run moves its sitting into last month, the no-js run into the month before (each validates
+its own month's statement). Every new page is looked at 360 px and 1280 px (`look`: nothing wider
+than the phone; axe with JavaScript; NEXUS_SCREENSHOTS=<folder> keeps the screenshots).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.conftest import PHONE, LiveServer
+from tests.e2e.test_progress_journeys import (  # noqa: F401 (fixtures)
+    WIDE,
+    look,
+    new_page,
+    no_problem,
+    patient_expect,
+    sign_in_as,
+)
+from tests.e2e.workshop_support import (
+    TUNIS,
+    Pupil,
+    balance,
+    credits_of,
+    free_weekly_hour,
+    move_into_the_past,
+    pdf_text,
+    prepare_class,
+    seat,
+    sql,
+)
+from tests.people import ADMIN, ASSISTANTE, HELIOS
+from tests.servers import EmbeddedPostgres
+
+MODES = ["js", "no-js"]
+COST = Decimal("1.5")  # 1 h of workshop
+SUMMARY = "Nous avons travaillé les suites arithmétiques et géométriques, puis la récurrence."
+TOPICS = "Suites, raisonnement par récurrence"
+ADVICE = "Refaire les exercices 12 à 18 du chapitre sur les suites."
+WORKSHOP_RATE = 45_000  # millimes an hour (workshop_support.RATES)
+
+
+@pytest.fixture(scope="module")
+def cast(live_server: LiveServer, pg: EmbeddedPostgres | None,
+         tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pupil]:  # fmt: skip
+    pupils = prepare_class(pg, tmp_path_factory.mktemp("workshop-class"))
+    return {p.first: p for p in pupils}
+
+
+class People:
+    """One browser per person (each signed in once), with JavaScript or without."""
+
+    def __init__(self, browser: Browser, live_server: LiveServer, args: dict[str, Any], js: bool,
+                 pg: EmbeddedPostgres | None) -> None:  # fmt: skip
+        self.browser, self.live_server, self.args, self.js, self.pg = browser, live_server, args, js, pg
+        self.contexts: dict[str, tuple[BrowserContext, Page]] = {}
+
+    def page(self, email: str, viewport: dict[str, int] = PHONE) -> Page:
+        if email not in self.contexts:
+            context, page = new_page(self.browser, self.live_server, self.args, js=self.js, viewport=viewport)
+            if self.js:
+                page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm asks; the person agrees
+            sign_in_as(page, email)
+            self.contexts[email] = (context, page)
+        return self.contexts[email][1]
+
+    def close(self) -> None:
+        for context, _ in self.contexts.values():
+            context.close()
+
+
+@pytest.fixture
+def people(request: pytest.FixtureRequest, browser: Browser, live_server: LiveServer,
+           browser_context_args: dict[str, Any],
+           pg: EmbeddedPostgres | None) -> Iterator[People]:  # fmt: skip
+    js = request.node.callspec.params["js"] == "js"
+    crowd = People(browser, live_server, browser_context_args, js, pg)
+    try:
+        yield crowd
+    finally:
+        crowd.close()
+
+
+def status_says(page: Page, text: str | re.Pattern[str]) -> None:
+    """The flash (or htmx's live region) tells the person what happened."""
+    expect(page.get_by_role("status").filter(has_text=text).first).to_be_visible()
+
+
+# ---- 1. the assistante plans the weekly workshop ----
+
+
+def plan_workshop(page: Page, pg: EmbeddedPostgres | None, title: str, start: datetime, js: str,
+                  problems: list[str]) -> list[int]:  # fmt: skip
+    """The creation form filled by its labels; the three sittings' ids, first first."""
+    page.goto("/dashboard/assistante/ateliers/nouveau")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nouvel atelier")
+    look(page, f"staff-workshop-form-{js}", problems)
+    main = page.locator("main")
+    main.get_by_label("Matière").select_option(label="Mathématiques")
+    if js == "js":  # the coach list narrows to the subject's coaches (htmx swaps it)
+        page.wait_for_load_state("networkidle")
+    main.get_by_label("Coach").select_option(label=re.compile(r"^Hélios"))
+    main.get_by_label("Niveau").select_option(label="Première")
+    main.get_by_label("Titre").fill(title)
+    main.get_by_label(re.compile("^Présentation")).fill(
+        "Un atelier pour revoir les suites avant le contrôle."
+    )
+    main.get_by_label("Date", exact=True).fill(f"{start:%Y-%m-%d}")
+    main.get_by_label(re.compile("^Heure de début")).fill(f"{start:%H:%M}")
+    main.get_by_label("Durée").select_option("60")
+    main.get_by_label("En ligne (visioconférence)").check()
+    main.get_by_label(re.compile("^Nombre de places")).fill("3")
+    main.get_by_label(re.compile("^Répéter chaque semaine")).fill("3")
+    main.get_by_role("button", name="Programmer l'atelier").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/assistante/ateliers/\d+$"))
+    status_says(page, f"Atelier « {title} » programmé pour 3 semaines.")
+    first = int(page.url.rsplit("/", 1)[1])
+    look(page, f"staff-workshop-detail-{js}", problems)
+    rows = sql(pg, "SELECT id FROM workshops WHERE series_id = %s ORDER BY starts_at", first)
+    return [int(i) for (i,) in rows]
+
+
+# ---- the journey ----
+
+
+@pytest.mark.parametrize("js", MODES)
+def test_a_weekly_workshop_fills_its_seats_waits_reports_and_pays_helios(
+    js: str, people: People, cast: dict[str, Pupil], pg: EmbeddedPostgres | None
+) -> None:
+    problems: list[str] = []
+    lina, omar, sami, ines = (cast[name] for name in ("Lina", "Omar", "Sami", "Ines"))
+    class_ids = [p.student_id for p in cast.values()]
+    start = free_weekly_hour(pg, 3 if js == "js" else 4, class_ids)
+    title = f"Les suites avant le contrôle ({js})"
+
+    # 1. The assistante plans it: three weekly sittings on the list.
+    staff = people.page(ASSISTANTE, WIDE)
+    sittings = plan_workshop(staff, pg, title, start, js, problems)
+    assert len(sittings) == 3, sittings
+    first = sittings[0]
+    staff.goto("/dashboard/assistante/ateliers")
+    expect(staff.locator("main tr", has_text=title)).to_have_count(3)
+    look(staff, f"staff-workshops-{js}", problems)
+
+    # 2. Three seats taken: Lina and Omar themselves, Sami by his father.
+    for pupil in (lina, omar):
+        book_as_student(people, pupil, first, title, js, problems)
+    book_as_parent(people, sami, first, title, js, problems)
+    assert sql(
+        pg, "SELECT count(*) FROM session_bookings WHERE workshop_id = %s AND status = 'SCHEDULED'", first
+    ) == [(3,)]
+    # Ines finds it full and joins the waiting list, first in line.
+    before = balance(pg, ines.student_id)
+    wait_as_student(people, ines, first, js, problems)
+    assert balance(pg, ines.student_id) == before
+    assert sql(
+        pg,
+        "SELECT status FROM workshop_waitlist WHERE workshop_id = %s AND student_id = %s",
+        first,
+        ines.student_id,
+    ) == [("WAITING",)]
+
+    # 3. Lina cancels (the sitting is more than 48 h ahead): refunded; Ines gets the seat.
+    assert start - datetime.now(TUNIS) > timedelta(hours=48)
+    lina_before, ines_before = balance(pg, lina.student_id), balance(pg, ines.student_id)
+    cancel_as_student(people, lina, first, js, problems)
+    assert balance(pg, lina.student_id) == lina_before + COST
+    assert seat(pg, first, lina.student_id)[1] == "CANCELLED"  # type: ignore[index]
+    promoted = seat(pg, first, ines.student_id)
+    assert promoted is not None and promoted[1] == "SCHEDULED", promoted
+    assert balance(pg, ines.student_id) == ines_before - COST
+    ines_page = people.page(ines.email)
+    ines_page.goto("/notifications")
+    expect(ines_page.locator("#notification-list")).to_contain_text(
+        f"Une place s'est libérée : Ines participe à l'atelier « {title} »"
+    )
+    ines_page.goto(f"/dashboard/eleve/ateliers/{first}")
+    expect(ines_page.locator("main")).not_to_contain_text("liste d'attente")
+    look(ines_page, f"student-workshop-promoted-{js}", problems)
+
+    # 4. The sitting took place; Hélios writes the report, each family reads its own child's part.
+    held = move_into_the_past(pg, first, 1 if js == "js" else 2)
+    month = held.astimezone(TUNIS).strftime("%Y-%m")
+    seats = {p.first: seat(pg, first, p.student_id)[0] for p in (omar, sami, ines)}  # type: ignore[index]
+    notes = {
+        "Omar": "Omar a bien participé, méthode claire.",
+        "Sami": "Sami doit rédiger ses récurrences avec plus de soin.",
+        "Ines": "Ines était absente : revoir le chapitre seule.",
+    }
+    write_report(people, first, seats, notes, present={"Omar", "Sami"}, js=js, problems=problems)
+    read_own_part(people, sami, seats, notes, "Sami", js, problems)
+    read_own_part(people, ines, seats, notes, "Ines", js, problems)
+    read_own_part(people, omar, seats, notes, "Omar", js, problems)
+
+    # 5. The admin computes the month, checks Hélios's statement and validates it.
+    number, statement_id, total = validate_statement(people, month, title, js, problems)
+
+    # 6. Hélios reads it and downloads its PDF.
+    download_statement(people, statement_id, number, total, js, problems)
+    no_problem(problems)
+
+
+# ---- 2. booking, the waiting list ----
+
+
+def shown_balance(page: Page) -> Decimal:
+    """The balance a workshop's page shows ("Solde : 3,5 crédits")."""
+    dd = page.locator("main dl.facts dt", has_text="Solde").locator("xpath=following-sibling::dd[1]")
+    return credits_of(dd.inner_text())
+
+
+def open_from_list(page: Page, list_url: str, workshop_id: int, title: str) -> None:
+    """The list of workshops open to the child, then the first sitting's own page."""
+    page.goto(list_url)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ateliers en petit groupe")
+    card = page.locator(f"main article#atelier-{workshop_id}")
+    expect(card).to_contain_text(title)
+    expect(card).to_contain_text("3 places restantes sur 3")
+    card.get_by_role("link", name=title).click()
+    expect(page).to_have_url(re.compile(rf"/ateliers/{workshop_id}(\?eleve=\d+)?$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+
+
+def book_here(page: Page, pg: EmbeddedPostgres | None, pupil: Pupil) -> None:
+    """ "Réserver (1,5 crédit)": the seat is theirs, the page's balance and the ledger drop by 1,5."""
+    shown, before = shown_balance(page), balance(pg, pupil.student_id)
+    page.locator("main").get_by_role("button", name=re.compile(r"^Réserver \(1,5 crédit\)")).click()
+    status_says(page, f"Place réservée pour {pupil.first}")
+    expect(page.locator("main .tag", has_text="Inscrit")).to_be_visible()
+    assert shown_balance(page) == shown - COST
+    assert balance(pg, pupil.student_id) == before - COST
+
+
+def book_as_student(people: People, pupil: Pupil, workshop_id: int, title: str, js: str,
+                    problems: list[str]) -> None:  # fmt: skip
+    page = people.page(pupil.email)
+    open_from_list(page, "/dashboard/eleve/ateliers", workshop_id, title)
+    look(page, f"student-workshop-{js}", problems)
+    book_here(page, people.pg, pupil)
+    look(page, f"student-workshop-booked-{js}", problems)
+
+
+def book_as_parent(people: People, pupil: Pupil, workshop_id: int, title: str, js: str,
+                   problems: list[str]) -> None:  # fmt: skip
+    page = people.page(pupil.parent)
+    page.goto("/dashboard/parent/ateliers")  # the parent's space opens on a child
+    expect(page).to_have_url(re.compile(r"/dashboard/parent/ateliers\?eleve=\d+$"))
+    open_from_list(page, f"/dashboard/parent/ateliers?eleve={pupil.student_id}", workshop_id, title)
+    expect(page.locator("main dl.facts")).to_contain_text(pupil.first)  # "Pour Sami"
+    look(page, f"parent-workshop-{js}", problems)
+    book_here(page, people.pg, pupil)
+    look(page, f"parent-workshop-booked-{js}", problems)
+
+
+def wait_as_student(people: People, pupil: Pupil, workshop_id: int, js: str, problems: list[str]) -> None:
+    """The workshop is full: no "Réserver", the waiting list instead; first in line."""
+    page = people.page(pupil.email)
+    page.goto(f"/dashboard/eleve/ateliers/{workshop_id}")
+    main = page.locator("main")
+    expect(main.locator("dl.facts")).to_contain_text("Complet")
+    expect(main.get_by_role("button", name=re.compile("^Réserver"))).to_have_count(0)
+    look(page, f"student-workshop-full-{js}", problems)
+    main.get_by_role("button", name=re.compile("^Complet — rejoindre la liste d'attente")).click()
+    status_says(page, f"{pupil.first} est sur la liste d'attente : n° 1.")
+    expect(main).to_contain_text("Vous êtes n° 1 sur la liste d'attente")
+    look(page, f"student-workshop-waiting-{js}", problems)
+
+
+def cancel_as_student(people: People, pupil: Pupil, workshop_id: int, js: str, problems: list[str]) -> None:
+    """The terms first (more than 48 h before: the credits come back), then the confirmation."""
+    page = people.page(pupil.email)
+    page.goto(f"/dashboard/eleve/ateliers/{workshop_id}")
+    page.locator("main").get_by_role("link", name=re.compile("^Annuler la place")).click()
+    expect(page).to_have_url(re.compile(rf"/dashboard/eleve/ateliers/{workshop_id}/annuler$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Annuler la place")
+    expect(page.locator("main")).to_contain_text("Annulation gratuite : 1,5 crédit sera rendu")
+    look(page, f"student-workshop-cancel-{js}", problems)
+    page.get_by_role("button", name="Confirmer l'annulation").click()
+    status_says(page, "Place annulée (1,5 crédit rendu).")
+    expect(page).to_have_url(re.compile(r"/dashboard/eleve/ateliers$"))
+
+
+# ---- 4. the report ----
+
+
+def write_report(people: People, workshop_id: int, seats: dict[str, int], notes: dict[str, str], *,
+                 present: set[str], js: str, problems: list[str]) -> None:  # fmt: skip
+    page = people.page(HELIOS, WIDE)
+    page.goto(f"/dashboard/coach/ateliers/{workshop_id}/rapport")
+    main = page.locator("main")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Compte rendu")
+    look(page, f"coach-workshop-report-{js}", problems)
+    main.get_by_label("Résumé de la séance").fill(SUMMARY)
+    main.get_by_label("Notions travaillées").fill(TOPICS)
+    main.get_by_label("Recommandations").fill(ADVICE)
+    for name, booking_id in seats.items():
+        box = main.locator(f"[name='present_{booking_id}']")
+        if name in present:
+            box.check()
+        else:
+            box.uncheck()
+        main.locator(f"[name='rating_{booking_id}']").select_option("4" if name in present else "2")
+        main.locator(f"[name='note_{booking_id}']").fill(notes[name])
+    main.get_by_role("button", name=re.compile("^Enregistrer")).click()
+    status_says(page, re.compile("Compte rendu", re.I))
+    rows = sql(
+        people.pg,
+        "SELECT b.id, b.status, r.attended FROM session_bookings b JOIN session_reports r"
+        " ON r.booking_id = b.id WHERE b.id = ANY(%s)",
+        list(seats.values()),
+    )
+    assert sorted(rows) == sorted((seats[n], "COMPLETED", n in present) for n in seats), rows
+    assert sql(people.pg, "SELECT status FROM workshops WHERE id = %s", workshop_id) == [("COMPLETED",)]
+
+
+def read_own_part(people: People, pupil: Pupil, seats: dict[str, int], notes: dict[str, str], name: str,
+                  js: str, problems: list[str]) -> None:  # fmt: skip
+    """The parent opens their child's session page: the shared report and their child's note
+    only; another child's seat answers 404."""
+    page = people.page(pupil.parent)
+    page.goto(f"/dashboard/sessions/{seats[name]}")
+    main = page.locator("main")
+    expect(main.get_by_role("heading", name="Compte rendu de Hélios")).to_be_visible()
+    expect(main).to_contain_text(SUMMARY)
+    expect(main).to_contain_text(notes[name])
+    for other, note in notes.items():
+        if other != name and not (pupil.first == "Omar" and other == "Lina"):
+            expect(main).not_to_contain_text(note)
+    look(page, f"parent-workshop-report-{name}-{js}", problems)
+    for other, booking_id in seats.items():
+        if other != name and other not in sibling_names(pupil):
+            assert page.request.get(f"/dashboard/sessions/{booking_id}").status == 404, (name, other)
+
+
+def sibling_names(pupil: Pupil) -> set[str]:
+    return {"Lina", "Omar"} if pupil.first in ("Lina", "Omar") else {pupil.first}
+
+
+# ---- 5. and 6. the statement ----
+
+
+def tnd(text: str) -> int:
+    """ "1 080,500 TND" → 1080500 millimes."""
+    digits = re.sub(r"[\s\u202f\u00a0]|TND", "", text)
+    whole, _, frac = digits.partition(",")
+    return int(whole) * 1000 + int((frac + "000")[:3])
+
+
+def validate_statement(people: People, month: str, title: str, js: str,
+                       problems: list[str]) -> tuple[str, int, int]:  # fmt: skip
+    page = people.page(ADMIN, WIDE)
+    page.goto(f"/dashboard/admin/remuneration?mois={month}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Rémunération des coachs")
+    page.get_by_role("button", name="Calculer les relevés du mois").click()
+    status_says(page, re.compile("calculés"))
+    look(page, f"admin-pay-month-{js}", problems)
+    page.locator("main table").get_by_role("link", name="Hélios").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Relevé de Hélios")
+    statement_id = int(re.search(r"/remuneration/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+    main = page.locator("main")
+    line = main.locator("tbody tr", has_text=f"« {title} »")
+    expect(line).to_have_count(1)
+    expect(line.locator("td[data-label='Nature']")).to_have_text(re.compile("Atelier"))
+    expect(line.locator("td[data-label='Durée']")).to_have_text(re.compile(r"1\s*h"))
+    assert tnd(line.locator("td[data-label='Tarif']").inner_text()) == WORKSHOP_RATE
+    assert tnd(line.locator("td[data-label='Montant']").inner_text()) == WORKSHOP_RATE
+    amounts = [tnd(t) for t in main.locator("tbody td[data-label='Montant']").all_inner_texts()]
+    total = tnd(main.locator("dl.totals dd").inner_text())
+    assert total == sum(amounts), (total, amounts)
+    look(page, f"admin-pay-statement-{js}", problems)
+
+    main.get_by_role("link", name="Valider le relevé").click()
+    expect(page).to_have_url(re.compile(rf"/remuneration/{statement_id}/valider$"))
+    look(page, f"admin-pay-validate-{js}", problems)
+    page.get_by_role("button", name="Oui, valider le relevé").click()
+    status_says(page, re.compile(r"Relevé validé : n° REM-\d{6}-\d{4}"))
+    number = re.search(r"REM-\d{6}-\d{4}", main.locator("dl.facts").first.inner_text())
+    assert number and number.group(0).startswith(f"REM-{month.replace('-', '')}-"), number
+    expect(main.get_by_role("link", name="Valider le relevé")).to_have_count(0)
+    assert sql(people.pg, "SELECT status, number FROM coach_statements WHERE id = %s", statement_id) == [
+        ("VALIDATED", number.group(0))
+    ]
+    look(page, f"admin-pay-validated-{js}", problems)
+    return number.group(0), statement_id, total
+
+
+def download_statement(people: People, statement_id: int, number: str, total: int, js: str,
+                       problems: list[str]) -> None:  # fmt: skip
+    page = people.page(HELIOS)
+    page.goto("/dashboard/coach/remuneration")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ma rémunération")
+    row = page.locator("main tr", has_text=number)
+    expect(row).to_contain_text("Validé")
+    look(page, f"coach-pay-{js}", problems)
+    row.get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(rf"/dashboard/coach/remuneration/{statement_id}$"))
+    expect(page.locator("main")).to_contain_text(number)
+    assert tnd(page.locator("main dl.totals dd").inner_text()) == total
+    look(page, f"coach-pay-statement-{js}", problems)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Télécharger le PDF").click()
+    data = Path(info.value.path()).read_bytes()
+    assert data.startswith(b"%PDF"), data[:20]
+    assert number in pdf_text(data)
