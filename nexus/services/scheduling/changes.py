@@ -1,7 +1,9 @@
 """Cancelling and moving a session: the terms said before confirming, the refund by the rules.
 
 Both lock the booking row and re-read it (populate_existing): the page loaded it before the
-lock, and a second click must see what the first one did.
+lock, and a second click must see what the first one did. A workshop seat is cancelled here too
+(one path): its workshop is locked first (the workshops' lock order: workshop, then booking and
+ledger), and the freed seat goes to the first in line in the same transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from nexus.services.scheduling.parsing import BookingChoice
 from nexus.services.scheduling.queries import booking_for
 from nexus.services.scheduling.reminders import cancel_reminders
 from nexus.services.scheduling.slots import minutes_of
+from nexus.services.workshops.seats import lock_workshop, promote
 from nexus.text import check_size, check_text
 
 FREE_CANCEL_NOTICE = timedelta(hours=24)
@@ -113,6 +116,8 @@ def cancel(
 ) -> Cancelled:
     """Cancel a session the actor may see; refund by the rules. Locks the booking row."""
     now = now or utcnow()
+    workshop_id = db.session.scalar(select(SessionBooking.workshop_id).where(SessionBooking.id == booking_id))
+    workshop = lock_workshop(workshop_id) if workshop_id is not None else None
     booking = booking_for(actor, booking_id, lock=True)
     if booking is None:
         raise LookupError(booking_id)
@@ -144,6 +149,8 @@ def cancel(
     if announce:
         notices.cancelled(booking, actor, refunded, reason)
     progress_events.changed(booking.student_id, "session")
+    if workshop is not None:
+        promote(workshop, now)
     return Cancelled(booking, refunded)
 
 
@@ -160,6 +167,10 @@ def reschedule(
         raise LookupError(booking_id)
     if not current.is_holding:
         raise AlreadyClosed(_closed_message(current))
+    if current.workshop_id is not None:
+        raise ServiceError(
+            "Une place d'atelier ne se déplace pas : annulez-la, puis choisissez un autre atelier."
+        )
     if new_start == current.starts_at:
         raise ServiceError("La séance est déjà à cet horaire : choisissez-en un autre.", "debut")
     done = cancel(actor, booking_id, "Séance déplacée", now=now, announce=False)

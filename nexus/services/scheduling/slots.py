@@ -22,6 +22,7 @@ from nexus.models.scheduling import (
     ExceptionKind,
     SessionBooking,
 )
+from nexus.models.workshops import Workshop, WorkshopStatus
 from nexus.services import utcnow
 
 DURATIONS = (60, 90)
@@ -129,7 +130,8 @@ def busy_intervals(
     ignoring: int | None = None,
 ) -> list[Interval]:
     """Sessions holding a slot of the coach, or of the student, between start and end (the
-    session `ignoring`, about to be moved, counts as free)."""
+    session `ignoring`, about to be moved, counts as free); a coach's scheduled group workshops
+    hold their time too."""
     whose = [SessionBooking.coach_id == coach_id] if coach_id is not None else []
     if student_id is not None:
         whose.append(SessionBooking.student_id == student_id)
@@ -143,7 +145,16 @@ def busy_intervals(
     )
     if ignoring is not None:
         stmt = stmt.where(SessionBooking.id != ignoring)
-    return [(s, e) for s, e in db.session.execute(stmt)]
+    spans = [(s, e) for s, e in db.session.execute(stmt)]
+    if coach_id is not None:
+        workshops = select(Workshop.starts_at, Workshop.ends_at).where(
+            Workshop.coach_id == coach_id,
+            Workshop.status == WorkshopStatus.SCHEDULED,
+            Workshop.starts_at < end,
+            Workshop.ends_at > start,
+        )
+        spans += [(s, e) for s, e in db.session.execute(workshops)]
+    return spans
 
 
 def booking_bounds(now: datetime) -> Interval:
