@@ -335,6 +335,12 @@ def test_a_coach_reads_only_their_own_statements(staff, coach, sami):
     assert coach_pay.statement_for(user(YASMINE), mine.id) is None
     assert coach_pay.statement_for(staff, theirs.id).id == theirs.id
     assert coach_pay.statement_for(staff, 10**12) is None
+    with pytest.raises(LookupError):
+        coach_pay.validate(staff, 10**12)
+    with pytest.raises(LookupError):
+        coach_pay.adjust(staff, 10**12, 1_000, "Prime")
+    with pytest.raises(LookupError):
+        coach_pay.refresh(staff, 10**12, MONTH)
     assert [s.id for s in coach_pay.statements_of_coach(coach)] == [mine.id]
     assert coach_pay.statements_of_coach(coach, validated_only=True) == []
 
@@ -385,7 +391,7 @@ def test_set_rate_updates_the_row_of_its_date_is_audited_and_refuses_nonsense(st
         coach_pay.set_rate(
             db.session.get(type(staff), coach.user_id), coach.id, PayModality.CENTRE, 90_000, date(2030, 3, 1)
         )
-    with pytest.raises(ServiceError):
+    with pytest.raises(LookupError):
         coach_pay.set_rate(staff, 10**12, PayModality.CENTRE, 30_000, date(2030, 3, 1))
     assert coach_pay.rate_at(coach.id, PayModality.CENTRE, date(2030, 3, 1)) == 32_500
 

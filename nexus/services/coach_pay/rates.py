@@ -42,7 +42,7 @@ def set_rate(
         raise ServiceError("Seule l'équipe fixe les tarifs des coachs.")
     _check(hourly_millimes, effective_from)
     if db.session.get(CoachProfile, coach_id) is None:
-        raise ServiceError("Ce coach n'existe pas.", "coach")
+        raise LookupError(coach_id)  # the page answers 404
     before = db.session.scalar(
         select(CoachRate.hourly_millimes).where(
             CoachRate.coach_id == coach_id,

@@ -38,7 +38,6 @@ from nexus.text import check_line, check_size
 
 FROZEN = "Ce relevé est validé : il ne change plus."
 CHANGED = "Le relevé a changé depuis votre lecture : relisez-le."
-NOT_FOUND = "Ce relevé n'existe pas."
 STAFF_ONLY = "Seule l'équipe gère les relevés de rémunération."
 MAX_ADJUSTMENT = 10_000_000  # 10,000 TND either way
 REASON_MAX = 500
@@ -82,7 +81,7 @@ def _open(coach_id: int, month: str, now: datetime) -> CoachStatement:
 def _lock(statement_id: int) -> CoachStatement:
     statement = locked(CoachStatement, statement_id)
     if statement is None:
-        raise ServiceError(NOT_FOUND)
+        raise LookupError(statement_id)  # the page answers 404
     return statement
 
 
@@ -155,7 +154,7 @@ def refresh(actor: User | None, coach_id: int, month: str, *, now: datetime | No
     month = months.parse_month(month)
     _may_refresh(actor, coach_id)
     if db.session.get(CoachProfile, coach_id) is None:
-        raise ServiceError("Ce coach n'existe pas.", "coach")
+        raise LookupError(coach_id)
     statement = _open(coach_id, month, now)
     if statement.status.is_validated:
         raise ServiceError(FROZEN)
