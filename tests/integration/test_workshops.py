@@ -46,7 +46,9 @@ def test_staff_create_a_weekly_series_at_the_same_local_time():
     created = workshops.create(staff(), workshop_input(starts_at=start, minutes=90, weeks=3, online=False))
 
     assert len(created) == 3
-    assert [w.starts_at.astimezone(fr.TUNIS) for w in created] == [start + timedelta(weeks=n) for n in range(3)]
+    assert [w.starts_at.astimezone(fr.TUNIS) for w in created] == [
+        start + timedelta(weeks=n) for n in range(3)
+    ]
     assert all(w.ends_at - w.starts_at == timedelta(minutes=90) for w in created)
     assert {w.series_id for w in created} == {created[0].id}
     assert all(w.credits_cost == Decimal("2.25") for w in created)  # 1.5 per hour
@@ -153,7 +155,10 @@ def test_a_seat_draws_the_credits_and_joins_the_workshop_room():
     assert (seat.starts_at, seat.ends_at, seat.title) == (w.starts_at, w.ends_at, w.title)
     assert consumed(seat.id) == Decimal("2.25") and balance(lina.id) == Decimal("2.75")
     assert video.has_room(seat) and w.room_name in video.join_url(seat)
-    assert len(db.session.scalars(select(SessionReminder).where(SessionReminder.booking_id == seat.id)).all()) == 2
+    assert (
+        len(db.session.scalars(select(SessionReminder).where(SessionReminder.booking_id == seat.id)).all())
+        == 2
+    )
     coach_bell = select(Notification).where(Notification.user_id == user(HELIOS).id)
     assert db.session.scalars(coach_bell).first() is not None
     (card,) = [c for c in workshops.open_for(lina) if c.workshop.id == w.id]
@@ -257,7 +262,9 @@ def test_another_familys_seat_is_not_found():
 def test_a_one_to_one_session_is_not_cancelled_as_a_seat():
     sami = factories.student("sami@nexus-reussite.tn")
     helios = factories.coach("Hélios")
-    choice = BookingChoice(helios, Subject.MATHEMATIQUES, ServiceType.COURS_ONLINE, 60, free_slot(helios).starts_at)
+    choice = BookingChoice(
+        helios, Subject.MATHEMATIQUES, ServiceType.COURS_ONLINE, 60, free_slot(helios).starts_at
+    )
     booking = scheduling.book(sami.user, sami, choice)
     with pytest.raises(LookupError):
         workshops.cancel_seat(sami.user, booking.id)

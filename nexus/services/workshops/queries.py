@@ -76,7 +76,7 @@ def waiting_counts(workshop_ids: list[int]) -> dict[int, int]:
         .where(WorkshopWaitlist.workshop_id.in_(workshop_ids), WorkshopWaitlist.status == WaitStatus.WAITING)
         .group_by(WorkshopWaitlist.workshop_id)
     )
-    return {key: n for key, n in db.session.execute(stmt)}
+    return dict(db.session.execute(stmt).all())
 
 
 def with_coach(stmt: Select[tuple[Workshop]]) -> Select[tuple[Workshop]]:
@@ -139,7 +139,7 @@ def waiting_positions(student_id: int, workshop_ids: list[int]) -> dict[int, int
         .subquery()
     )
     stmt = select(line.c.workshop_id, line.c.position).where(line.c.student_id == student_id)
-    return {key: n for key, n in db.session.execute(stmt)}
+    return dict(db.session.execute(stmt).all())
 
 
 def card_for(student: Student, workshop: Workshop) -> WorkshopCard:
