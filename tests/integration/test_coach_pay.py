@@ -459,3 +459,17 @@ def test_pdf_and_csv_of_a_statement(staff, coach, sami):
 def _pdf_text(data: bytes) -> str:
     assert data.startswith(b"%PDF")
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_long_statement_runs_over_several_pages(staff, coach, sami):
+    pay.all_rates(coach)
+    pay.session(coach, sami, "2030-02-05 17:00")
+    statement = _refresh(staff, coach)
+    for i in range(60):
+        coach_pay.adjust(staff, statement.id, 100 + i, f"Ajustement n° {i} — " + "motif très long " * 12)
+    db.session.expire_all()
+    statement = coach_pay.statement_for(staff, statement.id)
+    reader = PdfReader(io.BytesIO(coach_pay.render_pdf(statement)))
+    assert len(reader.pages) >= 2
+    assert "Détail" in reader.pages[1].extract_text()  # the table's header again
+    assert "Total" in reader.pages[-1].extract_text()

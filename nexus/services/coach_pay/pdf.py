@@ -66,6 +66,8 @@ def render_pdf(statement: CoachStatement) -> bytes:
             pdf.add_page()
             _table_header(pdf)
         _row(pdf, line)
+    if pdf.get_y() > PAGE_BOTTOM - 20:  # the total and the notes stay above the foot line
+        pdf.add_page()
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 11)
     write(156, 7, "Total", align="R")
