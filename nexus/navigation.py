@@ -25,6 +25,7 @@ _ASSISTANTE_DESK = [
     NavItem("Factures", "invoices.index"),
     NavItem("Élèves", "staff.students"),
     NavItem("Coachs", "coaches.index"),
+    NavItem("Rémunération", "coach_pay.staff_index"),
     NavItem("Crédits", "credits.desk"),
     NavItem("Demandes de bilan", "staff.bilans"),
     NavItem("Bilans générés", "bilans.staff_table"),
@@ -62,6 +63,7 @@ NAV: dict[Role, list[NavItem]] = {
         NavItem("Disponibilités", "coach.availability_page"),
         NavItem("Agenda (iCal)", "sessions.calendar_page"),
         NavItem("Mes élèves", "coach.students"),
+        NavItem("Rémunération", "coach_pay.coach_index"),
         NavItem("Conversations ARIA", "aria.coach_index"),
     ],
     Role.PARENT: [
