@@ -928,6 +928,28 @@ TARGETS += [
     Target("admin", "operations.test_email", fixed("/dashboard/admin/operations/email-test"), examples=3),
 ]  # fmt: skip
 
+# Coach pay (issue 14): the month's computation, an adjustment (a signed amount: "-12,500" is a
+# deduction), the validation (the total the confirmation showed), a coach's rate, the pay rules.
+MONTH = kind(["2030-13", "2030-00", "NaN", "1e309", "２０３０-03", "99999-01", "\x1b", "2030-3"], [""])
+SIGNED_AMOUNT = kind([v for v in NUMBER_REFUSED if v not in ("-1", "-0.5")] + ["0", "+-3"], ["-1", "+2"])
+TOTAL = kind(["abc", "1e309", "NaN", "²", "9" * 30, "1.5", "-", "\x1b"], ["0", "1", ""])
+TARGETS += [
+    Target("admin assistante", "coach_pay.refresh_month", fixed("/dashboard/admin/remuneration/calculer"),
+           {"mois": (MONTH, w("last_month"))}, examples=4),
+    Target("admin assistante", "coach_pay.adjust",
+           lambda w_: f"/dashboard/admin/remuneration/{w_['statement']}/ajuster",
+           {"amount": (SIGNED_AMOUNT, "-12,500"), "reason": (NAME, "Séance de rattrapage")}),
+    Target("admin assistante", "coach_pay.validate",
+           lambda w_: f"/dashboard/admin/remuneration/{w_['statement']}/valider",
+           {"confirm": (FREE, "1"), "expected_total": (TOTAL, w("statement_total"))}),
+    Target("admin assistante", "coach_pay.rates",
+           lambda w_: f"/dashboard/assistante/coachs/{w_['zenon']}/tarifs",
+           {"modality": (CHOICE, "ONLINE"), "hourly": (NUMBER, "30,500"),
+            "effective_from": (REQUIRED_DATE, "2030-04-01")}),
+    Target("admin", "settings.pay", fixed("/dashboard/admin/parametres/remuneration"),
+           {"pay_no_show": (FREE, "y"), "late_cancel_share": (NUMBER, "40")}),
+]  # fmt: skip
+
 # POST routes not fuzzed here, each with the reason.
 EXCLUDED = {
     "auth.signin": "public form: test_forms_fuzz.py::test_sign_in_form",
@@ -1073,6 +1095,15 @@ def world(app: Any) -> dict[str, Any]:
 
     card_order = billing.build_order(parent2, sami.id, "CREDITS_10", None)
     card_payment = billing.create_pending(parent2, card_order, PaymentMethod.CLICTOPAY, "NX-CARDFUZZ")
+    # Coach pay (issue 14): Hélios's rates and his draft statement of last month.
+    from nexus.models.coach_pay import PayModality
+    from nexus.services import coach_pay
+
+    rates_from = today.replace(day=1) - timedelta(days=60)
+    for modality in PayModality:
+        coach_pay.set_rate(user(ADMIN), helios.id, modality, 30_000, rates_from)
+    last_month = coach_pay.shift(coach_pay.current_month(now), -1)
+    statement = coach_pay.refresh(user(ADMIN), helios.id, last_month)
     db.session.commit()
     free = (now + timedelta(days=15)).astimezone(factories_tz()).replace(hour=15, minute=0)
     return {
@@ -1128,6 +1159,10 @@ def world(app: Any) -> dict[str, Any]:
         "subscription": billing.active_subscription(sami.id).id,
         "stage_start": (today + timedelta(days=40)).isoformat(),
         "stage_end": (today + timedelta(days=44)).isoformat(),
+        # Coach pay (issue 14)
+        "last_month": last_month,
+        "statement": statement.id,
+        "statement_total": statement.total_millimes,
     }
 
 

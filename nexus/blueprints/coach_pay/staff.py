@@ -22,7 +22,7 @@ from nexus.blueprints.coach_pay.common import (
 )
 from nexus.models.coach_pay import CoachStatement
 from nexus.services import ServiceError, coach_pay
-from nexus.text import check_size, check_text
+from nexus.text import check_line, check_size
 from nexus.web import pdf_response
 
 LIST = "coach_pay.staff_index"
@@ -124,7 +124,7 @@ def adjust(statement_id: int) -> Any:
         amount = parse_signed_tnd(request.form.get("amount"))
         if not reason:
             raise ServiceError("Indiquez le motif de l'ajustement.", "reason")
-        check_text(reason, "reason")
+        check_line(reason, "reason")
         check_size(reason, "reason", 500)
         coach_pay.adjust(current_user, statement_id, amount, reason)
     except LookupError:
