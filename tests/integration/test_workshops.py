@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from nexus import fr
 from nexus.extensions import db
+from nexus.jobs.mail import build_message
 from nexus.models.audit import AuditLog
 from nexus.models.catalog import ServiceType
 from nexus.models.common import Grade, Subject
@@ -23,7 +24,7 @@ from nexus.services import ServiceError, credits, scheduling, utcnow, workshops
 from nexus.services.scheduling import BookingChoice, video
 from nexus.services.scheduling.slots import free_slots
 from tests import factories
-from tests.helpers import user
+from tests.helpers import outbox_to, user
 from tests.integration.scheduling_support import free_slot
 from tests.integration.workshop_support import (
     balance,
@@ -325,6 +326,9 @@ def test_a_freed_seat_skips_one_who_cannot_pay_and_promotes_the_next(path):
         Notification.user_id == user(PARENT2).id, Notification.kind == "WORKSHOP_PROMOTED"
     )
     assert "Une place s'est libérée" in db.session.scalars(parent_bell).one().title
+    (mail,) = [m for m in outbox_to(PARENT2) if m.subject.startswith("Une place")]
+    message = build_message(mail)
+    assert "Une place s'est libérée" in message.body and "Suites et récurrence" in message.html
 
 
 # -- the staff's cancellation of the whole workshop --------------------------------------------
