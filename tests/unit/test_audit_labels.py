@@ -10,7 +10,10 @@ from nexus.models.audit import ACTIONS, AuditLog
 from nexus.models.credits import RequestStatus
 
 NEXUS = Path(__file__).resolve().parents[2] / "nexus"
-DOMAINS = "account|auth|bilan|coach|coach_pay|contact|credits|document|family|invoice|payment|session|workshop"
+DOMAINS = "|".join(
+    ("account", "auth", "bilan", "coach", "coach_pay", "contact", "credits", "document", "family")
+    + ("invoice", "payment", "session", "workshop")
+)
 ACTION_NAME = re.compile(rf"({DOMAINS})\.[a-z_]*[a-z]")  # not the head of an f-string
 
 
