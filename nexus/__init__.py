@@ -155,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
         staff,
         stages,
         trajectories,
+        workshops,
     )
 
     for module in (
@@ -183,6 +184,7 @@ def register_blueprints(app: Flask) -> None:
         positioning,
         bilans,
         stages,
+        workshops,
         exports,
         item_bank,
         notifications,
