@@ -11,8 +11,10 @@ from nexus.models.credits import RequestStatus
 
 NEXUS = Path(__file__).resolve().parents[2] / "nexus"
 DOMAINS = "|".join(
-    ("account", "auth", "bilan", "coach", "coach_pay", "contact", "credits", "document", "family")
-    + ("invoice", "payment", "session", "workshop")
+    [
+        *("account", "auth", "bilan", "coach", "coach_pay", "contact", "credits", "document"),
+        *("family", "invoice", "payment", "session", "workshop"),
+    ]
 )
 ACTION_NAME = re.compile(rf"({DOMAINS})\.[a-z_]*[a-z]")  # not the head of an f-string
 
