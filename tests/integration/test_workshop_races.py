@@ -11,15 +11,27 @@ import pytest
 from sqlalchemy import func, select
 
 from nexus.extensions import db
+from nexus.models.catalog import ServiceType
+from nexus.models.common import Subject
 from nexus.models.credits import CreditEntry, EntryKind
 from nexus.models.family import Student
-from nexus.models.identity import User
+from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import SessionBooking
-from nexus.models.workshops import WaitStatus, WorkshopWaitlist
-from nexus.services import ServiceError, credits, workshops
-from nexus.services.scheduling import AlreadyClosed
+from nexus.models.workshops import WaitStatus, Workshop, WorkshopWaitlist
+from nexus.services import ServiceError, credits, scheduling, workshops
+from nexus.services.scheduling import AlreadyClosed, BookingChoice
+from tests import factories
 from tests.helpers import FIFTY, at_once
-from tests.integration.workshop_support import entries, local_start, pupil, seats_held, workshop
+from tests.integration.scheduling_support import free_slot
+from tests.integration.workshop_support import (
+    entries,
+    local_start,
+    pupil,
+    seats_held,
+    staff,
+    workshop,
+    workshop_input,
+)
 
 
 def _student(student_id: int) -> Student:
@@ -133,3 +145,40 @@ def test_a_freed_seat_under_fifty_concurrent_attempts_is_given_once(app):
         )
         assert waiting_now == 5 - 1 - (1 if left else 0) + joined
         _ledger_ok(everyone)
+
+
+@pytest.mark.committed
+def test_one_to_one_bookings_and_workshops_racing_for_the_coachs_hour_give_one(app):
+    """Half the threads book Hélios one-to-one at a slot, half create a workshop over it: the
+    coach's lock lets exactly one of them have the hour."""
+    with app.app_context():
+        helios = factories.coach("Hélios")
+        slot = free_slot(helios, days_ahead=4)
+        ids = [pupil(f"solo{n}@example.tn", 3, first=f"Solo{n}").id for n in range(FIFTY // 2)]
+        coach_id, staff_id = helios.id, staff().id
+        db.session.commit()
+
+    def attempt(i: int) -> object:
+        coach = db.session.get_one(CoachProfile, coach_id)
+        if i % 2:
+            student = _student(ids[i // 2])
+            choice = BookingChoice(coach, Subject.MATHEMATIQUES, ServiceType.COURS_ONLINE, 60, slot.starts_at)
+            return scheduling.book(student.user, student, choice)
+        data = workshop_input(coach, starts_at=slot.starts_at, title=f"Atelier {i}")
+        return workshops.create(db.session.get_one(User, staff_id), data)
+
+    results = at_once(app, attempt)
+
+    won = [r for r in results if not isinstance(r, ServiceError)]
+    refused = [r for r in results if isinstance(r, ServiceError)]
+    assert all(
+        isinstance(r, scheduling.SlotTaken) or "a déjà une séance ou un atelier le" in r.message
+        for r in refused
+    ), Counter(r.message for r in refused)
+    assert len(won) == 1, Counter(type(r).__name__ for r in results)
+    with app.app_context():
+        one_to_one = db.session.scalar(
+            select(func.count()).where(SessionBooking.coach_id == coach_id, SessionBooking.is_holding)
+        )
+        created = db.session.scalar(select(func.count()).select_from(Workshop))
+        assert one_to_one + created == 1
