@@ -378,3 +378,28 @@ def test_staff_cancel_the_workshop_after_a_confirmation_and_everyone_is_refunded
     # Again: already cancelled, said, nothing else.
     again = client.get(base)
     assert again.status_code == 303
+
+
+# -- calendar feeds -------------------------------------------------------------------------------
+
+
+def test_the_coach_feed_shows_a_workshop_once_and_the_student_feed_their_seat(classmates):
+    from icalendar import Calendar
+
+    from nexus.services.scheduling import calendar
+
+    full, empty = plan(), plan(days=5)
+    for email in (LINA, OMAR):
+        workshops.book_seat(user(email), db.session.get(Student, classmates[email]), full.id)
+    workshops.book_seat(user(SAMI), factories.student(SAMI), full.id)
+    events = list(Calendar.from_ical(calendar.feed(user(HELIOS))).walk("VEVENT"))
+    uids = [str(e["uid"]) for e in events]
+    assert uids.count(f"workshop-{full.id}@nexus-reussite.tn") == 1
+    assert uids.count(f"workshop-{empty.id}@nexus-reussite.tn") == 1  # no participant yet: still there
+    assert not any(u.startswith("session-") for u in uids)  # no seat of a workshop as a session
+    summaries = {str(e["uid"]): str(e["summary"]) for e in events}
+    assert summaries[f"workshop-{full.id}@nexus-reussite.tn"] == "Atelier Mathématiques — Suites numériques"
+    seat = workshops.card_for(factories.student(SAMI), full).booking
+    mine = list(Calendar.from_ical(calendar.feed(user(SAMI))).walk("VEVENT"))
+    assert [str(e["uid"]) for e in mine] == [f"session-{seat.id}@nexus-reussite.tn"]
+    assert str(mine[0]["summary"]) == "Atelier Mathématiques avec Hélios"

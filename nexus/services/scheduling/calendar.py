@@ -20,8 +20,9 @@ from nexus import fr, links, policy
 from nexus.extensions import db
 from nexus.models.common import Role
 from nexus.models.family import Student
-from nexus.models.identity import User
+from nexus.models.identity import CoachProfile, User
 from nexus.models.scheduling import CalendarFeed, SessionBooking, SessionStatus
+from nexus.models.workshops import Workshop, WorkshopStatus
 from nexus.services import command, parse_id, utcnow
 from nexus.services.scheduling import video
 from nexus.services.scheduling.queries import visible_to
@@ -98,7 +99,8 @@ def user_for_token(token: str) -> User | None:
 
 
 def feed_bookings(user: User, now: datetime | None = None) -> list[SessionBooking]:
-    """The user's sessions from 2 weeks back to 3 months ahead (cancelled ones too, marked so)."""
+    """The user's sessions from 2 weeks back to 3 months ahead (cancelled ones too, marked so).
+    A coach's workshop seats are left out: their feed shows each workshop once (feed_workshops)."""
     if not policy.FEED_USERS.allows_role(user.role):
         return []
     now = now or utcnow()
@@ -115,15 +117,36 @@ def feed_bookings(user: User, now: datetime | None = None) -> list[SessionBookin
         )
         .order_by(SessionBooking.starts_at)
     )
+    if user.role is Role.COACH:
+        stmt = stmt.where(SessionBooking.workshop_id.is_(None))
     return list(db.session.scalars(stmt).unique())
+
+
+def feed_workshops(user: User, now: datetime | None = None) -> list[Workshop]:
+    """A coach's workshops in the feed's window, each once, with or without participants."""
+    if user.role is not Role.COACH:
+        return []
+    now = now or utcnow()
+    stmt = (
+        select(Workshop)
+        .join(CoachProfile, Workshop.coach_id == CoachProfile.id)
+        .where(
+            CoachProfile.user_id == user.id,
+            Workshop.starts_at >= now - FEED_PAST,
+            Workshop.starts_at <= now + FEED_AHEAD,
+        )
+        .order_by(Workshop.starts_at, Workshop.id)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def _event(booking: SessionBooking, viewer_role: Role, stamp: datetime) -> Event:
     link = links.external("sessions.detail", booking_id=booking.id)
+    kind = "Atelier" if booking.workshop_id else "Séance"
     if viewer_role is Role.COACH:
-        summary = f"Séance {booking.subject.label} — {booking.student.user.full_name}"
+        summary = f"{kind} {booking.subject.label} — {booking.student.user.full_name}"
     else:
-        summary = f"Séance {booking.subject.label} avec {booking.coach.pseudonym}"
+        summary = f"{kind} {booking.subject.label} avec {booking.coach.pseudonym}"
     cancelled = booking.status is SessionStatus.CANCELLED
     event = Event()
     event.add("uid", f"session-{booking.id}@{UID_DOMAIN}")
@@ -145,7 +168,33 @@ def _event(booking: SessionBooking, viewer_role: Role, stamp: datetime) -> Event
     return event
 
 
-def render(bookings: list[SessionBooking], viewer_role: Role, name: str) -> bytes:
+def _workshop_event(workshop: Workshop, stamp: datetime) -> Event:
+    """A coach's workshop, once for the whole group."""
+    link = links.external("workshops.coach_detail", workshop_id=workshop.id)
+    cancelled = workshop.status is WorkshopStatus.CANCELLED
+    event = Event()
+    event.add("uid", f"workshop-{workshop.id}@{UID_DOMAIN}")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", workshop.starts_at)
+    event.add("dtend", workshop.ends_at)
+    summary = f"Atelier {workshop.subject.label} — {workshop.title}"
+    event.add("summary", ("Annulé : " if cancelled else "") + summary)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("sequence", 1 if cancelled else 0)
+    event.add("url", link)
+    event.add("location", workshop.location or ("En ligne (visioconférence)" if workshop.online else ""))
+    minutes = int((workshop.ends_at - workshop.starts_at).total_seconds() // 60)
+    lines = [
+        f"Atelier en petit groupe, {workshop.grade.label}, {fr.duration(minutes)}, {workshop.seats} places.",
+        f"Participants et compte rendu : {link}",
+    ]
+    event.add("description", "\n".join(lines))
+    return event
+
+
+def render(
+    bookings: list[SessionBooking], viewer_role: Role, name: str, workshops: list[Workshop] | None = None
+) -> bytes:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -156,11 +205,13 @@ def render(bookings: list[SessionBooking], viewer_role: Role, name: str) -> byte
     stamp = utcnow()
     for booking in bookings:
         cal.add_component(_event(booking, viewer_role, stamp))
+    for workshop in workshops or []:
+        cal.add_component(_workshop_event(workshop, stamp))
     return cal.to_ical()
 
 
 def feed(user: User) -> bytes:
-    return render(feed_bookings(user), user.role, "Nexus Réussite — mes séances")
+    return render(feed_bookings(user), user.role, "Nexus Réussite — mes séances", feed_workshops(user))
 
 
 def booking_attachment(booking_id: int, *, for_coach: bool = False) -> tuple[str, str, bytes] | None:
