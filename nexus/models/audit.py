@@ -259,6 +259,8 @@ FIELDS = {
     "total_millimes": "Total (millimes)",
     "number": "Numéro",
     "month": "Mois",
+    "coach": "Coach",
+    "starts_at": "Début",
 }
 # hold enum names
 ENUM_FIELDS = {"grade", "kind", "level", "modality", "offer", "role", "status", "subject", "subjects"}

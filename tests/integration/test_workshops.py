@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from nexus import fr
 from nexus.extensions import db
-from nexus.jobs.mail import build_message
+from nexus.jobs.mail import attachments, build_message
 from nexus.models.audit import AuditLog
 from nexus.models.catalog import ServiceType
 from nexus.models.common import Grade, Subject
@@ -329,6 +329,7 @@ def test_a_freed_seat_skips_one_who_cannot_pay_and_promotes_the_next(path):
     (mail,) = [m for m in outbox_to(PARENT2) if m.subject.startswith("Une place")]
     message = build_message(mail)
     assert "Une place s'est libérée" in message.body and "Suites et récurrence" in message.html
+    assert any(name.endswith(".ics") for name, *_ in attachments(mail.context))
 
 
 # -- the staff's cancellation of the whole workshop --------------------------------------------

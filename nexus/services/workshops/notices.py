@@ -30,11 +30,15 @@ def workshop_link(workshop: Workshop, student: Student, user: User) -> str:
     return f"/dashboard/parent/ateliers/{workshop.id}?eleve={student.id}"
 
 
-def _tell(user: User, workshop: Workshop, kind: str, title: str, body: str, link: str, key: str) -> None:
+def _tell(
+    user: User, workshop: Workshop, kind: str, title: str, body: str, link: str, key: str, **extra: str
+) -> None:
+    """The bell, and the e-mail unless the user chose not to get session e-mails."""
     notifications.notify(user.id, kind, title, body, link)
     if not user.email:
         return
     context = {
+        **extra,
         "first_name": user.first_name,
         "title": title,
         "body": body,
@@ -73,6 +77,7 @@ def promoted(booking: SessionBooking) -> None:
             body,
             session_link(booking),
             f"ws-promoted:{booking.id}:{user.id}",
+            ics_booking_id=str(booking.id),  # the seat in the family's calendar, as for a booking
         )
     notifications.notify(
         workshop.coach.user_id,
