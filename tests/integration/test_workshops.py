@@ -380,3 +380,13 @@ def test_lists_count_seats_and_waiting():
     assert [r.workshop.id for r in workshops.coach_list(w.coach)] == [w.id]
     assert [s.student.user.first_name for s in workshops.participants(w.id)] == ["L0", "L1"]
     assert [(e.student_id, s.id) for e, s in workshops.waitlist_students(w.id)] == [(c.id, c.id)]
+
+
+def test_no_seat_with_a_coach_who_left():
+    w = workshop()
+    lina = pupil("lina.gone@example.tn")
+    user(HELIOS).is_active = False
+    db.session.commit()
+    with pytest.raises(ServiceError, match="ne donne plus cet atelier"):
+        workshops.book_seat(lina.user, lina, w.id)
+    assert seats_held(w.id) == 0 and balance(lina.id) == 6

@@ -154,6 +154,7 @@ def book_seat(
 def take_seat(actor_id: int | None, student: Student, workshop: Workshop, now: datetime) -> SessionBooking:
     """Seat the student (the workshop is locked by the caller, a seat is free): ledger locked,
     entitlement, balance, overlap; then the booking, the credits drawn and the reminders."""
+    _hold_coach(workshop)
     credits.lock_student(student.id)
     first_name = student.user.first_name
     check_open(workshop, student, now)
@@ -184,6 +185,18 @@ def take_seat(actor_id: int | None, student: Student, workshop: Workshop, now: d
     credits.consume(student.id, workshop.credits_cost, booking.id, actor_id)
     plan_reminders(booking, now)
     return booking
+
+
+def _hold_coach(workshop: Workshop) -> None:
+    """Share-lock the coach's account, as a one-to-one booking does: a deactivation (FOR UPDATE,
+    then it counts the seats booked) happens first and the seat is refused, or waits for it."""
+    active = db.session.scalar(
+        select(User.is_active).where(User.id == workshop.coach.user_id).with_for_update(read=True)
+    )
+    if not active:
+        raise ServiceError(
+            f"{workshop.coach.pseudonym} ne donne plus cet atelier : aucune place n'est ouverte."
+        )
 
 
 def _refuse_overlap(student: Student, workshop: Workshop) -> None:
