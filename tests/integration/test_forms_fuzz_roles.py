@@ -950,6 +950,98 @@ TARGETS += [
            {"pay_no_show": (FREE, "y"), "late_cancel_share": (NUMBER, "40")}),
 ]  # fmt: skip
 
+
+# Workshops (issue 14, helper W2): a workshop made when the URL is built (rolled back with the
+# test), of Sami's level (the fuzzed student) or Yasmine's (the fuzzed parent's child); "full":
+# its two seats held by two other children; "waiting": full, the child in line; "seated": the
+# child holds a seat. The report's workshop started three hours ago, without participants.
+def workshop_url(path: str, grade: str = "PREMIERE", state: str = "open") -> Callable[[dict[str, Any]], str]:
+    def url(world: dict[str, Any]) -> str:
+        from datetime import datetime, time
+
+        from nexus.models.catalog import ServiceType
+        from nexus.models.common import Grade, Subject
+        from nexus.models.family import Student
+        from nexus.models.workshops import WaitStatus, WorkshopWaitlist
+        from nexus.services import workshops
+
+        starts = datetime.combine(fr.local_today(utcnow()) + timedelta(days=6), time(15), fr.TUNIS)
+        data = workshops.WorkshopInput(factories.coach("Hélios"), Subject.MATHEMATIQUES, Grade[grade],
+                                       "Atelier fuzz", "", starts, 60, True, 2)  # fmt: skip
+        made = workshops.create(user(ADMIN), data)[0]
+        child = world["sami"] if grade == "PREMIERE" else world["yasmine"]
+        if state in ("full", "waiting"):
+            for other in [s for s in (world["sami"], world["yasmine"], world["adam"]) if s != child]:
+                seat = factories.booking(other, made.coach_id, made.starts_at)
+                seat.workshop_id, seat.service = made.id, ServiceType.ATELIER_GROUPE
+        if state == "waiting":
+            db.session.add(WorkshopWaitlist(workshop_id=made.id, student_id=child, status=WaitStatus.WAITING))
+        if state == "seated":
+            workshops.book_seat(user(ADMIN), db.session.get(Student, child), made.id)
+        db.session.commit()
+        return path.format(id=made.id)
+
+    return url
+
+
+def started_workshop(world: dict[str, Any]) -> str:
+    import secrets
+
+    from nexus.models.common import Grade, Subject
+    from nexus.models.workshops import Workshop, WorkshopStatus
+
+    starts = utcnow() - timedelta(hours=3)
+    made = Workshop(
+        coach_id=world["helios"], subject=Subject.MATHEMATIQUES, grade=Grade.PREMIERE, title="Atelier passé",
+        description="", starts_at=starts, ends_at=starts + timedelta(hours=1), online=True, seats=4,
+        credits_cost=Decimal("1.5"), status=WorkshopStatus.SCHEDULED,
+        room_name=f"fuzz-{secrets.token_hex(8)}",
+    )  # fmt: skip
+    db.session.add(made)
+    db.session.commit()
+    return f"/dashboard/coach/ateliers/{made.id}/rapport"
+
+
+WORKSHOP_FORM = {
+    "subject": (CHOICE, "MATHEMATIQUES"),
+    "grade": (CHOICE, "PREMIERE"),
+    "title": (NAME, "Suites numériques"),
+    "description": (TEXT, ""),
+    "day": (REQUIRED_DATE, lambda world: (fr.local_today(utcnow()) + timedelta(days=5)).isoformat()),
+    "start": (TIME, "16:00"),
+    "minutes": (CHOICE, "60"),
+    "place": (CHOICE, "en_ligne"),
+    "seats": (NUMBER, "4"),
+    "weeks": (NUMBER, "2"),
+}
+SHARED_PART = ("summary", "topics", "recommendations", "homework", "next_focus")
+WORKSHOP_REPORT = {name: REPORT[name] for name in SHARED_PART}
+W_ELEVE, W_PARENT = "/dashboard/eleve/ateliers/{id}", "/dashboard/parent/ateliers/{id}"
+SEAT_CANCEL = {"reason": (TEXT, "Empêchement"), "confirm": (FREE, "1")}
+YASMINE_ID = {"eleve": (ID, w("yasmine"))}
+TARGETS += [
+    Target("admin assistante", "workshops.staff_create", fixed("/dashboard/assistante/ateliers/nouveau"),
+           {"coach": (ID, w("helios")), **WORKSHOP_FORM}),
+    Target("coach", "workshops.coach_create", fixed("/dashboard/coach/ateliers/nouveau"), WORKSHOP_FORM),
+    Target("admin assistante", "workshops.staff_cancel",
+           workshop_url("/dashboard/assistante/ateliers/{id}/annuler", state="seated"),
+           {"reason": (TEXT, "Coach malade"), "confirm": (FREE, "1")}),
+    Target("coach", "workshops.coach_report", started_workshop, WORKSHOP_REPORT),
+    Target("eleve", "workshops.eleve_book", workshop_url(W_ELEVE + "/reserver"), examples=4),
+    Target("parent", "workshops.parent_book", workshop_url(W_PARENT + "/reserver", "TERMINALE"), YASMINE_ID),
+    Target("eleve", "workshops.eleve_join", workshop_url(W_ELEVE + "/attente", state="full"), examples=4),
+    Target("parent", "workshops.parent_join", workshop_url(W_PARENT + "/attente", "TERMINALE", "full"),
+           YASMINE_ID),
+    Target("eleve", "workshops.eleve_leave", workshop_url(W_ELEVE + "/attente/quitter", state="waiting"),
+           examples=4),
+    Target("parent", "workshops.parent_leave",
+           workshop_url(W_PARENT + "/attente/quitter", "TERMINALE", "waiting"), YASMINE_ID),
+    Target("eleve", "workshops.eleve_cancel", workshop_url(W_ELEVE + "/annuler", state="seated"),
+           SEAT_CANCEL),
+    Target("parent", "workshops.parent_cancel", workshop_url(W_PARENT + "/annuler", "TERMINALE", "seated"),
+           {**YASMINE_ID, **SEAT_CANCEL}),
+]  # fmt: skip
+
 # POST routes not fuzzed here, each with the reason.
 EXCLUDED = {
     "auth.signin": "public form: test_forms_fuzz.py::test_sign_in_form",
