@@ -23,6 +23,7 @@ than the phone; axe with JavaScript; NEXUS_SCREENSHOTS=<folder> keeps the screen
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -40,6 +41,7 @@ from tests.e2e.test_progress_journeys import (  # noqa: F401 (fixtures)
     patient_expect,
     sign_in_as,
 )
+from tests.e2e.test_running_centre_journeys import mail_to
 from tests.e2e.workshop_support import (
     TUNIS,
     Pupil,
@@ -53,7 +55,7 @@ from tests.e2e.workshop_support import (
     sql,
 )
 from tests.people import ADMIN, ASSISTANTE, HELIOS
-from tests.servers import EmbeddedPostgres
+from tests.servers import EmbeddedPostgres, body_text
 
 MODES = ["js", "no-js"]
 COST = Decimal("1.5")  # 1 h of workshop
@@ -208,6 +210,8 @@ def test_a_weekly_workshop_fills_its_seats_waits_reports_and_pays_helios(
     expect(ines_page.locator("#notification-list")).to_contain_text(
         f"Une place s'est libérée : Ines participe à l'atelier « {title} »"
     )
+    told = re.compile(re.escape(f"Une place s'est libérée : Ines participe à l'atelier « {title} »"))
+    assert mail_to(people.live_server.smtp, ines.parent, told), "Ines's parent got no e-mail"
     ines_page.goto(f"/dashboard/eleve/ateliers/{first}")
     expect(ines_page.locator("main .tag", has_text="Inscrit")).to_be_visible()
     expect(ines_page.locator("main")).not_to_contain_text("Vous êtes n°")
@@ -219,9 +223,9 @@ def test_a_weekly_workshop_fills_its_seats_waits_reports_and_pays_helios(
     seats = {p.first: p for p in (omar, sami, ines)}
     present = {"Omar", "Sami"}
     notes = {
-        "Omar": "Omar a bien participé, méthode claire.",
-        "Sami": "Sami doit rédiger ses récurrences avec plus de soin.",
-        "Ines": "Ines était absente : revoir le chapitre seule.",
+        "Omar": f"Omar a bien participé, méthode claire ({js}).",
+        "Sami": f"Sami doit rédiger ses récurrences avec plus de soin ({js}).",
+        "Ines": f"Ines était absente : revoir le chapitre seule ({js}).",
     }
     write_report(people, first, seats, notes, present=present, js=js, problems=problems)
     for pupil in seats.values():
@@ -390,6 +394,16 @@ def read_own_part(people: People, pupil: Pupil, workshop_id: int, seats: dict[st
         if other != pupil.first:
             expect(main).not_to_contain_text(note)
     look(page, f"parent-workshop-report-{pupil.first}-{js}", problems)
+    # The report's e-mail to the parent: their child's part too, no other child's.
+    subject = re.compile(f"Compte rendu de la séance de Mathématiques de {pupil.first}$")
+    deadline = time.monotonic() + 30
+    while not (mails := [m for m in mail_to(people.live_server.smtp, pupil.parent, subject)
+                         if notes[pupil.first] in body_text(m)]) and time.monotonic() < deadline:  # fmt: skip
+        time.sleep(0.3)
+    assert len(mails) == 1, f"{len(mails)} report e-mails to {pupil.parent}"
+    body = body_text(mails[0])
+    assert SUMMARY in body, body
+    assert not [note for other, note in notes.items() if other != pupil.first and note in body], body
     for other, child in seats.items():
         if child.parent != pupil.parent:
             url = f"/dashboard/sessions/{booking_id(people.pg, workshop_id, child)}"
