@@ -65,11 +65,12 @@ def eleve_index() -> Any:
 @bp.get(PARENT)
 @policy.access(policy.PARENT)
 def parent_index() -> Any:
+    """One child at a time: the one asked for (?eleve=), else the first."""
     if not request.args.get("eleve"):
         children = family.children(current_user)
         if not children:
             return render_template("workshops/family_index.html", student=None, children=[], cards=[])
-        return redirect(url_for("workshops.parent_index", eleve=children[0].id))
+        return _index(children[0])
     return _index(student_in(request.args))
 
 
