@@ -54,7 +54,7 @@ from tests.e2e.workshop_support import (
     seat,
     sql,
 )
-from tests.people import ADMIN, ASSISTANTE, HELIOS
+from tests.people import ADMIN, ASSISTANTE, HELIOS, ZENON
 from tests.servers import EmbeddedPostgres, body_text
 
 MODES = ["js", "no-js"]
@@ -252,6 +252,8 @@ def open_from_list(page: Page, list_url: str, workshop_id: int, title: str, left
     """The list of workshops open to the child, then the first sitting's own page."""
     page.goto(list_url)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ateliers en petit groupe")
+    if "/parent/" in list_url:
+        expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"pour \w+$"))
     card = page.locator(f"main article#atelier-{workshop_id}")
     expect(card).to_contain_text(title)
     expect(card).to_contain_text("1 place restante sur 3" if left == 1 else f"{left} places restantes sur 3")
@@ -282,8 +284,8 @@ def book_as_student(people: People, pupil: Pupil, workshop_id: int, title: str, 
 def book_as_parent(people: People, pupil: Pupil, workshop_id: int, title: str, left: int, js: str,
                    problems: list[str]) -> None:  # fmt: skip
     page = people.page(pupil.parent)
-    page.goto("/dashboard/parent/ateliers")  # the parent's space opens on a child
-    expect(page).to_have_url(re.compile(r"/dashboard/parent/ateliers\?eleve=\d+$"))
+    page.goto("/dashboard/parent/ateliers")  # the menu's page: the (first) child's workshops
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Ateliers en petit groupe pour {pupil.first}")
     open_from_list(page, f"/dashboard/parent/ateliers?eleve={pupil.student_id}", workshop_id, title, left)
     expect(page.locator("main dl.facts")).to_contain_text(pupil.first)  # "Pour Sami"
     look(page, f"parent-workshop-{js}", problems)
@@ -485,3 +487,7 @@ def download_statement(people: People, statement_id: int, number: str, total: in
     assert number in text, text
     link.click()
     expect(page).to_have_url(re.compile(rf"/remuneration/{statement_id}\.pdf$"))
+    # Another coach does not read it.
+    other = people.page(ZENON, WIDE)
+    for url in (f"/dashboard/coach/remuneration/{statement_id}", href):
+        assert other.request.get(url).status == 404, url
