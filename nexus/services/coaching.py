@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -18,6 +18,7 @@ from nexus.extensions import db
 from nexus.models.common import Role, Subject
 from nexus.models.identity import CoachProfile, TokenPurpose, User, UserToken
 from nexus.models.scheduling import SessionBooking
+from nexus.models.workshops import Workshop, WorkshopStatus
 from nexus.services import ServiceError, audit, command, identity, utcnow
 from nexus.services.paging import Page, matches, paginate
 
@@ -112,18 +113,22 @@ def _rows(profiles: list[CoachProfile]) -> list[CoachRow]:
 
 
 def upcoming_counts(coach_ids: list[int]) -> dict[int, int]:
-    """For each coach, how many booked sessions are not over yet (scheduled, confirmed, running)."""
+    """For each coach, how many one-to-one sessions and workshops are not over yet (a workshop
+    counts once, whatever its seats)."""
     if not coach_ids:
         return {}
-    stmt = (
-        select(SessionBooking.coach_id, func.count())
-        .where(
-            SessionBooking.coach_id.in_(coach_ids),
-            SessionBooking.is_holding,
-            SessionBooking.ends_at > utcnow(),
-        )
-        .group_by(SessionBooking.coach_id)
+    now = utcnow()
+    sessions = select(SessionBooking.coach_id.label("coach_id")).where(
+        SessionBooking.coach_id.in_(coach_ids),
+        SessionBooking.workshop_id.is_(None),
+        SessionBooking.is_holding,
+        SessionBooking.ends_at > now,
     )
+    groups = select(Workshop.coach_id.label("coach_id")).where(
+        Workshop.coach_id.in_(coach_ids), Workshop.status == WorkshopStatus.SCHEDULED, Workshop.ends_at > now
+    )
+    both = union_all(sessions, groups).subquery()
+    stmt = select(both.c.coach_id, func.count()).group_by(both.c.coach_id)
     return dict(db.session.execute(stmt).all())
 
 

@@ -390,3 +390,14 @@ def test_no_seat_with_a_coach_who_left():
     with pytest.raises(ServiceError, match="ne donne plus cet atelier"):
         workshops.book_seat(lina.user, lina, w.id)
     assert seats_held(w.id) == 0 and balance(lina.id) == 6
+
+
+def test_a_coach_with_a_workshop_to_come_is_not_deactivated_and_it_counts_once():
+    from nexus.services import coaching
+
+    held = workshop()
+    for email in ("lina@example.tn", "omar@example.tn"):
+        workshops.book_seat(staff(), pupil(email), held.id)
+    assert coaching.upcoming_counts([held.coach_id]) == {held.coach_id: 1}
+    with pytest.raises(ServiceError, match="1 séance à venir"):
+        coaching.set_coach_active(held.coach_id, False, staff())
