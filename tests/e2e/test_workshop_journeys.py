@@ -62,6 +62,7 @@ COST = Decimal("1.5")  # 1 h of workshop
 SUMMARY = "Nous avons travaillé les suites arithmétiques et géométriques, puis la récurrence."
 TOPICS = "Suites, raisonnement par récurrence"
 ADVICE = "Refaire les exercices 12 à 18 du chapitre sur les suites."
+REASON = "Hélios est appelé à un jury d'examen."
 WORKSHOP_RATE = 45_000  # millimes an hour (workshop_support.RATES)
 
 
@@ -188,7 +189,7 @@ def test_a_weekly_workshop_fills_its_seats_waits_reports_and_pays_helios(
 
     staff.goto(f"/dashboard/assistante/ateliers/{first}")
     main = staff.locator("main")
-    expect(main.locator("dl.facts")).to_contain_text("3 prises sur 3")
+    expect(main.locator("dl.facts")).to_contain_text(re.compile(r"3 (places )?prises sur 3"))
     for pupil in (lina, omar, sami):
         expect(main.locator("tr", has_text=full_name(pupil))).to_be_visible()
     waiting = main.locator("section.card", has=staff.get_by_role("heading", name="Liste d'attente"))
@@ -236,7 +237,34 @@ def test_a_weekly_workshop_fills_its_seats_waits_reports_and_pays_helios(
 
     # 6. Hélios reads it and downloads its PDF.
     download_statement(people, statement_id, number, total, js, problems)
+
+    # 7. The staff cancel the last sitting, which Omar had booked: refunded and told.
+    last = sittings[-1]
+    book_as_student(people, omar, last, title, 3, js, problems)
+    cancel_the_sitting(people, omar, last, title, js, problems)
     no_problem(problems)
+
+
+def cancel_the_sitting(people: People, pupil: Pupil, workshop_id: int, title: str, js: str,
+                       problems: list[str]) -> None:  # fmt: skip
+    """The confirmation page first (with the reason for the families), then everyone refunded."""
+    before = balance(people.pg, pupil.student_id)
+    page = people.page(ASSISTANTE, WIDE)
+    page.goto(f"/dashboard/assistante/ateliers/{workshop_id}")
+    page.locator("main").get_by_role("link", name="Annuler l'atelier").click()
+    expect(page).to_have_url(re.compile(rf"/dashboard/assistante/ateliers/{workshop_id}/annuler$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Annuler l'atelier")
+    look(page, f"staff-workshop-cancel-{js}", problems)
+    page.get_by_label(re.compile("^Motif, transmis aux familles")).fill(REASON)
+    page.locator("main").get_by_role("button", name="Annuler l'atelier").click()
+    status_says(page, f"Atelier « {title} » annulé : chaque participant est remboursé et prévenu.")
+    expect(page.locator("main dl.facts")).to_contain_text("Annulé")
+    assert balance(people.pg, pupil.student_id) == before + COST
+    assert seat(people.pg, workshop_id, pupil.student_id)[1] == "CANCELLED"  # type: ignore[index]
+    family = people.page(pupil.email)
+    family.goto("/notifications")
+    notice = family.locator("#notification-list li", has_text=f"Atelier « {title} » du")
+    expect(notice.first).to_contain_text(REASON)
 
 
 # ---- 2. booking, the waiting list ----
