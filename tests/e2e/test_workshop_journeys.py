@@ -7,13 +7,16 @@
 2. Lina and Omar book a seat on the first sitting from their space, Hichem books Sami's from his;
    each balance drops by 1,5; Ines finds it « Complet » and joins the waiting list (1st in line);
 3. Lina cancels more than 48 h before: the terms page says her credits come back; they do, and
-   Ines gets the seat (her credits drawn, a notice in her bell);
+   Ines gets the seat (her credits drawn, a notice in her bell, an e-mail to her mother);
 4. time passes (the sitting moved to a closed month); Hélios writes the report with each
-   participant's attendance and note; each family reads its own child's part on its session page,
-   never another child's;
+   participant's attendance and note; each family reads its own child's part on its session page
+   and in its e-mail, never another child's (another family's seat: 404);
 5. the admin computes the month's statements, opens Hélios's (the workshop's line at his workshop
    rate, the total), validates it on the confirmation page: numbered REM-…;
-6. Hélios opens it in his space and downloads its PDF (its number inside).
+6. Hélios opens it in his space and opens its PDF (inline, as every PDF of the app: its bytes,
+   fetched with his cookies, are a PDF with the number inside); Zénon gets 404 on it;
+7. the staff cancel the last sitting, which Omar had booked, on the confirmation page: refunded,
+   told with the reason.
 
 The js run moves its sitting into last month, the no-js run into the month before (each validates
 its own month's statement). Every new page is looked at 360 px and 1280 px (`look`: nothing wider
