@@ -33,29 +33,32 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import PHONE, LiveServer
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_progress_journeys import (  # noqa: F401 (fixtures)
     WIDE,
     look,
-    new_page,
     no_problem,
     patient_expect,
-    sign_in_as,
 )
 from tests.e2e.test_running_centre_journeys import mail_to
 from tests.e2e.workshop_support import (
     TUNIS,
+    People,
     Pupil,
     balance,
-    credits_of,
+    booking_id,
     free_weekly_hour,
+    full_name,
     move_into_the_past,
     pdf_text,
     prepare_class,
     seat,
+    shown_balance,
     sql,
+    status_says,
+    tnd,
 )
 from tests.people import ADMIN, ASSISTANTE, HELIOS, ZENON
 from tests.servers import EmbeddedPostgres, body_text
@@ -76,28 +79,6 @@ def cast(live_server: LiveServer, pg: EmbeddedPostgres | None,
     return {p.first: p for p in pupils}
 
 
-class People:
-    """One browser per person (each signed in once), with JavaScript or without."""
-
-    def __init__(self, browser: Browser, live_server: LiveServer, args: dict[str, Any], js: bool,
-                 pg: EmbeddedPostgres | None) -> None:  # fmt: skip
-        self.browser, self.live_server, self.args, self.js, self.pg = browser, live_server, args, js, pg
-        self.contexts: dict[str, tuple[BrowserContext, Page]] = {}
-
-    def page(self, email: str, viewport: dict[str, int] = PHONE) -> Page:
-        if email not in self.contexts:
-            context, page = new_page(self.browser, self.live_server, self.args, js=self.js, viewport=viewport)
-            if self.js:
-                page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm asks; the person agrees
-            sign_in_as(page, email)
-            self.contexts[email] = (context, page)
-        return self.contexts[email][1]
-
-    def close(self) -> None:
-        for context, _ in self.contexts.values():
-            context.close()
-
-
 @pytest.fixture
 def people(request: pytest.FixtureRequest, browser: Browser, live_server: LiveServer,
            browser_context_args: dict[str, Any],
@@ -108,11 +89,6 @@ def people(request: pytest.FixtureRequest, browser: Browser, live_server: LiveSe
         yield crowd
     finally:
         crowd.close()
-
-
-def status_says(page: Page, text: str | re.Pattern[str]) -> None:
-    """The flash (or htmx's live region) tells the person what happened."""
-    expect(page.get_by_role("status").filter(has_text=text).first).to_be_visible()
 
 
 # ---- 1. the assistante plans the weekly workshop ----
@@ -273,12 +249,6 @@ def cancel_the_sitting(people: People, pupil: Pupil, workshop_id: int, title: st
 # ---- 2. booking, the waiting list ----
 
 
-def shown_balance(page: Page) -> Decimal:
-    """The balance a workshop's page shows ("Solde : 3,5 crédits")."""
-    dd = page.locator("main dl.facts dt", has_text="Solde").locator("xpath=following-sibling::dd[1]")
-    return credits_of(dd.inner_text())
-
-
 def open_from_list(page: Page, list_url: str, workshop_id: int, title: str, left: int) -> None:
     """The list of workshops open to the child, then the first sitting's own page."""
     page.goto(list_url)
@@ -396,19 +366,6 @@ def write_report(people: People, workshop_id: int, seats: dict[str, Pupil], note
     assert sql(people.pg, "SELECT status FROM workshops WHERE id = %s", workshop_id) == [("COMPLETED",)]
 
 
-LAST_NAMES = {"Lina": "Jaziri", "Omar": "Jaziri", "Sami": "Gharbi", "Ines": "Chaabane"}
-
-
-def full_name(pupil: Pupil) -> str:
-    return f"{pupil.first} {LAST_NAMES[pupil.first]}"
-
-
-def booking_id(pg: EmbeddedPostgres | None, workshop_id: int, pupil: Pupil) -> int:
-    found = seat(pg, workshop_id, pupil.student_id)
-    assert found is not None, f"{pupil.first} has no seat in workshop {workshop_id}"
-    return found[0]
-
-
 def read_own_part(people: People, pupil: Pupil, workshop_id: int, seats: dict[str, Pupil],
                   notes: dict[str, str], present: set[str], js: str,
                   problems: list[str]) -> None:  # fmt: skip
@@ -444,13 +401,6 @@ def read_own_part(people: People, pupil: Pupil, workshop_id: int, seats: dict[st
 
 
 # ---- 5. and 6. the statement ----
-
-
-def tnd(text: str) -> int:
-    """ "1 080,500 TND" → 1080500 millimes."""
-    digits = re.sub(r"[\s\u202f\u00a0]|TND", "", text)
-    whole, _, frac = digits.partition(",")
-    return int(whole) * 1000 + int((frac + "000")[:3])
 
 
 def validate_statement(people: People, month: str, title: str, js: str,

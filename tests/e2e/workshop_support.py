@@ -1,6 +1,7 @@
 """Helpers of the workshop journey (tests/e2e/test_workshop_journeys.py): the cast of the demo's
 Première class, the live server's database read and moved from this process (balances, seats,
-time passing), and the free hour the workshop is given.
+time passing), the free hour the workshop is given, one browser per person, and reading the
+pages (balances, amounts).
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.engine import make_url
 
+from tests.e2e.conftest import PHONE, LiveServer
 from tests.e2e.server import SECRET_KEY
 from tests.e2e.test_booking_journey import e2e_database
+from tests.e2e.test_progress_journeys import new_page, sign_in_as
 from tests.people import HELIOS, PARENT2, SAMI
 from tests.servers import EmbeddedPostgres
 
@@ -214,11 +218,64 @@ def move_into_the_past(pg: EmbeddedPostgres | None, workshop_id: int, months_bac
     raise AssertionError(f"no free hour for workshop {workshop_id} in {month:%Y-%m}")
 
 
-# ---- reading what the pages say ----
+# ---- the people, and reading what the pages say ----
+
+
+class People:
+    """One browser per person (each signed in once), with JavaScript or without."""
+
+    def __init__(self, browser: Browser, live_server: LiveServer, args: dict[str, Any], js: bool,
+                 pg: EmbeddedPostgres | None) -> None:  # fmt: skip
+        self.browser, self.live_server, self.args, self.js, self.pg = browser, live_server, args, js, pg
+        self.contexts: dict[str, tuple[BrowserContext, Page]] = {}
+
+    def page(self, email: str, viewport: dict[str, int] = PHONE) -> Page:
+        if email not in self.contexts:
+            context, page = new_page(self.browser, self.live_server, self.args, js=self.js, viewport=viewport)
+            if self.js:
+                page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm asks; the person agrees
+            sign_in_as(page, email)
+            self.contexts[email] = (context, page)
+        return self.contexts[email][1]
+
+    def close(self) -> None:
+        for context, _ in self.contexts.values():
+            context.close()
+
+
+def status_says(page: Page, text: str | re.Pattern[str]) -> None:
+    """The flash (or htmx's live region) tells the person what happened."""
+    expect(page.get_by_role("status").filter(has_text=text).first).to_be_visible()
+
+
+def shown_balance(page: Page) -> Decimal:
+    """The balance a workshop's page shows ("Solde : 3,5 crédits")."""
+    dd = page.locator("main dl.facts dt", has_text="Solde").locator("xpath=following-sibling::dd[1]")
+    return credits_of(dd.inner_text())
+
+
+LAST_NAMES = {"Lina": "Jaziri", "Omar": "Jaziri", "Sami": "Gharbi", "Ines": "Chaabane"}
+
+
+def full_name(pupil: Pupil) -> str:
+    return f"{pupil.first} {LAST_NAMES[pupil.first]}"
+
+
+def booking_id(pg: EmbeddedPostgres | None, workshop_id: int, pupil: Pupil) -> int:
+    found = seat(pg, workshop_id, pupil.student_id)
+    assert found is not None, f"{pupil.first} has no seat in workshop {workshop_id}"
+    return found[0]
+
+
+def tnd(text: str) -> int:
+    """ "1 080,500 TND" → 1080500 millimes."""
+    digits = re.sub(r"[\s\u202f\u00a0]|TND", "", text)
+    whole, _, frac = digits.partition(",")
+    return int(whole) * 1000 + int((frac + "000")[:3])
 
 
 def credits_of(text: str) -> Decimal:
-    """ "3,5 crédits" → Decimal("3.5")."""
+    """The number of credits in a text ("3,5 crédits" → 3.5)."""
     found = re.search(r"(-?\d+(?:,\d+)?)\s*crédits?", text)
     assert found, f"no credits in {text!r}"
     return Decimal(found.group(1).replace(",", "."))
