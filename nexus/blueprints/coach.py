@@ -18,7 +18,7 @@ from nexus.blueprints.sessions.common import party_booking
 from nexus.forms.coach import ReportForm
 from nexus.models.identity import CoachProfile
 from nexus.models.scheduling import ExceptionKind
-from nexus.services import ServiceError, scheduling, utcnow
+from nexus.services import ServiceError, scheduling, utcnow, workshops
 from nexus.services.scheduling import availability
 from nexus.web import is_fragment_request, or_404
 
@@ -36,7 +36,9 @@ def _profile() -> CoachProfile:
 @policy.access(policy.COACH)
 def sessions() -> Any:
     profile = _profile()
-    return render_template("coach/sessions.html", agenda=scheduling.coach_agenda(profile.id), profile=profile)
+    agenda = scheduling.coach_agenda(profile.id)
+    groups = workshops.to_close(profile)
+    return render_template("coach/sessions.html", agenda=agenda, workshops_to_close=groups, profile=profile)
 
 
 @bp.route("/sessions/<int:booking_id>/rapport", methods=["GET", "POST"])

@@ -200,3 +200,25 @@ def test_fifty_submits_at_once_write_one_report_per_seat(app):
             select(func.count()).select_from(OutboxEmail).where(OutboxEmail.template == "session_report")
         )
         assert sent == 2  # Hichem and Nadia, once each
+
+
+def test_the_coach_closes_a_seat_only_with_the_group(client, login, seated):
+    """The one-to-one report and no-show refuse a seat; the coach's sessions page lists the
+    workshop to close once, not its seats, and the seat's page leads to the group report."""
+    workshop, seats = seated
+    with time_machine.travel(workshop.starts_at + timedelta(hours=1), tick=False):
+        login(client, HELIOS)
+        page = html(client.get("/dashboard/coach/sessions"))
+        assert "Ateliers à clôturer" in page and f"/dashboard/coach/ateliers/{workshop.id}/rapport" in page
+        assert f"/dashboard/coach/sessions/{seats[SAMI].id}/rapport" not in page
+        seat_page = html(client.get(f"/dashboard/sessions/{seats[SAMI].id}"))
+        assert "Compte rendu de l'atelier" in seat_page and "Signaler une absence" not in seat_page
+        for action in ("rapport", "absence"):
+            response = client.post(
+                f"/dashboard/coach/sessions/{seats[SAMI].id}/{action}",
+                data=SHARED | {"rating": "4", "attended": "y", "progress_notes": "x", "confirm": "1"},
+            )
+            assert response.status_code in (303, 409, 422)
+    assert report_count() == 0
+    assert db.session.get(Workshop, workshop.id).status is WorkshopStatus.SCHEDULED
+    assert seats[SAMI].status is SessionStatus.SCHEDULED

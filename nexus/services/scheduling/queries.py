@@ -127,7 +127,10 @@ class CoachAgenda:
 
 def coach_agenda(coach_id: int, now: datetime | None = None, history_limit: int = 30) -> CoachAgenda:
     now = now or utcnow()
-    base = with_people(select(SessionBooking)).where(SessionBooking.coach_id == coach_id)
+    # A workshop's seats are on the workshops page, closed together by the group report.
+    base = with_people(select(SessionBooking)).where(
+        SessionBooking.coach_id == coach_id, SessionBooking.workshop_id.is_(None)
+    )
     holding = list(
         db.session.scalars(
             base.where(SessionBooking.is_holding).order_by(SessionBooking.starts_at)

@@ -38,6 +38,8 @@ def _closable(coach_user: User, booking_id: int, now: datetime) -> SessionBookin
         raise LookupError(booking_id)
     if not booking.is_holding:
         raise AlreadyClosed("Cette séance est déjà close.")
+    if booking.workshop_id is not None:
+        raise ServiceError("Une place d'atelier se clôt avec le compte rendu de l'atelier, pour le groupe.")
     if booking.starts_at > now:
         raise ServiceError("La séance n'a pas encore commencé.")
     return booking

@@ -229,6 +229,15 @@ def _rows(stmt: Select[tuple[Workshop]]) -> list[WorkshopRow]:
     return [WorkshopRow(w, taken.get(w.id, 0), waiting.get(w.id, 0)) for w in workshops]
 
 
+def to_close(coach: CoachProfile, now: datetime | None = None) -> list[WorkshopRow]:
+    """The coach's workshops that have started and still wait for their group report."""
+    now = now or utcnow()
+    stmt = select(Workshop).where(
+        Workshop.coach_id == coach.id, Workshop.status == WorkshopStatus.SCHEDULED, Workshop.starts_at <= now
+    )
+    return _rows(stmt.order_by(Workshop.starts_at, Workshop.id))
+
+
 def staff_list(*, upcoming: bool, now: datetime | None = None, limit: int = 200) -> list[WorkshopRow]:
     """Upcoming workshops (not ended), soonest first; or past and cancelled ones, latest first."""
     now = now or utcnow()
