@@ -213,6 +213,7 @@ def test_the_coach_closes_a_seat_only_with_the_group(client, login, seated):
         assert f"/dashboard/coach/sessions/{seats[SAMI].id}/rapport" not in page
         seat_page = html(client.get(f"/dashboard/sessions/{seats[SAMI].id}"))
         assert "Compte rendu de l'atelier" in seat_page and "Signaler une absence" not in seat_page
+        assert f"Atelier « {workshop.title} »" in seat_page
         for action in ("rapport", "absence"):
             response = client.post(
                 f"/dashboard/coach/sessions/{seats[SAMI].id}/{action}",
