@@ -9,7 +9,15 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nexus import policy
-from nexus.blueprints.workshops.common import bp, coach_form, created_message, form_page, refused, visible
+from nexus.blueprints.workshops.common import (
+    bp,
+    coach_form,
+    created_message,
+    detail_page,
+    form_page,
+    refused,
+    visible,
+)
 from nexus.forms.workshops import GroupReportForm, ParticipantParts, participant_parts
 from nexus.models.identity import CoachProfile
 from nexus.models.workshops import Workshop
@@ -58,15 +66,7 @@ def coach_create() -> Any:
 @bp.get(f"{COACH}/<int:workshop_id>")
 @policy.access(policy.COACH)
 def coach_detail(workshop_id: int) -> Any:
-    workshop = visible(workshop_id)
-    return render_template(
-        "workshops/detail.html",
-        w=workshop,
-        participants=workshops.participants(workshop.id),
-        waiting=workshops.waitlist_students(workshop.id),
-        staff=False,
-        started=workshop.starts_at <= utcnow(),
-    )
+    return detail_page(visible(workshop_id), staff=False)
 
 
 @bp.route(f"{COACH}/<int:workshop_id>/rapport", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ from nexus.forms.workshops import StaffWorkshopForm, WorkshopForm, subject_choic
 from nexus.models.common import Subject
 from nexus.models.identity import CoachProfile
 from nexus.models.workshops import Workshop
-from nexus.services import ServiceError, parse_id, scheduling, workshops
+from nexus.services import ServiceError, parse_id, scheduling, utcnow, workshops
 from nexus.text import text_problem
 from nexus.web import or_404
 
@@ -104,6 +104,18 @@ def coach_form(profile: CoachProfile) -> WorkshopForm:
 
 def form_page(form: WorkshopForm, *, back: str, status: int = 200, **context: Any) -> Any:
     return render_template("workshops/form.html", form=form, back=back, **context), status
+
+
+def detail_page(workshop: Workshop, *, staff: bool) -> Any:
+    """A workshop with its participants and waiting list (staff may cancel it; its coach reports)."""
+    return render_template(
+        "workshops/detail.html",
+        w=workshop,
+        participants=workshops.participants(workshop.id),
+        waiting=workshops.waitlist_students(workshop.id),
+        staff=staff,
+        started=workshop.starts_at <= utcnow(),
+    )
 
 
 def created_message(made: list[Workshop]) -> str:

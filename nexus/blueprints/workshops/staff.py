@@ -12,6 +12,7 @@ from nexus import fr, policy, rows
 from nexus.blueprints.workshops.common import (
     bp,
     created_message,
+    detail_page,
     form_page,
     reason_problem,
     refused,
@@ -57,15 +58,7 @@ def staff_create() -> Any:
 @bp.get(f"{STAFF}/<int:workshop_id>")
 @policy.access(policy.STAFF)
 def staff_detail(workshop_id: int) -> Any:
-    workshop = visible(workshop_id)
-    return render_template(
-        "workshops/detail.html",
-        w=workshop,
-        participants=workshops.participants(workshop.id),
-        waiting=workshops.waitlist_students(workshop.id),
-        staff=True,
-        started=workshop.starts_at <= utcnow(),
-    )
+    return detail_page(visible(workshop_id), staff=True)
 
 
 @bp.route(f"{STAFF}/<int:workshop_id>/annuler", methods=["GET", "POST"])

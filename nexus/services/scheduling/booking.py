@@ -142,7 +142,7 @@ def book(
         location=CENTRE_LOCATION if choice.service is ServiceType.COURS_PRESENTIEL else None,
         rescheduled_from_id=rescheduled_from.id if rescheduled_from else None,
     )
-    _insert(booking, first_name)
+    insert_booking(booking, first_name)
     credits.consume(student.id, choice.cost, booking.id, actor.id)
     plan_reminders(booking, now)
     if rescheduled_from is None:
@@ -166,17 +166,24 @@ def _refuse_overlaps(choice: BookingChoice, student: Student) -> None:
     """Friendly early answers; the exclusion constraints remain the real guard."""
     if busy_intervals(choice.coach.id, None, choice.starts_at, choice.ends_at):
         raise SlotTaken()
+    refuse_student_overlap(student, choice.starts_at, choice.ends_at)
+
+
+def refuse_student_overlap(
+    student: Student, starts_at: datetime, ends_at: datetime, busy: type[ServiceError] = StudentBusy
+) -> None:
+    """The student's own overlap, answered early (a workshop seat says it its own way)."""
     stmt = select(SessionBooking.id).where(
         SessionBooking.student_id == student.id,
         SessionBooking.is_holding,
-        SessionBooking.starts_at < choice.ends_at,
-        SessionBooking.ends_at > choice.starts_at,
+        SessionBooking.starts_at < ends_at,
+        SessionBooking.ends_at > starts_at,
     )
     if db.session.scalar(stmt.limit(1)) is not None:
-        raise StudentBusy(student.user.first_name)
+        raise busy(student.user.first_name)
 
 
-def _insert(booking: SessionBooking, first_name: str) -> None:
+def insert_booking(booking: SessionBooking, first_name: str, busy: type[ServiceError] = StudentBusy) -> None:
     """Insert in a savepoint and turn an exclusion violation into the French answer."""
     try:
         with db.session.begin_nested():
@@ -187,5 +194,5 @@ def _insert(booking: SessionBooking, first_name: str) -> None:
         if constraint == COACH_OVERLAP:
             raise SlotTaken() from err
         if constraint == STUDENT_OVERLAP:
-            raise StudentBusy(first_name) from err
+            raise busy(first_name) from err
         raise

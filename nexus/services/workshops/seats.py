@@ -28,7 +28,12 @@ from nexus.models.workshops import WaitStatus, Workshop, WorkshopStatus, Worksho
 from nexus.services import ServiceError, command, credits, family, locked, utcnow
 from nexus.services.scheduling import notices as session_notices
 from nexus.services.scheduling import video
-from nexus.services.scheduling.booking import CENTRE_LOCATION, STUDENT_OVERLAP, can_use_credits
+from nexus.services.scheduling.booking import (
+    CENTRE_LOCATION,
+    can_use_credits,
+    insert_booking,
+    refuse_student_overlap,
+)
 from nexus.services.scheduling.reminders import plan_reminders
 from nexus.services.scheduling.slots import MIN_NOTICE
 from nexus.services.workshops import notices
@@ -165,7 +170,7 @@ def take_seat(actor_id: int | None, student: Student, workshop: Workshop, now: d
     available = credits.balance(student.id)
     if available < workshop.credits_cost:
         raise credits.InsufficientCredits(workshop.credits_cost, available)
-    _refuse_overlap(student, workshop)
+    refuse_student_overlap(student, workshop.starts_at, workshop.ends_at, StudentBusy)
     booking = SessionBooking(
         student_id=student.id,
         coach_id=workshop.coach_id,
@@ -181,7 +186,7 @@ def take_seat(actor_id: int | None, student: Student, workshop: Workshop, now: d
         location=None if workshop.online else (workshop.location or CENTRE_LOCATION),
         workshop_id=workshop.id,
     )
-    _insert(booking, first_name)
+    insert_booking(booking, first_name, StudentBusy)
     credits.consume(student.id, workshop.credits_cost, booking.id, actor_id)
     plan_reminders(booking, now)
     return booking
@@ -197,29 +202,6 @@ def _hold_coach(workshop: Workshop) -> None:
         raise ServiceError(
             f"{workshop.coach.pseudonym} ne donne plus cet atelier : aucune place n'est ouverte."
         )
-
-
-def _refuse_overlap(student: Student, workshop: Workshop) -> None:
-    """A friendly early answer; the student's exclusion constraint remains the real guard."""
-    stmt = select(SessionBooking.id).where(
-        SessionBooking.student_id == student.id,
-        SessionBooking.is_holding,
-        SessionBooking.starts_at < workshop.ends_at,
-        SessionBooking.ends_at > workshop.starts_at,
-    )
-    if db.session.scalar(stmt.limit(1)) is not None:
-        raise StudentBusy(student.user.first_name)
-
-
-def _insert(booking: SessionBooking, first_name: str) -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.add(booking)
-            db.session.flush()
-    except IntegrityError as err:
-        if _constraint(err) == STUDENT_OVERLAP:
-            raise StudentBusy(first_name) from err
-        raise
 
 
 def _constraint(err: IntegrityError) -> str | None:
