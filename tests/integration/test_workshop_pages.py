@@ -315,7 +315,12 @@ def test_the_parent_books_and_leaves_the_waiting_list_for_their_child(client, lo
     response = client.post(f"{base}/attente", data={"eleve": sami.id})
     assert response.headers["Location"] == f"{base}?eleve={sami.id}"
     assert "Vous êtes n° 1 sur la liste d'attente" in html(client.get(response.headers["Location"]))
-    response = client.post(f"{base}/attente/quitter", data={"eleve": sami.id, "depuis": "liste"})
+    leave = {"eleve": sami.id, "depuis": "liste"}
+    asked = html(client.post(f"{base}/attente/quitter", data=leave))  # without JavaScript: asked first
+    assert "Quitter la liste d'attente" in asked and "ce sera en fin de liste" in asked
+    assert f'name="eleve" value="{sami.id}"' in asked and "Vous êtes n° 1" not in asked
+    assert workshops.card_for(sami, full).waiting_position == 1
+    response = client.post(f"{base}/attente/quitter", data=leave | {"confirm": "1"})
     page = html(client.get(response.headers["Location"]))
     assert "Sami a quitté la liste d'attente." in page and "Complet — rejoindre" in page
     # An open one: booked from the parent's space, the child's balance is said.
@@ -332,8 +337,9 @@ def test_refusals_are_flashed_in_french(client, login, workshop):
     response = client.post(f"{base}/reserver")
     assert response.status_code == 303
     assert "Sami a déjà une place dans cet atelier." in html(client.get(response.headers["Location"]))
-    response = client.post(f"{base}/attente/quitter")
-    assert response.status_code == 303 and response.status_code < 500
+    response = client.post(f"{base}/attente/quitter", data={"confirm": "1"})
+    assert response.status_code == 303
+    assert "Sami n'est pas sur la liste d'attente" in html(client.get(response.headers["Location"]))
 
 
 def test_a_late_cancellation_says_the_credits_are_lost_before_confirming(client, login):

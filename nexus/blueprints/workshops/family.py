@@ -167,13 +167,33 @@ def parent_join(workshop_id: int) -> Any:
 @bp.post(f"{ELEVE}/<int:workshop_id>/attente/quitter")
 @policy.access(policy.ELEVE)
 def eleve_leave(workshop_id: int) -> Any:
-    return _act(workshop_id, _leave)
+    return _leave_asked(workshop_id)
 
 
 @bp.post(f"{PARENT}/<int:workshop_id>/attente/quitter")
 @policy.access(policy.PARENT)
 def parent_leave(workshop_id: int) -> Any:
-    return _act(workshop_id, _leave)
+    return _leave_asked(workshop_id)
+
+
+def _leave_asked(workshop_id: int) -> Any:
+    """The place in line is lost for good: asked first (hx-confirm, or this page without JavaScript)."""
+    if rows.confirmed():
+        return _act(workshop_id, _leave)
+    student = student_in(request.form)
+    workshop = visible(workshop_id)
+    fields = {"depuis": request.form.get("depuis", "")}
+    if current_user.is_parent:
+        fields["eleve"] = str(student.id)
+    return rows.confirm_page(
+        f"Quitter la liste d'attente de l'atelier « {workshop.title} » ?",
+        page_url("leave", student, workshop_id=workshop.id),
+        button="Oui, quitter la liste",
+        back=page_url("detail", student, workshop_id=workshop.id),
+        facts={"Élève": student.user.full_name, "Atelier": workshop.title, "Le": fr.when(workshop.starts_at)},
+        warning="Si vous revenez plus tard, ce sera en fin de liste.",
+        fields=fields,
+    )
 
 
 # -- cancelling a seat: the terms first ------------------------------------------------------------
