@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union_all
 
 from nexus import fr
 from nexus.extensions import db
@@ -145,16 +145,15 @@ def busy_intervals(
     )
     if ignoring is not None:
         stmt = stmt.where(SessionBooking.id != ignoring)
-    spans = [(s, e) for s, e in db.session.execute(stmt)]
-    if coach_id is not None:
+    if coach_id is not None:  # one round trip for both
         workshops = select(Workshop.starts_at, Workshop.ends_at).where(
             Workshop.coach_id == coach_id,
             Workshop.status == WorkshopStatus.SCHEDULED,
             Workshop.starts_at < end,
             Workshop.ends_at > start,
         )
-        spans += [(s, e) for s, e in db.session.execute(workshops)]
-    return spans
+        return [(s, e) for s, e in db.session.execute(union_all(stmt, workshops))]
+    return [(s, e) for s, e in db.session.execute(stmt)]
 
 
 def booking_bounds(now: datetime) -> Interval:
