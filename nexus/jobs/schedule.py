@@ -15,6 +15,7 @@ from nexus.jobs.billing import (
     send_subscription_notices,
 )
 from nexus.jobs.calibration import calibrate
+from nexus.jobs.coach_pay import refresh_pay_drafts
 from nexus.jobs.figures import refresh_figure_rollups
 from nexus.jobs.identity import purge_stale_signups
 from nexus.jobs.mail import flush_outbox
@@ -42,6 +43,7 @@ PERIODIC: list[tuple[Callable[[], Any], int]] = [
     (reconcile_card_payments, 300),
     (send_subscription_notices, 3600),
     (refresh_figure_rollups, 3600),
+    (refresh_pay_drafts, 6 * 3600),
 ]
 
 JOBS: dict[str, Callable[[], Any]] = {func.__name__: func for func, _ in PERIODIC}

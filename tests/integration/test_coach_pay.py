@@ -368,6 +368,25 @@ def test_refresh_month_drafts_every_active_coach_and_leaves_validated_ones(staff
         coach_pay.refresh_month(user(PARENT), MONTH)
 
 
+def test_the_periodic_job_recomputes_this_and_last_months_drafts_only(staff, coach, sami):
+    """refresh_pay_drafts (every 6 hours): last month's and this month's drafts, validated ones kept."""
+    from nexus.jobs.coach_pay import refresh_pay_drafts
+
+    pay.all_rates(coach)
+    held = pay.session(coach, sami, "2030-03-02 17:00")  # this month (the clock is 2030-03-04), reported
+    pay.session(coach, sami, "2030-02-05 17:00")
+    validated = coach_pay.validate(staff, _refresh(staff, coach).id)
+    total = validated.total_millimes
+    pay.session(coach, sami, "2030-02-12 17:00")  # after validation: February stays as it was
+
+    assert refresh_pay_drafts() >= 1
+    march = pay.statement_of(coach, "2030-03")
+    assert march is not None and not march.status.is_validated and march.total_millimes > 0
+    assert [line.booking_id for line in march.lines] == [held.id]
+    february = pay.statement_of(coach)
+    assert february.total_millimes == total and february.number == validated.number
+
+
 # -- rates and rules ---------------------------------------------------------------------------
 
 

@@ -180,10 +180,11 @@ def _active_coaches(month: str) -> list[int]:
 
 
 @command
-def refresh_month(actor: User, month: str, *, now: datetime | None = None) -> list[CoachStatement]:
-    """Every active coach's draft of the month, created or recomputed (staff only); validated
-    statements are left as they are. The drafts, by coach."""
-    _require_staff(actor)
+def refresh_month(actor: User | None, month: str, *, now: datetime | None = None) -> list[CoachStatement]:
+    """Every active coach's draft of the month, created or recomputed (staff, or None: the
+    periodic job); validated statements are left as they are. The drafts, by coach."""
+    if actor is not None:
+        _require_staff(actor)
     now = now or utcnow()
     month = months.parse_month(month)
     drafts = []

@@ -40,6 +40,7 @@ LABELS = {
     "send_subscription_notices": "Avis de fin d'abonnement",
     "sweep_session_reports": "Classement des comptes rendus en PDF",
     "refresh_figure_rollups": "Chiffres des mois clos (tableau de bord, statistiques)",
+    "refresh_pay_drafts": "Relevés provisoires des coachs (ce mois et le précédent)",
 }
 
 
