@@ -12,10 +12,9 @@ from nexus import policy
 from nexus.blueprints.workshops.common import (
     bp,
     coach_form,
-    created_message,
+    create_from,
     detail_page,
     form_page,
-    refused,
     visible,
 )
 from nexus.forms.workshops import GroupReportForm, ParticipantParts, participant_parts
@@ -52,14 +51,8 @@ def coach_create() -> Any:
     if form.validate():
         if form.subject.data not in profile.subjects:
             form.subject.errors = ["Choisissez une de vos matières."]
-        else:
-            try:
-                made = workshops.create(current_user, form.to_input(profile))
-            except ServiceError as err:
-                refused(form, err)
-            else:
-                flash(created_message(made), "success")
-                return redirect(url_for("workshops.coach_detail", workshop_id=made[0].id), code=303)
+        elif (done := create_from(form, profile, "workshops.coach_detail")) is not None:
+            return done
     return form_page(form, back=back, coach=profile, status=422)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -116,6 +116,18 @@ def detail_page(workshop: Workshop, *, staff: bool) -> Any:
         staff=staff,
         started=workshop.starts_at <= utcnow(),
     )
+
+
+def create_from(form: WorkshopForm, coach: CoachProfile, detail_endpoint: str) -> Any | None:
+    """Create what a valid form asks: the redirect to the first sitting, or None (the refusal set
+    on the form)."""
+    try:
+        made = workshops.create(current_user, form.to_input(coach))
+    except ServiceError as err:
+        refused(form, err)
+        return None
+    flash(created_message(made), "success")
+    return redirect(url_for(detail_endpoint, workshop_id=made[0].id), code=303)
 
 
 def created_message(made: list[Workshop]) -> str:

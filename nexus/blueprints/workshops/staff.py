@@ -11,11 +11,10 @@ from flask_login import current_user
 from nexus import fr, policy, rows
 from nexus.blueprints.workshops.common import (
     bp,
-    created_message,
+    create_from,
     detail_page,
     form_page,
     reason_problem,
-    refused,
     staff_coach,
     staff_form,
     visible,
@@ -45,13 +44,9 @@ def staff_create() -> Any:
     if request.method == "GET":
         return form_page(form, back=back, staff=True)
     if form.validate() and (coach := staff_coach(form, coaches)) is not None:
-        try:
-            made = workshops.create(current_user, form.to_input(coach))
-        except ServiceError as err:
-            refused(form, err)
-        else:
-            flash(created_message(made), "success")
-            return redirect(url_for("workshops.staff_detail", workshop_id=made[0].id), code=303)
+        done = create_from(form, coach, "workshops.staff_detail")
+        if done is not None:
+            return done
     return form_page(form, back=back, staff=True, status=422)
 
 
